@@ -1,0 +1,76 @@
+"""One settings object, read from the environment (and a local-only `.env`).
+
+Only entry points call `get_settings()`; everything else takes values as arguments.
+Every field here is documented in the README's settings table (a test checks it).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
+
+
+def normalise_database_url(url: str) -> str:
+    """Point any PostgreSQL URL at the psycopg 3 driver (hosts hand out `postgres://`)."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    APP_ENV: Literal["development", "test", "production"] = "development"
+    LOG_LEVEL: str = "INFO"
+    DATABASE_URL: str | None = None
+    EMBEDDED_PGDATA: str = ".pgdata"
+
+    SOURCE: str = "demo"
+    DEMO_SEED: int = 42
+    DEMO_ARTISTS: int = Field(default=3000, ge=10)
+    DEMO_START: date = date(2023, 1, 1)
+    BACKFILL_DAYS: int = Field(default=90, ge=1)
+
+    DAILY_CRON: str = "0 6 * * *"
+    QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
+    STALE_RUN_MINUTES: int = Field(default=60, ge=1)
+    KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
+
+    HIT_THRESHOLD: float = 70.0
+    HIT_HORIZON_DAYS: int = Field(default=28, ge=1)
+    EMERGING_LIST_SIZE: int = Field(default=50, ge=1)
+    OPTUNA_TRIALS: int = Field(default=40, ge=1)
+    TRAIN_TIME_BUDGET: int = Field(default=120, ge=1)
+    MODEL_SEED: int = 42
+
+    SPOTIPY_CLIENT_ID: str | None = None
+    SPOTIPY_CLIENT_SECRET: str | None = None
+    LASTFM_API_KEY: str | None = None
+
+    SECRET_KEY: str = "changethis"
+    WEB_CONCURRENCY: int = Field(default=2, ge=1)
+    PORT: int = 8050
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.APP_ENV == "production" and self.SECRET_KEY in PLACEHOLDER_SECRETS:
+            raise ValueError("SECRET_KEY is a placeholder: set a real one when APP_ENV=production")
+        return self
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this process, read once (tests clear the cache after changing the environment)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Sources of snapshots. Every source yields the same normalised `SourceBatch` (see `base.py`)."""

@@ -1,0 +1,287 @@
+"""The `demo` source: a deterministic simulated market, so Hitscope is useful with no credentials.
+
+Seeded artists across genres release tracks over several years (more in some months, by genre); each day
+every artist has a popularity, followers and Last.fm listeners, and every recent track a popularity that
+rises after release and decays, scaled by the artist's pull, the track's quality and its genre's season.
+A few artists break out (a sustained jump), a few tracks go viral late. Values for a day depend only on
+the seed and the day, so a refresh and a backfill agree, and re-running a day reproduces it exactly.
+
+    python -m jobs backfill --days 90     # 90 days of this market into PostgreSQL
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from jobs.sources.base import SourceBatch
+
+GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
+# Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
+SEASON_PEAK = {"pop": 11, "hip hop": 9, "rock": 4, "latin": 7, "edm": 6, "r&b": 2, "country": 5, "indie": 10}
+SEASON_STRENGTH = {"pop": 9, "hip hop": 4, "rock": 5, "latin": 11, "edm": 9, "r&b": 6, "country": 7, "indie": 5}
+TRACKED_DAYS = 365  # tracks are observed for a year after release
+CATALOGUE_YEARS = 5
+SOURCE = "demo"
+
+_SYLLABLES = ["ka", "lo", "mi", "ra", "ze", "no", "vi", "ta", "lu", "sa", "de", "yo", "ri", "ma", "el", "xo"]
+_WORDS = ["Night", "Gold", "Fever", "Echo", "River", "Neon", "Heart", "Summer", "Ghost", "Fire", "Blue",
+          "Paper", "Wild", "Glass", "Velvet", "Storm", "Honey", "Static", "Moon", "Signal"]  # fmt: skip
+
+
+def season_effect(genre_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Popularity points a release gains or loses from its release month, for its genre (-1..1 times strength)."""
+    peaks = np.array([SEASON_PEAK[g] for g in GENRES])[genre_idx]
+    strength = np.array([SEASON_STRENGTH[g] for g in GENRES], dtype=float)[genre_idx]
+    return strength * np.cos(2 * np.pi * (month - peaks) / 12.0)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The fixed part of the market: who the artists are and what they release when."""
+
+    artist_genre: np.ndarray
+    artist_base: np.ndarray  # popularity at the start, 0-100
+    artist_slope: np.ndarray  # points per year
+    artist_wave_phase: np.ndarray
+    artist_breakout_day: np.ndarray  # day index of a breakout, or -1
+    artist_breakout_size: np.ndarray
+    artist_followers0: np.ndarray
+    artist_listener_ratio: np.ndarray
+    track_artist: np.ndarray
+    track_release_day: np.ndarray  # day index since the market's start
+    track_quality: np.ndarray
+    track_rise: np.ndarray
+    track_decay: np.ndarray
+    track_viral_day: np.ndarray  # age in days of a late viral spike, or -1
+    track_precision: np.ndarray  # 0 day, 1 month, 2 year
+    track_release_month: np.ndarray
+
+
+class DemoMarket:
+    """The simulated market. `start` is day 0; releases span `CATALOGUE_YEARS` from there."""
+
+    def __init__(self, *, seed: int = 42, n_artists: int = 3000, start: date = date(2023, 1, 1)) -> None:
+        self.seed, self.n_artists, self.start = seed, n_artists, start
+        self.catalogue = self._build_catalogue(np.random.default_rng(seed))
+
+    def _months(self, day_idx: np.ndarray) -> np.ndarray:
+        return (pd.Timestamp(self.start) + pd.to_timedelta(day_idx, unit="D")).month.to_numpy()
+
+    def _build_catalogue(self, rng: np.random.Generator) -> Catalogue:
+        n = self.n_artists
+        days = CATALOGUE_YEARS * 365
+        genre = rng.integers(0, len(GENRES), n)
+        base = 10 + 70 * rng.beta(2.0, 3.0, n)
+        breakout = np.where(rng.random(n) < 0.05, rng.integers(30, days, n), -1)
+        per_artist = rng.poisson(1.0 + base / 25.0 * CATALOGUE_YEARS / 2)
+        track_artist = np.repeat(np.arange(n), per_artist)
+        m = track_artist.size
+        release = rng.integers(0, days, m)
+        # Move some releases into their genre's strong months: labels know the season too.
+        months = self._months(release)
+        peak = np.array([SEASON_PEAK[g] for g in GENRES])[genre[track_artist]]
+        shift = ((peak - months) % 12) * 30 * (rng.random(m) < 0.15)
+        release = np.minimum(release + shift, days - 1)
+        viral = np.where(rng.random(m) < 0.02, rng.integers(20, 200, m), -1)
+        precision = rng.choice(3, size=m, p=[0.93, 0.02, 0.05])
+        return Catalogue(
+            track_release_month=self._months(release),
+            artist_genre=genre,
+            artist_base=base,
+            artist_slope=rng.normal(0, 4, n),
+            artist_wave_phase=rng.uniform(0, 2 * np.pi, n),
+            artist_breakout_day=breakout,
+            artist_breakout_size=rng.uniform(12, 30, n),
+            artist_followers0=np.exp(4 + base / 9 + rng.normal(0, 0.6, n)),
+            artist_listener_ratio=rng.uniform(0.3, 2.5, n),
+            track_artist=track_artist,
+            track_release_day=release,
+            track_quality=rng.normal(0, 1, m),
+            track_rise=rng.uniform(3, 25, m),
+            track_decay=rng.uniform(30, 160, m),
+            track_viral_day=viral,
+            track_precision=precision,
+        )
+
+    # -- catalogue frames -------------------------------------------------------------------------------
+
+    def day_index(self, day: date) -> int:
+        return (day - self.start).days
+
+    def artist_ids(self) -> np.ndarray:
+        return np.char.add("demo:a", np.char.zfill(np.arange(self.n_artists).astype(str), 6))
+
+    def track_ids(self) -> np.ndarray:
+        m = self.catalogue.track_artist.size
+        return np.char.add("demo:t", np.char.zfill(np.arange(m).astype(str), 7))
+
+    def artists_frame(self) -> pd.DataFrame:
+        rng = np.random.default_rng([self.seed, 1])
+        names = [
+            "".join(rng.choice(_SYLLABLES, rng.integers(2, 4))).capitalize()
+            + ("" if rng.random() < 0.5 else " " + "".join(rng.choice(_SYLLABLES, 2)).capitalize())
+            for _ in range(self.n_artists)
+        ]
+        return pd.DataFrame(
+            {
+                "artist_id": self.artist_ids(),
+                "name": names,
+                "genre": np.array(GENRES)[self.catalogue.artist_genre],
+                "source": SOURCE,
+            }
+        )
+
+    def tracks_frame(self, released_by: date) -> pd.DataFrame:
+        """Tracks released on or before `released_by`, with their release date and its precision."""
+        c = self.catalogue
+        visible = np.flatnonzero(c.track_release_day <= self.day_index(released_by))
+        rng = np.random.default_rng([self.seed, 2])
+        m = c.track_artist.size
+        words = rng.integers(0, len(_WORDS), (m, 2))
+        names = np.char.add(np.char.add(np.array(_WORDS)[words[:, 0]], " "), np.array(_WORDS)[words[:, 1]])
+        duration = rng.normal(200_000, 35_000, m).clip(60_000, 480_000).astype(int)
+        explicit = rng.random(m) < 0.3
+        release = pd.Timestamp(self.start) + pd.to_timedelta(c.track_release_day, unit="D")
+        precision = np.array(["day", "month", "year"])[c.track_precision]
+        release = np.where(precision == "year", release.to_period("Y").start_time, release)
+        release = np.where(precision == "month", pd.DatetimeIndex(release).to_period("M").start_time, release)
+        frame = pd.DataFrame(
+            {
+                "track_id": self.track_ids(),
+                "name": names,
+                "album_name": names,
+                "release_date": pd.DatetimeIndex(release).date,
+                "release_date_precision": precision,
+                "duration_ms": duration,
+                "explicit": explicit,
+                "isrc": None,
+                "genre": np.array(GENRES)[c.artist_genre[c.track_artist]],
+                "source": SOURCE,
+            }
+        )
+        return frame.iloc[visible].reset_index(drop=True)
+
+    def track_artists_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
+        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+        return pd.DataFrame(
+            {
+                "track_id": tracks["track_id"].to_numpy(),
+                "artist_id": self.artist_ids()[self.catalogue.track_artist[index]],
+                "position": 0,
+            }
+        )
+
+    def audio_features_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
+        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+        rng = np.random.default_rng([self.seed, 3])
+        m = self.catalogue.track_artist.size
+        quality = self.catalogue.track_quality
+        features = {
+            "danceability": (0.6 + 0.05 * quality + rng.normal(0, 0.12, m)).clip(0, 1),
+            "energy": rng.beta(5, 3, m),
+            "key": rng.integers(0, 12, m),
+            "loudness": rng.normal(-7, 2.5, m).clip(-30, 0),
+            "mode": rng.integers(0, 2, m),
+            "speechiness": rng.beta(1.2, 10, m),
+            "acousticness": rng.beta(1, 4, m),
+            "instrumentalness": rng.beta(0.3, 8, m),
+            "liveness": rng.beta(1.5, 8, m),
+            "valence": (0.5 + 0.04 * quality + rng.normal(0, 0.2, m)).clip(0, 1),
+            "tempo": rng.normal(120, 25, m).clip(60, 200),
+            "time_signature": np.where(rng.random(m) < 0.92, 4, 3),
+        }
+        frame = pd.DataFrame({"track_id": self.track_ids(), **features})
+        return frame.iloc[index].reset_index(drop=True)
+
+    # -- daily dynamics ---------------------------------------------------------------------------------
+
+    def artist_popularity(self, day_idx: int) -> np.ndarray:
+        c = self.catalogue
+        years = day_idx / 365.0
+        wave = 4 * np.sin(2 * np.pi * day_idx / 120.0 + c.artist_wave_phase)
+        since = day_idx - c.artist_breakout_day
+        breakout = np.where(
+            c.artist_breakout_day >= 0, c.artist_breakout_size / (1 + np.exp(-(since - 7) / 3.0)), 0.0
+        )
+        noise = np.random.default_rng([self.seed, 10, day_idx]).normal(0, 0.7, self.n_artists)
+        return np.clip(c.artist_base + c.artist_slope * years + wave + breakout + noise, 0, 100)
+
+    def track_popularity(self, day_idx: int, artist_pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(track indices observed on the day, their popularity): tracks released within `TRACKED_DAYS`."""
+        c = self.catalogue
+        age = day_idx - c.track_release_day
+        idx = np.flatnonzero((age >= 0) & (age < TRACKED_DAYS))
+        age = age[idx].astype(float)
+        artist = c.track_artist[idx]
+        release_month = c.track_release_month[idx].astype(float)
+        peak = (
+            0.75 * artist_pop[artist]
+            + 11 * c.track_quality[idx]
+            + season_effect(c.artist_genre[artist], release_month)
+            + 30
+        )
+        rise = 1 - np.exp(-age / c.track_rise[idx])
+        decay = 0.45 + 0.55 * np.exp(-age / c.track_decay[idx])
+        viral_age = c.track_viral_day[idx]
+        viral = np.where(viral_age >= 0, 30 / (1 + np.exp(-(age - viral_age) / 2.5)), 0.0)
+        noise = np.random.default_rng([self.seed, 11, day_idx]).normal(0, 1.2, c.track_artist.size)[idx]
+        return idx, np.clip(peak * rise * decay + viral + noise, 0, 100)
+
+    def observations(self, day: date) -> pd.DataFrame:
+        """Every metric observation of one day, in the normalised shape."""
+        c = self.catalogue
+        d = self.day_index(day)
+        if d < 0:
+            return pd.DataFrame(columns=["entity_type", "entity_id", "metric", "observed_on", "source", "value"])
+        pop = self.artist_popularity(d)
+        followers = c.artist_followers0 * np.exp((pop - c.artist_base) / 12.0) * (1 + 0.0004 * d)
+        listeners = followers * c.artist_listener_ratio
+        track_idx, track_pop = self.track_popularity(d, pop)
+        artist_ids, track_ids = self.artist_ids(), self.track_ids()
+        frames = [
+            _metric_frame("artist", artist_ids, "spotify_popularity", np.round(pop)),
+            _metric_frame("artist", artist_ids, "spotify_followers", np.round(followers)),
+            _metric_frame("artist", artist_ids, "lastfm_listeners", np.round(listeners)),
+            _metric_frame("track", track_ids[track_idx], "spotify_popularity", np.round(track_pop)),
+        ]
+        frame = pd.concat(frames, ignore_index=True)
+        frame["observed_on"] = day
+        frame["source"] = SOURCE
+        return frame[["entity_type", "entity_id", "metric", "observed_on", "source", "value"]]
+
+
+def _metric_frame(entity_type: str, ids: np.ndarray, metric: str, values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"entity_type": entity_type, "entity_id": ids, "metric": metric, "value": values})
+
+
+class DemoSource:
+    """The `demo` source as the pipeline sees it: one `SourceBatch` per snapshot date."""
+
+    name = SOURCE
+    is_demo = True
+
+    def __init__(self, *, seed: int = 42, n_artists: int = 3000, start: date = date(2023, 1, 1)) -> None:
+        self.market = DemoMarket(seed=seed, n_artists=n_artists, start=start)
+
+    def catalogue_batch(self, released_by: date) -> SourceBatch:
+        """Artists, genres and every track released by the date, without observations."""
+        market = self.market
+        tracks = market.tracks_frame(released_by)
+        artists = market.artists_frame()
+        return SourceBatch(
+            source=SOURCE,
+            artists=artists,
+            tracks=tracks,
+            track_artists=market.track_artists_frame(tracks),
+            artist_genres=artists[["artist_id", "genre"]],
+            audio_features=market.audio_features_frame(tracks),
+        )
+
+    def extract(self, snapshot_date: date) -> SourceBatch:
+        batch = self.catalogue_batch(snapshot_date)
+        batch.observations = self.market.observations(snapshot_date)
+        return batch

@@ -1,0 +1,59 @@
+"""Find a PostgreSQL server for the test run and make a throwaway database on it.
+
+Order: `TEST_DATABASE_URL`, then `DATABASE_URL`, then the local server on 127.0.0.1:5432 if one answers,
+else the embedded server the project ships (`core.embedded_pg`, data under `.pgdata/`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from core.settings import normalise_database_url
+
+LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(_libpq(url), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _libpq(url: str) -> str:
+    """A psycopg (libpq) URL from an SQLAlchemy one."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def server_url() -> str:
+    """An URL of a database on the server to use, which can create databases."""
+    for name in ("TEST_DATABASE_URL", "DATABASE_URL"):
+        if os.environ.get(name):
+            return normalise_database_url(os.environ[name])
+    if _answers(LOCAL_SERVER):
+        return LOCAL_SERVER
+    from core.embedded_pg import ensure_embedded_server
+
+    return ensure_embedded_server(PROJECT_ROOT / ".pgdata")
+
+
+def create_throwaway_database(server: str) -> str:
+    """Create an empty database `hitscope_test_<random>` and return its URL."""
+    name = f"hitscope_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_libpq(server), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
