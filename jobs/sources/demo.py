@@ -12,7 +12,8 @@ the seed and the day, so a refresh and a backfill agree, and re-running a day re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -285,3 +286,13 @@ class DemoSource:
         batch = self.catalogue_batch(snapshot_date)
         batch.observations = self.market.observations(snapshot_date)
         return batch
+
+    def extract_range(self, first: date, last: date, *, chunk_days: int = 15) -> Iterator[SourceBatch]:
+        """A backfill: the catalogue as of `last` once, then observations in chunks of days."""
+        yield self.catalogue_batch(last)
+        day = first
+        while day <= last:
+            days = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= last]
+            observations = pd.concat([self.market.observations(d) for d in days], ignore_index=True)
+            yield SourceBatch(source=SOURCE, observations=observations)
+            day = days[-1] + timedelta(days=1)

@@ -1,0 +1,125 @@
+"""Build the tables the dashboard reads, for one publication, inside PostgreSQL (INSERT ... SELECT).
+
+Each builder takes the publication id and the run's parameters and writes only rows of that publication,
+so the whole set becomes visible at once when `publish` commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class AggregateParams:
+    publication_id: int
+    snapshot_date: date
+    hit_metric: str = "spotify_popularity"
+    hit_threshold: float = 70.0
+
+
+# The latest value of each artist metric within a week before a day, pivoted to one row per artist.
+_ARTIST_METRICS_AT = """
+    SELECT entity_id AS artist_id,
+           max(value) FILTER (WHERE metric = 'spotify_popularity') AS popularity,
+           max(value) FILTER (WHERE metric = 'spotify_followers') AS followers,
+           max(value) FILTER (WHERE metric = 'lastfm_listeners') AS listeners
+    FROM (
+        SELECT DISTINCT ON (entity_id, metric) entity_id, metric, value
+        FROM raw_observations
+        WHERE entity_type = 'artist' AND observed_on BETWEEN CAST(:day AS date) - {back} - 6
+                                                         AND CAST(:day AS date) - {back}
+        ORDER BY entity_id, metric, observed_on DESC, source
+    ) latest
+    GROUP BY entity_id
+"""
+
+
+def build_artist_leaderboard(conn: Connection, params: AggregateParams) -> int:
+    """Artist level and 7/28-day growth (points for popularity, percent for followers and listeners)."""
+    sql = f"""
+        INSERT INTO agg_artist_leaderboard (
+            publication_id, artist_id, name, genre, popularity, popularity_7d, popularity_28d,
+            followers, followers_7d_pct, followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct,
+            n_tracks)
+        SELECT :pid, a.artist_id, a.name, coalesce(a.genre, 'unknown'),
+               cur.popularity, cur.popularity - w1.popularity, cur.popularity - w4.popularity,
+               cur.followers, 100 * (cur.followers / nullif(w1.followers, 0) - 1),
+               100 * (cur.followers / nullif(w4.followers, 0) - 1),
+               cur.listeners, 100 * (cur.listeners / nullif(w1.listeners, 0) - 1),
+               100 * (cur.listeners / nullif(w4.listeners, 0) - 1),
+               coalesce(n.n_tracks, 0)
+        FROM ({_ARTIST_METRICS_AT.format(back=0)}) cur
+        JOIN artists a USING (artist_id)
+        LEFT JOIN ({_ARTIST_METRICS_AT.format(back=7)}) w1 USING (artist_id)
+        LEFT JOIN ({_ARTIST_METRICS_AT.format(back=28)}) w4 USING (artist_id)
+        LEFT JOIN (
+            SELECT ta.artist_id, count(*) AS n_tracks
+            FROM track_artists ta JOIN tracks t USING (track_id)
+            WHERE t.release_date IS NULL OR t.release_date <= :day
+            GROUP BY ta.artist_id
+        ) n USING (artist_id)
+    """
+    result = conn.execute(text(sql), {"pid": params.publication_id, "day": params.snapshot_date})
+    return int(result.rowcount or 0)
+
+
+# Each track's genre (its own, else its main artist's) and its peak hit metric up to the day.
+_TRACK_PEAKS = """
+    SELECT t.track_id, t.release_date, t.release_date_precision,
+           coalesce(t.genre, a.genre, 'unknown') AS genre, p.peak
+    FROM tracks t
+    LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0
+    LEFT JOIN artists a ON a.artist_id = ta.artist_id
+    LEFT JOIN (
+        SELECT entity_id AS track_id,
+               CASE WHEN :metric = 'chart_position' THEN min(value) ELSE max(value) END AS peak
+        FROM raw_observations
+        WHERE entity_type = 'track' AND metric = :metric AND observed_on <= :day
+        GROUP BY entity_id
+    ) p ON p.track_id = t.track_id
+    WHERE t.release_date IS NOT NULL AND t.release_date <= :day
+"""
+_IS_HIT = "CASE WHEN :metric = 'chart_position' THEN peak <= :threshold ELSE peak >= :threshold END"
+
+
+def build_seasonality(conn: Connection, params: AggregateParams) -> int:
+    """Hit rate and mean peak by genre, release year and month; year-only dates are counted apart."""
+    values = {
+        "pid": params.publication_id, "day": params.snapshot_date,
+        "metric": params.hit_metric, "threshold": params.hit_threshold,
+    }  # fmt: skip
+    result = conn.execute(
+        text(f"""
+            INSERT INTO agg_seasonality (publication_id, genre, release_year, release_month, n_tracks, n_hits,
+                                         mean_popularity)
+            SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
+                   count(*) FILTER (WHERE {_IS_HIT}), avg(peak)
+            FROM ({_TRACK_PEAKS}) tp
+            WHERE release_date_precision IN ('day', 'month')
+            GROUP BY 2, 3, 4
+        """),
+        values,
+    )
+    conn.execute(
+        text(f"""
+            INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks)
+            SELECT :pid, genre, extract(year FROM release_date), count(*)
+            FROM ({_TRACK_PEAKS}) tp
+            WHERE release_date_precision = 'year' OR release_date_precision IS NULL
+            GROUP BY 2, 3
+        """),
+        values,
+    )
+    return int(result.rowcount or 0)
+
+
+Builder = Callable[[Connection, AggregateParams], int]
+
+BUILDERS: dict[str, Builder] = {
+    "agg_artist_leaderboard": build_artist_leaderboard,
+    "agg_seasonality": build_seasonality,
+}

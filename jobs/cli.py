@@ -1,0 +1,95 @@
+"""Hitscope's command line: every step of the product runs by hand from here.
+
+    python -m jobs migrate                       apply database migrations (Procfile `release`)
+    python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
+    python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
+    python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
+    python -m jobs worker                        the scheduler process (Procfile `worker`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from datetime import date
+
+from core import migrations
+from core.db import engine_from_settings, wait_for_database
+from core.logs import configure_logging
+from core.queue import enqueue_request
+from core.settings import get_settings
+from jobs.errors import HitscopeError
+from jobs.sources.registry import SOURCE_NAMES
+
+logger = logging.getLogger(__name__)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from error
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("migrate", help="apply database migrations")
+    refresh = commands.add_parser("refresh", help="run one refresh now")
+    refresh.add_argument("--date", type=_date, default=None, help="snapshot date (default: today)")
+    refresh.add_argument("--source", choices=SOURCE_NAMES, default=None, help="default: SOURCE setting")
+    backfill = commands.add_parser("backfill", help="load N days of snapshots, then publish the last")
+    backfill.add_argument("--days", type=int, default=None, help="default: BACKFILL_DAYS setting")
+    backfill.add_argument("--end", type=_date, default=None, help="last day (default: today)")
+    backfill.add_argument("--source", choices=SOURCE_NAMES, default=None)
+    request = commands.add_parser("request", help="queue a refresh for the worker")
+    request.add_argument("--source", choices=SOURCE_NAMES, default=None)
+    commands.add_parser("worker", help="run the scheduler: daily refresh and the manual queue")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    engine = engine_from_settings(settings)
+    wait_for_database(engine)
+    applied = migrations.upgrade(engine)
+    if applied:
+        logger.info("applied migrations %s", ", ".join(applied))
+    user = f"cli:{getpass.getuser()}"
+    source = getattr(args, "source", None) or settings.SOURCE
+    from jobs import tasks
+
+    try:
+        if args.command == "refresh":
+            outcome = tasks.refresh_now(
+                engine, settings, source=source, snapshot_date=args.date or date.today(), user=user
+            )
+            logger.info("run %s done: publication %s", outcome.run_id, outcome.publication_id)
+        elif args.command == "backfill":
+            outcome = tasks.backfill_now(
+                engine, settings, source=source, end_date=args.end or date.today(),
+                days=args.days or settings.BACKFILL_DAYS, user=user,
+            )  # fmt: skip
+            logger.info("backfill run %s done: publication %s", outcome.run_id, outcome.publication_id)
+        elif args.command == "request":
+            with engine.begin() as conn:
+                queued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="cli", requested_by=user)
+            logger.info("request %s %s", queued.request_id, "queued" if queued.created else "already pending")
+        elif args.command == "worker":
+            from jobs.clock import run_worker
+
+            run_worker(engine, settings)
+    except HitscopeError as error:
+        logger.error("%s", error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""One refresh run: extract -> aggregate -> publish, recorded in `job_runs`. The CLI, the scheduled job and
+the manual-refresh queue all come through here.
+
+    python -m jobs refresh [--date YYYY-MM-DD]     # one run for a snapshot date (default: today)
+    python -m jobs backfill --days 90              # N days of snapshots, then one publication
+
+A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
+the newest publication already covers the same date, source and model, nothing is republished.
+Runs are serialised by the run lock (`jobs.lock`); callers of `refresh` hold it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from core.settings import Settings
+from jobs.aggregate import AggregateParams
+from jobs.errors import RunFailed
+from jobs.load import load_batch
+from jobs.lock import run_lock
+from jobs.publish import publish
+from jobs.runs import RunRecorder, fail_abandoned_runs, start_run
+from jobs.sources.base import Source, SourceBatch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The run's knobs, taken from settings at the entry point."""
+
+    hit_metric: str = "spotify_popularity"
+    hit_threshold: float = 70.0
+    keep_publications: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RunConfig:
+        return cls(
+            hit_threshold=settings.HIT_THRESHOLD,
+            keep_publications=settings.KEEP_PUBLICATIONS,
+        )
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    publication_id: int | None
+    loaded: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def exclusive_run(engine: Engine, *, wait: bool = True) -> Iterator[None]:
+    """Hold the run lock; runs left 'running' by a dead worker are marked failed on the way in."""
+    with run_lock(engine, wait=wait):
+        with engine.begin() as conn:
+            abandoned = fail_abandoned_runs(conn=conn)
+        if abandoned:
+            logger.warning("marked %d abandoned run(s) as failed", abandoned)
+        yield
+
+
+def refresh(
+    engine: Engine,
+    source: Source,
+    *,
+    snapshot_date: date,
+    trigger: str,
+    requested_by: str | None,
+    config: RunConfig,
+) -> RunOutcome:
+    """Extract one day from `source`, then aggregate and publish. The caller holds the run lock."""
+    with engine.begin() as conn:
+        run_id = start_run(
+            conn=conn, kind="refresh", trigger=trigger, source=source.name,
+            snapshot_date=snapshot_date, requested_by=requested_by,
+        )  # fmt: skip
+    recorder = RunRecorder(engine, run_id)
+    try:
+        loaded = _extract_and_load(engine, source, [snapshot_date], recorder)
+        publication_id = _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded)
+    except Exception as error:
+        recorder.fail(error)
+        raise RunFailed(run_id, error) from error
+    recorder.succeed()
+    return RunOutcome(run_id, publication_id, loaded, recorder.warnings)
+
+
+def backfill(
+    engine: Engine,
+    source: Source,
+    *,
+    end_date: date,
+    days: int,
+    trigger: str,
+    requested_by: str | None,
+    config: RunConfig,
+) -> RunOutcome:
+    """Extract `days` days ending at `end_date`, then publish the last one. The caller holds the run lock."""
+    with engine.begin() as conn:
+        run_id = start_run(
+            conn=conn, kind="backfill", trigger=trigger, source=source.name,
+            snapshot_date=end_date, requested_by=requested_by,
+        )  # fmt: skip
+    recorder = RunRecorder(engine, run_id)
+    dates = [end_date - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    try:
+        loaded = _extract_and_load(engine, source, dates, recorder)
+        publication_id = _aggregate_and_publish(engine, source, end_date, recorder, config, loaded)
+    except Exception as error:
+        recorder.fail(error)
+        raise RunFailed(run_id, error) from error
+    recorder.succeed()
+    return RunOutcome(run_id, publication_id, loaded, recorder.warnings)
+
+
+def _batches(source: Source, dates: list[date]) -> Iterator[SourceBatch]:
+    extract_range = getattr(source, "extract_range", None)
+    if extract_range is not None:
+        yield from extract_range(dates[0], dates[-1])
+    else:
+        for day in dates:
+            yield source.extract(day)
+
+
+def _extract_and_load(
+    engine: Engine, source: Source, dates: list[date], recorder: RunRecorder
+) -> dict[str, int]:
+    """Each batch is loaded in its own transaction: snapshots are append-only, so a crash loses no loaded day."""
+    loaded: dict[str, int] = {}
+    with recorder.stage("extract") as stage:
+        for batch in _batches(source, dates):
+            for warning in batch.warnings:
+                recorder.warn(warning)
+            for metric in batch.unavailable_metrics:
+                recorder.warn(f"metric unavailable from {source.name}: {metric}")
+            with engine.begin() as conn:
+                counts = load_batch(conn=conn, batch=batch, run_id=recorder.run_id)
+            stage.rows_in += len(batch.observations) + len(batch.tracks) + len(batch.artists)
+            for table, count in counts.items():
+                loaded[table] = loaded.get(table, 0) + count
+        stage.rows_out = sum(loaded.values())
+        stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
+    return loaded
+
+
+def _publication_key(source: Source, snapshot_date: date) -> dict[str, Any]:
+    return {"snapshot_date": snapshot_date.isoformat(), "source": source.name}
+
+
+def _aggregate_and_publish(
+    engine: Engine,
+    source: Source,
+    snapshot_date: date,
+    recorder: RunRecorder,
+    config: RunConfig,
+    loaded: dict[str, int],
+) -> int | None:
+    key = _publication_key(source, snapshot_date)
+    with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
+        latest = conn.execute(
+            text("SELECT publication_id, summary -> 'key' FROM publications ORDER BY publication_id DESC LIMIT 1")
+        ).first()
+        if latest is not None and latest[1] == key and sum(loaded.values()) == 0:
+            logger.info("nothing changed since publication %s: not republishing", latest[0])
+            stage.counts = {"republished": 0}
+            return int(latest[0])
+        summary = {
+            "key": key,
+            "warnings": recorder.warnings,
+            "unavailable_metrics": sorted(
+                w.rsplit(": ", 1)[1] for w in recorder.warnings if w.startswith("metric unavailable")
+            ),
+            **_headline_counts(conn, snapshot_date),
+        }
+        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold)
+        publication_id, counts = publish(
+            conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
+            params=params, summary=summary, keep=config.keep_publications,
+        )  # fmt: skip
+        stage.rows_out = sum(counts.values())
+        stage.counts = {f"published_{table}": count for table, count in counts.items()}
+    return publication_id
+
+
+def _headline_counts(conn: Any, snapshot_date: date) -> dict[str, Any]:
+    row = conn.execute(
+        text(
+            "SELECT (SELECT count(*) FROM artists) AS n_artists,"
+            " (SELECT count(*) FROM tracks WHERE release_date IS NULL OR release_date <= :day) AS n_tracks,"
+            " (SELECT count(*) FROM raw_observations WHERE observed_on = :day) AS n_observations,"
+            " (SELECT coalesce(json_agg(DISTINCT metric), '[]') FROM raw_observations"
+            "   WHERE observed_on = :day) AS metrics"
+        ),
+        {"day": snapshot_date},
+    ).one()
+    return dict(row._mapping)

@@ -1,0 +1,132 @@
+"""The run log (`job_runs`): one row per run with its trigger, status, per-stage timings and row counts.
+
+The recorder writes in short transactions of its own, so the Admin page can watch a run progress while the
+run's data transactions are still open, and a crashed run still leaves its record behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StageResult:
+    """What a stage reports: rows in and out, and any extra counts worth keeping."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def start_run(
+    *,
+    conn: Connection,
+    kind: str,
+    trigger: str,
+    source: str,
+    snapshot_date: date | None,
+    requested_by: str | None,
+) -> int:
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO job_runs (kind, trigger, source, snapshot_date, requested_by, worker)"
+                " VALUES (:kind, :trigger, :source, :day, :by, :worker) RETURNING run_id"
+            ),
+            {
+                "kind": kind, "trigger": trigger, "source": source, "day": snapshot_date,
+                "by": requested_by, "worker": worker_name(),
+            },  # fmt: skip
+        ).scalar_one()
+    )
+
+
+def fail_abandoned_runs(*, conn: Connection) -> int:
+    """Mark runs still 'running' as failed. Call only while holding the run lock: then none can be alive."""
+    result = conn.execute(
+        text(
+            "UPDATE job_runs SET status = 'failed', finished_at = now(),"
+            " error = 'abandoned: the worker stopped during the run (last heartbeat ' || heartbeat_at || ')'"
+            " WHERE status = 'running'"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE refresh_requests SET status = 'failed', finished_at = now()"
+            " WHERE status = 'running'"
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+class RunRecorder:
+    """Records one run: each stage's timing and counts as it finishes, then success or failure."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self.engine, self.run_id = engine, run_id
+        self.stages: list[dict[str, Any]] = []
+        self.row_counts: dict[str, int] = {}
+        self.warnings: list[str] = []
+
+    def _update(self, sql: str, **params: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), {"run_id": self.run_id, **params})
+
+    def warn(self, message: str) -> None:
+        logger.warning("run %s: %s", self.run_id, message)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageResult]:
+        started = time.perf_counter()
+        result = StageResult()
+        self._update("UPDATE job_runs SET heartbeat_at = now() WHERE run_id = :run_id")
+        yield result
+        seconds = round(time.perf_counter() - started, 3)
+        self.stages.append(
+            {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
+        )
+        for key, value in result.counts.items():
+            self.row_counts[key] = self.row_counts.get(key, 0) + int(value)
+        logger.info(
+            "run %s stage %s: %d rows in, %d rows out, %.2fs", self.run_id, name, result.rows_in,
+            result.rows_out, seconds,
+        )  # fmt: skip
+        self._update(
+            "UPDATE job_runs SET heartbeat_at = now(), stages = CAST(:stages AS jsonb),"
+            " row_counts = CAST(:counts AS jsonb), warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
+            stages=json.dumps(self.stages), counts=json.dumps(self.row_counts), warnings=json.dumps(self.warnings),
+        )  # fmt: skip
+
+    def succeed(self) -> None:
+        self._update(
+            "UPDATE job_runs SET status = 'succeeded', finished_at = now(), heartbeat_at = now(),"
+            " warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
+            warnings=json.dumps(self.warnings),
+        )
+
+    def fail(self, error: BaseException) -> None:
+        message = f"{type(error).__name__}: {error}"[:2000]
+        self._update(
+            "UPDATE job_runs SET status = 'failed', finished_at = now(), error = :error,"
+            " warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
+            error=message, warnings=json.dumps(self.warnings),
+        )  # fmt: skip

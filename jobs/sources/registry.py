@@ -1,0 +1,16 @@
+"""Build a source by name from settings: the one place that knows which sources exist."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from jobs.sources.base import Source
+
+SOURCE_NAMES = ("demo",)
+
+
+def build_source(name: str, settings: Settings) -> Source:
+    if name == "demo":
+        from jobs.sources.demo import DemoSource
+
+        return DemoSource(seed=settings.DEMO_SEED, n_artists=settings.DEMO_ARTISTS, start=settings.DEMO_START)
+    raise ValueError(f"unknown source {name!r}; expected one of: {', '.join(SOURCE_NAMES)}")

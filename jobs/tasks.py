@@ -1,0 +1,66 @@
+"""The work the scheduler, the queue and the CLI share: what a refresh request turns into.
+
+`clock.py` only schedules these; `cli.py` only parses arguments into them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import Engine
+
+from core.queue import enqueue_request
+from core.settings import Settings
+from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run, refresh
+from jobs.queue import Request, process_queue
+from jobs.sources.registry import build_source
+
+logger = logging.getLogger(__name__)
+
+
+def run_request(engine: Engine, settings: Settings, request: Request) -> int:
+    """Carry out one claimed queue request; return the id of the run it produced."""
+    if request.kind == "refresh":
+        outcome = refresh(
+            engine, build_source(request.source, settings),
+            snapshot_date=request.snapshot_date or date.today(), trigger=request.trigger,
+            requested_by=request.requested_by, config=RunConfig.from_settings(settings),
+        )  # fmt: skip
+        return outcome.run_id
+    raise ValueError(f"this worker cannot run {request.kind!r} requests yet")
+
+
+def drain_queue(engine: Engine, settings: Settings) -> int:
+    """Process every pending request (the worker polls this)."""
+    return process_queue(engine, lambda request: run_request(engine, settings, request))
+
+
+def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = None) -> int:
+    """The daily job: enqueue today's refresh once (deduplicated across clocks), then drain the queue."""
+    day = today or date.today()
+    with engine.begin() as conn:
+        enqueue_request(
+            conn=conn, kind="refresh", source=settings.SOURCE, trigger="schedule",
+            requested_by="scheduler", snapshot_date=day, dedupe_key=f"schedule:{settings.SOURCE}:{day}",
+        )  # fmt: skip
+    return drain_queue(engine, settings)
+
+
+def refresh_now(engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str) -> RunOutcome:
+    """A refresh from the command line: waits for a running one to finish, then runs."""
+    with exclusive_run(engine, wait=True):
+        return refresh(
+            engine, build_source(source, settings), snapshot_date=snapshot_date, trigger="cli",
+            requested_by=user, config=RunConfig.from_settings(settings),
+        )  # fmt: skip
+
+
+def backfill_now(
+    engine: Engine, settings: Settings, *, source: str, end_date: date, days: int, user: str
+) -> RunOutcome:
+    with exclusive_run(engine, wait=True):
+        return backfill(
+            engine, build_source(source, settings), end_date=end_date, days=days, trigger="cli",
+            requested_by=user, config=RunConfig.from_settings(settings),
+        )  # fmt: skip
