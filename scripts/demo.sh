@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make demo`: from a fresh clone to a live dashboard on http://127.0.0.1:8050.
+# Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL (data in .pgdata/, reused next time).
+# Migrates, backfills BACKFILL_DAYS (default 90) of the demo market, trains a model if none is active,
+# then runs the worker and gunicorn until Ctrl-C, which stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export APP_ENV="${APP_ENV:-development}"
+PORT="${PORT:-8050}"
+started_pg=0
+pids=()
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo "stopping…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ $started_pg == 1 ]]; then "$BIN/python" -m core.embedded_pg stop --pgdata .pgdata || true; fi
+}
+trap cleanup INT TERM EXIT
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+  echo "no DATABASE_URL: starting the embedded PostgreSQL (data in .pgdata/)"
+  DATABASE_URL="$("$BIN/python" -m core.embedded_pg url --pgdata .pgdata)"
+  export DATABASE_URL
+  started_pg=1
+fi
+
+"$BIN/python" -m jobs migrate
+"$BIN/python" -m jobs backfill --days "${BACKFILL_DAYS:-90}"
+if "$BIN/python" -m jobs --help | grep -q '^ *train'; then
+  "$BIN/python" -m jobs train --if-none-active
+fi
+
+"$BIN/python" -m jobs worker &
+pids+=($!)
+"$BIN/gunicorn" dashboard.wsgi:server --workers "${WEB_CONCURRENCY:-2}" --bind "127.0.0.1:$PORT" \
+  --timeout 60 --access-logfile - &
+pids+=($!)
+
+echo
+echo "Hitscope is running: http://127.0.0.1:$PORT   (Ctrl-C stops the web server, the worker and the database)"
+wait -n "${pids[@]}"
