@@ -30,7 +30,7 @@ def ensure_embedded_server(pgdata: Path) -> str:
 
 def stop_embedded_server(pgdata: Path) -> None:
     """Stop the embedded server if it is running (`pg_ctl stop`)."""
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # generated at import
 
     pgdata = pgdata.resolve()
     if not (pgdata / "postmaster.pid").exists():

@@ -40,7 +40,6 @@ class Settings(BaseSettings):
 
     DAILY_CRON: str = "0 6 * * *"
     QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
-    STALE_RUN_MINUTES: int = Field(default=60, ge=1)
     KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
 
     HIT_THRESHOLD: float = 70.0

@@ -1,10 +1,10 @@
 """Hitscope's command line: every step of the product runs by hand from here.
 
-    python -m jobs migrate                       apply database migrations (Procfile `release`)
-    python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
-    python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
-    python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
-    python -m jobs worker                        the scheduler process (Procfile `worker`)
+python -m jobs migrate                       apply database migrations (Procfile `release`)
+python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
+python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
+python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
+python -m jobs worker                        the scheduler process (Procfile `worker`)
 """
 
 from __future__ import annotations

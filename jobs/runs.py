@@ -51,8 +51,12 @@ def start_run(
                 " VALUES (:kind, :trigger, :source, :day, :by, :worker) RETURNING run_id"
             ),
             {
-                "kind": kind, "trigger": trigger, "source": source, "day": snapshot_date,
-                "by": requested_by, "worker": worker_name(),
+                "kind": kind,
+                "trigger": trigger,
+                "source": source,
+                "day": snapshot_date,
+                "by": requested_by,
+                "worker": worker_name(),
             },  # fmt: skip
         ).scalar_one()
     )
@@ -67,12 +71,7 @@ def fail_abandoned_runs(*, conn: Connection) -> int:
             " WHERE status = 'running'"
         )
     )
-    conn.execute(
-        text(
-            "UPDATE refresh_requests SET status = 'failed', finished_at = now()"
-            " WHERE status = 'running'"
-        )
-    )
+    conn.execute(text("UPDATE refresh_requests SET status = 'failed', finished_at = now() WHERE status = 'running'"))
     return int(result.rowcount or 0)
 
 
@@ -101,9 +100,7 @@ class RunRecorder:
         self._update("UPDATE job_runs SET heartbeat_at = now() WHERE run_id = :run_id")
         yield result
         seconds = round(time.perf_counter() - started, 3)
-        self.stages.append(
-            {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
-        )
+        self.stages.append({"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out})
         for key, value in result.counts.items():
             self.row_counts[key] = self.row_counts.get(key, 0) + int(value)
         logger.info(

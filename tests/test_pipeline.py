@@ -16,7 +16,13 @@ from tests.factories import DATA_TABLES, DAY, PUBLISHED_TABLES, config, table_di
 def _backfill(engine: Engine, days: int = 10) -> pipeline.RunOutcome:
     with pipeline.exclusive_run(engine):
         return pipeline.backfill(
-            engine, tiny_source(), end_date=DAY, days=days, trigger="cli", requested_by="test", config=config()
+            engine,
+            tiny_source(),
+            end_date=DAY,
+            days=days,
+            trigger="cli",
+            requested_by="test",
+            config=config(),
         )
 
 
