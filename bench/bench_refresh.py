@@ -1,0 +1,169 @@
+"""Refresh run scaling: the demo source at about 10k, 100k and 1M tracks. For each size a throwaway database
+gets 8 days of history (so 7-day growth exists; loaded with `load_batch` as a backfill loads it), then one
+timed `pipeline.refresh`: wall time per stage (from `job_runs.stages`), rows/s, this process's peak RSS, and
+the growth ratio from each size to the next. Before the refresh the bench runs ANALYZE, as autovacuum would
+have in a running install; what the aggregate + publish stage costs without it (right after a backfill's load)
+is measured apart at 10k and 100k, rolled back and capped.
+
+    python -m bench refresh [--quick | --full]     # --quick: 10k only; default: 10k and 100k; --full: + 1M
+
+Targets (measured, not asserted): 100k tracks under 30 s, 1M under 5 min, peak memory under 4 GiB.
+Run --full between 06:00 and 06:30 UTC, when the machine is quietest (the JSON records whether it was).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from bench.harness import Options, PeakRSS, Report, throwaway_engine, verdict
+from jobs import pipeline
+from jobs.aggregate import AggregateParams
+from jobs.load import load_batch
+from jobs.publish import publish
+from jobs.runs import start_run
+from jobs.sources.demo import DemoSource
+
+# The demo market makes ~4.8 tracks per artist over its 5 years; by DAY nearly all are released and ~20% are
+# tracked (released within the last year). n_artists is picked to give the track counts in the labels.
+SIZES = {"10k": 2_090, "100k": 20_900, "1M": 209_000}
+TARGET_SECONDS = {"100k": 30.0, "1M": 300.0}
+MEMORY_LIMIT = 4 * 2**30
+DAY = date(2027, 12, 1)
+BACKFILL_DAYS = 8
+COLD_CAP_SECONDS = 120
+
+
+def _run_stages(engine: Engine, run_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT status, stages, row_counts, extract(epoch FROM finished_at - started_at) AS seconds"
+                 " FROM job_runs WHERE run_id = :r"),
+            {"r": run_id},
+        ).one()  # fmt: skip
+        counts = conn.execute(
+            text("SELECT (SELECT count(*) FROM tracks) AS tracks, (SELECT count(*) FROM artists) AS artists,"
+                 " (SELECT count(*) FROM raw_observations) AS observations,"
+                 " (SELECT count(*) FROM raw_observations WHERE observed_on = :d AND entity_type = 'track')"
+                 "   AS tracked_today"),
+            {"d": DAY},
+        ).one()  # fmt: skip
+    return {"status": row.status, "run_seconds": float(row.seconds), "stages": row.stages,
+            "row_counts": row.row_counts, "database": dict(counts._mapping)}  # fmt: skip
+
+
+def _rate(stage: dict[str, Any]) -> int | None:
+    """Rows per second through a stage: rows read in, or written out when it reads none (aggregate, publish)."""
+    rows = stage["rows_in"] or stage["rows_out"]
+    return round(rows / stage["seconds"]) if stage["seconds"] else None
+
+
+def load_history(engine: Engine, source: DemoSource) -> int:
+    """The days before DAY, loaded batch by batch as `pipeline.backfill` loads them, without its publication
+    (which, run before any ANALYZE, is what `cold_publish_seconds` measures). Returns observation rows."""
+    rows = 0
+    for batch in source.extract_range(DAY - timedelta(days=BACKFILL_DAYS), DAY - timedelta(days=1)):
+        with engine.begin() as conn:
+            load_batch(conn=conn, batch=batch, run_id=None)
+        rows += len(batch.observations)
+    return rows
+
+
+def cold_publish_seconds(engine: Engine, source: DemoSource) -> float | str:
+    """The aggregate + publish stage right after a big load, before any ANALYZE (rolled back, capped)."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(text(f"SET LOCAL statement_timeout = '{COLD_CAP_SECONDS}s'"))
+        params = AggregateParams(0, DAY - timedelta(days=1))
+        run_id = start_run(conn=conn, kind="backfill", trigger="cli", source=source.name,
+                           snapshot_date=params.snapshot_date, requested_by="bench")  # fmt: skip
+        started = time.perf_counter()
+        try:
+            publish(conn=conn, run_id=run_id, source=source.name, is_demo=True, params=params, summary={}, keep=3)
+        except OperationalError:
+            transaction.rollback()
+            return f"> {COLD_CAP_SECONDS} s (statement_timeout)"
+        seconds = time.perf_counter() - started
+        transaction.rollback()
+    return round(seconds, 3)
+
+
+def measure(label: str, n_artists: int) -> dict[str, Any]:
+    """Backfill then refresh one market size in its own database; the refresh is what is measured."""
+    source, config = DemoSource(n_artists=n_artists), pipeline.RunConfig()
+    with throwaway_engine() as engine:
+        started = time.perf_counter()
+        with PeakRSS() as backfill_memory:
+            history_rows = load_history(engine, source)
+        backfill_seconds = time.perf_counter() - started
+        cold = cold_publish_seconds(engine, source) if label != "1M" else None
+        started = time.perf_counter()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))  # what autovacuum does after a big load; a daily run finds stats there
+        analyze_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        with PeakRSS() as memory, pipeline.exclusive_run(engine):
+            outcome = pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
+                                       config=config)  # fmt: skip
+        wall = time.perf_counter() - started
+        run = _run_stages(engine, outcome.run_id)
+    stages = {s["stage"]: {**s, "rows_per_second": _rate(s)} for s in run["stages"]}
+    return {
+        "label": label, "n_artists": n_artists, **run["database"], "wall_seconds": round(wall, 3),
+        "run_seconds": round(run["run_seconds"], 3), "stages": stages, "row_counts": run["row_counts"],
+        "peak_rss_bytes": memory.peak, "history_load_seconds": round(backfill_seconds, 3),
+        "history_observations": history_rows, "history_days": BACKFILL_DAYS,
+        "history_load_peak_rss_bytes": backfill_memory.peak,
+        "analyze_seconds": round(analyze_seconds, 3), "cold_stats_aggregate_publish_seconds": cold,
+    }  # fmt: skip
+
+
+def growth(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """From each size to the next: how much the tracks grew, and how much each stage's time grew."""
+    steps = []
+    for small, big in zip(results, results[1:], strict=False):
+        step = {"from": small["label"], "to": big["label"], "tracks": round(big["tracks"] / small["tracks"], 2),
+                "wall": round(big["wall_seconds"] / small["wall_seconds"], 2),
+                "peak_rss": round(big["peak_rss_bytes"] / small["peak_rss_bytes"], 2)}  # fmt: skip
+        for name, stage in big["stages"].items():
+            before = small["stages"].get(name, {}).get("seconds")
+            step[f"stage_{name}"] = round(stage["seconds"] / before, 2) if before else None
+        steps.append(step)
+    return steps
+
+
+def run(options: Options) -> Report:
+    labels = ["10k"] if options.quick else ["10k", "100k", "1M"] if options.full else ["10k", "100k"]
+    report = Report()
+    results = []
+    for label in labels:
+        result = measure(label, SIZES[label])
+        results.append(result)
+        stage_text = ", ".join(f"{n} {s['seconds']:.1f}s ({s['rows_per_second'] or 0:,}/s)"
+                               for n, s in result["stages"].items())  # fmt: skip
+        print(f"  {label}: {result['tracks']:,} tracks ({result['tracked_today']:,} tracked today), "
+              f"refresh {result['wall_seconds']:.1f}s [{stage_text}], peak RSS "
+              f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB; {BACKFILL_DAYS} days of history loaded in "
+              f"{result['history_load_seconds']:.1f}s (peak RSS {result['history_load_peak_rss_bytes'] / 2**20:,.0f}"
+              " MiB)", flush=True)  # fmt: skip
+        target = TARGET_SECONDS.get(label)
+        status = verdict(result["wall_seconds"], target, higher_is_better=False) if target else ""
+        report.row(f"refresh at {label} tracks ({result['tracks']:,})", f"{result['wall_seconds']:.1f} s",
+                   f"< {target:.0f} s" if target else "", status)  # fmt: skip
+        peak = result["peak_rss_bytes"]
+        report.row(f"peak RSS at {label}", f"{peak / 2**20:,.0f} MiB", "< 4096 MiB",
+                   verdict(peak, MEMORY_LIMIT, higher_is_better=False))  # fmt: skip
+        cold = result["cold_stats_aggregate_publish_seconds"]
+        if cold is not None:
+            print(f"    aggregate+publish before ANALYZE (fresh statistics missing): {cold} s; ANALYZE took "
+                  f"{result['analyze_seconds']:.1f} s")  # fmt: skip
+            report.row(f"aggregate+publish at {label} before ANALYZE", f"{cold} s" if isinstance(cold, float) else cold)
+    steps = growth(results)
+    for step in steps:
+        report.row(f"growth {step['from']} -> {step['to']}", f"{step['wall']}x time for {step['tracks']}x tracks")
+    report.figures = {"snapshot_date": DAY.isoformat(), "sizes": results, "growth": steps}
+    report.notes.append("peak RSS is this Python process only; PostgreSQL's backends are not counted")
+    return report
