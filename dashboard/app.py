@@ -12,8 +12,9 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, html
+from dash import Dash, Input, Output, State, html
 
+from dashboard import ids
 from dashboard.components import navbar
 from dashboard.health import register_health
 
@@ -43,5 +44,12 @@ def create_app() -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = shell
+    app.clientside_callback(
+        "function(n, open) { return n ? !open : open; }",
+        Output(ids.NAVBAR + "-collapse", "is_open"),
+        Input(ids.NAVBAR + "-toggler", "n_clicks"),
+        State(ids.NAVBAR + "-collapse", "is_open"),
+        prevent_initial_call=True,
+    )
     register_health(app.server)
     return app

@@ -115,23 +115,35 @@ def month_totals(frame: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def seasonality_heatmap(frame: pd.DataFrame) -> go.Figure:
-    """Hit rate (%) per genre x release month."""
+HEATMAP_VALUES = {  # column -> (title, colour bar, hover format, scale)
+    "hit_rate": ("Hit rate by genre and release month", "Hit %", "%{z:.1f}% hits", 100.0),
+    "mean_popularity": (
+        "Mean peak popularity by genre and release month",
+        "Popularity",
+        "popularity %{z:.1f}",
+        1.0,
+    ),
+}
+
+
+def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figure:
+    """Hit rate (%) or mean popularity per genre x release month."""
     if frame.empty:
         return empty_figure("No release with a known month in this selection.")
-    grid = frame.pivot_table(index="genre", columns="release_month", values="hit_rate", aggfunc="first")
+    title, bar_title, hover, scale = HEATMAP_VALUES[value]
+    grid = frame.pivot_table(index="genre", columns="release_month", values=value, aggfunc="first")
     grid = grid.reindex(columns=range(1, 13))
     counts = frame.pivot_table(index="genre", columns="release_month", values="n_tracks", aggfunc="first")
     counts = counts.reindex(index=grid.index, columns=range(1, 13)).fillna(0)
     figure = go.Figure(
         go.Heatmap(
-            z=grid.to_numpy() * 100,
+            z=grid.to_numpy(dtype=float) * scale,
             x=MONTHS,
             y=list(grid.index),
             colorscale="Blues",
-            colorbar={"title": {"text": "Hit %"}},
+            colorbar={"title": {"text": bar_title}},
             customdata=counts.to_numpy(),
-            hovertemplate="%{y}, %{x}: %{z:.1f}% hits of %{customdata:.0f} tracks<extra></extra>",
+            hovertemplate="%{y}, %{x}: " + hover + " (%{customdata:.0f} tracks)<extra></extra>",
             xgap=2,
             ygap=2,
         )
@@ -139,7 +151,7 @@ def seasonality_heatmap(frame: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         **_BASE_LAYOUT,
         height=max(260, 34 * len(grid) + 100),
-        title={"text": "Hit rate by genre and release month", "x": 0, "font": {"size": 15}},
+        title={"text": title, "x": 0, "font": {"size": 15}},
         yaxis={"automargin": True},
     )
     return figure

@@ -129,9 +129,9 @@ def leaderboard_genres(*, conn: Connection, publication_id: int) -> list[str]:
 
 
 def artist_leaderboard(
-    *, conn: Connection, publication_id: int, genre: str | None, order: str, limit: int
+    *, conn: Connection, publication_id: int, genre: str | None, order: str, limit: int | None = None
 ) -> pd.DataFrame:
-    """The top `limit` artists by level or growth (`ARTIST_ORDERS`), optionally within one genre."""
+    """Artists by level or growth (`ARTIST_ORDERS`), best first, optionally in one genre; all if no limit."""
     column, _ = ARTIST_ORDERS[order]
     return _frame(
         conn,

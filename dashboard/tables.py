@@ -16,7 +16,14 @@ import pandas as pd
 DEFAULT_COL = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90}
 
 
-def grid(grid_id: str, columns: list[dict[str, Any]], *, file_name: str, height: int = 420) -> dag.AgGrid:
+def grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    *,
+    file_name: str,
+    height: int = 420,
+    column_size: str = "responsiveSizeToFit",
+) -> dag.AgGrid:
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
@@ -26,9 +33,9 @@ def grid(grid_id: str, columns: list[dict[str, Any]], *, file_name: str, height:
             "pagination": True,
             "paginationPageSize": 20,
             "animateRows": False,
-            "overlayNoRowsTemplate": "Nothing to show",
+            "enableCellTextSelection": True,
         },
-        columnSize="responsiveSizeToFit",
+        columnSize=column_size,
         csvExportParams={"fileName": file_name},
         style={"height": height, "width": "100%"},
     )
@@ -47,20 +54,59 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(out.to_json(orient="records", date_format="iso"))
 
 
+NUMBER = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+
+LEADERBOARD_COLUMNS: list[dict[str, Any]] = [
+    {"field": "name", "headerName": "Artist", "minWidth": 150, "pinned": "left"},
+    {"field": "genre", "minWidth": 100},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "popularity_7d", "headerName": "Δ 7d (pts)", **NUMBER},
+    {"field": "popularity_28d", "headerName": "Δ 28d (pts)", **NUMBER},
+    {"field": "followers", "headerName": "Followers", **NUMBER},
+    {"field": "followers_7d_pct", "headerName": "Followers 7d %", **NUMBER},
+    {"field": "followers_28d_pct", "headerName": "Followers 28d %", **NUMBER},
+    {"field": "listeners", "headerName": "Listeners", **NUMBER},
+    {"field": "listeners_28d_pct", "headerName": "Listeners 28d %", **NUMBER},
+    {"field": "n_tracks", "headerName": "Tracks", **NUMBER},
+]
+
+
+def leaderboard_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The leaderboard with levels as whole numbers and changes to one decimal."""
+    shown = frame.copy()
+    for column in ("popularity", "followers", "listeners"):
+        shown[column] = shown[column].astype(float).round(0)
+    for column in (
+        "popularity_7d",
+        "popularity_28d",
+        "followers_7d_pct",
+        "followers_28d_pct",
+        "listeners_28d_pct",
+    ):
+        shown[column] = shown[column].astype(float).round(1)
+    return records(shown)
+
+
 RUN_COLUMNS: list[dict[str, Any]] = [
-    {"field": "run_id", "headerName": "Run", "width": 80, "filter": "agNumberColumnFilter"},
-    {"field": "status", "width": 110},
-    {"field": "kind", "width": 100},
-    {"field": "trigger", "width": 100},
-    {"field": "requested_by", "headerName": "By", "width": 110},
-    {"field": "source", "width": 90},
-    {"field": "snapshot_date", "headerName": "Snapshot", "width": 120},
-    {"field": "started_at", "headerName": "Started (UTC)", "width": 150},
-    {"field": "duration_s", "headerName": "Seconds", "width": 95, "filter": "agNumberColumnFilter"},
-    {"field": "stages", "minWidth": 200},
-    {"field": "rows", "headerName": "Row counts", "minWidth": 200},
-    {"field": "warnings", "minWidth": 160},
-    {"field": "error", "minWidth": 200},
+    {"field": "run_id", "headerName": "Run", **NUMBER},
+    {
+        "field": "status",
+        "cellClassRules": {
+            "text-danger fw-semibold": "params.value == 'failed'",
+            "text-primary": "params.value == 'running'",
+        },
+    },
+    {"field": "kind"},
+    {"field": "trigger"},
+    {"field": "requested_by", "headerName": "By"},
+    {"field": "source"},
+    {"field": "snapshot_date", "headerName": "Snapshot"},
+    {"field": "started_at", "headerName": "Started (UTC)"},
+    {"field": "duration_s", "headerName": "Seconds", **NUMBER},
+    {"field": "stages", "maxWidth": 320, "tooltipField": "stages"},
+    {"field": "rows", "headerName": "Row counts", "maxWidth": 360, "tooltipField": "rows"},
+    {"field": "warnings", "maxWidth": 320, "tooltipField": "warnings"},
+    {"field": "error", "maxWidth": 360, "tooltipField": "error"},
 ]
 
 

@@ -93,8 +93,10 @@ def test_morning_shows_freshness_demo_badge_and_headlines(seeded: Engine) -> Non
 
 def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
     render = page("artists").render_artists
-    alert, figure, options = render(None, "level", 10)
-    assert alert is None
+    alert, figure, options, grid_rows = render(None, "level", 10)
+    assert alert is None and len(grid_rows) == scalar(
+        seeded, "SELECT count(popularity) FROM agg_artist_leaderboard"
+    )
     expected = rows(
         seeded,
         "SELECT name, popularity FROM agg_artist_leaderboard WHERE popularity IS NOT NULL"
@@ -107,13 +109,14 @@ def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
         g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")
     ]
 
-    _, pop_figure, _ = render("pop", "level", 10)
+    _, pop_figure, _, pop_rows = render("pop", "level", 10)
     pop_names = {n for (n,) in rows(seeded, "SELECT name FROM agg_artist_leaderboard WHERE genre = 'pop'")}
     assert set(pop_figure.data[0].y) <= pop_names and list(pop_figure.data[0].y) != list(figure.data[0].y)
+    assert {r["name"] for r in pop_rows} == pop_names and {r["genre"] for r in pop_rows} == {"pop"}
 
 
 def test_artist_growth_order(seeded: Engine) -> None:
-    _, figure, _ = page("artists").render_artists("rock", "growth28", 5)
+    _, figure, _, _ = page("artists").render_artists("rock", "growth28", 5)
     expected = rows(
         seeded,
         "SELECT name, popularity_28d FROM agg_artist_leaderboard WHERE genre = 'rock'"
@@ -144,6 +147,15 @@ def test_seasonality_bars_match_sql_and_genre_filter_changes_them(seeded: Engine
     excluded = scalar(seeded, "SELECT sum(n_tracks) FROM agg_seasonality_excluded")
     assert excluded > 0 and f"{excluded:,} with a year-only release date are excluded" in note
     assert len(heatmap.data[0].y) == 8
+    _, _, _, popularity_map = module.render_seasonality(None, [low, high], "mean_popularity")
+    month, rock_popularity = rows(
+        seeded,
+        "SELECT release_month, sum(mean_popularity * n_tracks)"
+        " / sum(n_tracks) FILTER (WHERE mean_popularity IS NOT NULL) FROM agg_seasonality"
+        " WHERE genre = 'rock' GROUP BY 1 ORDER BY sum(n_tracks) DESC, 1 LIMIT 1",
+    )[0]
+    row = list(popularity_map.data[0].y).index("rock")
+    assert popularity_map.data[0].z[row][month - 1] == pytest.approx(rock_popularity)
 
     _, latin_note, latin_bars, latin_heatmap = module.render_seasonality("latin", [low, high])
     latin = dict(

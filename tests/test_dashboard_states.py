@@ -22,9 +22,9 @@ def test_no_publication_says_what_to_do(clean_db: Engine, database_url: str) -> 
         freshness, headlines, last_run = page("morning").render_morning(0)
         assert "python -m jobs backfill --days 90" in str(freshness.to_plotly_json()["props"]["children"])
         assert headlines is None and "No run has been recorded yet." in str(last_run.to_plotly_json())
-        alert, figure, _ = page("artists").render_artists("pop", "level", 10)
+        alert, figure, _, grid_rows = page("artists").render_artists("pop", "level", 10)
         assert "No data published yet" in str(alert.to_plotly_json())
-        assert figure.layout.annotations[0].text == "Nothing published yet."
+        assert figure.layout.annotations[0].text == "Nothing published yet." and grid_rows == []
         alert, _, bars, heatmap = page("seasonality").render_seasonality(None, None)
         assert "No data published yet" in str(alert.to_plotly_json()) and not bars.data and not heatmap.data
         health = dash_app().server.test_client().get("/healthz")
@@ -36,7 +36,7 @@ def test_unreachable_database_is_data_temporarily_unavailable() -> None:
         dash_app()
         freshness, _, _ = page("morning").render_morning(0)
         assert freshness.children == UNAVAILABLE
-        alert, figure, _ = page("artists").render_artists(None, "level", 10)
+        alert, figure, _, _ = page("artists").render_artists(None, "level", 10)
         assert (
             alert.children == UNAVAILABLE
             and figure.layout.annotations[0].text == "Data temporarily unavailable."

@@ -74,7 +74,11 @@ def layout(**_query: str) -> html.Div:
                     className="d-flex justify-content-between align-items-center",
                 )
             ),
-            dbc.CardBody(tables.grid(ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv")),
+            dbc.CardBody(
+                tables.grid(
+                    ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize"
+                )
+            ),
         ]
     )
     return html.Div(

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, urlstate
+from dashboard import ids, queries, tables, urlstate
 from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import artist_bars, empty_figure
@@ -84,6 +84,25 @@ def layout(**query: str) -> html.Div:
             controls,
             html.Div(id=ids.ARTISTS_ALERT),
             dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        html.Div(
+                            [
+                                html.Span("Leaderboard (sort, filter, export what is shown)"),
+                                tables.export_button(ids.ARTISTS_EXPORT),
+                            ],
+                            className="d-flex justify-content-between align-items-center",
+                        )
+                    ),
+                    dbc.CardBody(
+                        tables.grid(
+                            ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv"
+                        )
+                    ),
+                ],
+                className="mt-3",
+            ),
         ]
     )
 
@@ -92,31 +111,45 @@ def layout(**query: str) -> html.Div:
     Output(ids.ARTISTS_ALERT, "children"),
     Output(ids.ARTISTS_GRAPH, "figure"),
     Output(ids.ARTISTS_GENRE, "options"),
+    Output(ids.ARTISTS_GRID, "rowData"),
     Input(ids.ARTISTS_GENRE, "value"),
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
 )
-def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object]:
+def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
     order = order if order in queries.ARTIST_ORDERS else DEFAULTS["order"]
     top = int(top or DEFAULTS["top"])
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             if publication is None:
-                return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update
+                return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update, []
             pid = publication.publication_id
             genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
-            frame = queries.artist_leaderboard(
-                conn=conn, publication_id=pid, genre=genre, order=order, limit=top
-            )
+            frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order)
     except DataUnavailable:
-        return unavailable_alert(), empty_figure("Data temporarily unavailable."), dash.no_update
+        return (
+            unavailable_alert(),
+            empty_figure("Data temporarily unavailable."),
+            dash.no_update,
+            dash.no_update,
+        )
     alert = None
     if genre and genre not in genres:
         alert = dbc.Alert(f"No artist of genre '{genre}' in the current publication.", color="secondary")
     column, label = queries.ARTIST_ORDERS[order]
     title = f"{label} · top {top}" + (f" · {genre}" if genre else " · all genres")
-    return alert, artist_bars(frame, value=column, label=title), genre_options(genres)
+    figure = artist_bars(frame.head(top), value=column, label=title)
+    return alert, figure, genre_options(genres), tables.leaderboard_rows(frame)
+
+
+@callback(
+    Output(ids.ARTISTS_GRID, "exportDataAsCsv"),
+    Input(ids.ARTISTS_EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_artists(n_clicks: int | None) -> bool:
+    return bool(n_clicks)
 
 
 @callback(

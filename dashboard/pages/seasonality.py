@@ -19,7 +19,8 @@ dash.register_page(
     __name__, path="/seasonality", name="Seasonality", title="Hitscope · Seasonality", order=2, nav=True
 )
 
-DEFAULTS: dict[str, object] = {"genre": None, "from": None, "to": None}
+DEFAULTS: dict[str, object] = {"genre": None, "from": None, "to": None, "metric": "hit_rate"}
+METRIC_LABELS = {"hit_rate": "Hit rate", "mean_popularity": "Mean popularity"}
 YEAR_BOUNDS = (1900, 2100)
 
 
@@ -28,6 +29,7 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
         "genre": urlstate.one(query.get("genre")),
         "from": urlstate.integer(query.get("from"), None, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1]),
         "to": urlstate.integer(query.get("to"), None, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1]),
+        "metric": urlstate.choice(query.get("metric"), METRIC_LABELS, str(DEFAULTS["metric"])),
     }
 
 
@@ -66,7 +68,6 @@ def layout(**query: str) -> html.Div:
                                 step=1,
                                 value=years,
                                 marks=None,
-                                tooltip={"placement": "bottom", "always_visible": True},
                                 allowCross=False,
                             ),
                         ],
@@ -81,7 +82,21 @@ def layout(**query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dcc.Graph(id=ids.SEASON_BARS, config={"displaylogo": False}), lg=6),
-                    dbc.Col(dcc.Graph(id=ids.SEASON_HEATMAP, config={"displaylogo": False}), lg=6),
+                    dbc.Col(
+                        [
+                            dbc.RadioItems(
+                                id=ids.SEASON_METRIC,
+                                options=[
+                                    {"label": label, "value": key} for key, label in METRIC_LABELS.items()
+                                ],
+                                value=filters["metric"],
+                                inline=True,
+                                className="small mb-1",
+                            ),
+                            dcc.Graph(id=ids.SEASON_HEATMAP, config={"displaylogo": False}),
+                        ],
+                        lg=6,
+                    ),
                 ],
                 className="g-3",
             ),
@@ -128,8 +143,12 @@ def season_options(_path: str | None, years: list[int] | None) -> tuple[object, 
     Output(ids.SEASON_HEATMAP, "figure"),
     Input(ids.SEASON_GENRE, "value"),
     Input(ids.SEASON_YEARS, "value"),
+    Input(ids.SEASON_METRIC, "value"),
 )
-def render_seasonality(genre: str | None, years: list[int] | None) -> tuple[object, ...]:
+def render_seasonality(
+    genre: str | None, years: list[int] | None, metric: str = "hit_rate"
+) -> tuple[object, ...]:
+    metric = metric if metric in METRIC_LABELS else "hit_rate"
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -164,19 +183,20 @@ def render_seasonality(genre: str | None, years: list[int] | None) -> tuple[obje
         f"{counted:,} {scope} from {low} to {high} with a day or month release date. "
         f"{excluded:,} with a year-only release date are excluded (their month is unknown)."
     )
-    return None, note, seasonality_bars(selected), seasonality_heatmap(every_genre)
+    return None, note, seasonality_bars(selected), seasonality_heatmap(every_genre, metric)
 
 
 @callback(
     Output(ids.SEASON_URL, "search"),
     Input(ids.SEASON_GENRE, "value"),
     Input(ids.SEASON_YEARS, "value"),
+    Input(ids.SEASON_METRIC, "value"),
     State(ids.SEASON_YEARS, "min"),
     State(ids.SEASON_YEARS, "max"),
     prevent_initial_call=True,
 )
-def seasonality_url(genre: str | None, years: list[int] | None, low: int, high: int) -> str:
-    values: dict[str, object] = {"genre": genre}
+def seasonality_url(genre: str | None, years: list[int] | None, metric: str, low: int, high: int) -> str:
+    values: dict[str, object] = {"genre": genre, "metric": metric}
     if years and len(years) == 2 and [min(years), max(years)] != [low, high]:
         values.update({"from": min(years), "to": max(years)})
     return urlstate.search_string(values, DEFAULTS)
