@@ -14,24 +14,32 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html
 
+from core.settings import get_settings
 from dashboard import ids
+from dashboard.auth import check_users, current_user
 from dashboard.components import navbar
 from dashboard.health import register_health
+from dashboard.login import install_login
 
 HERE = Path(__file__).resolve().parent
 
 
 def shell() -> html.Div:
-    """The frame around every page; a function so each page load gets a fresh navbar."""
+    """The frame around every page; a function so each page load gets a navbar for the signed-in user."""
+    user = current_user()
     return html.Div(
         [
-            navbar(),
+            navbar(user.name if user else None, is_admin=bool(user and user.is_admin)),
             dbc.Container(dash.page_container, fluid=True, className="pb-5 app-main"),
         ]
     )
 
 
 def create_app() -> Dash:
+    """The app with sign-in installed. Refuses to start when DASHBOARD_USERS is malformed, or empty outside
+    development (nobody could sign in)."""
+    settings = get_settings()
+    check_users(settings)
     app = Dash(
         "dashboard",
         use_pages=True,
@@ -52,4 +60,5 @@ def create_app() -> Dash:
         prevent_initial_call=True,
     )
     register_health(app.server)
+    install_login(app.server, settings)
     return app

@@ -21,10 +21,14 @@ NO_PUBLICATION = [
 ]
 
 
-def navbar(user_name: str | None = None) -> dbc.Navbar:
-    """Links to every page registered with `nav=True`, in `order`."""
+def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navbar:
+    """Links to the pages registered with `nav=True`, in `order`; those with `admin=True` for admins only."""
     pages = sorted(
-        (page for page in dash.page_registry.values() if page.get("nav")),
+        (
+            page
+            for page in dash.page_registry.values()
+            if page.get("nav") and (is_admin or not page.get("admin"))
+        ),
         key=lambda page: page.get("order") or 0,
     )
     links = [
@@ -33,7 +37,11 @@ def navbar(user_name: str | None = None) -> dbc.Navbar:
     right = []
     if user_name:
         right = [
-            html.Span(user_name, id=ids.NAV_USER, className="navbar-text text-light me-2 small"),
+            html.Span(
+                f"{user_name} · {'admin' if is_admin else 'viewer'}",
+                id=ids.NAV_USER,
+                className="navbar-text text-light me-2 small",
+            ),
             dbc.NavLink("Log out", href="/logout", external_link=True, className="text-light small"),
         ]
     return dbc.Navbar(

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from dashboard import ids
 from tests.conftest import truncate_all
-from tests.dashboard_support import SNAPSHOT, dash_app, dashboard_database, seed_demo
+from tests.dashboard_support import SNAPSHOT, dash_app, dashboard_database, login, seed_demo, signed_in
 
 PAGE_PATHS = ["/", "/artists", "/seasonality", "/admin", "/artists?genre=pop&order=growth7&top=10"]
 
@@ -183,13 +183,15 @@ def test_seasonality_year_range_narrows_the_data(seeded: Engine) -> None:
 
 def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
     admin = page("admin")
-    with dash_app().server.test_request_context("/"):
+    with signed_in("ana"):
         first = str(admin.request_refresh(1, "demo").to_plotly_json())
         second = str(admin.request_refresh(2, "demo").to_plotly_json())
     assert "requested (request #" in first and "already pending" in second
     pending = rows(seeded, "SELECT kind, trigger, source, status FROM refresh_requests")
     assert pending == [("refresh", "manual", "demo", "pending")]
-    queue, run_rows, options = admin.render_runs(0, None)
+    assert rows(seeded, "SELECT requested_by FROM refresh_requests") == [("ana",)]
+    with signed_in("ana"):
+        queue, run_rows, options = admin.render_runs(0, None)
     assert "refresh of demo" in str(queue.to_plotly_json())
     backfill = rows(seeded, "SELECT run_id, kind, status FROM job_runs")[0]
     assert [(r["run_id"], r["kind"], r["status"]) for r in run_rows] == [backfill]
@@ -202,6 +204,7 @@ def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
 @pytest.mark.parametrize("path", PAGE_PATHS)
 def test_every_page_answers_200(seeded: Engine, path: str) -> None:
     client = dash_app().server.test_client()
+    assert login(client, "bo") == 302
     response = client.get(path)
     assert response.status_code == 200 and b"_dash-config" in response.data
 

@@ -15,18 +15,28 @@ from dash import Input, Output, State, callback, dcc, html
 from core.queue import enqueue_request
 from core.settings import get_settings
 from dashboard import ids, queries, tables
+from dashboard.auth import current_user, require_admin
 from dashboard.components import page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
-from dashboard.session import current_user_name
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True)
+dash.register_page(
+    __name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True
+)
 
 POLL_MS = 5_000
 
 
 def layout(**_query: str) -> html.Div:
+    user = current_user()
+    if user is None or not user.is_admin:
+        return html.Div(
+            [
+                page_header("Admin"),
+                dbc.Alert("This page is for admins. Ask an admin if you need a refresh.", color="secondary"),
+            ]
+        )
     default_source = get_settings().SOURCE
     request_card = dbc.Card(
         [
@@ -101,7 +111,12 @@ def request_refresh(n_clicks: int | None, source: str | None) -> object:
     """Enqueue a manual refresh for the chosen source; say whether it joined a pending one."""
     if not n_clicks:
         return dash.no_update
-    user = current_user_name()
+    admin = require_admin("refresh request")
+    if admin is None:
+        return dbc.Alert(
+            "Refused: only admins can request a refresh. The attempt was logged.", color="danger"
+        )
+    user = admin.name
     source = source or get_settings().SOURCE
     try:
         with writing() as conn:
@@ -130,6 +145,8 @@ def request_refresh(n_clicks: int | None, source: str | None) -> object:
     Input(ids.ADMIN_REFRESH_RESULT, "children"),
 )
 def render_runs(_tick: int | None, _result: object) -> tuple[object, object, object]:
+    if require_admin("run history") is None:
+        return dbc.Alert("Admins only.", color="secondary"), [], []
     try:
         with reading() as conn:
             pending = queries.open_requests(conn=conn)
