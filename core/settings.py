@@ -68,6 +68,15 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY is a placeholder: set a real one when APP_ENV=production")
         return self
 
+    # --- dashboard ---
+    # Who may sign in: comma-separated `name:role:hash` (role viewer or admin; make a hash with
+    # `python -m dashboard.auth hash`). Empty means admin/admin in development only (logged as a warning).
+    DASHBOARD_USERS: str = ""
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)  # wrong passwords per user, and per address, per window
+    LOGIN_WINDOW_MINUTES: int = Field(default=15, ge=1)
+    SESSION_HOURS: int = Field(default=12, ge=1)
+    STALE_AFTER_HOURS: int = Field(default=36, ge=1)  # Morning warns when the publication is older than this
+
 
 @functools.cache
 def get_settings() -> Settings:
