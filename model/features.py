@@ -39,6 +39,20 @@ class FeatureContext:
     main_artist: pd.Series  # track_id -> main artist_id
     genres: list[str]
 
+    def best_to_date(self, metric: str, day: int, track_ids: pd.Series | np.ndarray) -> np.ndarray:
+        """Each track's best value of `metric` up to `day`, including the best before the window."""
+        panel = self.track_panels.get(metric)
+        best = np.full(len(track_ids), np.nan)
+        if panel is not None:
+            best = panel.lookup(track_ids, panel.best_to_date(day, metric))
+        prior = self.frames.prior_best
+        prior = prior[prior["metric"] == metric]
+        if len(prior):
+            before = pd.Series(prior["best"].astype(float).to_numpy(), index=prior["track_id"])
+            earlier = pd.Index(track_ids).map(before).to_numpy(dtype=float)
+            best = np.fmin(best, earlier) if metric in RANK_METRICS else np.fmax(best, earlier)
+        return best
+
     @classmethod
     def build(cls, frames: ModelFrames, until: pd.Timestamp | None = None) -> FeatureContext:
         frames = frames.normalised()
@@ -96,9 +110,7 @@ def _prior_success(
             "release_date": released["release_date"],
         }
     )
-    panel = ctx.track_panels.get(hit_metric)
-    peak = panel.lookup(released["track_id"], panel.best_to_date(day, hit_metric)) if panel else np.nan
-    frame["peak"] = peak
+    frame["peak"] = ctx.best_to_date(hit_metric, day, released["track_id"])
     frame["hit"] = is_hit(frame["peak"], hit_metric, threshold).astype(float)
     frame["one"] = 1.0
     frame = frame.dropna(subset=["artist_id"])

@@ -38,6 +38,9 @@ class ModelFrames:
     track_artists: pd.DataFrame = field(default_factory=lambda: _empty(["track_id", "artist_id", "position"]))
     artists: pd.DataFrame = field(default_factory=lambda: _empty(["artist_id", "name", "genre"]))
     audio_features: pd.DataFrame = field(default_factory=lambda: _empty(["track_id", *AUDIO_COLUMNS]))
+    # Best value of a metric per track before the observations start (a window read from the database):
+    # columns metric, track_id, best. Keeps "peak so far" the same whatever the window.
+    prior_best: pd.DataFrame = field(default_factory=lambda: _empty(["metric", "track_id", "best"]))
 
     def normalised(self) -> ModelFrames:
         """Typed copies: dates as datetime64, values as float, one value per entity/metric/day."""
@@ -53,8 +56,9 @@ class ModelFrames:
         tracks["release_date"] = pd.to_datetime(tracks["release_date"], errors="coerce")
         tracks = tracks.drop_duplicates("track_id", keep="last").reset_index(drop=True)
         return ModelFrames(
-            obs, tracks, self.track_artists.copy(), self.artists.copy(), self.audio_features.copy()
-        )
+            obs, tracks, self.track_artists.copy(), self.artists.copy(), self.audio_features.copy(),
+            self.prior_best.copy(),
+        )  # fmt: skip
 
 
 def is_hit(values: Any, metric: str, threshold: float) -> Any:

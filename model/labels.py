@@ -41,6 +41,12 @@ def history_labels(
     end = days[idx] + horizon_days + 1
     future[idx] = (cumulative[codes[idx], end] - cumulative[codes[idx], days[idx] + 1] > 0).astype(float)
     future[~known & closes] = 0.0  # never observed with the metric: did not become a hit
+    prior = ctx.frames.prior_best[ctx.frames.prior_best["metric"] == metric]
+    if len(prior):  # a hit before the window started is a hit now
+        was_hit = pd.Series(
+            np.asarray(is_hit(prior["best"].astype(float), metric, threshold)), index=prior["track_id"]
+        )
+        hit_now |= rows["track_id"].map(was_hit).fillna(False).to_numpy(dtype=bool)
     future[hit_now] = np.nan
     out["is_hit_now"] = hit_now
     out["label"] = future

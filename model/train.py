@@ -160,6 +160,7 @@ def train_and_validate(
         n_folds=config.n_folds,
         gap_days=gap_days,
         seed=config.seed,
+        labels=examples[label],
     )
     if not folds:
         raise ValueError("not enough labelled history for a forward fold")
@@ -205,7 +206,10 @@ def evaluate_on_holdout(
 
 def _inner_split(examples: pd.DataFrame, fold: Fold, time_column: str, gap_days: int) -> Fold:
     inner = examples.iloc[fold.train]
-    folds = forward_folds(inner[time_column], inner["artist_id"], n_folds=1, gap_days=gap_days)
+    folds = forward_folds(
+        inner[time_column], inner["artist_id"], n_folds=1, gap_days=gap_days,
+        labels=inner["label"].reset_index(drop=True),
+    )  # fmt: skip
     if not folds:
         raise ValueError("not enough labelled history to tune: the holdout's training side is too short")
     f = folds[0]

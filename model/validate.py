@@ -59,11 +59,13 @@ def forward_folds(
     first_test_fraction: float = 0.5,
     test_group_fraction: float = 0.3,
     seed: int = 42,
+    labels: pd.Series | None = None,
 ) -> list[Fold]:
     """Expanding-window folds: the last `1 - first_test_fraction` of the time range split into test blocks.
 
     Each fold draws (seeded) `test_group_fraction` of the artists as its test artists: the test side holds
     only their rows in the test block, the training side only the other artists' rows before the gap.
+    With `labels`, a fold whose training or test side holds only one class is skipped (no metric exists).
     """
     times = pd.to_datetime(times).reset_index(drop=True)
     groups = groups.fillna("__none__").reset_index(drop=True)
@@ -82,8 +84,14 @@ def forward_folds(
         test_groups = groups.isin(unique[chosen])
         in_test &= test_groups
         in_train = (times < train_to) & ~test_groups
-        if in_test.sum() == 0 or in_train.sum() == 0:
-            logger.warning("fold %d skipped: %d train rows, %d test rows", i, in_train.sum(), in_test.sum())
+        one_class = labels is not None and (
+            labels[in_train.to_numpy()].nunique() < 2 or labels[in_test.to_numpy()].nunique() < 2
+        )
+        if in_test.sum() == 0 or in_train.sum() == 0 or one_class:
+            logger.warning(
+                "fold %d skipped: %d train rows, %d test rows%s", i, in_train.sum(), in_test.sum(),
+                " (one class only)" if one_class else "",
+            )  # fmt: skip
             continue
         train_rows, test_rows = np.flatnonzero(in_train), np.flatnonzero(in_test)
         folds.append(Fold(len(folds), train_rows, test_rows, train_to, edges[i], edges[i + 1]))
@@ -160,8 +168,9 @@ def evaluate(
     """The whole protocol on labelled `examples`; returns a JSON-ready report."""
     examples = examples[examples[label].notna()].reset_index(drop=True)
     folds = forward_folds(
-        examples[time_column], examples[group_column], n_folds=n_folds, gap_days=gap_days, seed=seed
-    )
+        examples[time_column], examples[group_column], n_folds=n_folds, gap_days=gap_days, seed=seed,
+        labels=examples[label].reset_index(drop=True),
+    )  # fmt: skip
     if not folds:
         raise ValueError("not enough history for a forward fold: need labelled rows on both sides of the gap")
     per_fold, pooled_y, pooled_p = [], [], []
