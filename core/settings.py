@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     WEB_CONCURRENCY: int = Field(default=2, ge=1)
     PORT: int = 8050
 
+    # --- model ---
+    HIT_METRIC: str = (
+        "spotify_popularity"  # the track metric a hit is defined on (`chart_position`: lower wins)
+    )
+    MODEL_TRAIN_DAYS: int = Field(default=240, ge=60)  # days of history `python -m jobs train` reads
+    MODEL_STEP_DAYS: int = Field(
+        default=7, ge=1
+    )  # one training date every N days (daily rows are near-copies)
+    MODEL_FOLDS: int = Field(default=3, ge=1)  # rolling-origin forward folds
+    MODEL_NUM_THREADS: int = Field(default=2, ge=1)  # LightGBM threads (fixed, for reproducible models)
+    MODEL_MAX_ROUNDS: int = Field(default=400, ge=10)  # boosting rounds cap (early stopping picks fewer)
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:
