@@ -5,6 +5,8 @@ python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot d
 python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
 python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
 python -m jobs worker                        the scheduler process (Procfile `worker`)
+python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
+python -m jobs evaluate --data PATH [--layout L] --report OUT.json   the model protocol on a real file
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     request = commands.add_parser("request", help="queue a refresh for the worker")
     request.add_argument("--source", choices=SOURCE_NAMES, default=None)
     commands.add_parser("worker", help="run the scheduler: daily refresh and the manual queue")
+    train = commands.add_parser("train", help="tune, validate, store and maybe promote a hit model")
+    train.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
+    train.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
+    evaluate = commands.add_parser("evaluate", help="run the honest-validation protocol on a real data file")
+    evaluate.add_argument("--data", required=True, help="a dataset file (see docs/model.md for layouts)")
+    evaluate.add_argument("--layout", default="auto", help="dataset layout (default: detect from the columns)")
+    evaluate.add_argument("--report", required=True, help="where to write the JSON report")
+    evaluate.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
+    evaluate.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
     return parser
 
 
@@ -56,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
+    if args.command == "evaluate":  # works on a file: no database needed
+        from jobs.evaluate import evaluate_file
+
+        evaluate_file(
+            args.data, layout=args.layout, report_path=args.report, settings=settings, trials=args.trials,
+            time_budget=args.time_budget,
+        )  # fmt: skip
+        return 0
     engine = engine_from_settings(settings)
     wait_for_database(engine)
     applied = migrations.upgrade(engine)
@@ -81,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             with engine.begin() as conn:
                 queued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="cli", requested_by=user)
             logger.info("request %s %s", queued.request_id, "queued" if queued.created else "already pending")
+        elif args.command == "train":
+            trained = tasks.train_now(engine, settings, user=user, time_budget=args.time_budget, trials=args.trials)
+            logger.info(
+                "train run %s: model version %s %s (%s)", trained.run_id, trained.model_version_id,
+                "promoted" if trained.promoted else "kept inactive", trained.note,
+            )  # fmt: skip
         elif args.command == "worker":
             from jobs.clock import run_worker
 

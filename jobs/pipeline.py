@@ -1,4 +1,4 @@
-"""One refresh run: extract -> aggregate -> publish, recorded in `job_runs`. The CLI, the scheduled job and
+"""One refresh run: extract -> score -> aggregate -> publish, recorded in `job_runs`. The CLI, the scheduled job and
 the manual-refresh queue all come through here.
 
     python -m jobs refresh [--date YYYY-MM-DD]     # one run for a snapshot date (default: today)
@@ -21,12 +21,14 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from core.settings import Settings
-from jobs.aggregate import AggregateParams
+from jobs.aggregate import BUILDERS, AggregateParams
 from jobs.errors import RunFailed
 from jobs.load import load_batch
 from jobs.lock import run_lock
+from jobs.model_store import active_model
 from jobs.publish import publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, start_run
+from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class RunConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
         return cls(
+            hit_metric=settings.HIT_METRIC,
             hit_threshold=settings.HIT_THRESHOLD,
             keep_publications=settings.KEEP_PUBLICATIONS,
         )
@@ -85,7 +88,10 @@ def refresh(
     recorder = RunRecorder(engine, run_id)
     try:
         loaded = _extract_and_load(engine, source, [snapshot_date], recorder)
-        publication_id = _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded)
+        scored = _score(engine, snapshot_date, recorder)
+        publication_id = _aggregate_and_publish(
+            engine, source, snapshot_date, recorder, config, loaded, scored
+        )
     except Exception as error:
         recorder.fail(error)
         raise RunFailed(run_id, error) from error
@@ -113,7 +119,8 @@ def backfill(
     dates = [end_date - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     try:
         loaded = _extract_and_load(engine, source, dates, recorder)
-        publication_id = _aggregate_and_publish(engine, source, end_date, recorder, config, loaded)
+        scored = _score(engine, end_date, recorder)
+        publication_id = _aggregate_and_publish(engine, source, end_date, recorder, config, loaded, scored)
     except Exception as error:
         recorder.fail(error)
         raise RunFailed(run_id, error) from error
@@ -149,8 +156,29 @@ def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorde
     return loaded
 
 
-def _publication_key(source: Source, snapshot_date: date) -> dict[str, Any]:
-    return {"snapshot_date": snapshot_date.isoformat(), "source": source.name}
+NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
+
+
+def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder) -> Scored | None:
+    """Score every tracked track with the active model; without one, warn and publish the rest."""
+    with recorder.stage("score") as stage, engine.begin() as conn:
+        model = active_model(conn=conn)
+        if model is None:
+            recorder.warn(NO_MODEL_WARNING)
+            return None
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date)
+        stage.rows_out = len(scored.scores)
+        stage.counts = {"scored_tracks": len(scored.scores)}
+    return scored
+
+
+def _publication_key(source: Source, snapshot_date: date, scored: Scored | None) -> dict[str, Any]:
+    """What a publication is of: a new model version republishes even when no snapshot changed."""
+    return {
+        "snapshot_date": snapshot_date.isoformat(),
+        "source": source.name,
+        "model_version_id": scored.model_version_id if scored else None,
+    }
 
 
 def _aggregate_and_publish(
@@ -160,8 +188,9 @@ def _aggregate_and_publish(
     recorder: RunRecorder,
     config: RunConfig,
     loaded: dict[str, int],
+    scored: Scored | None,
 ) -> int | None:
-    key = _publication_key(source, snapshot_date)
+    key = _publication_key(source, snapshot_date, scored)
     with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
         latest = conn.execute(
             text("SELECT publication_id, summary -> 'key' FROM publications ORDER BY publication_id DESC LIMIT 1")
@@ -182,6 +211,7 @@ def _aggregate_and_publish(
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
             params=params, summary=summary, keep=config.keep_publications,
+            builders={**BUILDERS, **score_builders(scored)} if scored else None,
         )  # fmt: skip
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}

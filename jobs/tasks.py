@@ -15,6 +15,7 @@ from core.settings import Settings
 from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run, refresh
 from jobs.queue import Request, process_queue
 from jobs.sources.registry import build_source
+from jobs.train import TrainOutcome, TrainPlan, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ def run_request(engine: Engine, settings: Settings, request: Request) -> int:
             requested_by=request.requested_by, config=RunConfig.from_settings(settings),
         )  # fmt: skip
         return outcome.run_id
+    if request.kind == "train":
+        return train_now(
+            engine, settings, user=request.requested_by, trigger=request.trigger, take_lock=False
+        ).run_id
     raise ValueError(f"this worker cannot run {request.kind!r} requests yet")
 
 
@@ -47,7 +52,9 @@ def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = N
     return drain_queue(engine, settings)
 
 
-def refresh_now(engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str) -> RunOutcome:
+def refresh_now(
+    engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str
+) -> RunOutcome:
     """A refresh from the command line: waits for a running one to finish, then runs."""
     with exclusive_run(engine, wait=True):
         return refresh(
@@ -64,3 +71,23 @@ def backfill_now(
             engine, build_source(source, settings), end_date=end_date, days=days, trigger="cli",
             requested_by=user, config=RunConfig.from_settings(settings),
         )  # fmt: skip
+
+
+def train_now(
+    engine: Engine,
+    settings: Settings,
+    *,
+    user: str,
+    trigger: str = "cli",
+    time_budget: float | None = None,
+    trials: int | None = None,
+    take_lock: bool = True,
+) -> TrainOutcome:
+    """Train (and maybe promote) a model under the run lock (`take_lock=False`: the caller holds it, as the
+    queue worker does); the Optuna study goes to the same database, schema `optuna`."""
+    plan = TrainPlan.from_settings(settings, time_budget=time_budget, trials=trials)
+    url = engine.url.render_as_string(hide_password=False)
+    if take_lock:
+        with exclusive_run(engine, wait=True):
+            return train_model(engine, plan, trigger=trigger, requested_by=user, database_url=url)
+    return train_model(engine, plan, trigger=trigger, requested_by=user, database_url=url)

@@ -1,0 +1,217 @@
+"""Every SELECT the dashboard runs. Each takes a keyword-only `conn` and returns a DataFrame or a dataclass.
+
+Callbacks resolve the current publication once (`current_publication`) and pass its id to every other
+query, so one view never mixes two runs. Only published tables (`publications`, `agg_*`) and the run log
+are read here; raw tables are read only for per-entity history pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+ARTIST_ORDERS = {  # order key -> (column, label)
+    "level": ("popularity", "Popularity"),
+    "growth7": ("popularity_7d", "Popularity change, 7 days (points)"),
+    "growth28": ("popularity_28d", "Popularity change, 28 days (points)"),
+}
+
+
+@dataclass(frozen=True)
+class Publication:
+    publication_id: int
+    run_id: int
+    snapshot_date: date
+    source: str
+    is_demo: bool
+    published_at: datetime
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: int
+    kind: str
+    trigger: str
+    requested_by: str | None
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Health:
+    now: datetime
+    last_published_at: datetime | None
+
+
+def _frame(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    result = conn.execute(text(sql), params or {})
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def current_publication(*, conn: Connection) -> Publication | None:
+    """The newest publication (a publication and all its rows were committed together)."""
+    row = conn.execute(
+        text(
+            "SELECT publication_id, run_id, snapshot_date, source, is_demo, published_at, summary"
+            " FROM publications ORDER BY publication_id DESC LIMIT 1"
+        )
+    ).first()
+    return Publication(**row._mapping) if row else None
+
+
+def health(*, conn: Connection) -> Health:
+    row = conn.execute(
+        text("SELECT now() AS now, max(published_at) AS last_published_at FROM publications")
+    ).one()
+    return Health(**row._mapping)
+
+
+_RUN_COLUMNS = "run_id, kind, trigger, requested_by, source, status, started_at, finished_at, error"
+
+
+def last_run(*, conn: Connection, status: str | None = None) -> RunInfo | None:
+    """The newest run of any kind, or the newest with `status` (e.g. 'succeeded')."""
+    row = conn.execute(
+        text(
+            f"SELECT {_RUN_COLUMNS} FROM job_runs"
+            " WHERE CAST(:status AS text) IS NULL OR status = :status ORDER BY run_id DESC LIMIT 1"
+        ),
+        {"status": status},
+    ).first()
+    return RunInfo(**row._mapping) if row else None
+
+
+def run_history(*, conn: Connection, limit: int = 50) -> pd.DataFrame:
+    """Recent runs with their duration in seconds (until now for a running one)."""
+    return _frame(
+        conn,
+        "SELECT run_id, kind, status, trigger, coalesce(requested_by, '') AS requested_by, source,"
+        " snapshot_date, started_at,"
+        " round(CAST(extract(epoch FROM coalesce(finished_at, now()) - started_at) AS numeric), 1)"
+        "   AS duration_s,"
+        " stages, row_counts, warnings, coalesce(error, '') AS error"
+        " FROM job_runs ORDER BY run_id DESC LIMIT :limit",
+        {"limit": limit},
+    )
+
+
+def open_requests(*, conn: Connection) -> pd.DataFrame:
+    """Queue requests not finished yet (pending or running), oldest first."""
+    return _frame(
+        conn,
+        "SELECT request_id, kind, source, trigger, requested_by, status, requested_at, run_id"
+        " FROM refresh_requests WHERE status IN ('pending', 'running') ORDER BY request_id",
+    )
+
+
+def known_sources(*, conn: Connection) -> list[str]:
+    """Sources that have run or published before."""
+    rows = conn.execute(
+        text("SELECT source FROM job_runs UNION SELECT source FROM publications ORDER BY 1")
+    ).scalars()
+    return list(rows)
+
+
+def leaderboard_genres(*, conn: Connection, publication_id: int) -> list[str]:
+    rows = conn.execute(
+        text("SELECT DISTINCT genre FROM agg_artist_leaderboard WHERE publication_id = :pid ORDER BY genre"),
+        {"pid": publication_id},
+    ).scalars()
+    return list(rows)
+
+
+def artist_leaderboard(
+    *, conn: Connection, publication_id: int, genre: str | None, order: str, limit: int | None = None
+) -> pd.DataFrame:
+    """Artists by level or growth (`ARTIST_ORDERS`), best first, optionally in one genre; all if no limit."""
+    column, _ = ARTIST_ORDERS[order]
+    return _frame(
+        conn,
+        "SELECT artist_id, name, genre, popularity, popularity_7d, popularity_28d, followers,"
+        " followers_7d_pct, followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct, n_tracks"
+        " FROM agg_artist_leaderboard"
+        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
+        f"   AND {column} IS NOT NULL"
+        f" ORDER BY {column} DESC, artist_id LIMIT :limit",
+        {"pid": publication_id, "genre": genre, "limit": limit},
+    )
+
+
+def seasonality_years(*, conn: Connection, publication_id: int) -> tuple[int, int] | None:
+    row = conn.execute(
+        text("SELECT min(release_year), max(release_year) FROM agg_seasonality WHERE publication_id = :pid"),
+        {"pid": publication_id},
+    ).one()
+    return (int(row[0]), int(row[1])) if row[0] is not None else None
+
+
+def seasonality_genres(*, conn: Connection, publication_id: int) -> list[str]:
+    rows = conn.execute(
+        text("SELECT DISTINCT genre FROM agg_seasonality WHERE publication_id = :pid ORDER BY genre"),
+        {"pid": publication_id},
+    ).scalars()
+    return list(rows)
+
+
+def seasonality(
+    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
+) -> pd.DataFrame:
+    """Per genre and release month over the year range: tracks, hits, hit rate and mean popularity."""
+    return _frame(
+        conn,
+        "SELECT genre, release_month, sum(n_tracks) AS n_tracks, sum(n_hits) AS n_hits,"
+        " CAST(sum(n_hits) AS double precision) / nullif(sum(n_tracks), 0) AS hit_rate,"
+        " sum(mean_popularity * n_tracks) / nullif(sum(n_tracks) FILTER"
+        "   (WHERE mean_popularity IS NOT NULL), 0) AS mean_popularity"
+        " FROM agg_seasonality"
+        " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
+        "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
+        " GROUP BY genre, release_month ORDER BY genre, release_month",
+        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
+    )
+
+
+def seasonality_excluded(
+    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
+) -> int:
+    """How many tracks in the same filter were left out because only their release year is known."""
+    value = conn.execute(
+        text(
+            "SELECT coalesce(sum(n_tracks), 0) FROM agg_seasonality_excluded"
+            " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
+            "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
+        ),
+        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
+    ).scalar_one()
+    return int(value)
+
+
+def recent_login_failures(*, conn: Connection, username: str, remote_addr: str, minutes: int) -> int:
+    """Failed sign-ins within `minutes` for this user name or from this address, whichever is more."""
+    row = conn.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE username = :user), count(*) FILTER (WHERE remote_addr = :addr)"
+            " FROM login_attempts WHERE NOT succeeded"
+            "   AND attempted_at > now() - make_interval(mins => :minutes)"
+            "   AND (username = :user OR remote_addr = :addr)"
+        ),
+        {"user": username, "addr": remote_addr, "minutes": minutes},
+    ).one()
+    return max(int(row[0]), int(row[1]))
+
+
+def record_login_attempt(*, conn: Connection, username: str, remote_addr: str, succeeded: bool) -> None:
+    """One of the UI's few writes: log a sign-in attempt and forget those older than a day."""
+    conn.execute(
+        text("INSERT INTO login_attempts (username, remote_addr, succeeded) VALUES (:user, :addr, :ok)"),
+        {"user": username, "addr": remote_addr, "ok": succeeded},
+    )
+    conn.execute(text("DELETE FROM login_attempts WHERE attempted_at < now() - interval '1 day'"))

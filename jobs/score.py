@@ -1,0 +1,112 @@
+"""The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
+
+For each track observed in the last week: hit probability, per-feature contributions (log-odds, from
+LightGBM `pred_contrib`) and `expected_gap`, the probability the model gave the track one horizon ago minus
+what happened since (1 if it became a hit, else 0): positive = the model expected more than reality gave.
+The frames are written by two extra publish builders, so they appear in the same publication, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from jobs.aggregate import AggregateParams, Builder
+from jobs.extract import read_model_frames, track_names
+from jobs.load import copy_frame
+from jobs.model_store import StoredModel
+from model.explain import BIAS, contributions, feature_importance, predict
+from model.features import FeatureContext, build_features
+from model.labels import history_labels
+
+logger = logging.getLogger(__name__)
+HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
+
+SCORE_COLUMNS = [
+    "publication_id", "track_id", "name", "artist_id", "artist_name", "genre", "release_date",
+    "days_since_release", "popularity", "momentum_7d", "is_hit", "probability", "expected_gap",
+    "contributions", "model_version_id",
+]  # fmt: skip
+IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contribution"]
+
+
+@dataclass
+class Scored:
+    scores: pd.DataFrame
+    importance: pd.DataFrame
+    model_version_id: int
+
+
+def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date) -> Scored:
+    label = model.label
+    metric, threshold, horizon = label["metric"], float(label["threshold"]), int(label["horizon_days"])
+    booster = lgb.Booster(model_str=model.model_text)
+    then = snapshot_date - timedelta(days=horizon)
+    frames = read_model_frames(
+        conn=conn, first=then - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
+    )
+    ctx = FeatureContext.build(frames, until=pd.Timestamp(snapshot_date))
+    now, before = pd.Timestamp(snapshot_date), pd.Timestamp(then)
+    rows = build_features(ctx, [now, before], hit_metric=metric, hit_threshold=threshold)
+    hits = history_labels(ctx, rows, metric=metric, threshold=threshold, horizon_days=horizon)
+    current = rows[rows["as_of"] == now].reset_index(drop=True)
+    is_hit = hits.loc[rows["as_of"] == now, "is_hit_now"].to_numpy()
+    contrib = contributions(booster, current)
+    probability = predict(booster, current)
+    past = rows[(rows["as_of"] == before) & ~hits["is_hit_now"] & hits["label"].notna()]
+    gap = pd.Series(predict(booster, past) - hits.loc[past.index, "label"].to_numpy(), index=past["track_id"])
+    names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
+    scores = pd.DataFrame(
+        {
+            "track_id": current["track_id"],
+            "name": current["track_id"].map(names["name"]).fillna(current["track_id"]),
+            "artist_id": current["artist_id"],
+            "artist_name": current["track_id"].map(names["artist_name"]),
+            "genre": current["genre"].astype(str),
+            "release_date": current["release_date"].dt.date,
+            "days_since_release": current["days_since_release"].round().astype("Int64"),
+            "popularity": current.get(f"track_{metric}"),
+            "momentum_7d": current.get(f"track_{metric}_7d"),
+            "is_hit": is_hit,
+            "probability": probability,
+            "expected_gap": current["track_id"].map(gap).to_numpy(),
+            "contributions": _contribution_json(contrib),
+            "model_version_id": model.model_version_id,
+        }
+    )
+    importance = feature_importance(booster, contrib)
+    logger.info("scored %d tracks with model %s", len(scores), model.model_version_id)
+    return Scored(scores, importance, model.model_version_id)
+
+
+def _contribution_json(contrib: pd.DataFrame) -> list[str]:
+    """One JSON object per row: {feature: contribution} plus the bias, rounded to 6 decimals."""
+    values = np.round(contrib.to_numpy(), 6)
+    columns = list(contrib.columns)
+    return [json.dumps(dict(zip(columns, row, strict=True))) for row in values.tolist()]
+
+
+def score_builders(scored: Scored) -> dict[str, Builder]:
+    """Publish builders that COPY the scored frames into the publication being written."""
+
+    def build_scores(conn: Connection, params: AggregateParams) -> int:
+        frame = scored.scores.assign(publication_id=params.publication_id)
+        copy_frame(conn=conn, table="agg_track_scores", frame=frame, columns=SCORE_COLUMNS)
+        return len(frame)
+
+    def build_importance(conn: Connection, params: AggregateParams) -> int:
+        frame = scored.importance.assign(publication_id=params.publication_id)
+        copy_frame(conn=conn, table="agg_feature_importance", frame=frame, columns=IMPORTANCE_COLUMNS)
+        return len(frame)
+
+    return {"agg_track_scores": build_scores, "agg_feature_importance": build_importance}
+
+
+__all__ = ["BIAS", "Scored", "score_builders", "score_snapshot"]

@@ -1,0 +1,214 @@
+"""Features per track as of a date, from data observed on or before that date only.
+
+    examples = build_features(frames, dates, hit_metric="spotify_popularity", hit_threshold=70)
+
+One row per (track, as_of). History mode: artist metric levels and 7/28-day growth, the track's own metric
+levels and 7-day momentum, artist prior success (earlier releases only), release timing, genre, duration,
+explicit, audio features. Snapshot mode (one snapshot, e.g. a dataset import) drops every metric measured at
+the snapshot itself (the track's own metrics are the outcome; the artist's are measured after the fact), so
+only release facts, audio and the artist's *earlier* releases remain. Missing values stay NaN, never zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.frames import AUDIO_COLUMNS, COUNT_METRICS, RANK_METRICS, ModelFrames, is_hit
+from model.panels import Panel, panels_for
+
+logger = logging.getLogger(__name__)
+
+META_COLUMNS = ["track_id", "artist_id", "as_of", "release_date"]
+STALENESS_DAYS = 7
+
+
+@dataclass
+class FeatureContext:
+    """Frames plus their daily panels, built once and shared by features and labels."""
+
+    frames: ModelFrames
+    start: pd.Timestamp
+    n_days: int
+    track_panels: dict[str, Panel]
+    artist_panels: dict[str, Panel]
+    main_artist: pd.Series  # track_id -> main artist_id
+    genres: list[str]
+
+    def best_to_date(self, metric: str, day: int, track_ids: pd.Series | np.ndarray) -> np.ndarray:
+        """Each track's best value of `metric` up to `day`, including the best before the window."""
+        panel = self.track_panels.get(metric)
+        best = np.full(len(track_ids), np.nan)
+        if panel is not None:
+            best = panel.lookup(track_ids, panel.best_to_date(day, metric))
+        prior = self.frames.prior_best
+        prior = prior[prior["metric"] == metric]
+        if len(prior):
+            before = pd.Series(prior["best"].astype(float).to_numpy(), index=prior["track_id"])
+            earlier = pd.Index(track_ids).map(before).to_numpy(dtype=float)
+            best = np.fmin(best, earlier) if metric in RANK_METRICS else np.fmax(best, earlier)
+        return best
+
+    @classmethod
+    def build(cls, frames: ModelFrames, until: pd.Timestamp | None = None) -> FeatureContext:
+        frames = frames.normalised()
+        obs = frames.observations
+        start = obs["observed_on"].min() if len(obs) else pd.Timestamp(until or "2000-01-01")
+        end = max(obs["observed_on"].max() if len(obs) else start, pd.Timestamp(until or start))
+        n_days = int((end - start).days) + 1
+        links = frames.track_artists.sort_values(["track_id", "position"])
+        main_artist = links.drop_duplicates("track_id").set_index("track_id")["artist_id"]
+        artist_genre = frames.artists.set_index("artist_id")["genre"] if len(frames.artists) else pd.Series()
+        genre = frames.tracks["genre"].fillna(frames.tracks["track_id"].map(main_artist).map(artist_genre))
+        frames.tracks["genre"] = genre.fillna("unknown").astype(str)
+        return cls(
+            frames=frames,
+            start=start,
+            n_days=n_days,
+            track_panels=panels_for(obs, "track", start, n_days),
+            artist_panels=panels_for(obs, "artist", start, n_days),
+            main_artist=main_artist,
+            genres=sorted(frames.tracks["genre"].unique()),
+        )
+
+
+def _growth(metric: str, now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric in COUNT_METRICS:
+            return np.where(before > 0, 100.0 * (now / before - 1.0), np.nan)
+        return now - before
+
+
+def _artist_features(ctx: FeatureContext, day: int) -> pd.DataFrame:
+    columns: dict[str, np.ndarray] = {}
+    ids = pd.Index([])
+    for panel in ctx.artist_panels.values():
+        ids = ids.union(panel.ids)
+    for metric, panel in ctx.artist_panels.items():
+        now = panel.lookup(ids, panel.as_of(day, STALENESS_DAYS))
+        name = f"artist_{metric}"
+        columns[name] = np.log1p(now) if metric in COUNT_METRICS else now
+        for lag in (7, 28):
+            before = panel.lookup(ids, panel.as_of(day - lag, STALENESS_DAYS))
+            columns[f"{name}_{lag}d"] = _growth(metric, now, before)
+    return pd.DataFrame(columns, index=ids)
+
+
+def _prior_success(
+    ctx: FeatureContext, day: int, when: pd.Timestamp, hit_metric: str, threshold: float
+) -> pd.DataFrame:
+    """Per (artist, release_date): counts over the artist's strictly earlier releases, as known on `when`."""
+    tracks = ctx.frames.tracks
+    released = tracks[tracks["release_date"] <= when]
+    frame = pd.DataFrame(
+        {
+            "artist_id": released["track_id"].map(ctx.main_artist).to_numpy(),
+            "release_date": released["release_date"],
+        }
+    )
+    frame["peak"] = ctx.best_to_date(hit_metric, day, released["track_id"])
+    frame["hit"] = is_hit(frame["peak"], hit_metric, threshold).astype(float)
+    frame["one"] = 1.0
+    frame = frame.dropna(subset=["artist_id"])
+    per_day = frame.groupby(["artist_id", "release_date"]).agg(
+        n=("one", "sum"), hits=("hit", "sum"), peak_sum=("peak", "sum"), peak_n=("peak", "count")
+    )
+    earlier = per_day.groupby(level="artist_id").cumsum() - per_day
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame(
+            {
+                "artist_prior_releases": earlier["n"],
+                "artist_prior_hits": earlier["hits"],
+                "artist_prior_hit_rate": np.where(earlier["n"] > 0, earlier["hits"] / earlier["n"], np.nan),
+                "artist_prior_peak_mean": np.where(
+                    earlier["peak_n"] > 0, earlier["peak_sum"] / earlier["peak_n"], np.nan
+                ),
+            },
+            index=per_day.index,
+        ).reset_index()
+
+
+def _static_features(ctx: FeatureContext) -> pd.DataFrame:
+    tracks = ctx.frames.tracks
+    static = pd.DataFrame({"track_id": tracks["track_id"]})
+    static["duration_ms"] = pd.to_numeric(tracks["duration_ms"], errors="coerce").astype(float)
+    explicit = tracks["explicit"].map(
+        {True: 1.0, False: 0.0, "True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0}
+    )
+    static["explicit"] = explicit.astype(float)
+    precise_month = tracks["release_date_precision"].fillna("day").isin(["day", "month"])
+    static["release_month"] = tracks["release_date"].dt.month.where(precise_month).astype(float)
+    static["release_year"] = tracks["release_date"].dt.year.astype(float)
+    static["genre"] = pd.Categorical(tracks["genre"], categories=ctx.genres)
+    audio = ctx.frames.audio_features
+    if len(audio):
+        audio = audio.drop_duplicates("track_id", keep="last")
+        values = audio[["track_id", *[c for c in AUDIO_COLUMNS if c in audio]]].copy()
+        for column in values.columns[1:]:
+            values[column] = pd.to_numeric(values[column], errors="coerce").astype(float)
+        static = static.merge(values, on="track_id", how="left")
+    return static
+
+
+def features_at(
+    ctx: FeatureContext, when: pd.Timestamp, *, hit_metric: str, hit_threshold: float, mode: str = "history"
+) -> pd.DataFrame:
+    """Feature rows for every tracked track on `when` (history: observed within the last week)."""
+    day = int((when - ctx.start).days)
+    tracks = ctx.frames.tracks
+    rows = tracks[(tracks["release_date"] <= when) | tracks["release_date"].isna()]
+    out = pd.DataFrame(
+        {
+            "track_id": rows["track_id"].to_numpy(),
+            "artist_id": rows["track_id"].map(ctx.main_artist).to_numpy(),
+            "as_of": when,
+            "release_date": rows["release_date"].to_numpy(),
+        }
+    )
+    if mode == "history":
+        seen = np.zeros(len(out), dtype=bool)
+        for metric, panel in ctx.track_panels.items():
+            now = panel.lookup(out["track_id"], panel.as_of(day, STALENESS_DAYS))
+            before = panel.lookup(out["track_id"], panel.as_of(day - 7, STALENESS_DAYS))
+            out[f"track_{metric}"] = np.log1p(now) if metric in COUNT_METRICS else now
+            # Rank metrics: momentum is places climbed (positive = up the chart).
+            momentum = before - now if metric in RANK_METRICS else _growth(metric, now, before)
+            out[f"track_{metric}_7d"] = momentum
+            seen |= ~np.isnan(now)
+        out = out[seen].reset_index(drop=True)
+        artist = _artist_features(ctx, day)
+        out = out.join(artist, on="artist_id")
+    prior = _prior_success(ctx, day, when, hit_metric, hit_threshold)
+    out = out.merge(prior, on=["artist_id", "release_date"], how="left")
+    out["days_since_release"] = (when - out["release_date"]).dt.days.astype(float)
+    out = out.merge(_static_features(ctx), on="track_id", how="left")
+    return out
+
+
+def build_features(
+    frames: ModelFrames | FeatureContext,
+    dates: Iterable[pd.Timestamp | str],
+    *,
+    hit_metric: str,
+    hit_threshold: float,
+    mode: str = "history",
+) -> pd.DataFrame:
+    """Feature rows for every date (a loop over dates; each date is vectorised over all tracks)."""
+    dates = [pd.Timestamp(d) for d in dates]
+    ctx = frames if isinstance(frames, FeatureContext) else FeatureContext.build(frames, until=max(dates))
+    parts = [
+        features_at(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold, mode=mode) for day in dates
+    ]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=META_COLUMNS)
+    out["genre"] = pd.Categorical(out["genre"], categories=ctx.genres)
+    logger.info("features: %d rows x %d columns for %d dates", len(out), len(out.columns), len(dates))
+    return out
+
+
+def feature_names(features: pd.DataFrame) -> list[str]:
+    """The model's input columns: everything but the identifying columns."""
+    return [c for c in features.columns if c not in META_COLUMNS]

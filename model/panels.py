@@ -1,0 +1,84 @@
+"""Daily panels: one metric of one entity type as an (entity x day) array, with as-of lookups.
+
+A panel turns long observations into a dense array once, so "the value as of day d", "its change over 7 days"
+and "its best value up to d" are array lookups for every entity at once (no per-entity Python loops).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from model.frames import RANK_METRICS
+
+
+@dataclass
+class Panel:
+    """`values[i, k]` is entity `ids[i]`'s value on day `start + k` (NaN when not observed)."""
+
+    ids: pd.Index
+    start: pd.Timestamp
+    values: np.ndarray
+    last_seen: np.ndarray  # index of the last observed day on or before each day, -1 if none
+    _best: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_days(self) -> int:
+        return int(self.values.shape[1])
+
+    def day(self, when: pd.Timestamp) -> int:
+        return int((when - self.start).days)
+
+    def as_of(self, day: int, staleness_days: int) -> np.ndarray:
+        """Each entity's latest value observed on or before `day`, if at most `staleness_days` old."""
+        out = np.full(len(self.ids), np.nan)
+        if day < 0:
+            return out
+        day = min(day, self.n_days - 1)
+        last = self.last_seen[:, day]
+        ok = (last >= 0) & (day - last <= staleness_days)
+        rows = np.flatnonzero(ok)
+        out[rows] = self.values[rows, last[rows]]
+        return out
+
+    def best_to_date(self, day: int, metric: str) -> np.ndarray:
+        """Each entity's best value (max, or min for rank metrics) observed on or before `day`."""
+        if day < 0 or self.n_days == 0:
+            return np.full(len(self.ids), np.nan)
+        if self._best is None:
+            accumulate = np.fmin.accumulate if metric in RANK_METRICS else np.fmax.accumulate
+            self._best = accumulate(self.values, axis=1)
+        return self._best[:, min(day, self.n_days - 1)]
+
+    def lookup(self, entity_ids: pd.Series | np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Spread per-entity `values` onto `entity_ids` (NaN for entities the panel does not know)."""
+        codes = self.ids.get_indexer(pd.Index(entity_ids))
+        out = np.full(len(codes), np.nan)
+        known = codes >= 0
+        out[known] = values[codes[known]]
+        return out
+
+
+def build_panel(
+    observations: pd.DataFrame, entity_type: str, metric: str, start: pd.Timestamp, n_days: int
+) -> Panel:
+    """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
+    rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
+    ids = pd.Index(rows["entity_id"].unique())
+    values = np.full((len(ids), n_days), np.nan)
+    days = (rows["observed_on"] - start).dt.days.to_numpy()
+    inside = (days >= 0) & (days < n_days)
+    values[ids.get_indexer(rows["entity_id"])[inside], days[inside]] = rows["value"].to_numpy()[inside]
+    seen = np.where(~np.isnan(values), np.arange(n_days)[None, :], -1)
+    last_seen = np.maximum.accumulate(seen, axis=1) if n_days else seen
+    return Panel(ids, start, values, last_seen)
+
+
+def panels_for(
+    observations: pd.DataFrame, entity_type: str, start: pd.Timestamp, n_days: int
+) -> dict[str, Panel]:
+    """One panel per metric present for the entity type."""
+    metrics = sorted(observations.loc[observations["entity_type"] == entity_type, "metric"].unique())
+    return {metric: build_panel(observations, entity_type, metric, start, n_days) for metric in metrics}

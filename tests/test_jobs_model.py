@@ -1,0 +1,88 @@
+"""The model inside the product: train from PostgreSQL, store and promote versions, score in a refresh run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, text
+
+from jobs.pipeline import NO_MODEL_WARNING, RunConfig, backfill, refresh
+from jobs.sources.demo import DemoSource
+from jobs.train import TrainPlan, train_model
+from model.examples import LabelSpec
+from model.explain import BIAS, logit
+from model.train import TrainConfig
+
+END = date(2025, 6, 30)
+PLAN = TrainPlan(
+    spec=LabelSpec(metric="spotify_popularity", threshold=55, horizon_days=28, step_days=7),
+    config=TrainConfig(n_trials=2, time_budget=600, max_rounds=30, early_stopping_rounds=10, k=10),
+    train_days=170,
+)
+
+
+def _train(engine: Engine) -> object:
+    url = engine.url.render_as_string(hide_password=False)
+    return train_model(engine, PLAN, trigger="cli", requested_by="test", database_url=url)
+
+
+@pytest.mark.timeout(600)
+def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
+    engine = clean_db
+    source = DemoSource(seed=7, n_artists=150, start=date(2023, 1, 1))
+    config = RunConfig(hit_threshold=55)
+    first = backfill(
+        engine, source, end_date=END, days=170, trigger="cli", requested_by="test", config=config
+    )
+    assert NO_MODEL_WARNING in first.warnings
+
+    trained = _train(engine)
+    assert trained.promoted, trained.note
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM optuna.trials")).scalar() == 2
+        stored = conn.execute(
+            text("SELECT is_active, metrics, data_window, feature_importance FROM model_versions")
+        ).one()
+    assert stored.is_active and {"forward", "folds", "baselines", "random_split"} <= set(stored.metrics)
+    assert stored.data_window["n_test"] > 0 and stored.feature_importance
+
+    outcome = refresh(
+        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
+    )
+    assert NO_MODEL_WARNING not in outcome.warnings
+    with engine.connect() as conn:
+        scores = conn.execute(
+            text(
+                "SELECT track_id, probability, contributions, is_hit, expected_gap, model_version_id"
+                " FROM agg_track_scores WHERE publication_id = :pid"
+            ),
+            {"pid": outcome.publication_id},
+        ).all()
+        n_importance = conn.execute(
+            text("SELECT count(*) FROM agg_feature_importance WHERE publication_id = :pid"),
+            {"pid": outcome.publication_id},
+        ).scalar()
+    assert len(scores) > 50
+    assert {row.model_version_id for row in scores} == {trained.model_version_id}
+    assert n_importance == len(stored.feature_importance)
+    totals = np.array([sum(row.contributions.values()) for row in scores])
+    assert all(BIAS in row.contributions for row in scores)
+    np.testing.assert_allclose(totals, logit(np.array([row.probability for row in scores])), atol=1e-4)
+    assert any(row.expected_gap is not None for row in scores)
+
+    # Same data, same seed: the candidate only ties the active model on the holdout, so it stays inactive.
+    again = _train(engine)
+    assert not again.promoted and "does not beat" in again.note
+    with engine.connect() as conn:
+        active = conn.execute(text("SELECT model_version_id FROM model_versions WHERE is_active")).scalar()
+    assert active == trained.model_version_id
+
+    # Nothing changed and the model is the same: the run does not republish.
+    repeat = refresh(
+        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
+    )
+    assert repeat.publication_id == outcome.publication_id
+    assert json.dumps(repeat.loaded) and sum(repeat.loaded.values()) == 0
