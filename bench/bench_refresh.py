@@ -1,9 +1,11 @@
 """Refresh run scaling: the demo source at about 10k, 100k and 1M tracks. For each size a throwaway database
-gets 8 days of history (so 7-day growth exists; loaded with `load_batch` as a backfill loads it), then one
+gets 8 + 8 days of history (`bench.world.load_scoring_history`: 7-day growth today and one label horizon
+ago, which the score stage needs; loaded with `load_batch` as a backfill loads it), then one
 timed `pipeline.refresh`: wall time per stage (from `job_runs.stages`), rows/s, this process's peak RSS, and
-the growth ratio from each size to the next. Before the refresh the bench runs ANALYZE, as autovacuum would
-have in a running install; what the aggregate + publish stage costs without it (right after a backfill's load)
-is measured apart at 10k and 100k, rolled back and capped.
+the growth ratio from each size to the next. The active model is the training benchmark's (or a quick one).
+Before the refresh the bench runs ANALYZE, as autovacuum would have in a running install; what the aggregate +
+publish stage costs without it (right after a backfill's load) is measured apart at 10k and 100k, rolled back
+and capped. The score stage reads 17 days here, not the 63 it reads in a running install.
 
     python -m bench refresh [--quick | --full]     # --quick: 10k only; default: 10k and 100k; --full: + 1M
 
@@ -14,16 +16,17 @@ Run --full between 06:00 and 06:30 UTC, when the machine is quietest (the JSON r
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from bench.harness import Options, PeakRSS, Report, throwaway_engine, verdict
+from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
 from jobs import pipeline
 from jobs.aggregate import AggregateParams
-from jobs.load import load_batch
+from jobs.model_store import StoredModel
 from jobs.publish import publish
 from jobs.runs import start_run
 from jobs.sources.demo import DemoSource
@@ -33,17 +36,18 @@ from jobs.sources.demo import DemoSource
 SIZES = {"10k": 2_090, "100k": 20_900, "1M": 209_000}
 TARGET_SECONDS = {"100k": 30.0, "1M": 300.0}
 MEMORY_LIMIT = 4 * 2**30
-DAY = date(2027, 12, 1)
 BACKFILL_DAYS = 8
 COLD_CAP_SECONDS = 120
+MEMORY_GUARD = 10 * 2**30  # a shared 24 GiB machine: stop a run that outgrows this, and say so
 
 
-def _run_stages(engine: Engine, run_id: int) -> dict[str, Any]:
+def _run_stages(engine: Engine) -> dict[str, Any]:
+    """The refresh run's record (the newest run) and the database's sizes."""
     with engine.connect() as conn:
         row = conn.execute(
-            text("SELECT status, stages, row_counts, extract(epoch FROM finished_at - started_at) AS seconds"
-                 " FROM job_runs WHERE run_id = :r"),
-            {"r": run_id},
+            text("SELECT status, stages, row_counts,"
+                 " extract(epoch FROM coalesce(finished_at, heartbeat_at) - started_at) AS seconds"
+                 " FROM job_runs WHERE kind = 'refresh' ORDER BY run_id DESC LIMIT 1"),
         ).one()  # fmt: skip
         counts = conn.execute(
             text("SELECT (SELECT count(*) FROM tracks) AS tracks, (SELECT count(*) FROM artists) AS artists,"
@@ -60,17 +64,6 @@ def _rate(stage: dict[str, Any]) -> int | None:
     """Rows per second through a stage: rows read in, or written out when it reads none (aggregate, publish)."""
     rows = stage["rows_in"] or stage["rows_out"]
     return round(rows / stage["seconds"]) if stage["seconds"] else None
-
-
-def load_history(engine: Engine, source: DemoSource) -> int:
-    """The days before DAY, loaded batch by batch as `pipeline.backfill` loads them, without its publication
-    (which, run before any ANALYZE, is what `cold_publish_seconds` measures). Returns observation rows."""
-    rows = 0
-    for batch in source.extract_range(DAY - timedelta(days=BACKFILL_DAYS), DAY - timedelta(days=1)):
-        with engine.begin() as conn:
-            load_batch(conn=conn, batch=batch, run_id=None)
-        rows += len(batch.observations)
-    return rows
 
 
 def cold_publish_seconds(engine: Engine, source: DemoSource) -> float | str:
@@ -91,30 +84,38 @@ def cold_publish_seconds(engine: Engine, source: DemoSource) -> float | str:
     return round(seconds, 3)
 
 
-def measure(label: str, n_artists: int) -> dict[str, Any]:
+def measure(label: str, n_artists: int, model: StoredModel) -> dict[str, Any]:
     """Backfill then refresh one market size in its own database; the refresh is what is measured."""
     source, config = DemoSource(n_artists=n_artists), pipeline.RunConfig()
     with throwaway_engine() as engine:
         started = time.perf_counter()
         with PeakRSS() as backfill_memory:
-            history_rows = load_history(engine, source)
+            history_rows = load_scoring_history(engine, source, BACKFILL_DAYS)
         backfill_seconds = time.perf_counter() - started
+        install_model(engine, model)
         cold = cold_publish_seconds(engine, source) if label != "1M" else None
         started = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))  # what autovacuum does after a big load; a daily run finds stats there
         analyze_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        with PeakRSS() as memory, pipeline.exclusive_run(engine):
-            outcome = pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
-                                       config=config)  # fmt: skip
+        started, aborted = time.perf_counter(), None
+        with PeakRSS(abort_above=MEMORY_GUARD) as memory, pipeline.exclusive_run(engine):
+            try:
+                pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
+                                 config=config)  # fmt: skip
+            except KeyboardInterrupt:
+                if not memory.aborted:
+                    raise
+                aborted = f"stopped at {memory.peak / 2**30:.1f} GiB RSS (guard {MEMORY_GUARD >> 30} GiB)"
+                print(f"  {label}: {aborted}", flush=True)
         wall = time.perf_counter() - started
-        run = _run_stages(engine, outcome.run_id)
+        run = _run_stages(engine)
     stages = {s["stage"]: {**s, "rows_per_second": _rate(s)} for s in run["stages"]}
     return {
         "label": label, "n_artists": n_artists, **run["database"], "wall_seconds": round(wall, 3),
         "run_seconds": round(run["run_seconds"], 3), "stages": stages, "row_counts": run["row_counts"],
-        "peak_rss_bytes": memory.peak, "history_load_seconds": round(backfill_seconds, 3),
+        "peak_rss_bytes": memory.peak, "rss_before_bytes": memory.start, "aborted": aborted,
+        "history_load_seconds": round(backfill_seconds, 3),
         "history_observations": history_rows, "history_days": BACKFILL_DAYS,
         "history_load_peak_rss_bytes": backfill_memory.peak,
         "analyze_seconds": round(analyze_seconds, 3), "cold_stats_aggregate_publish_seconds": cold,
@@ -138,20 +139,24 @@ def growth(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def run(options: Options) -> Report:
     labels = ["10k"] if options.quick else ["10k", "100k", "1M"] if options.full else ["10k", "100k"]
     report = Report()
-    results = []
+    results, model = [], model_for_scoring()
     for label in labels:
-        result = measure(label, SIZES[label])
+        result = measure(label, SIZES[label], model)
         results.append(result)
         stage_text = ", ".join(f"{n} {s['seconds']:.1f}s ({s['rows_per_second'] or 0:,}/s)"
                                for n, s in result["stages"].items())  # fmt: skip
         print(f"  {label}: {result['tracks']:,} tracks ({result['tracked_today']:,} tracked today), "
               f"refresh {result['wall_seconds']:.1f}s [{stage_text}], peak RSS "
-              f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB; {BACKFILL_DAYS} days of history loaded in "
+              f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB (from {result['rss_before_bytes'] / 2**20:,.0f});"
+              f" {result['aborted'] or 'completed'}; 2 x {BACKFILL_DAYS} days of history loaded in "
               f"{result['history_load_seconds']:.1f}s (peak RSS {result['history_load_peak_rss_bytes'] / 2**20:,.0f}"
               " MiB)", flush=True)  # fmt: skip
         target = TARGET_SECONDS.get(label)
         status = verdict(result["wall_seconds"], target, higher_is_better=False) if target else ""
-        report.row(f"refresh at {label} tracks ({result['tracks']:,})", f"{result['wall_seconds']:.1f} s",
+        value = f"{result['wall_seconds']:.1f} s"
+        if result["aborted"]:
+            value, status = f"not finished: {result['aborted']} after {value}", "missed (memory)"
+        report.row(f"refresh at {label} tracks ({result['tracks']:,})", value,
                    f"< {target:.0f} s" if target else "", status)  # fmt: skip
         peak = result["peak_rss_bytes"]
         report.row(f"peak RSS at {label}", f"{peak / 2**20:,.0f} MiB", "< 4096 MiB",

@@ -7,6 +7,7 @@ A and B, and report medians and ratios. Nothing here asserts a timing.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import platform
@@ -56,43 +57,51 @@ def verdict(value: float, limit: float, *, higher_is_better: bool) -> str:
     met = value >= limit if higher_is_better else value <= limit
     if met:
         return "met"
-    gap = (limit / value - 1) if higher_is_better else (value / limit - 1)
-    return f"missed by {100 * gap:.0f}%"
+    factor = (limit / value if value else float("inf")) if higher_is_better else value / limit
+    return f"missed by {100 * (factor - 1):.0f}%" if factor < 2 else f"missed ({factor:,.1f}x off)"
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def alternate(variants: dict[str, Callable[[], float | None]], repeats: int) -> dict[str, list[float]]:
+def alternate(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
     """Run each variant once per round, in order, for `repeats` rounds (A B A B ...): seconds per run.
 
-    A variant returns its own measured seconds (so untimed set-up can live inside it) or None to be timed whole.
+    A variant returns its own measured seconds as a float (so untimed set-up can live inside it); anything
+    else it returns is ignored and the call is timed whole.
     """
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, run in variants.items():
             started = time.perf_counter()
             measured = run()
-            times[name].append(measured if measured is not None else time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            times[name].append(measured if isinstance(measured, float) else elapsed)
     return times
 
 
 class PeakRSS:
-    """Sample this process's resident memory in a thread; `peak` is the highest seen (bytes)."""
+    """Sample this process's resident memory in a thread; `peak` is the highest seen, `start` the RSS on entry
+    (bytes). With `abort_above`, a run that grows past it is interrupted (KeyboardInterrupt in the main thread)
+    rather than pushing a shared machine into swap or the OOM killer; `aborted` says so."""
 
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+    def __init__(self, interval: float = 0.05, abort_above: int | None = None) -> None:
+        self.interval, self.peak, self.start, self._stop = interval, 0, 0, threading.Event()
+        self.abort_above, self.aborted = abort_above, False
         self._process = psutil.Process()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self._process.memory_info().rss)
+            if self.abort_above and self.peak > self.abort_above and not self.aborted:
+                self.aborted = True
+                _thread.interrupt_main()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRSS:
-        self.peak = self._process.memory_info().rss
+        self.peak = self.start = self._process.memory_info().rss
         self._thread.start()
         return self
 

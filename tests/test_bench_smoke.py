@@ -57,7 +57,8 @@ def test_alternate_interleaves_variants_and_keeps_returned_seconds() -> None:
 
 
 def test_verdict_and_quiet_window() -> None:
-    assert verdict(0.25, 0.5, higher_is_better=True) == "missed by 100%"
+    assert verdict(0.4, 0.5, higher_is_better=True) == "missed by 25%"
+    assert verdict(0.01, 0.8, higher_is_better=True) == "missed (80.0x off)"
     assert verdict(40.0, 30.0, higher_is_better=False) == "missed by 33%"
     assert verdict(20.0, 30.0, higher_is_better=False) == "met"
     assert in_quiet_window(datetime(2026, 1, 1, 6, 10, tzinfo=UTC))

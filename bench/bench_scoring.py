@@ -1,0 +1,145 @@
+"""Scoring: rows/s of the score stage inside a refresh run against LightGBM's raw `Booster.predict` on the
+same feature matrix (the one the stage predicts on, captured from it). Target: at least 0.8x raw predict.
+
+    python -m bench scoring [--quick]        # 100k-track demo market (--quick: 10k)
+
+One refresh runs first (its `job_runs` score stage is the in-run figure); then the stage (`score_snapshot`),
+raw `predict` and `predict(pred_contrib=True)` are alternated in one process, medians reported, and one
+profiled stage says where the time goes (reading from PostgreSQL, features, labels, contributions, JSON).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import time
+from typing import Any
+
+import lightgbm as lgb
+import pandas as pd
+from sqlalchemy import Engine, event, text
+
+from bench.harness import Options, Report, alternate, median, throwaway_engine, verdict
+from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
+from jobs import pipeline, score
+from jobs.model_store import StoredModel
+from jobs.sources.demo import DemoSource
+from model.explain import model_input
+
+SIZES = {"10k": 2_090, "100k": 20_900}
+PROFILED = {  # function name -> module path part, for the profile of one stage
+    "read_model_frames": "jobs/extract.py", "track_names": "jobs/extract.py", "build": "model/features.py",
+    "build_features": "model/features.py", "history_labels": "model/labels.py",
+    "contributions": "model/explain.py", "predict": "model/explain.py", "_contribution_json": "jobs/score.py",
+    "feature_importance": "model/explain.py", "__init__": "lightgbm/basic.py",
+}  # fmt: skip
+
+
+def captured_matrix(engine: Engine, model: StoredModel) -> pd.DataFrame:
+    """The frame the stage predicts its current scores on (the first `predict` call inside it)."""
+    seen: list[pd.DataFrame] = []
+    original = score.predict
+
+    def spy(booster: lgb.Booster, features: pd.DataFrame) -> Any:
+        seen.append(features)
+        return original(booster, features)
+
+    score.predict = spy  # type: ignore[assignment]
+    try:
+        with engine.connect() as conn:
+            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+    finally:
+        score.predict = original  # type: ignore[assignment]
+    return seen[0]
+
+
+def profile_stage(engine: Engine, model: StoredModel) -> dict[str, Any]:
+    """One stage under cProfile (seconds in each named function) and with each SQL statement's time."""
+    profiler, statements = cProfile.Profile(), []
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        fetched = cursor.rowcount
+        statements.append({"sql": " ".join(statement.split())[:90], "rows": fetched,
+                           "seconds": round(time.perf_counter() - conn.info.pop("bench_started"), 3)})  # fmt: skip
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            profiler.enable()
+            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+            profiler.disable()
+            total = time.perf_counter() - started
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    out: dict[str, Any] = {"total": round(total, 3), "sql_execute": statements}
+    for function, module in PROFILED.items():
+        seconds = max((v[3] for (path, _, name), v in stats.items() if name == function and module in path),
+                      default=0.0)  # fmt: skip
+        out["lightgbm_booster_from_text" if function == "__init__" else function] = round(seconds, 3)
+    return out
+
+
+def run(options: Options) -> Report:
+    label = "10k" if options.quick else "100k"
+    repeats = options.repeats or (3 if options.quick else 5)
+    report, model = Report(), model_for_scoring()
+    source = DemoSource(n_artists=SIZES[label])
+    with throwaway_engine() as engine:
+        load_scoring_history(engine, source)
+        install_model(engine, model)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+        with pipeline.exclusive_run(engine):
+            outcome = pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
+                                       config=pipeline.RunConfig())  # fmt: skip
+        with engine.connect() as conn:
+            stages = conn.execute(text("SELECT stages FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id}).scalar()
+        in_run = next(s for s in stages if s["stage"] == "score")
+        booster = lgb.Booster(model_str=model.model_text)
+        matrix = model_input(booster, captured_matrix(engine, model))
+
+        def stage() -> None:
+            with engine.connect() as conn:
+                score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+
+        times = alternate(
+            {
+                "score_stage": stage,
+                "raw_predict": lambda: booster.predict(matrix),
+                "predict_contrib": lambda: booster.predict(matrix, pred_contrib=True),
+            },
+            repeats,
+        )
+        profile = profile_stage(engine, model)
+    rows = len(matrix)
+    medians = {name: median(values) for name, values in times.items()}
+    rates = {name: rows / seconds for name, seconds in medians.items()}
+    in_run_rate = in_run["rows_out"] / in_run["seconds"]
+    ratio = rates["score_stage"] / rates["raw_predict"]
+    report.figures = {
+        "market": label, "scored_rows": rows, "features": matrix.shape[1], "repeats": repeats,
+        "in_run_stage": in_run, "in_run_rows_per_second": round(in_run_rate),
+        "seconds": {k: [round(v, 4) for v in vs] for k, vs in times.items()},
+        "median_seconds": {k: round(v, 4) for k, v in medians.items()},
+        "rows_per_second": {k: round(v) for k, v in rates.items()},
+        "stage_profile_seconds": profile,
+    }  # fmt: skip
+    print(f"  {rows:,} tracks scored, {matrix.shape[1]} features; in the refresh run: {in_run['seconds']:.2f} s")
+    for name in times:
+        print(f"    {name:16s} {medians[name]:8.4f} s  {rates[name]:>12,.0f} rows/s")
+    print(f"  one profiled stage (s): { {k: v for k, v in profile.items() if k != 'sql_execute'} }")
+    for statement in profile["sql_execute"]:
+        print(f"    sql {statement['seconds']:7.3f}s {statement['rows']:>9} rows  {statement['sql']}")
+    report.row(f"score stage in the run ({label} market)", f"{in_run_rate:,.0f} rows/s ({rows:,} rows)")
+    report.row("raw Booster.predict, same matrix", f"{rates['raw_predict']:,.0f} rows/s")
+    report.row("score stage / raw predict", f"{ratio:.3f}x", "≥ 0.8x", verdict(ratio, 0.8, higher_is_better=True))
+    contrib_share = medians["predict_contrib"] / medians["score_stage"]
+    report.row("pred_contrib share of the stage", f"{contrib_share:.0%}")
+    return report
