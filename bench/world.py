@@ -81,6 +81,9 @@ def train_in_world(*, days: int, trials: int | None, time_budget: float | None) 
             raise RuntimeError("training promoted no model into an empty database")
     trained = Trained(stored, outcome, trials_log, {s["stage"]: s["seconds"] for s in stages or []})
     _MODEL["model"] = stored
+    cache = _cache_path()  # later runs (the refresh and scoring benchmarks) score with this model
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(asdict(stored)))
     return trained
 
 
@@ -92,15 +95,13 @@ def _cache_path() -> Path:
 
 
 def model_for_scoring() -> StoredModel:
-    """The model of this process's training run, or a quick one (3 trials, 20 s) trained for the purpose
-    (and kept in bench/results/*.tmp, which git ignores, until the model code changes)."""
+    """The model of the latest training run (this process's, or one kept in bench/results/*.tmp, which git
+    ignores, until the model code changes), else a quick one (3 trials, 20 s) trained for the purpose."""
     cache = _cache_path()
     if "model" not in _MODEL and cache.exists():
         _MODEL["model"] = StoredModel(**json.loads(cache.read_text()))
     if "model" not in _MODEL:
         train_in_world(days=200, trials=3, time_budget=20)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(asdict(_MODEL["model"])))
     return _MODEL["model"]  # type: ignore[no-any-return]
 
 
