@@ -5,6 +5,7 @@ python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot d
 python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
 python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
 python -m jobs worker                        the scheduler process (Procfile `worker`)
+python -m jobs status [--require-model]      freshness, last run and active model
 python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
 python -m jobs evaluate --data PATH [--layout L] --report OUT.json   the model protocol on a real file
 """
@@ -51,9 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     request = commands.add_parser("request", help="queue a refresh for the worker")
     request.add_argument("--source", choices=SOURCE_NAMES, default=None)
     commands.add_parser("worker", help="run the scheduler: daily refresh and the manual queue")
+    status = commands.add_parser("status", help="freshness, last run and active model, in one screen")
+    status.add_argument("--require-model", action="store_true", help="exit 3 when no model is active")
     train = commands.add_parser("train", help="tune, validate, store and maybe promote a hit model")
     train.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
     train.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
+    train.add_argument("--if-none-active", action="store_true", help="do nothing when a model is already active")
     evaluate = commands.add_parser("evaluate", help="run the honest-validation protocol on a real data file")
     evaluate.add_argument("--data", required=True, help="a dataset file (see docs/model.md for layouts)")
     evaluate.add_argument("--layout", default="auto", help="dataset layout (default: detect from the columns)")
@@ -100,12 +104,19 @@ def main(argv: list[str] | None = None) -> int:
             with engine.begin() as conn:
                 queued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="cli", requested_by=user)
             logger.info("request %s %s", queued.request_id, "queued" if queued.created else "already pending")
+        elif args.command == "train" and args.if_none_active and tasks.has_active_model(engine):
+            logger.info("a model is already active: not training (drop --if-none-active to retrain)")
         elif args.command == "train":
             trained = tasks.train_now(engine, settings, user=user, time_budget=args.time_budget, trials=args.trials)
             logger.info(
                 "train run %s: model version %s %s (%s)", trained.run_id, trained.model_version_id,
                 "promoted" if trained.promoted else "kept inactive", trained.note,
             )  # fmt: skip
+        elif args.command == "status":
+            report = tasks.status_report(engine)
+            sys.stdout.write(report.text + "\n")
+            if args.require_model and not report.has_model:
+                return 3
         elif args.command == "worker":
             from jobs.clock import run_worker
 

@@ -127,3 +127,26 @@ class RunRecorder:
             " warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
             error=message, warnings=json.dumps(self.warnings),
         )  # fmt: skip
+
+
+def status_rows(*, conn: Connection) -> dict[str, Any]:
+    """The newest publication, the newest run and the active model version (each a dict, or None)."""
+
+    def first(sql: str) -> dict[str, Any] | None:
+        row = conn.execute(text(sql)).first()
+        return dict(row._mapping) if row else None
+
+    return {
+        "publication": first(
+            "SELECT publication_id, snapshot_date, source, is_demo, published_at FROM publications"
+            " ORDER BY publication_id DESC LIMIT 1"
+        ),
+        "run": first(
+            "SELECT run_id, kind, trigger, status, started_at, finished_at, error FROM job_runs"
+            " ORDER BY run_id DESC LIMIT 1"
+        ),
+        "model": first(
+            "SELECT model_version_id, created_at, metrics -> 'forward' -> 'pr_auc' AS pr_auc FROM model_versions"
+            " WHERE is_active"
+        ),
+    }
