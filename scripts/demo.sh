@@ -33,7 +33,7 @@ fi
 "$BIN/python" -m jobs worker &
 pids+=($!)
 "$BIN/gunicorn" dashboard.wsgi:server --workers "${WEB_CONCURRENCY:-2}" --bind "127.0.0.1:$PORT" \
-  --timeout 60 --access-logfile - --log-level warning &
+  --timeout 60 --log-level warning &
 pids+=($!)
 echo
 echo "Hitscope is running: http://127.0.0.1:$PORT   (Ctrl-C stops the web server, the worker and the database)"

@@ -216,7 +216,8 @@ class DemoMarket:
         since = day_idx - c.artist_breakout_day
         breakout = np.where(c.artist_breakout_day >= 0, c.artist_breakout_size / (1 + np.exp(-(since - 7) / 3.0)), 0.0)
         noise = np.random.default_rng([self.seed, 10, day_idx]).normal(0, 0.7, self.n_artists)
-        return np.clip(c.artist_base + c.artist_slope * years + wave + breakout + noise, 0, 100)
+        trend = 10 * np.tanh(c.artist_slope * years / 10)  # careers drift, but not without bound
+        return np.clip(c.artist_base + trend + wave + breakout + noise, 0, 100)
 
     def track_popularity(self, day_idx: int, artist_pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(track indices observed on the day, their popularity): tracks released within `TRACKED_DAYS`."""
