@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     WEB_CONCURRENCY: int = Field(default=2, ge=1)
     PORT: int = 8050
 
+    # --- sources ---
+    IMPORT_CHUNK_ROWS: int = Field(default=20_000, ge=100)  # rows per loaded chunk of `python -m jobs import`
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:
