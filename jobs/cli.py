@@ -7,6 +7,7 @@
     python -m jobs worker                        the scheduler process (Procfile `worker`)
     python -m jobs import PATH [--layout L] [--snapshot-date D] [--rejects FILE]
                                                  import a dataset file or directory (docs/sources.md)
+    python -m jobs watch add|list|remove [URL]   the Spotify / Last.fm watchlist
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="observed_on for single-snapshot tables (default: the layout's known collection date)",
     )  # fmt: skip
     imports.add_argument("--rejects", type=Path, default=None, help="write all skipped rows as CSV")
+    watch = commands.add_parser("watch", help="the artists and tracks the spotify and lastfm sources follow")
+    watch_commands = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    watch_add = watch_commands.add_parser("add", help="watch a Spotify artist or track (URL, URI or id)")
+    watch_add.add_argument("reference", help="open.spotify.com/artist/<id> URL, spotify:artist:<id> or <id>")
+    watch_add.add_argument("--name", default=None, help="a label (default: the name Spotify gives)")
+    watch_commands.add_parser("list", help="list what is watched")
+    watch_remove = watch_commands.add_parser("remove", help="stop watching")
+    watch_remove.add_argument("reference")
     return parser
 
 
@@ -97,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("request %s %s", queued.request_id, "queued" if queued.created else "already pending")
         elif args.command == "import":
             _import(engine, settings, args, user)
+        elif args.command == "watch":
+            _watch(engine, args, user)
         elif args.command == "worker":
             from jobs.clock import run_worker
 
@@ -105,6 +116,32 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 1
     return 0
+
+
+def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
+    from jobs.sources.spotify import parse_reference
+    from jobs.sources_store import add_watch, list_watch, remove_watch
+
+    if args.watch_command == "list":
+        with engine.connect() as conn:
+            items = list_watch(conn=conn)
+        for item in items:
+            logger.info("%s %s %s", item.entity_type, item.spotify_id, item.name or "(name not fetched yet)")
+        logger.info("%d watched", len(items))
+        return
+    try:
+        kind, spotify_id = parse_reference(args.reference)
+    except ValueError as error:
+        raise HitscopeError(str(error)) from error
+    with engine.begin() as conn:
+        if args.watch_command == "add":
+            created = add_watch(
+                conn=conn, entity_type=kind, spotify_id=spotify_id, name=args.name, added_by=user
+            )
+            logger.info("%s %s %s", kind, spotify_id, "added" if created else "already watched")
+        else:
+            removed = remove_watch(conn=conn, spotify_id=spotify_id)
+            logger.info("%s %s %s", kind, spotify_id, "removed" if removed else "was not watched")
 
 
 def _import(engine: Engine, settings: Settings, args: argparse.Namespace, user: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.settings import Settings
 from jobs.sources.base import Source
 
-SOURCE_NAMES = ("demo", "dataset")
+SOURCE_NAMES = ("demo", "dataset", "spotify", "lastfm")
 
 
 def build_source(name: str, settings: Settings) -> Source:
@@ -17,4 +17,15 @@ def build_source(name: str, settings: Settings) -> Source:
         from jobs.sources.dataset import DatasetSource
 
         return DatasetSource()
+    if name in ("spotify", "lastfm"):
+        from core.db import engine_from_settings
+
+        engine = engine_from_settings(settings)
+        if name == "spotify":
+            from jobs.sources.spotify import build_spotify_source
+
+            return build_spotify_source(engine, settings)
+        from jobs.sources.lastfm import build_lastfm_source
+
+        return build_lastfm_source(engine, settings)
     raise ValueError(f"unknown source {name!r}; expected one of: {', '.join(SOURCE_NAMES)}")
