@@ -129,6 +129,23 @@ def save_checkpoint(*, conn: Connection, checkpoint: Checkpoint, run_id: int | N
     )
 
 
+# --- similar artists ---
+
+
+def save_similar_artists(*, conn: Connection, rows: list[dict[str, object]]) -> int:
+    """Store one day's similar-artist list (artist_id, similar_name, mbid, match, observed_on); idempotent."""
+    if not rows:
+        return 0
+    result = conn.execute(
+        text(
+            "INSERT INTO similar_artists (artist_id, similar_name, mbid, match, observed_on)"
+            " VALUES (:artist_id, :similar_name, :mbid, :match, :observed_on) ON CONFLICT DO NOTHING"
+        ),
+        rows,
+    )
+    return int(result.rowcount or 0)
+
+
 # --- health ---
 
 

@@ -32,6 +32,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 from sqlalchemy import Engine
 
+from core.logs import RedactSecrets
 from core.settings import Settings
 from jobs.errors import SourceUnavailable, SpotifyQuotaError
 from jobs.sources.base import ARTIST_COLUMNS, TRACK_ARTIST_COLUMNS, TRACK_COLUMNS, SourceBatch
@@ -45,7 +46,11 @@ from jobs.sources_store import (
 )
 
 logger = logging.getLogger(__name__)
-logging.getLogger("spotipy").setLevel(logging.INFO)  # spotipy logs the Authorization header at DEBUG
+# spotipy logs request headers (bearer token, Basic client secret) at DEBUG: keep it at INFO, and redact.
+logging.getLogger("spotipy").setLevel(logging.INFO)
+for _name in ("spotipy", "spotipy.client", "spotipy.oauth2"):
+    if not any(isinstance(f, RedactSecrets) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(RedactSecrets())
 
 SOURCE = "spotify"
 SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")

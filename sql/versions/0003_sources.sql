@@ -36,7 +36,19 @@ CREATE TABLE source_health (
     checked_at          timestamptz NOT NULL DEFAULT now()
 );
 
+-- Similar artists from Last.fm for each watched artist (the market segment), one list per day.
+CREATE TABLE similar_artists (
+    artist_id    text NOT NULL,             -- the watched artist (Spotify id)
+    similar_name text NOT NULL,
+    mbid         text,
+    match        real,                      -- Last.fm's similarity, 0..1
+    observed_on  date NOT NULL,
+    source       text NOT NULL DEFAULT 'lastfm',
+    PRIMARY KEY (artist_id, similar_name, observed_on)
+);
+
 -- migrate:down
+DROP TABLE similar_artists;
 DROP TABLE source_health;
 DROP TABLE source_checkpoints;
 DROP TABLE watchlist;
