@@ -74,6 +74,23 @@ class Settings(BaseSettings):
     SESSION_HOURS: int = Field(default=12, ge=1)
     STALE_AFTER_HOURS: int = Field(default=36, ge=1)  # Morning warns when the publication is older than this
 
+    # --- sources ---
+    IMPORT_CHUNK_ROWS: int = Field(default=20_000, ge=100)  # rows per loaded chunk of `python -m jobs import`
+    SPOTIFY_API_URL: str = "https://api.spotify.com/v1/"  # tests point it at the local fake server
+    SPOTIFY_TOKEN_URL: str = "https://accounts.spotify.com/api/token"
+    SPOTIFY_TIMEOUT: float = Field(default=10.0, gt=0)  # seconds per request
+    SPOTIFY_MAX_RETRIES: int = Field(default=3, ge=0)  # for timeouts, 5xx and malformed JSON
+    SPOTIFY_BACKOFF: float = Field(default=1.0, ge=0)  # first retry delay in seconds, doubled each time
+    SPOTIFY_RETRY_AFTER_CAP: float = Field(default=60.0, ge=0)  # a longer 429 Retry-After stops the run
+    SPOTIFY_MAX_ALBUMS: int = Field(default=50, ge=1)  # albums and singles per watched artist
+    SPOTIFY_MARKET: str | None = None  # ISO country for album listings (None: all markets)
+    LASTFM_API_URL: str = "https://ws.audioscrobbler.com/2.0/"
+    LASTFM_RATE: float = Field(default=5.0, gt=0)  # requests per second, client-side
+    LASTFM_TIMEOUT: float = Field(default=10.0, gt=0)
+    LASTFM_MAX_RETRIES: int = Field(default=3, ge=0)  # for error 29 / 11 / 16, timeouts and 5xx
+    LASTFM_BACKOFF: float = Field(default=2.0, ge=0)  # first retry delay in seconds, doubled each time
+    LASTFM_SIMILAR_LIMIT: int = Field(default=20, ge=0)  # similar artists per watched artist (0: none)
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:
