@@ -96,7 +96,7 @@ class DemoMarket:
         peak = np.array([SEASON_PEAK[g] for g in GENRES])[genre[track_artist]]
         shift = ((peak - months) % 12) * 30 * (rng.random(m) < 0.15)
         release = np.minimum(release + shift, days - 1)
-        viral = np.where(rng.random(m) < 0.02, rng.integers(20, 200, m), -1)
+        viral = np.where(rng.random(m) < 0.04, rng.integers(20, 200, m), -1)
         precision = rng.choice(3, size=m, p=[0.93, 0.02, 0.05])
         return Catalogue(
             track_release_month=self._months(release),
@@ -111,7 +111,7 @@ class DemoMarket:
             track_artist=track_artist,
             track_release_day=release,
             track_quality=rng.normal(0, 1, m),
-            track_rise=rng.uniform(3, 25, m),
+            track_rise=rng.uniform(8, 45, m),
             track_decay=rng.uniform(30, 160, m),
             track_viral_day=viral,
             track_precision=precision,
@@ -231,7 +231,7 @@ class DemoMarket:
             0.75 * artist_pop[artist]
             + 11 * c.track_quality[idx]
             + season_effect(c.artist_genre[artist], release_month)
-            + 30
+            + 42
         )
         rise = 1 - np.exp(-age / c.track_rise[idx])
         decay = 0.45 + 0.55 * np.exp(-age / c.track_decay[idx])
