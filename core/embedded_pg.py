@@ -25,6 +25,8 @@ def ensure_embedded_server(pgdata: Path) -> str:
     pgdata = pgdata.resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode=None)
+    with server._lock:  # pgserver caches one handle per folder: start it again if it was stopped meanwhile
+        server.ensure_postgres_running()
     return normalise_database_url(server.get_uri())
 
 

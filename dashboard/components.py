@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
@@ -100,3 +101,21 @@ def age_text(moment: datetime | None, now: datetime | None = None) -> str:
 
 def genre_options(genres: list[str]) -> list[dict[str, str]]:
     return [{"label": genre.title() if genre.islower() else genre, "value": genre} for genre in genres]
+
+
+NO_MODEL = [
+    html.Strong("No model trained yet. "),
+    "Train one with ",
+    html.Code("python -m jobs train"),
+    " (the next refresh then scores every track), or wait for the worker's scheduled retraining.",
+]
+
+
+def no_model_alert(missing: str = "") -> dbc.Alert:
+    lead = [html.Span(f"{missing} ")] if missing else []
+    return dbc.Alert(lead + NO_MODEL, color="info", className="mb-3")
+
+
+def entity_link(kind: str, entity_id: str) -> str:
+    """The page of an artist or track; ids like 'demo:a000001' stay readable, anything odd is escaped."""
+    return f"/{kind}/{quote(str(entity_id), safe=':')}"

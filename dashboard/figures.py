@@ -10,11 +10,12 @@ import calendar
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 ACCENT = "#0d6efd"
 SECOND = "#fd7e14"
-_BASE_LAYOUT = {
+BASE_LAYOUT = {
     "template": "plotly_white",
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13},
@@ -26,7 +27,7 @@ def empty_figure(message: str) -> go.Figure:
     """A figure with no axes and a sentence saying why, instead of a blank chart."""
     figure = go.Figure()
     figure.update_layout(
-        **_BASE_LAYOUT,
+        **BASE_LAYOUT,
         xaxis={"visible": False},
         yaxis={"visible": False},
         height=260,
@@ -55,7 +56,7 @@ def artist_bars(frame: pd.DataFrame, *, value: str, label: str) -> go.Figure:
         )
     )
     figure.update_layout(
-        **_BASE_LAYOUT,
+        **BASE_LAYOUT,
         height=max(300, 26 * len(frame) + 80),
         title={"text": label, "x": 0, "font": {"size": 15}},
         yaxis={"autorange": "reversed", "automargin": True},
@@ -88,7 +89,7 @@ def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x}: mean popularity %{y:.1f}<extra></extra>",
     )
     figure.update_layout(
-        **_BASE_LAYOUT,
+        **BASE_LAYOUT,
         height=360,
         title={"text": "Hit rate and mean popularity by release month", "x": 0, "font": {"size": 15}},
         yaxis={"title": "Hit rate (%)", "rangemode": "tozero"},
@@ -149,9 +150,53 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
         )
     )
     figure.update_layout(
-        **_BASE_LAYOUT,
+        **BASE_LAYOUT,
         height=max(260, 34 * len(grid) + 100),
         title={"text": title, "x": 0, "font": {"size": 15}},
         yaxis={"automargin": True},
+    )
+    return figure
+
+
+METRIC_LABELS = {
+    "spotify_popularity": "Spotify popularity",
+    "spotify_followers": "Spotify followers",
+    "lastfm_listeners": "Last.fm listeners",
+    "lastfm_playcount": "Last.fm playcount",
+    "chart_position": "Chart position",
+}
+
+
+def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
+    """One small chart per metric (shared dates), one line per source; chart positions read top-down."""
+    if frame.empty:
+        return empty_figure("No observation of this entity yet.")
+    metrics = list(dict.fromkeys(frame["metric"]))
+    figure = make_subplots(
+        rows=len(metrics),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[METRIC_LABELS.get(m, m) for m in metrics],
+    )
+    for row, metric in enumerate(metrics, start=1):
+        for source, part in frame[frame["metric"] == metric].groupby("source", sort=True):
+            figure.add_scatter(
+                x=part["observed_on"],
+                y=part["value"].astype(float),
+                mode="lines",
+                name=f"{metric} ({source})",
+                line={"width": 2},
+                showlegend=False,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + str(source) + "</extra>",
+                row=row,
+                col=1,
+            )
+        if metric == "chart_position":
+            figure.update_yaxes(autorange="reversed", row=row, col=1)
+    figure.update_layout(
+        **BASE_LAYOUT,
+        height=max(260, 190 * len(metrics) + 60),
+        title={"text": title, "x": 0, "font": {"size": 15}},
     )
     return figure

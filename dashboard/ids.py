@@ -37,3 +37,39 @@ ADMIN_REFRESH_RESULT = "admin-refresh-result"
 ADMIN_POLL = "admin-poll"
 ADMIN_QUEUE = "admin-queue"
 ADMIN_RUNS = "admin-runs"
+
+# Model ("/model")
+MODEL_LOAD = "model-load"
+MODEL_ALERT = "model-alert"
+MODEL_SUMMARY = "model-summary"
+MODEL_IMPORTANCE = "model-importance"
+MODEL_METRICS = "model-metrics"
+MODEL_CALIBRATION = "model-calibration"
+MODEL_VERSIONS = "model-versions"
+
+# Track ("/track/<track_id>") and artist ("/artist/<artist_id>") pages
+TRACK_ID = "track-id"
+TRACK_HEADER = "track-header"
+TRACK_WATERFALL = "track-waterfall"
+TRACK_HISTORY = "track-history"
+ARTIST_ID = "artist-id"
+ARTIST_HEADER = "artist-header"
+ARTIST_HISTORY = "artist-history"
+ARTIST_RELEASES = "artist-releases"
+ARTIST_RELEASES_EXPORT = "artist-releases-export"
+
+# Artist search (on the Artists page)
+ARTISTS_SEARCH = "artists-search"
+ARTISTS_SEARCH_RESULTS = "artists-search-results"
+
+# Morning: emerging hits, risers, alerts
+MORNING_URL = "morning-url"
+MORNING_GENRE = "morning-genre"
+MORNING_EMERGING = "morning-emerging"
+MORNING_EMERGING_NOTE = "morning-emerging-note"
+MORNING_EMERGING_EXPORT = "morning-emerging-export"
+MORNING_RISER_WINDOW = "morning-riser-window"
+MORNING_RISER_BASIS = "morning-riser-basis"
+MORNING_RISERS = "morning-risers"
+MORNING_ALERTS = "morning-alerts"
+MORNING_ALERTS_GRID = "morning-alerts-grid"

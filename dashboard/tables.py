@@ -56,8 +56,20 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 NUMBER = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
 
+
+def link_column(field: str, header: str, *, kind: str, id_field: str, **extra: Any) -> dict[str, Any]:
+    """A column whose text links to /<kind>/<id> (assets/dashAgGridComponentFunctions.js); CSV gets text."""
+    return {
+        "field": field,
+        "headerName": header,
+        "cellRenderer": "EntityLink",
+        "cellRendererParams": {"kind": kind, "idField": id_field},
+        **extra,
+    }
+
+
 LEADERBOARD_COLUMNS: list[dict[str, Any]] = [
-    {"field": "name", "headerName": "Artist", "minWidth": 150, "pinned": "left"},
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=150, pinned="left"),
     {"field": "genre", "minWidth": 100},
     {"field": "popularity", "headerName": "Popularity", **NUMBER},
     {"field": "popularity_7d", "headerName": "Δ 7d (pts)", **NUMBER},
@@ -125,4 +137,110 @@ def run_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         rows=[", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()) for counts in frame["row_counts"]],
         warnings=["; ".join(w or []) for w in frame["warnings"]],
     ).drop(columns=["row_counts"])
+    return records(shown)
+
+
+METRIC_COLUMNS: list[dict[str, Any]] = [
+    {"field": "model", "headerName": "Model · protocol", "minWidth": 240},
+    {"field": "pr_auc", "headerName": "PR-AUC", **NUMBER},
+    {"field": "roc_auc", "headerName": "ROC-AUC", **NUMBER},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
+    {"field": "k", **NUMBER},
+    {"field": "brier", "headerName": "Brier", **NUMBER},
+    {"field": "note", "minWidth": 160},
+]
+
+
+def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active model's honest (forward) metrics, each baseline, and the leaky random split, as rows."""
+
+    def row(name: str, values: dict[str, Any] | None, note: str = "") -> dict[str, Any]:
+        values = values or {}
+        out: dict[str, Any] = {"model": name, "note": note}
+        for key in ("pr_auc", "roc_auc", "precision_at_k", "brier"):
+            value = values.get(key)
+            out[key] = round(float(value), 3) if isinstance(value, int | float) else None
+        out["k"] = values.get("k")
+        return out
+
+    rows = []
+    if metrics.get("forward"):
+        rows.append(row("LightGBM · forward in time (honest)", metrics["forward"], "what to expect"))
+    for name, values in (metrics.get("baselines") or {}).items():
+        if isinstance(values, dict) and "skipped" in values:
+            rows.append(row(f"Baseline: {name}", None, f"skipped: {values['skipped']}"))
+        else:
+            rows.append(row(f"Baseline: {name}", values, "forward in time"))
+    if metrics.get("random_split"):
+        rows.append(
+            row("LightGBM · random split (leaky)", metrics["random_split"], "optimistic: leaks the future")
+        )
+    return rows
+
+
+VERSION_COLUMNS: list[dict[str, Any]] = [
+    {"field": "model_version_id", "headerName": "Version", **NUMBER},
+    {"field": "created_at", "headerName": "Trained (UTC)"},
+    {"field": "is_active", "headerName": "Active"},
+    {"field": "promoted"},
+    {"field": "pr_auc", "headerName": "PR-AUC (fwd)", **NUMBER},
+    {"field": "roc_auc", "headerName": "ROC-AUC (fwd)", **NUMBER},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
+    {"field": "random_split_roc_auc", "headerName": "ROC-AUC (random)", **NUMBER},
+    {"field": "train_from", "headerName": "Train from"},
+    {"field": "test_to", "headerName": "Test to"},
+    {
+        "field": "promotion_note",
+        "headerName": "Promotion note",
+        "minWidth": 200,
+        "tooltipField": "promotion_note",
+    },
+]
+
+
+def version_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    shown = frame.copy()
+    shown["created_at"] = pd.to_datetime(shown["created_at"], utc=True)
+    for column in ("pr_auc", "roc_auc", "precision_at_k", "random_split_roc_auc"):
+        shown[column] = shown[column].astype(float).round(3)
+    return records(shown)
+
+
+EMERGING_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Track", kind="track", id_field="track_id", minWidth=160),
+    link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "release_date", "headerName": "Released", "minWidth": 110},
+    {"field": "probability", "headerName": "Hit prob.", **NUMBER, "sort": "desc"},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "momentum_7d", "headerName": "Δ 7d", **NUMBER},
+]
+
+RISER_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "change_points", "headerName": "Δ pts", **NUMBER},
+    {"field": "change_pct", "headerName": "Δ %", **NUMBER},
+]
+
+ALERT_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "metric", "minWidth": 140},
+    {"field": "observed_on", "headerName": "Day"},
+    {"field": "value", **NUMBER},
+    {"field": "expected", **NUMBER},
+    {"field": "zscore", "headerName": "z", **NUMBER},
+]
+
+
+def rounded_rows(frame: pd.DataFrame, digits: dict[str, int]) -> list[dict[str, Any]]:
+    """Rows with the given numeric columns rounded, dates as ISO text."""
+    shown = frame.copy()
+    for column, places in digits.items():
+        shown[column] = shown[column].astype(float).round(places)
+    for column in ("release_date", "observed_on"):
+        if column in shown:
+            shown[column] = shown[column].astype(str).replace({"None": "", "NaT": ""})
     return records(shown)

@@ -75,6 +75,33 @@ def fail_abandoned_runs(*, conn: Connection) -> int:
     return int(result.rowcount or 0)
 
 
+@contextmanager
+def recorded_run(
+    engine: Engine,
+    *,
+    kind: str,
+    trigger: str,
+    source: str,
+    snapshot_date: date | None,
+    requested_by: str | None,
+) -> Iterator[RunRecorder]:
+    """Open a `job_runs` row and yield its recorder; mark it succeeded, or failed and raise `RunFailed`."""
+    from jobs.errors import RunFailed
+
+    with engine.begin() as conn:
+        run_id = start_run(
+            conn=conn, kind=kind, trigger=trigger, source=source, snapshot_date=snapshot_date,
+            requested_by=requested_by,
+        )  # fmt: skip
+    recorder = RunRecorder(engine, run_id)
+    try:
+        yield recorder
+    except Exception as error:
+        recorder.fail(error)
+        raise RunFailed(run_id, error) from error
+    recorder.succeed()
+
+
 class RunRecorder:
     """Records one run: each stage's timing and counts as it finishes, then success or failure."""
 
@@ -127,3 +154,26 @@ class RunRecorder:
             " warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
             error=message, warnings=json.dumps(self.warnings),
         )  # fmt: skip
+
+
+def status_rows(*, conn: Connection) -> dict[str, Any]:
+    """The newest publication, the newest run and the active model version (each a dict, or None)."""
+
+    def first(sql: str) -> dict[str, Any] | None:
+        row = conn.execute(text(sql)).first()
+        return dict(row._mapping) if row else None
+
+    return {
+        "publication": first(
+            "SELECT publication_id, snapshot_date, source, is_demo, published_at FROM publications"
+            " ORDER BY publication_id DESC LIMIT 1"
+        ),
+        "run": first(
+            "SELECT run_id, kind, trigger, status, started_at, finished_at, error FROM job_runs"
+            " ORDER BY run_id DESC LIMIT 1"
+        ),
+        "model": first(
+            "SELECT model_version_id, created_at, metrics -> 'forward' -> 'pr_auc' AS pr_auc FROM model_versions"
+            " WHERE is_active"
+        ),
+    }

@@ -180,6 +180,11 @@ def features_at(
             out[f"track_{metric}_7d"] = momentum
             seen |= ~np.isnan(now)
         out = out[seen].reset_index(drop=True)
+        hit_panel = ctx.track_panels.get(hit_metric)
+        if hit_panel is not None:
+            best = ctx.best_to_date(hit_metric, day, out["track_id"])
+            out[f"track_{hit_metric}_best"] = np.log1p(best) if hit_metric in COUNT_METRICS else best
+            out["track_days_seen_28d"] = hit_panel.lookup(out["track_id"], hit_panel.days_seen(day, 28))
         artist = _artist_features(ctx, day)
         out = out.join(artist, on="artist_id")
     prior = _prior_success(ctx, day, when, hit_metric, hit_threshold)

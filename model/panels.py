@@ -23,6 +23,7 @@ class Panel:
     values: np.ndarray
     last_seen: np.ndarray  # index of the last observed day on or before each day, -1 if none
     _best: np.ndarray | None = field(default=None, repr=False)
+    _count: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_days(self) -> int:
@@ -51,6 +52,16 @@ class Panel:
             accumulate = np.fmin.accumulate if metric in RANK_METRICS else np.fmax.accumulate
             self._best = accumulate(self.values, axis=1)
         return self._best[:, min(day, self.n_days - 1)]
+
+    def days_seen(self, day: int, window: int) -> np.ndarray:
+        """How many of the `window` days up to `day` (inclusive) each entity was observed on."""
+        if day < 0 or self.n_days == 0:
+            return np.zeros(len(self.ids))
+        if self._count is None:
+            self._count = np.cumsum(~np.isnan(self.values), axis=1)
+        day = min(day, self.n_days - 1)
+        start = self._count[:, day - window] if day - window >= 0 else 0
+        return (self._count[:, day] - start).astype(float)
 
     def lookup(self, entity_ids: pd.Series | np.ndarray, values: np.ndarray) -> np.ndarray:
         """Spread per-entity `values` onto `entity_ids` (NaN for entities the panel does not know)."""

@@ -21,8 +21,9 @@ import optuna
 import pandas as pd
 from optuna_integration import LightGBMPruningCallback
 
+from model.frames import RANK_METRICS
 from model.metrics import classification_metrics
-from model.validate import Fitter, Fold, evaluate, forward_folds
+from model.validate import Fitter, Fold, evaluate, forward_folds, predict_fold
 
 logger = logging.getLogger(__name__)
 
@@ -84,15 +85,23 @@ def lightgbm_fitter(params: dict[str, Any]) -> Fitter:
     return fit
 
 
+def monotone_constraints(features: list[str], hit_metric: str) -> list[int]:
+    """Domain knowledge that small data cannot learn reliably: the closer a track already is to the hit
+    threshold (its current level and its best so far), the likelier it becomes a hit."""
+    sign = -1 if hit_metric in RANK_METRICS else 1
+    near = {f"track_{hit_metric}", f"track_{hit_metric}_best"}
+    return [sign if name in near else 0 for name in features]
+
+
 def _suggest(trial: optuna.Trial) -> dict[str, Any]:
     return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 7, 63, log=True),
-        "min_child_samples": trial.suggest_int("min_child_samples", 5, 200, log=True),
-        "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.15, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 4, 48, log=True),
+        "min_child_samples": trial.suggest_int("min_child_samples", 10, 300, log=True),
+        "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
         "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
         "bagging_freq": 1,
-        "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
+        "lambda_l2": trial.suggest_float("lambda_l2", 1e-2, 30.0, log=True),
     }
 
 
@@ -102,6 +111,7 @@ def tune(
     valid_x: pd.DataFrame,
     valid_y: np.ndarray,
     config: TrainConfig,
+    fixed: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], optuna.Study]:
     """Best parameters (with `num_boost_round` from early stopping) on one forward train/valid split."""
     train_set = _dataset(train_x, train_y)
@@ -109,7 +119,7 @@ def tune(
     rounds: dict[int, int] = {}
 
     def objective(trial: optuna.Trial) -> float:
-        params = {**base_params(config), **_suggest(trial)}
+        params = {**base_params(config), **(fixed or {}), **_suggest(trial)}
         booster = lgb.train(
             params, train_set, num_boost_round=config.max_rounds,
             valid_sets=[valid_set], valid_names=["valid"],
@@ -132,7 +142,10 @@ def tune(
     )
     study.optimize(objective, n_trials=config.n_trials, timeout=config.time_budget, gc_after_trial=False)
     best = study.best_trial
-    params = {**base_params(config), **_suggest_fixed(best.params), "num_boost_round": rounds[best.number]}
+    params = {
+        **base_params(config), **(fixed or {}), **_suggest_fixed(best.params),
+        "num_boost_round": rounds[best.number],
+    }  # fmt: skip
     return params, study
 
 
@@ -164,9 +177,10 @@ def train_and_validate(
     )
     if not folds:
         raise ValueError("not enough labelled history for a forward fold")
-    tuning = folds[-2] if len(folds) >= 2 else _inner_split(examples, folds[-1], time_column, gap_days)
+    train_rows, valid_rows = _tuning_split(examples, folds, time_column, gap_days, label, config.seed)
     x, y = examples[features], examples[label].to_numpy()
-    params, study = tune(x.iloc[tuning.train], y[tuning.train], x.iloc[tuning.test], y[tuning.test], config)
+    fixed = {"monotone_constraints": monotone_constraints(features, hit_metric)}
+    params, study = tune(x.iloc[train_rows], y[train_rows], x.iloc[valid_rows], y[valid_rows], config, fixed)
     logger.info("tuned in %d trials: %s", len(study.trials), params)
     report = evaluate(
         examples, features, lightgbm_fitter(params), label=label, time_column=time_column, gap_days=gap_days,
@@ -180,7 +194,7 @@ def train_and_validate(
     tuning_info = {
         "best_value": float(study.best_value), "n_trials": len(study.trials),
         "n_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-        "tuning_fold": tuning.window(),
+        "tuning_rows": {"train": int(len(train_rows)), "valid": int(len(valid_rows))},
     }  # fmt: skip
     return TrainResult(booster, params, report, features, len(study.trials), tuning_info)
 
@@ -198,19 +212,24 @@ def evaluate_on_holdout(
     """Refit `params` on the holdout fold's training rows and score its test rows: the same holdout, so a
     candidate and the active model are compared on equal terms (features the data no longer has are NaN)."""
     data = examples.reindex(columns=[*examples.columns, *[f for f in features if f not in examples]])
-    train, test = data.iloc[fold.train], data.iloc[fold.test]
-    p = lightgbm_fitter(params)(train[features], train[label].to_numpy(), test[features])
-    groups = test[time_column].to_numpy() if time_column == "as_of" else None
-    return classification_metrics(test[label].to_numpy(), p, k=k, groups=groups)
+    y, p = predict_fold(lightgbm_fitter(params), data, features, label, fold)
+    groups = data[time_column].to_numpy()[fold.test] if time_column == "as_of" else None
+    return classification_metrics(y, p, k=k, groups=groups)
 
 
-def _inner_split(examples: pd.DataFrame, fold: Fold, time_column: str, gap_days: int) -> Fold:
-    inner = examples.iloc[fold.train]
-    folds = forward_folds(
-        inner[time_column], inner["artist_id"], n_folds=1, gap_days=gap_days,
-        labels=inner["label"].reset_index(drop=True),
-    )  # fmt: skip
-    if not folds:
+def _tuning_split(
+    examples: pd.DataFrame, folds: list[Fold], time_column: str, gap_days: int, label: str, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where Optuna tunes: the first part of the fold before the holdout, or, with one fold only, a forward
+    split of the rows before the holdout's gap. The holdout itself is never seen while tuning."""
+    if len(folds) >= 2:
+        return folds[-2].parts[0]
+    early = np.flatnonzero((pd.to_datetime(examples[time_column]) < folds[-1].train_to).to_numpy())
+    inner = examples.iloc[early].reset_index(drop=True)
+    inner_folds = forward_folds(
+        inner[time_column], inner["artist_id"], n_folds=1, gap_days=gap_days, seed=seed, labels=inner[label]
+    )
+    if not inner_folds:
         raise ValueError("not enough labelled history to tune: the holdout's training side is too short")
-    f = folds[0]
-    return Fold(f.index, fold.train[f.train], fold.train[f.test], f.train_to, f.test_from, f.test_to)
+    train, valid = inner_folds[0].parts[0]
+    return early[train], early[valid]

@@ -35,18 +35,25 @@ Fitter = Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], np.ndarray]
 
 @dataclass(frozen=True)
 class Fold:
+    """One test block of time. Its artists are split into partitions; each part trains on the *other*
+    artists' rows before the gap and predicts its own artists' rows in the block, so the whole block is
+    tested while no artist is ever on both sides of a split."""
+
     index: int
-    train: np.ndarray  # positions into the examples frame
-    test: np.ndarray
+    parts: tuple[tuple[np.ndarray, np.ndarray], ...]  # (train rows, test rows), positions into the examples
     train_to: pd.Timestamp
     test_from: pd.Timestamp
     test_to: pd.Timestamp
+
+    @property
+    def test(self) -> np.ndarray:
+        return np.concatenate([test for _, test in self.parts])
 
     def window(self) -> dict[str, Any]:
         return {
             "fold": self.index, "train_to": str(self.train_to.date()),
             "test_from": str(self.test_from.date()), "test_to": str(self.test_to.date()),
-            "n_train": int(len(self.train)), "n_test": int(len(self.test)),
+            "n_train": int(np.mean([len(train) for train, _ in self.parts])), "n_test": int(len(self.test)),
         }  # fmt: skip
 
 
@@ -57,45 +64,57 @@ def forward_folds(
     n_folds: int,
     gap_days: int,
     first_test_fraction: float = 0.5,
-    test_group_fraction: float = 0.3,
+    n_group_splits: int = 3,
     seed: int = 42,
     labels: pd.Series | None = None,
 ) -> list[Fold]:
     """Expanding-window folds: the last `1 - first_test_fraction` of the time range split into test blocks.
 
-    Each fold draws (seeded) `test_group_fraction` of the artists as its test artists: the test side holds
-    only their rows in the test block, the training side only the other artists' rows before the gap.
-    With `labels`, a fold whose training or test side holds only one class is skipped (no metric exists).
+    Within a block, the artists are shuffled (seeded) into `n_group_splits` partitions (see `Fold`).
+    With `labels`, a block whose test rows hold only one class is skipped (no metric exists on it).
     """
     times = pd.to_datetime(times).reset_index(drop=True)
     groups = groups.fillna("__none__").reset_index(drop=True)
     t0, t1 = times.min(), times.max()
-    span = t1 - t0
-    start = t0 + span * first_test_fraction
+    start = t0 + (t1 - t0) * first_test_fraction
     edges = [start + (t1 - start) * i / n_folds for i in range(n_folds + 1)]
+    unique = np.sort(groups.unique())
+    codes = pd.Index(unique).get_indexer(groups)
     folds: list[Fold] = []
     for i in range(n_folds):
         last = i == n_folds - 1
-        in_test = (times >= edges[i]) & ((times <= edges[i + 1]) if last else (times < edges[i + 1]))
+        in_block = (times >= edges[i]) & ((times <= edges[i + 1]) if last else (times < edges[i + 1]))
         train_to = edges[i] - pd.Timedelta(days=gap_days)
-        unique = np.sort(groups.unique())
-        n_test_groups = max(1, round(len(unique) * test_group_fraction))
-        chosen = np.random.default_rng([seed, i]).permutation(len(unique))[:n_test_groups]
-        test_groups = groups.isin(unique[chosen])
-        in_test &= test_groups
-        in_train = (times < train_to) & ~test_groups
-        one_class = labels is not None and (
-            labels[in_train.to_numpy()].nunique() < 2 or labels[in_test.to_numpy()].nunique() < 2
-        )
-        if in_test.sum() == 0 or in_train.sum() == 0 or one_class:
+        before = (times < train_to).to_numpy()
+        partition = np.random.default_rng([seed, i]).permutation(len(unique)) % n_group_splits
+        part_of_row = partition[codes]
+        parts = []
+        for part in range(n_group_splits):
+            mine = part_of_row == part
+            train, test = np.flatnonzero(before & ~mine), np.flatnonzero(in_block.to_numpy() & mine)
+            if len(train) and len(test):
+                parts.append((train, test))
+        tested = np.concatenate([t for _, t in parts]) if parts else np.array([], dtype=int)
+        one_class = labels is not None and labels.to_numpy()[tested].tolist().count(1.0) in (0, len(tested))
+        if not parts or one_class:
             logger.warning(
-                "fold %d skipped: %d train rows, %d test rows%s", i, in_train.sum(), in_test.sum(),
-                " (one class only)" if one_class else "",
-            )  # fmt: skip
+                "fold %d skipped: %d test rows%s", i, len(tested), " (one class)" if one_class else ""
+            )
             continue
-        train_rows, test_rows = np.flatnonzero(in_train), np.flatnonzero(in_test)
-        folds.append(Fold(len(folds), train_rows, test_rows, train_to, edges[i], edges[i + 1]))
+        folds.append(Fold(len(folds), tuple(parts), train_to, edges[i], edges[i + 1]))
     return folds
+
+
+def predict_fold(
+    fit: Fitter, examples: pd.DataFrame, features: list[str], label: str, fold: Fold
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions for the fold's test rows (in `fold.test` order), one fit per part."""
+    y, p = [], []
+    for train, test in fold.parts:
+        train_rows, test_rows = examples.iloc[train], examples.iloc[test]
+        p.append(fit(train_rows[features], train_rows[label].to_numpy(), test_rows[features]))
+        y.append(test_rows[label].to_numpy())
+    return np.concatenate(y), np.concatenate(p)
 
 
 def logistic_fitter(columns: list[str]) -> Fitter:
@@ -143,10 +162,9 @@ def baseline_fitters(features: list[str], hit_metric: str) -> dict[str, Fitter |
 def _fold_metrics(
     fit: Fitter, examples: pd.DataFrame, features: list[str], label: str, fold: Fold, k: int, time_column: str
 ) -> tuple[dict[str, Any], np.ndarray]:
-    train, test = examples.iloc[fold.train], examples.iloc[fold.test]
-    p = fit(train[features], train[label].to_numpy(), test[features])
-    groups = test[time_column].to_numpy() if time_column == "as_of" else None
-    metrics = classification_metrics(test[label].to_numpy(), p, k=k, groups=groups)
+    y, p = predict_fold(fit, examples, features, label, fold)
+    groups = examples[time_column].to_numpy()[fold.test] if time_column == "as_of" else None
+    metrics = classification_metrics(y, p, k=k, groups=groups)
     return {**fold.window(), **metrics}, p
 
 
@@ -185,8 +203,8 @@ def evaluate(
         "holdout": per_fold[-1],
         "folds": per_fold,
         "calibration": calibration_table(np.concatenate(pooled_y), np.concatenate(pooled_p)),
-        "n_train": int(len(folds[-1].train)),
-        "n_test": int(len(folds[-1].test)),
+        "n_train": per_fold[-1]["n_train"],
+        "n_test": per_fold[-1]["n_test"],
         "prevalence": float(examples[label].mean()),
         "features": features,
         "protocol": {

@@ -9,16 +9,20 @@ login(client, "ana")                 # sign a Flask test client in through the r
 from __future__ import annotations
 
 import functools
+import json
+import math
 import os
+import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 from dash import Dash
 from flask import session
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from werkzeug.security import generate_password_hash
 
 from core.settings import get_settings
@@ -95,3 +99,118 @@ def login(client: FlaskClient, name: str, password: str | None = None) -> int:
         "/login", data={"username": name, "password": password or PASSWORDS[name], "csrf": csrf[1]}
     )
     return response.status_code
+
+
+FEATURES = ["artist_popularity", "artist_popularity_28d", "track_momentum_7d", "days_since_release",
+            "release_month", "artist_prior_hits"]  # fmt: skip
+
+
+def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -> dict[str, Any]:
+    """Write what the model side publishes (an active model version, track scores, importance, alerts) for a
+    publication, shaped like jobs/score.py and model/validate.py write them. Returns the metrics written."""
+    rng = random.Random(seed)
+    metrics = {
+        "forward": {"pr_auc": 0.41, "roc_auc": 0.83, "precision_at_k": 0.36, "k": 50, "brier": 0.061},
+        "random_split": {"pr_auc": 0.77, "roc_auc": 0.96, "precision_at_k": 0.81, "k": 50, "brier": 0.032},
+        "baselines": {
+            "prevalence": {"pr_auc": 0.08, "roc_auc": 0.5, "precision_at_k": 0.08, "k": 50, "brier": 0.074},
+            "momentum_only": {"pr_auc": 0.22, "roc_auc": 0.71, "precision_at_k": 0.2, "k": 50, "brier": 0.07},
+            "audio_only": {"skipped": "no audio features in this source"},
+        },
+        "calibration": [
+            {"bin_from": b / 10, "bin_to": (b + 1) / 10, "mean_predicted": b / 10 + 0.05,
+             "observed_rate": min(1.0, b / 10 + 0.03), "n": 400 - 35 * b}
+            for b in range(10)
+        ],
+    }  # fmt: skip
+    with engine.begin() as conn:
+        version = conn.execute(
+            text(
+                "INSERT INTO model_versions (is_active, promoted, label, metrics, data_window, feature_names)"
+                " VALUES (true, true, CAST(:label AS jsonb), CAST(:metrics AS jsonb), CAST(:window AS jsonb),"
+                " CAST(:names AS jsonb)) RETURNING model_version_id"
+            ),
+            {
+                "label": json.dumps(
+                    {"metric": "spotify_popularity", "threshold": 70, "horizon_days": 28, "mode": "history"}
+                ),
+                "metrics": json.dumps(metrics),
+                "window": json.dumps(
+                    {
+                        "train_from": "2025-01-01",
+                        "train_to": "2025-05-01",
+                        "test_from": "2025-05-29",
+                        "test_to": "2025-06-30",
+                    }
+                ),
+                "names": json.dumps(FEATURES),
+            },  # fmt: skip
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO model_versions (is_active, promoted, promotion_note, metrics)"
+                " VALUES (false, false, 'did not beat the active model', '{}')"
+            )
+        )
+        tracks = conn.execute(
+            text(
+                "SELECT t.track_id, t.name, a.artist_id, a.name, coalesce(t.genre, a.genre), t.release_date,"
+                " o.value FROM tracks t JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
+                " JOIN artists a ON a.artist_id = ta.artist_id"
+                " JOIN raw_observations o ON o.entity_type = 'track' AND o.entity_id = t.track_id"
+                "   AND o.metric = 'spotify_popularity' AND o.observed_on = :day ORDER BY t.track_id"
+            ),
+            {"day": SNAPSHOT},
+        ).all()
+        for track_id, name, artist_id, artist_name, genre, released, popularity in tracks:
+            probability = rng.uniform(0.01, 0.95)
+            pushes = [rng.gauss(0, 0.6) for _ in FEATURES]
+            bias = math.log(probability / (1 - probability)) - sum(pushes)
+            conn.execute(
+                text(
+                    "INSERT INTO agg_track_scores (publication_id, track_id, name, artist_id, artist_name,"
+                    " genre, release_date, days_since_release, popularity, momentum_7d, is_hit, probability,"
+                    " contributions, model_version_id) VALUES (:pid, :tid, :name, :aid, :aname, :genre, :rel,"
+                    " :days, :pop, :mom, :hit, :p, CAST(:contrib AS jsonb), :mv)"
+                ),
+                {
+                    "pid": publication_id,
+                    "tid": track_id,
+                    "name": name,
+                    "aid": artist_id,
+                    "aname": artist_name,
+                    "genre": genre,
+                    "rel": released,
+                    "days": (SNAPSHOT - released).days,
+                    "pop": popularity,
+                    "mom": rng.uniform(-5, 9),
+                    "hit": popularity >= 70,
+                    "p": probability,
+                    "contrib": json.dumps({"bias": bias, **dict(zip(FEATURES, pushes, strict=True))}),
+                    "mv": version,
+                },  # fmt: skip
+            )
+        for rank, feature in enumerate(FEATURES):
+            conn.execute(
+                text(
+                    "INSERT INTO agg_feature_importance (publication_id, feature, gain,"
+                    " mean_abs_contribution) VALUES (:pid, :f, :g, :c)"
+                ),
+                {"pid": publication_id, "f": feature, "g": 1000.0 / (rank + 1), "c": 0.5 / (rank + 1)},
+            )
+        artists = conn.execute(
+            text("SELECT artist_id, name, genre FROM agg_artist_leaderboard WHERE publication_id = :pid"
+                 " ORDER BY artist_id LIMIT 4"),
+            {"pid": publication_id},
+        ).all()  # fmt: skip
+        for index, (artist_id, name, genre) in enumerate(artists):
+            conn.execute(
+                text(
+                    "INSERT INTO agg_alerts (publication_id, artist_id, name, genre, metric, observed_on,"
+                    " value, expected, zscore)"
+                    " VALUES (:pid, :aid, :name, :genre, 'spotify_followers', :day, :v, :e, :z)"
+                ),
+                {"pid": publication_id, "aid": artist_id, "name": name, "genre": genre, "day": SNAPSHOT,
+                 "v": 50000 + index, "e": 30000, "z": 3.0 + index},
+            )  # fmt: skip
+    return {"model_version_id": version, "metrics": metrics}

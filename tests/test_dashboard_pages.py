@@ -214,3 +214,16 @@ def test_healthz_reports_publication_age(seeded: Engine) -> None:
     assert response.status_code == 200
     body = response.get_json()
     assert body["database"] is True and 0 <= body["last_publication_age_seconds"] < 3600
+
+
+def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> None:
+    alert, _, metric_rows, importance, _, versions = page("model").render_model(True)
+    assert "python -m jobs train" in str(alert.to_plotly_json()["props"]["children"])
+    assert metric_rows == [] and versions == [] and importance.layout.annotations[0].text
+    note, emerging, risers, alerts, _ = page("morning").render_lists(None, "7", "points")
+    assert "No model trained yet" in str(note.to_plotly_json()["props"]["children"]) and emerging == []
+    assert len(risers) == 15  # risers and alerts come from the leaderboard, not the model
+    assert "No spike" in str(alerts.to_plotly_json())
+    track_id = scalar(seeded, "SELECT min(entity_id) FROM raw_observations WHERE entity_type = 'track'")
+    header, waterfall, history = page("track").render_track(track_id)
+    assert "python -m jobs train" in str(header) and history.data

@@ -49,6 +49,13 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert stored.is_active and {"forward", "folds", "baselines", "random_split"} <= set(stored.metrics)
     assert stored.data_window["n_test"] > 0 and stored.feature_importance
 
+    # Same data, same seed: the candidate only ties the active model on the holdout, so it stays inactive.
+    again = _train(engine)
+    assert not again.promoted and "does not beat" in again.note
+    with engine.connect() as conn:
+        active = conn.execute(text("SELECT model_version_id FROM model_versions WHERE is_active")).scalar()
+    assert active == trained.model_version_id
+
     outcome = refresh(
         engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
     )
@@ -72,13 +79,6 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert all(BIAS in row.contributions for row in scores)
     np.testing.assert_allclose(totals, logit(np.array([row.probability for row in scores])), atol=1e-4)
     assert any(row.expected_gap is not None for row in scores)
-
-    # Same data, same seed: the candidate only ties the active model on the holdout, so it stays inactive.
-    again = _train(engine)
-    assert not again.promoted and "does not beat" in again.note
-    with engine.connect() as conn:
-        active = conn.execute(text("SELECT model_version_id FROM model_versions WHERE is_active")).scalar()
-    assert active == trained.model_version_id
 
     # Nothing changed and the model is the same: the run does not republish.
     repeat = refresh(

@@ -20,16 +20,22 @@ def test_forward_folds_respect_gap_groups_and_expand() -> None:
     days = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 200, 3000), unit="D")
     times = pd.Series(days)
     groups = pd.Series(rng.integers(0, 60, 3000).astype(str))
-    folds = forward_folds(times, groups, n_folds=3, gap_days=28)
+    folds = forward_folds(times, groups, n_folds=3, gap_days=28, n_group_splits=3)
     assert len(folds) == 3
     for fold in folds:
-        train_times, test_times = times.iloc[fold.train], times.iloc[fold.test]
-        assert (test_times.min() - train_times.max()).days > 28
-        assert not set(groups.iloc[fold.train]) & set(groups.iloc[fold.test])
-        assert train_times.min() == times.min()
-    train_ends = [times.iloc[f.train].max() for f in folds]
+        assert len(fold.parts) == 3
+        upper = (times <= fold.test_to) if fold.index == 2 else (times < fold.test_to)
+        block = (times >= fold.test_from) & upper
+        assert sorted(fold.test) == sorted(np.flatnonzero(block))  # every artist of the block is tested
+        for train, test in fold.parts:
+            train_times, test_times = times.iloc[train], times.iloc[test]
+            assert (test_times.min() - train_times.max()).days > 28  # the gap
+            assert not set(groups.iloc[train]) & set(groups.iloc[test])  # no artist on both sides
+            assert train_times.min() == times.min()  # expanding: always from the start
+    train_ends = [times.iloc[f.parts[0][0]].max() for f in folds]
     assert train_ends == sorted(train_ends) and train_ends[0] < train_ends[-1]
-    assert [f.test_from for f in folds] == sorted(f.test_from for f in folds)
+    tested = np.concatenate([f.test for f in folds])
+    assert len(tested) == len(set(tested))  # test blocks do not overlap
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Artists: the artist-popularity leaderboard (level or 7/28-day growth), top N, by genre.
+"""Artists: the artist-popularity leaderboard (level or 7/28-day growth), top N, by genre, and a fuzzy search.
 
 Filters live in the URL (`/artists?genre=pop&order=growth7&top=20`), so a copied link reproduces the view.
 """
@@ -10,9 +10,16 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids, queries, tables, urlstate
-from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
+from dashboard.components import (
+    entity_link,
+    genre_options,
+    no_publication_alert,
+    page_header,
+    unavailable_alert,
+)
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import artist_bars, empty_figure
+from dashboard.search import names_for, search_names
 
 dash.register_page(__name__, path="/artists", name="Artists", title="Hitscope · Artists", order=1, nav=True)
 
@@ -81,6 +88,23 @@ def layout(**query: str) -> html.Div:
         [
             dcc.Location(id=ids.ARTISTS_URL, refresh=False),
             page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
+            dbc.Row(
+                dbc.Col(
+                    [
+                        dbc.Input(
+                            id=ids.ARTISTS_SEARCH,
+                            type="search",
+                            placeholder="Find an artist (typos are fine)…",
+                            debounce=0.3,
+                            autocomplete="off",
+                        ),
+                        html.Div(id=ids.ARTISTS_SEARCH_RESULTS, className="mt-1"),
+                    ],
+                    xs=12,
+                    md=6,
+                ),
+                className="mb-3",
+            ),
             controls,
             html.Div(id=ids.ARTISTS_ALERT),
             dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
@@ -161,3 +185,33 @@ def export_artists(n_clicks: int | None) -> bool:
 )
 def artists_url(genre: str | None, order: str, top: int) -> str:
     return urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+
+
+@callback(
+    Output(ids.ARTISTS_SEARCH_RESULTS, "children"),
+    Input(ids.ARTISTS_SEARCH, "value"),
+    prevent_initial_call=True,
+)
+def search_artists(text: str | None) -> object:
+    """Up to 8 artists whose names match the typed text, each a link to the artist's page."""
+    if not text or not text.strip():
+        return None
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return html.Div("Nothing published yet.", className="small text-muted")
+            pid = publication.publication_id
+            names = names_for(pid, lambda: queries.artist_names(conn=conn, publication_id=pid))
+    except DataUnavailable:
+        return unavailable_alert()
+    matches = search_names(text, names)
+    if not matches:
+        return html.Div(f"No artist name close to '{text.strip()}'.", className="small text-muted")
+    return dbc.ListGroup(
+        [
+            dbc.ListGroupItem(name, href=entity_link("artist", artist_id), action=True, className="py-1")
+            for artist_id, name, _score in matches
+        ],
+        className="shadow-sm",
+    )

@@ -1,4 +1,7 @@
-"""Morning (home): is the data fresh, what did the last run do, the headline numbers of the publication."""
+"""Morning (home): freshness and last run, the emerging-hit list, top risers, alerts, headline numbers.
+
+The genre and the risers' window and basis live in the URL (`/?genre=latin&window=28&basis=percent`).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries
+from core.settings import get_settings
+from dashboard import ids, queries, tables, urlstate
 from dashboard.components import (
     age_text,
     demo_badge,
+    genre_options,
+    no_model_alert,
     no_publication_alert,
     page_header,
     unavailable_alert,
@@ -20,20 +26,100 @@ from dashboard.db import DataUnavailable, reading
 
 dash.register_page(__name__, path="/", name="Morning", title="Hitscope · Morning", order=0, nav=True)
 
-STALE_AFTER_HOURS = 36  # a daily refresh that has not published for this long is late
 STATUS_COLOURS = {"succeeded": "success", "failed": "danger", "running": "primary"}
+DEFAULTS: dict[str, object] = {"genre": None, "window": "7", "basis": "points"}
+RISER_LIMIT = 15
+ALERT_LIMIT = 15
 
 
-def layout(**_query: str) -> html.Div:
+def parse_filters(query: dict[str, object]) -> dict[str, object]:
+    return {
+        "genre": urlstate.one(query.get("genre")),
+        "window": urlstate.choice(query.get("window"), ("7", "28"), "7"),
+        "basis": urlstate.choice(query.get("basis"), ("points", "percent"), "points"),
+    }
+
+
+def _card(title: object, body: object, *, export_id: str | None = None) -> dbc.Card:
+    header = html.Div(
+        [html.Span(title), tables.export_button(export_id) if export_id else None],
+        className="d-flex justify-content-between align-items-center",
+    )
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3 h-100")
+
+
+def layout(**query: str) -> html.Div:
+    filters = parse_filters(query)
+    genre = filters["genre"]
+    risers_controls = html.Div(
+        [
+            dbc.RadioItems(
+                id=ids.MORNING_RISER_WINDOW,
+                options=[{"label": "7 days", "value": "7"}, {"label": "28 days", "value": "28"}],
+                value=filters["window"],
+                inline=True,
+                className="me-3",
+            ),
+            dbc.RadioItems(
+                id=ids.MORNING_RISER_BASIS,
+                options=[{"label": "points", "value": "points"}, {"label": "%", "value": "percent"}],
+                value=filters["basis"],
+                inline=True,
+            ),
+        ],
+        className="d-flex flex-wrap small mb-2",
+    )
     return html.Div(
         [
-            page_header("Morning", "What is fresh, what ran, and the numbers of the current publication."),
+            dcc.Location(id=ids.MORNING_URL, refresh=False),
+            page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
             html.Div(id=ids.MORNING_FRESHNESS),
             html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
-            html.Div(id=ids.MORNING_LAST_RUN),
+            dbc.Row(
+                dbc.Col(
+                    dcc.Dropdown(
+                        id=ids.MORNING_GENRE,
+                        options=genre_options([genre]) if genre else [],
+                        value=genre,
+                        placeholder="All genres",
+                    ),
+                    xs=12,
+                    md=4,
+                ),
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _card(
+                            "Emerging hits: not a hit yet, most likely to become one",
+                            [
+                                html.Div(id=ids.MORNING_EMERGING_NOTE),
+                                tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS,
+                                            file_name="hitscope-emerging.csv"),
+                            ],
+                            export_id=ids.MORNING_EMERGING_EXPORT,
+                        ),
+                        lg=7,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        _card(
+                            "Top risers",
+                            [risers_controls, tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS,
+                                                          file_name="hitscope-risers.csv")],
+                        ),
+                        lg=5,
+                        className="mb-3",
+                    ),
+                ],
+                className="g-3",
+            ),
+            _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
+            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
-    )
+    )  # fmt: skip
 
 
 @callback(
@@ -58,7 +144,8 @@ def render_morning(_tick: int | None) -> tuple[object, object, object]:
 
 def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo | None) -> dbc.Alert:
     now = datetime.now(UTC)
-    stale = (now - publication.published_at).total_seconds() > STALE_AFTER_HOURS * 3600
+    stale_hours = get_settings().STALE_AFTER_HOURS
+    stale = (now - publication.published_at).total_seconds() > stale_hours * 3600
     last_ok = succeeded.finished_at if succeeded else None
     title = [
         html.Span("Data as of ", className="me-1"),
@@ -82,7 +169,7 @@ def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo 
     if stale:
         lines.append(
             html.Div(
-                f"This publication is more than {STALE_AFTER_HOURS} hours old: check the worker and the "
+                f"This publication is more than {stale_hours} hours old: check the worker and the "
                 "Admin page's run history.",
                 className="small fw-semibold",
             )
@@ -157,3 +244,81 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
         [dbc.CardHeader("Last run"), dbc.CardBody(body + [dcc.Link("Run history →", href="/admin")])],
         className="mb-3",
     )
+
+
+@callback(
+    Output(ids.MORNING_EMERGING_NOTE, "children"),
+    Output(ids.MORNING_EMERGING, "rowData"),
+    Output(ids.MORNING_RISERS, "rowData"),
+    Output(ids.MORNING_ALERTS, "children"),
+    Output(ids.MORNING_GENRE, "options"),
+    Input(ids.MORNING_GENRE, "value"),
+    Input(ids.MORNING_RISER_WINDOW, "value"),
+    Input(ids.MORNING_RISER_BASIS, "value"),
+)
+def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+    """The emerging-hit list, the risers and the alerts of one publication, for one genre or all."""
+    days = 28 if str(window) == "28" else 7
+    basis = basis if basis in ("points", "percent") else "points"
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return None, [], [], None, []
+            pid = publication.publication_id
+            size = get_settings().EMERGING_LIST_SIZE
+            emerging = queries.emerging_hits(conn=conn, publication_id=pid, genre=genre, limit=size)
+            n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
+            risers = queries.top_risers(
+                conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
+            )
+            spikes = queries.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
+            genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+    except DataUnavailable:
+        return unavailable_alert(), dash.no_update, dash.no_update, None, dash.no_update
+    if n_scored == 0:
+        note = no_model_alert("No track scores in this publication.")
+    elif emerging.empty:
+        note = html.Div(
+            "No scored track of this genre is below the hit threshold.", className="text-muted small"
+        )
+    else:
+        note = html.Div(
+            f"The {len(emerging)} non-hits with the highest hit probability"
+            + (f" in {genre}." if genre else "."),
+            className="text-muted small mb-1",
+        )
+    emerging_rows = tables.rounded_rows(emerging, {"probability": 3, "popularity": 0, "momentum_7d": 1})
+    riser_rows = tables.rounded_rows(risers, {"popularity": 0, "change_points": 1, "change_pct": 1})
+    if spikes.empty:
+        alerts_body: object = html.Div(
+            "No spike against an artist's own trend in this publication"
+            + (f" for {genre}." if genre else "."),
+            className="text-muted small",
+        )
+    else:
+        alerts_body = tables.grid(
+            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv", height=320
+        )
+        alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
+    return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
+
+
+@callback(
+    Output(ids.MORNING_EMERGING, "exportDataAsCsv"),
+    Input(ids.MORNING_EMERGING_EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_emerging(n_clicks: int | None) -> bool:
+    return bool(n_clicks)
+
+
+@callback(
+    Output(ids.MORNING_URL, "search"),
+    Input(ids.MORNING_GENRE, "value"),
+    Input(ids.MORNING_RISER_WINDOW, "value"),
+    Input(ids.MORNING_RISER_BASIS, "value"),
+    prevent_initial_call=True,
+)
+def morning_url(genre: str | None, window: str, basis: str) -> str:
+    return urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)

@@ -96,7 +96,7 @@ class DemoMarket:
         peak = np.array([SEASON_PEAK[g] for g in GENRES])[genre[track_artist]]
         shift = ((peak - months) % 12) * 30 * (rng.random(m) < 0.15)
         release = np.minimum(release + shift, days - 1)
-        viral = np.where(rng.random(m) < 0.02, rng.integers(20, 200, m), -1)
+        viral = np.where(rng.random(m) < 0.04, rng.integers(20, 200, m), -1)
         precision = rng.choice(3, size=m, p=[0.93, 0.02, 0.05])
         return Catalogue(
             track_release_month=self._months(release),
@@ -111,7 +111,7 @@ class DemoMarket:
             track_artist=track_artist,
             track_release_day=release,
             track_quality=rng.normal(0, 1, m),
-            track_rise=rng.uniform(3, 25, m),
+            track_rise=rng.uniform(8, 45, m),
             track_decay=rng.uniform(30, 160, m),
             track_viral_day=viral,
             track_precision=precision,
@@ -216,7 +216,8 @@ class DemoMarket:
         since = day_idx - c.artist_breakout_day
         breakout = np.where(c.artist_breakout_day >= 0, c.artist_breakout_size / (1 + np.exp(-(since - 7) / 3.0)), 0.0)
         noise = np.random.default_rng([self.seed, 10, day_idx]).normal(0, 0.7, self.n_artists)
-        return np.clip(c.artist_base + c.artist_slope * years + wave + breakout + noise, 0, 100)
+        trend = 10 * np.tanh(c.artist_slope * years / 10)  # careers drift, but not without bound
+        return np.clip(c.artist_base + trend + wave + breakout + noise, 0, 100)
 
     def track_popularity(self, day_idx: int, artist_pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(track indices observed on the day, their popularity): tracks released within `TRACKED_DAYS`."""
@@ -230,7 +231,7 @@ class DemoMarket:
             0.75 * artist_pop[artist]
             + 11 * c.track_quality[idx]
             + season_effect(c.artist_genre[artist], release_month)
-            + 30
+            + 42
         )
         rise = 1 - np.exp(-age / c.track_rise[idx])
         decay = 0.45 + 0.55 * np.exp(-age / c.track_decay[idx])
