@@ -42,7 +42,9 @@ TARGETS: dict[str, tuple[str, bool, str, dict[str, Any]]] = {
                          {f"{ids.ARTISTS_ORDER}.value": "level", f"{ids.ARTISTS_TOP}.value": 20}),
     "hitscope_seasonality": ("dashboard.wsgi:server", True, ids.SEASON_BARS,
                              {f"{ids.SEASON_METRIC}.value": "hit_rate"}),
-    "hitscope_morning": ("dashboard.wsgi:server", True, ids.MORNING_FRESHNESS, {}),
+    "hitscope_morning_lists": ("dashboard.wsgi:server", True, ids.MORNING_EMERGING,
+                               {f"{ids.MORNING_RISER_WINDOW}.value": "7",
+                                f"{ids.MORNING_RISER_BASIS}.value": "points"}),
     "naive_artists": ("bench.naive_app:server", False, "graph", {}),
 }  # fmt: skip
 
