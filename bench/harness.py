@@ -225,12 +225,14 @@ def write_summary(results_dir: Path = RESULTS_DIR) -> Path:
     ]
     for path in sorted(results_dir.glob("*.json")):
         data = json.loads(path.read_text())
+        if not isinstance(data, dict) or "summary" not in data:  # e.g. bench/model_speed.py's own output
+            continue
         when = data.get("started_utc", "")[:16].replace("T", " ")
         flags = " quick" if data.get("options", {}).get("quick") else ""
         for row in data.get("summary", []):
             lines.append(
-                f"| {data['benchmark']}{flags} | {row['measure']} | {row['value']} | {row.get('target', '')}"
-                f" | {row.get('status', '')} | {when} |"
+                f"| {data.get('benchmark', path.stem)}{flags} | {row['measure']} | {row['value']}"
+                f" | {row.get('target', '')} | {row.get('status', '')} | {when} |"
             )
     path = results_dir / "SUMMARY.md"
     path.write_text("\n".join(lines) + "\n")

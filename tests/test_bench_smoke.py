@@ -41,6 +41,7 @@ def test_write_result_records_the_machine_and_the_summary(tmp_path) -> None:
 
 def test_summary_lists_every_result_file(tmp_path) -> None:
     started = datetime.now(UTC)
+    (tmp_path / "other_tool.json").write_text('{"figures_only": 1}')  # a JSON of another shape is left out
     for name in ("alpha", "beta"):
         write_result(name, _trivial_report(), started=started, options=Options(), results_dir=tmp_path)
     rows = [line for line in (tmp_path / "SUMMARY.md").read_text().splitlines() if line.startswith("| alpha")
