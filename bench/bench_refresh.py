@@ -89,7 +89,7 @@ def measure(label: str, n_artists: int, model: StoredModel) -> dict[str, Any]:
     source, config = DemoSource(n_artists=n_artists), pipeline.RunConfig()
     with throwaway_engine() as engine:
         started = time.perf_counter()
-        with PeakRSS() as backfill_memory:
+        with PeakRSS(abort_above=MEMORY_GUARD) as backfill_memory:
             history_rows = load_scoring_history(engine, source, BACKFILL_DAYS)
         backfill_seconds = time.perf_counter() - started
         install_model(engine, model)
