@@ -68,7 +68,10 @@ def train_in_world(*, days: int, trials: int | None, time_budget: float | None) 
             outcome = train_now(engine, settings, user="bench", time_budget=time_budget, trials=trials,
                                 take_lock=False)  # fmt: skip
         url = engine.url.render_as_string(hide_password=False)
-        study = optuna.load_study(study_name=f"hitscope-run-{outcome.run_id}", storage=optuna_storage_url(url))
+        storage = optuna_storage_url(url)
+        prefix = f"hitscope-run-{outcome.run_id}"  # the name may carry a random suffix after it
+        name = next(n for n in optuna.get_all_study_names(storage) if n == prefix or n.startswith(prefix + "-"))
+        study = optuna.load_study(study_name=name, storage=storage)
         begun = min(t.datetime_start for t in study.trials if t.datetime_start)
         trials_log = [
             {"number": t.number, "state": t.state.name, "value": t.value,
