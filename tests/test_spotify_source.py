@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jobs.errors import RunFailed, SourceUnavailable
-from jobs.pipeline import RunConfig, RunOutcome, refresh
+from jobs.pipeline import NO_MODEL_WARNING, RunConfig, RunOutcome, refresh
 from jobs.sources.spotify import SpotifyClient, SpotifyConfig, SpotifySource, parse_reference
 from jobs.sources_store import add_watch, get_checkpoint, get_health
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
@@ -107,7 +107,7 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
         checkpoint = get_checkpoint(conn=conn, source="spotify")
     assert health is not None and (health["status"], health["mode"]) == ("ok", "extended")
     assert checkpoint is not None and (checkpoint.status, checkpoint.done_ids) == ("done", [KATATONIA])
-    assert outcome.publication_id is not None and outcome.warnings == []
+    assert outcome.publication_id is not None and outcome.warnings == [NO_MODEL_WARNING]
     assert sleeps == [] and not list(tmp_path.iterdir())  # no retries; no token file written
 
 
