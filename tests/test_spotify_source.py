@@ -170,7 +170,7 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         resumed = run(clean_db, make_source(clean_db, server, sleeps))  # same day: skips the done artist
         artist_calls = server.paths(r"GET /v1/artists/[0-9a-zA-Z]{22}$")
         assert artist_calls == [f"GET /v1/artists/{second}", f"GET /v1/artists/{third}"]
-        assert any("resuming at artist" in w for w in resumed.warnings)
+        assert any(w.startswith(f"spotify: resuming at {second}") for w in resumed.warnings)
     assert (
         len(rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)))
         == 3
@@ -232,3 +232,24 @@ def test_secrets_never_reach_the_logs(
     run(clean_db, make_source(clean_db, one_artist, sleeps))
     assert "HTTP 500" in caplog.text  # the logs were captured
     assert CLIENT_SECRET not in caplog.text and one_artist.token not in caplog.text
+
+
+def test_watched_tracks_and_unknown_ids(
+    clean_db: Engine, one_artist: FakeSpotify, sleeps: list[float]
+) -> None:
+    """A watched track is fetched on its own; an id Spotify does not know (404) is reported and skipped."""
+    track_id = next(iter(one_artist.tracks))
+    missing = fake_id("artist", "gone")
+    with clean_db.begin() as conn:
+        add_watch(conn=conn, entity_type="track", spotify_id=track_id, name=None, added_by="test")
+        add_watch(conn=conn, entity_type="artist", spotify_id=missing, name=None, added_by="test")
+    outcome = run(clean_db, make_source(clean_db, one_artist, sleeps))
+    assert f"spotify: not found: artist {missing}, skipped" in outcome.warnings
+    assert rows(clean_db, "SELECT name, isrc IS NOT NULL FROM tracks WHERE track_id = :t", t=track_id) == [
+        ("Katatonia song 0.0", True)
+    ]
+    assert rows(clean_db, "SELECT artist_id, name, genre FROM artists ORDER BY name") == [
+        (KATATONIA, "Katatonia", None),
+        ("19HFRWmRCl27kTk6LeqAO8", "MORTEN", None),
+    ]  # credited artists of a watched track get name-only rows
+    assert rows(clean_db, "SELECT value FROM raw_observations WHERE entity_id = :t", t=track_id) == [(40.0,)]

@@ -82,6 +82,10 @@ class SpotifyForbidden(SourceUnavailable):
     """403 on a single-item call: the app lost access. An alert, never 'no data'."""
 
 
+class SpotifyNotFound(Exception):
+    """404 for a watched id: reported and skipped."""
+
+
 class BatchForbidden(Exception):
     """403 on a batch endpoint: a development-mode app. Switch to per-id calls."""
 
@@ -143,6 +147,8 @@ class SpotifyClient:
                 if error.http_status == 429:
                     self._wait_for_rate_limit(what, error)
                     continue
+                if error.http_status == 404:
+                    raise SpotifyNotFound(f"spotify: not found: {what}") from error
                 if error.http_status == 403:
                     if batch:
                         raise BatchForbidden(what) from error
@@ -193,7 +199,10 @@ class SpotifyClient:
 class ArtistHarvest:
     """Everything fetched for one watched artist."""
 
-    artists: list[dict[str, Any]] = field(default_factory=list)
+    artists: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the watched artist: its row is authoritative
+    credited: list[dict[str, Any]] = field(default_factory=list)  # other credited artists: name only
     genres: list[tuple[str, str]] = field(default_factory=list)
     tracks: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
@@ -227,18 +236,25 @@ class SpotifySource:
     def extract_range(self, start: date, end: date) -> Iterator[SourceBatch]:
         """Spotify has no history: only `end` is fetched. Yields one batch per artist, then a closing one."""
         with self.engine.connect() as conn:
-            watched = [item.spotify_id for item in list_watch(conn=conn, entity_type="artist")]
+            watched = [
+                item.spotify_id if item.entity_type == "artist" else f"track:{item.spotify_id}"
+                for item in list_watch(conn=conn)
+            ]
             checkpoint = get_checkpoint(conn=conn, source=SOURCE)
         warnings = [] if start == end else [f"spotify has no history: only {end} was fetched"]
         order, done = _resume_order(watched, checkpoint, end)
         if checkpoint is not None and checkpoint.status == "stopped":
-            warnings.append(f"spotify: resuming at artist {order[0] if order else '-'} ({checkpoint.reason})")
+            warnings.append(f"spotify: resuming at {order[0] if order else '-'} ({checkpoint.reason})")
         if not watched:
             warnings.append("spotify: the watchlist is empty (python -m jobs watch add <artist URL>)")
         emitted: set[str] = set()
         for position, artist_id in enumerate(order):
             try:
                 harvest = self._harvest(artist_id, end)
+            except SpotifyNotFound as error:
+                warnings.append(f"{error}, skipped")
+                done.append(artist_id)
+                continue
             except SourceUnavailable as error:
                 yield from self._stop(end, order[position:], done, error, warnings)
                 return
@@ -289,6 +305,8 @@ class SpotifySource:
     # --- fetching ---
 
     def _harvest(self, artist_id: str, day: date) -> ArtistHarvest:
+        if artist_id.startswith("track:"):
+            return self._harvest_track(artist_id.removeprefix("track:"), day)
         harvest = ArtistHarvest()
         artist = self.client.call(f"artist {artist_id}", self.client.sp.artist, artist_id)
         self._detect_mode(artist)
@@ -318,11 +336,30 @@ class SpotifySource:
                             {"track_id": track["id"], "artist_id": credit["id"], "position": position}
                         )
                         name = credit.get("name") or credit["id"]
-                        harvest.artists.append({"artist_id": credit["id"], "name": name, "genre": None})
+                        harvest.credited.append({"artist_id": credit["id"], "name": name, "genre": None})
         for full in self._full_tracks(track_ids):
             row = next(r for r in harvest.tracks if r["track_id"] == full["id"])
             row["isrc"] = (full.get("external_ids") or {}).get("isrc")
             _observe(harvest, "track", full["id"], "spotify_popularity", day, full.get("popularity"))
+        return harvest
+
+    def _harvest_track(self, track_id: str, day: date) -> ArtistHarvest:
+        """A watched track on its own: its full object (album, credits, ISRC, popularity where available)."""
+        harvest = ArtistHarvest()
+        full = self.client.call(f"track {track_id}", self.client.sp.track, track_id)
+        if self.mode is None and "popularity" not in full:
+            self.mode = "development"
+            self.unavailable.update(POPULARITY_METRICS)
+        row = _track_row(full, full.get("album") or {})
+        row["isrc"] = (full.get("external_ids") or {}).get("isrc")
+        harvest.tracks.append(row)
+        for position, credit in enumerate(full.get("artists") or []):
+            if credit.get("id") and SPOTIFY_ID.fullmatch(credit["id"]):
+                harvest.links.append({"track_id": track_id, "artist_id": credit["id"], "position": position})
+                harvest.credited.append(
+                    {"artist_id": credit["id"], "name": credit.get("name") or credit["id"], "genre": None}
+                )
+        _observe(harvest, "track", track_id, "spotify_popularity", day, full.get("popularity"))
         return harvest
 
     def _detect_mode(self, artist: dict[str, Any]) -> None:
@@ -380,11 +417,11 @@ class SpotifySource:
     def _batch(self, harvest: ArtistHarvest, emitted: set[str], warnings: list[str]) -> SourceBatch:
         """Frames for one artist. Co-credited artists get a row only when new to the catalogue, so a
         name-only row never overwrites the genre another source or run gave them."""
-        main = harvest.artists[0]
-        others = {a["artist_id"]: a for a in harvest.artists[1:] if a["artist_id"] != main["artist_id"]}
+        owned = {a["artist_id"] for a in harvest.artists}
+        others = {a["artist_id"]: a for a in harvest.credited if a["artist_id"] not in owned}
         with self.engine.connect() as conn:
             known = known_artist_ids(conn=conn, artist_ids=list(others)) | emitted
-        artists = [main, *(a for i, a in others.items() if i not in known)]
+        artists = [*harvest.artists, *(a for i, a in others.items() if i not in known)]
         emitted.update(a["artist_id"] for a in artists)
         tracks = pd.DataFrame(harvest.tracks, columns=TRACK_COLUMNS).assign(source=SOURCE)
         links = pd.DataFrame(harvest.links, columns=TRACK_ARTIST_COLUMNS).drop_duplicates(
