@@ -67,6 +67,22 @@ def test_600k_pair_imports_publishes_and_reimport_changes_nothing(
     assert scalar(clean_db, "SELECT status FROM job_runs WHERE run_id = :r", r=again.run_id) == "succeeded"
 
 
+@pytest.mark.shared_data
+def test_top50_file_on_postgresql_then_reimport(clean_db: Engine, shared_data: Path) -> None:
+    path = shared_data / "spotify-top50-daily" / "spotify-streaming-top-50-uk.csv.gz"
+    first = import_now(clean_db, path, layout="auto", snapshot_date=None, config=RunConfig(), user="test")
+    positions = scalar(clean_db, "SELECT count(*) FROM raw_observations WHERE metric = 'chart_position'")
+    days = scalar(clean_db, "SELECT count(DISTINCT observed_on) FROM raw_observations")
+    assert first.report.rows_read == 27_800 and days == 556
+    # one position per track and day: 27,800 rows, less the same song listed twice on one day
+    assert positions == 27_800 - first.report.notes["repeated observation of one day (first kept)"]
+    assert scalar(clean_db, "SELECT snapshot_date FROM publications") == date(2024, 11, 27)
+    assert scalar(clean_db, "SELECT count(*) FROM tracks WHERE track_id NOT LIKE 'dataset:%'") == 0
+    before = fingerprint(clean_db)
+    again = import_now(clean_db, path, layout="top50-daily", snapshot_date=None, config=RunConfig(), user="t")
+    assert sum(again.loaded.values()) == 0 and fingerprint(clean_db) == before
+
+
 SNAPSHOTS = (
     "date,artist,track,metric,value,release_date,genre\n"
     "2024-05-01,Nova,First Light,spotify_popularity,61,2024-04-19,pop\n"  # line 2
