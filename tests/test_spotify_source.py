@@ -18,7 +18,8 @@ from sqlalchemy import Engine, text
 
 from jobs.errors import RunFailed, SourceUnavailable
 from jobs.pipeline import RunConfig, RunOutcome, refresh
-from jobs.sources.spotify import SpotifyClient, SpotifyConfig, SpotifySource, parse_reference
+from jobs.sources.spotify import SpotifyClient, SpotifyConfig
+from jobs.sources.spotify_source import SpotifySource, parse_reference
 from jobs.sources_store import add_watch, get_checkpoint, get_health
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 
