@@ -254,3 +254,29 @@ def test_watched_tracks_and_unknown_ids(
         ("19HFRWmRCl27kTk6LeqAO8", "MORTEN", None),
     ]  # credited artists of a watched track get name-only rows
     assert rows(clean_db, "SELECT value FROM raw_observations WHERE entity_id = :t", t=track_id) == [(40.0,)]
+
+
+def test_cli_watch_and_refresh_wire_settings_to_the_fakes(
+    clean_db: Engine, one_artist: FakeSpotify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m jobs watch add` + `refresh --source spotify` with only settings pointing at the fake."""
+    from core.settings import get_settings
+    from jobs.cli import main
+
+    for name, value in {
+        "DATABASE_URL": clean_db.url.render_as_string(hide_password=False),
+        "SPOTIPY_CLIENT_ID": CLIENT_ID, "SPOTIPY_CLIENT_SECRET": CLIENT_SECRET,
+        "SPOTIFY_API_URL": one_artist.api_url, "SPOTIFY_TOKEN_URL": one_artist.token_url,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        assert main(["watch", "add", f"https://open.spotify.com/artist/{KATATONIA}?si=x"]) == 0
+        assert main(["watch", "add", "https://open.spotify.com/album/" + KATATONIA]) == 1  # not an artist
+        assert main(["refresh", "--source", "spotify", "--date", DAY.isoformat()]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert rows(clean_db, "SELECT kind, source, status FROM job_runs") == [
+        ("refresh", "spotify", "succeeded")
+    ]
+    assert rows(clean_db, "SELECT count(*) FROM tracks") == [(36,)]
