@@ -156,3 +156,16 @@ def test_invalid_utf8_and_nul_bytes_are_reported_not_fatal(tmp_path: Path) -> No
     list(imported.batches)
     assert [(r.line, r.reason) for r in imported.report.rejected][:1] == [(3, "not valid UTF-8")]
     assert imported.report.rows_kept >= 2  # A and D, whatever the csv module makes of the NUL byte
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=400))
+def test_reader_survives_arbitrary_bytes(tmp_path: Path, body: bytes) -> None:
+    """Any bytes after a valid header: every row is either kept or reported, and nothing else is raised."""
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(b"date,artist,metric,value\n" + body)
+    imported = read_dataset(path)
+    list(imported.batches)
+    report = imported.report
+    assert report.rows_read == report.rows_kept + report.rows_rejected
+    assert all(r.line >= 2 and r.reason for r in report.rejected)
