@@ -169,3 +169,19 @@ def test_reader_survives_arbitrary_bytes(tmp_path: Path, body: bytes) -> None:
     report = imported.report
     assert report.rows_read == report.rows_kept + report.rows_rejected
     assert all(r.line >= 2 and r.reason for r in report.rejected)
+
+
+def test_reading_batches_twice_gives_the_same_report(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("date,artist,metric,value\n2024-01-01,A,m,1\n2024-01-01,B,m,x\n")
+    imported = read_dataset(path)
+    report = imported.report
+    first = [len(b.observations) for b in imported.batches]
+    second = [len(b.observations) for b in imported.batches]
+    assert first == second == [1]
+    assert report is imported.report and (report.rows_read, report.rows_kept, report.rows_rejected) == (
+        2,
+        1,
+        1,
+    )
+    assert [r.line for r in report.rejected] == [3]

@@ -67,6 +67,11 @@ class ImportReport:
     first_observed_on: date | None = None
     last_observed_on: date | None = None
 
+    def reset(self) -> None:
+        """Zero the counts in place (reading the batches again starts a fresh report, same object)."""
+        fresh = ImportReport(parts=self.parts)
+        self.__dict__.update(fresh.__dict__)
+
     def reject(self, file: str, line: int, reason: str) -> None:
         self.rows_rejected += 1
         if len(self.rejected) < MAX_REPORTED_REJECTS:
@@ -103,6 +108,11 @@ class DatasetImport:
 
     @property
     def batches(self) -> Iterator[SourceBatch]:
+        """The batches, read from the files now; reading them again re-reads the files and recounts."""
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[SourceBatch]:
+        self.report.reset()
         builder = _BatchBuilder(self.report)
         for path, layout in self.parts:
             yield from self._read_part(path, layout, builder)
