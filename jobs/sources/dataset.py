@@ -69,8 +69,10 @@ class ImportReport:
 
     def reset(self) -> None:
         """Zero the counts in place (reading the batches again starts a fresh report, same object)."""
-        fresh = ImportReport(parts=self.parts)
-        self.__dict__.update(fresh.__dict__)
+        self.rows_read = self.rows_kept = self.rows_skipped = self.rows_rejected = 0
+        self.rejected.clear()
+        self.notes.clear()
+        self.first_observed_on = self.last_observed_on = None
 
     def reject(self, file: str, line: int, reason: str) -> None:
         self.rows_rejected += 1
