@@ -315,10 +315,24 @@ def export_emerging(n_clicks: int | None) -> bool:
 
 @callback(
     Output(ids.MORNING_URL, "search"),
+    Output(ids.MORNING_GENRE, "value"),
+    Output(ids.MORNING_RISER_WINDOW, "value"),
+    Output(ids.MORNING_RISER_BASIS, "value"),
+    Input(ids.MORNING_URL, "search"),
     Input(ids.MORNING_GENRE, "value"),
     Input(ids.MORNING_RISER_WINDOW, "value"),
     Input(ids.MORNING_RISER_BASIS, "value"),
     prevent_initial_call=True,
 )
-def morning_url(genre: str | None, window: str, basis: str) -> str:
-    return urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls."""
+    if dash.ctx.triggered_id == ids.MORNING_URL:
+        filters = parse_filters(urlstate.query_of(search))
+        return dash.no_update, filters["genre"], filters["window"], filters["basis"]
+    wanted = urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+    return (
+        (wanted if wanted != (search or "") else dash.no_update),
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )
