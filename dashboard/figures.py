@@ -195,8 +195,8 @@ def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
         if metric == "chart_position":
             figure.update_yaxes(autorange="reversed", row=row, col=1)
     figure.update_layout(
-        **BASE_LAYOUT,
-        height=max(260, 190 * len(metrics) + 60),
-        title={"text": title, "x": 0, "font": {"size": 15}},
+        **{**BASE_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
+        height=max(260, 190 * len(metrics) + 80),
+        title={"text": title, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
     )
     return figure

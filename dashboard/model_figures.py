@@ -21,7 +21,6 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
     shown = frame.sort_values("gain", ascending=False).head(top)
     figure = make_subplots(
         rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-        subplot_titles=["Gain (share of total)", "Mean |contribution| (log-odds)"],
     )  # fmt: skip
     total_gain = float(shown["gain"].sum()) or 1.0
     figure.add_bar(
@@ -33,7 +32,14 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
         hovertemplate="%{y}: %{x:.3f}<extra></extra>", row=1, col=2,
     )  # fmt: skip
     figure.update_yaxes(autorange="reversed", automargin=True)
-    figure.update_layout(**BASE_LAYOUT, showlegend=False, height=max(300, 24 * len(shown) + 90))
+    figure.update_xaxes(title_text="gain %", row=1, col=1)
+    figure.update_xaxes(title_text="mean |contrib.|", row=1, col=2)
+    figure.update_layout(
+        **BASE_LAYOUT,
+        showlegend=False,
+        height=max(300, 24 * len(shown) + 110),
+        title={"text": "Feature importance", "x": 0, "font": {"size": 15}},
+    )
     return figure
 
 

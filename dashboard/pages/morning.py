@@ -75,7 +75,6 @@ def layout(**query: str) -> html.Div:
             page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
             html.Div(id=ids.MORNING_FRESHNESS),
-            html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
             dbc.Row(
                 dbc.Col(
                     dcc.Dropdown(
@@ -117,7 +116,8 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
-            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
+            html.Div(id=ids.MORNING_HEADLINES, className="mt-3 mb-3"),
+            html.Div(id=ids.MORNING_LAST_RUN),
         ]
     )  # fmt: skip
 
@@ -298,7 +298,7 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         )
     else:
         alerts_body = tables.grid(
-            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv", height=320
+            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv"
         )
         alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
     return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
