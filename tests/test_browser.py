@@ -282,9 +282,9 @@ def test_admin_requests_a_refresh_and_sees_it_in_run_history(
     engine = seeded["engine"]
     settings = Settings(APP_ENV="test", DEMO_ARTISTS=150)
     assert drain_queue(engine, settings) == 1  # what the worker does with the request
-    page.wait_for_selector("#admin-runs .ag-row >> text=manual", timeout=30_000)
-    row = page.locator("#admin-runs .ag-row", has_text="manual").first
-    assert "ana" in row.inner_text() and "succeeded" in row.inner_text()
+    row = page.locator("#admin-runs .ag-row", has_text="manual").filter(has_text="succeeded").first
+    row.wait_for(timeout=30_000)  # the page polls every 5 s: the run shows as running, then succeeded
+    assert "ana" in row.inner_text() and "refresh" in row.inner_text()
     page.context.close()
 
 
@@ -302,7 +302,8 @@ def test_viewer_is_refused_admin_actions(browser: Any, server: str, seeded: dict
                 body: JSON.stringify({
                     output: 'admin-refresh-result.children',
                     outputs: {id: 'admin-refresh-result', property: 'children'},
-                    inputs: [{id: 'admin-refresh', property: 'n_clicks', value: 1}],
+                    inputs: [{id: 'admin-refresh', property: 'n_clicks', value: 1},
+                             {id: 'admin-retrain', property: 'n_clicks', value: null}],
                     state: [{id: 'admin-source', property: 'value', value: 'demo'}],
                     changedPropIds: ['admin-refresh.n_clicks']})});
             return [response.status, await response.text()];
