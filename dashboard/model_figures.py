@@ -82,7 +82,7 @@ def contribution_steps(contributions: dict[str, float], *, top: int = 10) -> pd.
     """The waterfall's steps: the bias, the `top` largest |contributions|, the rest summed as one step."""
     items = {k: float(v) for k, v in (contributions or {}).items() if v is not None and k != BIAS}
     ranked = sorted(items.items(), key=lambda kv: abs(kv[1]), reverse=True)
-    steps = [(BIAS, float((contributions or {}).get(BIAS, 0.0)))] + ranked[:top]
+    steps = [("base rate (bias)", float((contributions or {}).get(BIAS, 0.0)))] + ranked[:top]
     rest = sum(v for _, v in ranked[top:])
     if len(ranked) > top:
         steps.append((f"{len(ranked) - top} other features", rest))
