@@ -229,3 +229,14 @@ def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> 
     track_id = scalar(seeded, "SELECT min(entity_id) FROM raw_observations WHERE entity_type = 'track'")
     header, waterfall, history = page("track").render_track(track_id)
     assert "python -m jobs train" in str(header) and history.data
+
+
+def test_reads_are_one_read_only_snapshot_with_a_statement_timeout(seeded: Engine) -> None:
+    from dashboard.db import reading
+
+    with reading() as conn:
+        settings = [conn.execute(text(f"SHOW {name}")).scalar() for name in
+                    ("transaction_isolation", "transaction_read_only", "statement_timeout")]  # fmt: skip
+    assert settings == ["repeatable read", "on", "5s"]
+    with reading() as conn:  # the pooled connection came back to its defaults in between
+        assert conn.execute(text("SELECT count(*) FROM publications")).scalar() == 1
