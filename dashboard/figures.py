@@ -108,7 +108,14 @@ def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
         height=360,
         title={"text": "Hit rate and mean popularity by release month", "x": 0, "font": {"size": 15}},
         yaxis={"title": "Hit rate (%)", "rangemode": "tozero"},
-        yaxis2={"title": "Mean popularity", "overlaying": "y", "side": "right", "showgrid": False},
+        yaxis2={
+            "title": "Mean popularity",
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "tickformat": ".0f",
+            "rangemode": "tozero",
+        },
         legend={"orientation": "h", "y": -0.15},
     )
     return figure
@@ -169,7 +176,8 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
         **BASE_LAYOUT,
         height=max(260, 34 * len(grid) + 100),
         title={"text": title, "x": 0, "font": {"size": 15}},
-        yaxis={"automargin": True},
+        xaxis={"showgrid": False, "ticks": ""},
+        yaxis={"automargin": True, "showgrid": False, "ticks": ""},
     )
     return figure
 

@@ -109,7 +109,7 @@ def contributions_waterfall(contributions: dict[str, float], probability: float)
         **BASE_LAYOUT,
         height=max(300, 28 * len(steps) + 110),
         title={
-            "text": f"What drove the score: log-odds {total:+.2f} → probability {probability:.1%}",
+            "text": f"What drove it: log-odds {total:+.2f} → {probability:.1%}",
             "x": 0,
             "font": {"size": 15},
         },
