@@ -14,16 +14,14 @@ from dash import Input, Output, State, callback, dcc, html
 
 from core.queue import enqueue_request
 from core.settings import get_settings
-from dashboard import ids, queries, tables
+from dashboard import ids, queries, tables, urlstate
 from dashboard.auth import current_user, require_admin
 from dashboard.components import page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True
-)
+dash.register_page(__name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True)
 
 POLL_MS = 5_000
 
@@ -47,9 +45,7 @@ def layout(**_query: str) -> html.Div:
                         [
                             dbc.Col(
                                 [
-                                    dbc.Label(
-                                        "Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"
-                                    ),
+                                    dbc.Label("Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"),
                                     dcc.Dropdown(
                                         id=ids.ADMIN_SOURCE,
                                         options=[{"label": default_source, "value": default_source}],
@@ -85,9 +81,7 @@ def layout(**_query: str) -> html.Div:
                 )
             ),
             dbc.CardBody(
-                tables.grid(
-                    ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize"
-                )
+                tables.grid(ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize")
             ),
         ]
     )
@@ -113,27 +107,22 @@ def request_refresh(n_clicks: int | None, source: str | None) -> object:
         return dash.no_update
     admin = require_admin("refresh request")
     if admin is None:
-        return dbc.Alert(
-            "Refused: only admins can request a refresh. The attempt was logged.", color="danger"
-        )
+        return dbc.Alert("Refused: only admins can request a refresh. The attempt was logged.", color="danger")
     user = admin.name
-    source = source or get_settings().SOURCE
+    source = urlstate.text(source) or get_settings().SOURCE
     try:
         with writing() as conn:
-            enqueued = enqueue_request(
-                conn=conn, kind="refresh", source=source, trigger="manual", requested_by=user
-            )
+            if source != get_settings().SOURCE and source not in queries.known_sources(conn=conn):
+                logger.warning("refused a refresh of unknown source %r requested by %s", source, user)
+                return dbc.Alert(f"Unknown source '{source}': pick one from the list.", color="warning")
+            enqueued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="manual", requested_by=user)
     except DataUnavailable:
         return unavailable_alert()
     logger.info("refresh of %s requested by %s: request %s", source, user, enqueued.request_id)
     if enqueued.created:
-        message = (
-            f"Refresh of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
-        )
+        message = f"Refresh of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
     else:
-        message = (
-            f"A refresh of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
-        )
+        message = f"A refresh of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
     return dbc.Alert(message, color="success" if enqueued.created else "info", dismissable=True)
 
 
