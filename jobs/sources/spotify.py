@@ -130,9 +130,7 @@ class SpotifyClient:
         self.sp.prefix = config.api_url
         self.requests = 0
 
-    def call(
-        self, what: str, function: Callable[..., Any], *args: Any, batch: bool = False, **kwargs: Any
-    ) -> Any:
+    def call(self, what: str, function: Callable[..., Any], *args: Any, batch: bool = False, **kwargs: Any) -> Any:
         """One API call under the retry policy; `what` names it in errors (never with credentials)."""
         for attempt in range(self.config.max_retries + 1):
             last = attempt == self.config.max_retries
@@ -142,13 +140,11 @@ class SpotifyClient:
             except spotipy.SpotifyException as error:
                 if error.http_status == 429:
                     self._wait_for_rate_limit(what, error)
-                    continue
+                    continue  # every attempt rate limited: the error below says so
                 if error.http_status == 403:
                     if batch:
                         raise BatchForbidden(what) from error
-                    raise SpotifyForbidden(
-                        f"spotify: 403 Forbidden on {what}: {error.msg.splitlines()[-1]}"
-                    ) from error
+                    raise SpotifyForbidden(f"spotify: 403 Forbidden on {what}: {error.msg.splitlines()[-1]}") from error
                 if error.http_status >= 500 and not last:
                     self._back_off(what, attempt, f"HTTP {error.http_status}")
                     continue
@@ -165,7 +161,9 @@ class SpotifyClient:
             if last:
                 raise SourceUnavailable(f"spotify: malformed response on {what}, gave up")
             self._back_off(what, attempt, "malformed JSON")
-        raise SourceUnavailable(f"spotify: {what} still failing after {self.config.max_retries} retries")
+        raise SourceUnavailable(
+            f"spotify: {what} still rate limited (HTTP 429) after {self.config.max_retries} retries"
+        )
 
     def _back_off(self, what: str, attempt: int, why: str) -> None:
         delay = self.config.backoff * 2**attempt
@@ -217,9 +215,7 @@ class SpotifySource:
         merged = SourceBatch(source=SOURCE)
         for batch in batches:
             for name in ("artists", "tracks", "track_artists", "artist_genres", "observations"):
-                setattr(
-                    merged, name, pd.concat([getattr(merged, name), getattr(batch, name)], ignore_index=True)
-                )
+                setattr(merged, name, pd.concat([getattr(merged, name), getattr(batch, name)], ignore_index=True))
             merged.warnings += batch.warnings
             merged.unavailable_metrics = batch.unavailable_metrics or merged.unavailable_metrics
         return merged
@@ -261,12 +257,8 @@ class SpotifySource:
                 conn=conn, source=SOURCE, status="failing" if failing else "degraded", message=reason,
                 mode=self.mode, unavailable_metrics=sorted(self.unavailable),
             )  # fmt: skip
-        note = (
-            f"{reason}; stopped with {len(remaining)} artist(s) left, the next run resumes at {remaining[0]}"
-        )
-        yield SourceBatch(
-            source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable)
-        )
+        note = f"{reason}; stopped with {len(remaining)} artist(s) left, the next run resumes at {remaining[0]}"
+        yield SourceBatch(source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable))
         if failing:
             raise error  # an alert: the run fails and the dashboard keeps the last good publication
         logger.warning("%s", note)
@@ -275,16 +267,12 @@ class SpotifySource:
         with self.engine.begin() as conn:
             save_checkpoint(conn=conn, checkpoint=Checkpoint(SOURCE, day, "done", None, done), run_id=None)
             status = "degraded" if self.unavailable else "ok"
-            message = (
-                f"development mode: no {', '.join(sorted(self.unavailable))}" if self.unavailable else None
-            )
+            message = f"development mode: no {', '.join(sorted(self.unavailable))}" if self.unavailable else None
             set_health(
                 conn=conn, source=SOURCE, status=status, message=message, mode=self.mode,
                 unavailable_metrics=sorted(self.unavailable),
             )  # fmt: skip
-        logger.info(
-            "spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode
-        )
+        logger.info("spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode)
 
     # --- fetching ---
 
@@ -314,9 +302,7 @@ class SpotifySource:
                 harvest.tracks.append(_track_row(track, album))
                 for position, credit in enumerate(track.get("artists") or []):
                     if credit.get("id") and SPOTIFY_ID.fullmatch(credit["id"]):
-                        harvest.links.append(
-                            {"track_id": track["id"], "artist_id": credit["id"], "position": position}
-                        )
+                        harvest.links.append({"track_id": track["id"], "artist_id": credit["id"], "position": position})
                         name = credit.get("name") or credit["id"]
                         harvest.artists.append({"artist_id": credit["id"], "name": name, "genre": None})
         for full in self._full_tracks(track_ids):
@@ -351,9 +337,7 @@ class SpotifySource:
             page = self.client.call(f"albums of {artist_id} (next page)", self.client.sp.next, page)
 
     def _album_tracks(self, album: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        page = self.client.call(
-            f"tracks of album {album['id']}", self.client.sp.album_tracks, album["id"], limit=50
-        )
+        page = self.client.call(f"tracks of album {album['id']}", self.client.sp.album_tracks, album["id"], limit=50)
         while page:
             yield from page.get("items") or []
             if not page.get("next"):
@@ -387,9 +371,7 @@ class SpotifySource:
         artists = [main, *(a for i, a in others.items() if i not in known)]
         emitted.update(a["artist_id"] for a in artists)
         tracks = pd.DataFrame(harvest.tracks, columns=TRACK_COLUMNS).assign(source=SOURCE)
-        links = pd.DataFrame(harvest.links, columns=TRACK_ARTIST_COLUMNS).drop_duplicates(
-            ["track_id", "artist_id"]
-        )
+        links = pd.DataFrame(harvest.links, columns=TRACK_ARTIST_COLUMNS).drop_duplicates(["track_id", "artist_id"])
         observations = pd.DataFrame(harvest.observations).assign(source=SOURCE)
         return SourceBatch(
             source=SOURCE,
@@ -439,9 +421,7 @@ def _release(value: str | None, precision: str | None) -> tuple[date | None, str
         return None, None
 
 
-def _resume_order(
-    watched: list[str], checkpoint: Checkpoint | None, day: date
-) -> tuple[list[str], list[str]]:
+def _resume_order(watched: list[str], checkpoint: Checkpoint | None, day: date) -> tuple[list[str], list[str]]:
     """Artists to fetch, in order, and those already done for `day`. After a stop the list starts where the
     last run stopped (so a quota never starves the same artists); a re-run of the same day skips done ones."""
     order = sorted(watched)
