@@ -25,16 +25,10 @@ NO_PUBLICATION = [
 def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navbar:
     """Links to the pages registered with `nav=True`, in `order`; those with `admin=True` for admins only."""
     pages = sorted(
-        (
-            page
-            for page in dash.page_registry.values()
-            if page.get("nav") and (is_admin or not page.get("admin"))
-        ),
+        (page for page in dash.page_registry.values() if page.get("nav") and (is_admin or not page.get("admin"))),
         key=lambda page: page.get("order") or 0,
     )
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in pages
-    ]
+    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in pages]
     right = []
     if user_name:
         right = [

@@ -40,9 +40,7 @@ def reading() -> Iterator[Connection]:
         with get_web_engine().connect() as conn:
             conn.execution_options(isolation_level="REPEATABLE READ")
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            conn.execute(
-                text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": STATEMENT_TIMEOUT}
-            )
+            conn.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": STATEMENT_TIMEOUT})
             yield conn
     except DBAPIError as error:
         logger.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
@@ -56,7 +54,5 @@ def writing() -> Iterator[Connection]:
         with get_web_engine().begin() as conn:
             yield conn
     except DBAPIError as error:
-        logger.warning(
-            "database unavailable for a write: %s", type(error.orig).__name__ if error.orig else error
-        )
+        logger.warning("database unavailable for a write: %s", type(error.orig).__name__ if error.orig else error)
         raise DataUnavailable(str(error.orig or error)) from error

@@ -42,9 +42,7 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
 
 def calibration_curve(bins: list[dict[str, Any]]) -> go.Figure:
     """Mean predicted probability against observed hit rate per bin; the diagonal is perfect calibration."""
-    rows = [
-        b for b in bins or [] if b.get("mean_predicted") is not None and b.get("observed_rate") is not None
-    ]
+    rows = [b for b in bins or [] if b.get("mean_predicted") is not None and b.get("observed_rate") is not None]
     if not rows:
         return empty_figure("The active model has no calibration table.")
     figure = go.Figure()

@@ -68,9 +68,7 @@ def current_publication(*, conn: Connection) -> Publication | None:
 
 
 def health(*, conn: Connection) -> Health:
-    row = conn.execute(
-        text("SELECT now() AS now, max(published_at) AS last_published_at FROM publications")
-    ).one()
+    row = conn.execute(text("SELECT now() AS now, max(published_at) AS last_published_at FROM publications")).one()
     return Health(**row._mapping)
 
 
@@ -114,9 +112,7 @@ def open_requests(*, conn: Connection) -> pd.DataFrame:
 
 def known_sources(*, conn: Connection) -> list[str]:
     """Sources that have run or published before."""
-    rows = conn.execute(
-        text("SELECT source FROM job_runs UNION SELECT source FROM publications ORDER BY 1")
-    ).scalars()
+    rows = conn.execute(text("SELECT source FROM job_runs UNION SELECT source FROM publications ORDER BY 1")).scalars()
     return list(rows)
 
 

@@ -82,9 +82,7 @@ def _hit_rule(metric: str, threshold: float) -> str:
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """A readable table: the model forward (mean of folds), each baseline, the random split."""
     rows = [("model (forward)", report["forward"]), ("model (holdout fold)", report["holdout"])]
-    rows += [
-        (f"baseline: {name}", m) for name, m in report.get("baselines", {}).items() if "skipped" not in m
-    ]
+    rows += [(f"baseline: {name}", m) for name, m in report.get("baselines", {}).items() if "skipped" not in m]
     rows.append(("model (random split, leaky)", report["random_split"]))
     lines = [
         f"{report['data']['path']} [{report['data']['layout']}] label {report['label']['hit']}"

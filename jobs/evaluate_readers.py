@@ -99,9 +99,7 @@ def _catalogue(
         }
     )  # fmt: skip
     links = pd.DataFrame({"track_id": first[track], "artist_id": first[artist], "position": 0})
-    artists = pd.DataFrame(
-        {"artist_id": first[artist].unique(), "name": first[artist].unique(), "genre": None}
-    )
+    artists = pd.DataFrame({"artist_id": first[artist].unique(), "name": first[artist].unique(), "genre": None})
     return tracks, links, artists
 
 
@@ -117,9 +115,7 @@ def read_top50(path: Path) -> ModelFrames:
     raw["track_key"] = _key(raw["song"], raw["artist"])  # no IDs in this layout: join on (song, artist)
     raw["main_artist"] = raw["artist"].astype(str).str.split(" & ").str[0].str.strip()
     raw["popularity"] = raw["popularity"].where(raw["popularity"] > 0)  # 0 marks a relinked version
-    obs = _observations(
-        raw, "track_key", {"chart_position": "position", "spotify_popularity": "popularity"}, "date"
-    )
+    obs = _observations(raw, "track_key", {"chart_position": "position", "spotify_popularity": "popularity"}, "date")
     tracks, links, artists = _catalogue(
         raw,
         track="track_key",
@@ -142,9 +138,7 @@ def read_playlist_snapshots(path: Path) -> ModelFrames:
     )  # the last snapshot of each day
     raw = raw[raw["position"] <= 100]  # the playlist shrank to 100: compare ranks within the top 100 only
     raw["popularity"] = raw["popularity"].where(raw["popularity"] > 0)
-    obs = _observations(
-        raw, "track_id", {"chart_position": "position", "spotify_popularity": "popularity"}, "day"
-    )
+    obs = _observations(raw, "track_id", {"chart_position": "position", "spotify_popularity": "popularity"}, "day")
     obs = obs.drop_duplicates(["entity_id", "metric", "observed_on"])
     tracks, links, artists = _catalogue(
         raw, track="track_id", name="track_name", artist="artist_name", release="release_date"
@@ -157,9 +151,7 @@ def read_spotify_charts(path: Path) -> ModelFrames:
     raw["artist"] = raw["artist"].fillna("unknown")
     raw = raw.sort_values("rank").drop_duplicates(["date", "track_id"])
     obs = _observations(raw, "track_id", {"chart_position": "rank", "streams": "streams"}, "date")
-    tracks, links, artists = _catalogue(
-        raw, track="track_id", name="track_name", artist="artist", release=None
-    )
+    tracks, links, artists = _catalogue(raw, track="track_id", name="track_name", artist="artist", release=None)
     return ModelFrames(obs, tracks, links, artists)
 
 

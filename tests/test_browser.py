@@ -39,9 +39,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing (make test installs Debian's chromium as root)", allow_module_level=True
-    )
+    pytest.skip(f"{CHROMIUM} is missing (make test installs Debian's chromium as root)", allow_module_level=True)
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
 
 
@@ -61,9 +59,7 @@ def seeded(engine: Engine) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def server(
-    seeded: dict[str, Any], database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def server(seeded: dict[str, Any], database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn serving dashboard.wsgi:server against the test database; stopped (by its pid) afterwards."""
     port = free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
@@ -160,9 +156,7 @@ def test_sign_in_is_required(browser: Any, server: str) -> None:
 
 def test_every_page_renders_and_is_screenshotted(browser: Any, server: str, seeded: dict[str, Any]) -> None:
     with seeded["engine"].connect() as conn:
-        track = conn.execute(
-            text("SELECT track_id FROM agg_track_scores ORDER BY probability DESC LIMIT 1")
-        ).scalar()
+        track = conn.execute(text("SELECT track_id FROM agg_track_scores ORDER BY probability DESC LIMIT 1")).scalar()
         artist = conn.execute(
             text("SELECT artist_id FROM agg_track_scores GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         ).scalar()
@@ -245,9 +239,7 @@ def test_filters_live_in_the_url_and_back_forward_work(browser: Any, server: str
     page.context.close()
 
 
-def test_csv_export_is_what_the_grid_shows(
-    browser: Any, server: str, tmp_path: Path, seeded: dict[str, Any]
-) -> None:
+def test_csv_export_is_what_the_grid_shows(browser: Any, server: str, tmp_path: Path, seeded: dict[str, Any]) -> None:
     page = signed_in_page(browser, server, "bo")
     page.goto(f"{server}/artists?genre=rock")
     page.wait_for_selector("#artists-grid .ag-row")
@@ -268,9 +260,7 @@ def test_csv_export_is_what_the_grid_shows(
     page.context.close()
 
 
-def test_admin_requests_a_refresh_and_sees_it_in_run_history(
-    browser: Any, server: str, seeded: dict[str, Any]
-) -> None:
+def test_admin_requests_a_refresh_and_sees_it_in_run_history(browser: Any, server: str, seeded: dict[str, Any]) -> None:
     from jobs.tasks import drain_queue
 
     page = signed_in_page(browser, server, "ana")

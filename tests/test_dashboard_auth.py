@@ -106,9 +106,7 @@ def test_wrong_passwords_are_rate_limited(client: FlaskClient, clean_db: Engine)
     assert login(client, "ana", "wrong-3") == 401
     assert login(client, "ana") == 429  # the right password, but LOGIN_MAX_FAILURES=3 were used up
     with clean_db.connect() as conn:
-        attempts = conn.execute(
-            text("SELECT username, succeeded FROM login_attempts ORDER BY attempt_id")
-        ).all()
+        attempts = conn.execute(text("SELECT username, succeeded FROM login_attempts ORDER BY attempt_id")).all()
     assert [tuple(a) for a in attempts] == [("ana", False)] * 3
     assert login(client, "bo") == 429  # same address: a password-guessing client cannot switch user names
 

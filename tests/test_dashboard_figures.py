@@ -43,9 +43,7 @@ def test_month_totals_weight_popularity_by_tracks_and_fill_empty_months() -> Non
 
 
 def test_artist_bars_colour_decliners_red_and_explain_an_empty_frame() -> None:
-    frame = pd.DataFrame(
-        {"artist_id": ["a", "b"], "name": ["A", "B"], "genre": ["pop", "pop"], "g": [3.0, -2.0]}
-    )
+    frame = pd.DataFrame({"artist_id": ["a", "b"], "name": ["A", "B"], "genre": ["pop", "pop"], "g": [3.0, -2.0]})
     figure = artist_bars(frame, value="g", label="growth")
     assert list(figure.data[0].marker.color) == ["#0d6efd", "#dc3545"]
     assert artist_bars(frame.iloc[0:0], value="g", label="growth").layout.annotations

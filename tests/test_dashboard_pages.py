@@ -86,17 +86,13 @@ def test_morning_shows_freshness_demo_badge_and_headlines(seeded: Engine) -> Non
     assert n_artists == scalar(seeded, "SELECT count(*) FROM artists") == 150
     assert f"{n_artists:,}" in str(headlines)
     run_id = scalar(seeded, "SELECT max(run_id) FROM job_runs")
-    assert f"backfill #{run_id}" in str(last_run.to_plotly_json()) and "succeeded" in str(
-        last_run.to_plotly_json()
-    )
+    assert f"backfill #{run_id}" in str(last_run.to_plotly_json()) and "succeeded" in str(last_run.to_plotly_json())
 
 
 def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
     render = page("artists").render_artists
     alert, figure, options, grid_rows = render(None, "level", 10)
-    assert alert is None and len(grid_rows) == scalar(
-        seeded, "SELECT count(popularity) FROM agg_artist_leaderboard"
-    )
+    assert alert is None and len(grid_rows) == scalar(seeded, "SELECT count(popularity) FROM agg_artist_leaderboard")
     expected = rows(
         seeded,
         "SELECT name, popularity FROM agg_artist_leaderboard WHERE popularity IS NOT NULL"
@@ -105,9 +101,7 @@ def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
     assert list(figure.data[0].y) == [name for name, _ in expected]
     np.testing.assert_allclose(figure.data[0].x, [value for _, value in expected])
     genres = [o["value"] for o in options]
-    assert genres == [
-        g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")
-    ]
+    assert genres == [g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")]
 
     _, pop_figure, _, pop_rows = render("pop", "level", 10)
     pop_names = {n for (n,) in rows(seeded, "SELECT name FROM agg_artist_leaderboard WHERE genre = 'pop'")}
@@ -129,9 +123,7 @@ def test_artist_growth_order(seeded: Engine) -> None:
 def test_seasonality_bars_match_sql_and_genre_filter_changes_them(seeded: Engine) -> None:
     module = page("seasonality")
     genres, low, high, marks, value = module.season_options("/seasonality", None)
-    assert (low, high) == tuple(
-        rows(seeded, "SELECT min(release_year), max(release_year) FROM agg_seasonality")[0]
-    )
+    assert (low, high) == tuple(rows(seeded, "SELECT min(release_year), max(release_year) FROM agg_seasonality")[0])
     assert value == [low, high] and len(genres) == 8
 
     alert, note, bars, heatmap = module.render_seasonality(None, [low, high])

@@ -33,9 +33,7 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
 
 
 @pytest.mark.shared_data
-def test_600k_pair_imports_publishes_and_reimport_changes_nothing(
-    clean_db: Engine, shared_data: Path
-) -> None:
+def test_600k_pair_imports_publishes_and_reimport_changes_nothing(clean_db: Engine, shared_data: Path) -> None:
     path = shared_data / "spotify-600k-sample" / "tracks.csv.gz"
     first = import_now(clean_db, path, layout="auto", snapshot_date=None, config=RunConfig(), user="test")
     assert scalar(clean_db, "SELECT count(*) FROM tracks") == 1_595
@@ -113,9 +111,7 @@ def test_snapshots_file_reports_bad_rows_and_loads_good_ones(clean_db: Engine, t
         values = conn.execute(
             text("SELECT entity_type, metric, observed_on, value FROM raw_observations ORDER BY 1, 2, 3, 4")
         ).all()
-        warnings = conn.execute(
-            text("SELECT warnings FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id}
-        )
+        warnings = conn.execute(text("SELECT warnings FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id})
         warning_text = " ".join(warnings.scalar_one())
     assert [tuple(v) for v in values] == [
         ("artist", "lastfm_listeners", date(2024, 5, 1), 1200.0),

@@ -34,9 +34,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     engine = clean_db
     source = DemoSource(seed=7, n_artists=150, start=date(2023, 1, 1))
     config = RunConfig(hit_threshold=55)
-    first = backfill(
-        engine, source, end_date=END, days=170, trigger="cli", requested_by="test", config=config
-    )
+    first = backfill(engine, source, end_date=END, days=170, trigger="cli", requested_by="test", config=config)
     assert NO_MODEL_WARNING in first.warnings
 
     trained = _train(engine)
@@ -56,9 +54,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
         active = conn.execute(text("SELECT model_version_id FROM model_versions WHERE is_active")).scalar()
     assert active == trained.model_version_id
 
-    outcome = refresh(
-        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
-    )
+    outcome = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)
     assert NO_MODEL_WARNING not in outcome.warnings
     with engine.connect() as conn:
         scores = conn.execute(
@@ -81,8 +77,6 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert any(row.expected_gap is not None for row in scores)
 
     # Nothing changed and the model is the same: the run does not republish.
-    repeat = refresh(
-        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
-    )
+    repeat = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)
     assert repeat.publication_id == outcome.publication_id
     assert json.dumps(repeat.loaded) and sum(repeat.loaded.values()) == 0

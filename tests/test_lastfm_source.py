@@ -50,9 +50,7 @@ def watched(clean_db: Engine) -> Engine:
     """The Weeknd watched by label; a track whose name and artist come from the catalogue."""
     batch = SourceBatch(
         source="spotify",
-        artists=pd.DataFrame(
-            [{"artist_id": LINKIN, "name": "Linkin Park", "genre": None, "source": "spotify"}]
-        ),
+        artists=pd.DataFrame([{"artist_id": LINKIN, "name": "Linkin Park", "genre": None, "source": "spotify"}]),
         tracks=pd.DataFrame([{"track_id": STEP, "name": "One Step Closer", "source": "spotify"}]),
         track_artists=pd.DataFrame([{"track_id": STEP, "artist_id": LINKIN, "position": 0}]),
     )

@@ -100,9 +100,9 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
         ("artist", "spotify_popularity", 1, 57.0),
         ("track", "spotify_popularity", 36, 42.0),
     ]
-    assert rows(
-        clean_db, "SELECT artist_id, position FROM track_artists WHERE artist_id <> :a", a=KATATONIA
-    ) == [("19HFRWmRCl27kTk6LeqAO8", 1)]  # the co-credited artist, with a catalogue row of its own
+    assert rows(clean_db, "SELECT artist_id, position FROM track_artists WHERE artist_id <> :a", a=KATATONIA) == [
+        ("19HFRWmRCl27kTk6LeqAO8", 1)
+    ]  # the co-credited artist, with a catalogue row of its own
     with clean_db.connect() as conn:
         health = get_health(conn=conn, source="spotify")
         checkpoint = get_checkpoint(conn=conn, source="spotify")
@@ -112,9 +112,7 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
     assert sleeps == [] and not list(tmp_path.iterdir())  # no retries; no token file written
 
 
-def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(
-    clean_db: Engine, sleeps: list[float]
-) -> None:
+def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(clean_db: Engine, sleeps: list[float]) -> None:
     with FakeSpotify({KATATONIA: "Katatonia"}, mode="development", albums_per_artist=2) as server:
         watch(clean_db, KATATONIA)
         outcome = run(clean_db, make_source(clean_db, server, sleeps))
@@ -157,9 +155,9 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         assert sleeps == []  # never waited an hour
         note = next(w for w in stopped.warnings if "resumes at" in w)
         assert ("QUOTA_EXCEEDED" if fault == "quota" else "above the 60s cap") in note
-        assert rows(
-            clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)
-        ) == [(first,)]
+        assert rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)) == [
+            (first,)
+        ]
         with clean_db.connect() as conn:
             checkpoint = get_checkpoint(conn=conn, source="spotify")
             health = get_health(conn=conn, source="spotify")
@@ -172,10 +170,7 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         artist_calls = server.paths(r"GET /v1/artists/[0-9a-zA-Z]{22}$")
         assert artist_calls == [f"GET /v1/artists/{second}", f"GET /v1/artists/{third}"]
         assert any(w.startswith(f"spotify: resuming at {second}") for w in resumed.warnings)
-    assert (
-        len(rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)))
-        == 3
-    )
+    assert len(rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists))) == 3
     with clean_db.connect() as conn:
         done = get_checkpoint(conn=conn, source="spotify")
     assert done is not None and done.status == "done"
@@ -216,9 +211,7 @@ def test_retries_are_bounded(clean_db: Engine, one_artist: FakeSpotify, sleeps: 
     assert len(one_artist.paths(rf"/v1/artists/{KATATONIA}$")) == 3  # 1 + max_retries
 
 
-def test_bad_credentials_are_a_clear_error(
-    one_artist: FakeSpotify, sleeps: list[float], clean_db: Engine
-) -> None:
+def test_bad_credentials_are_a_clear_error(one_artist: FakeSpotify, sleeps: list[float], clean_db: Engine) -> None:
     source = make_source(clean_db, one_artist, sleeps, secret="wrong")
     with pytest.raises(SourceUnavailable, match="token request refused"):
         source.client.call("artist", source.client.sp.artist, KATATONIA)
@@ -235,9 +228,7 @@ def test_secrets_never_reach_the_logs(
     assert CLIENT_SECRET not in caplog.text and one_artist.token not in caplog.text
 
 
-def test_watched_tracks_and_unknown_ids(
-    clean_db: Engine, one_artist: FakeSpotify, sleeps: list[float]
-) -> None:
+def test_watched_tracks_and_unknown_ids(clean_db: Engine, one_artist: FakeSpotify, sleeps: list[float]) -> None:
     """A watched track is fetched on its own; an id Spotify does not know (404) is reported and skipped."""
     track_id = next(iter(one_artist.tracks))
     missing = fake_id("artist", "gone")
@@ -276,7 +267,5 @@ def test_cli_watch_and_refresh_wire_settings_to_the_fakes(
         assert main(["refresh", "--source", "spotify", "--date", DAY.isoformat()]) == 0
     finally:
         get_settings.cache_clear()
-    assert rows(clean_db, "SELECT kind, source, status FROM job_runs") == [
-        ("refresh", "spotify", "succeeded")
-    ]
+    assert rows(clean_db, "SELECT kind, source, status FROM job_runs") == [("refresh", "spotify", "succeeded")]
     assert rows(clean_db, "SELECT count(*) FROM tracks") == [(36,)]

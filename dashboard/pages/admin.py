@@ -16,16 +16,14 @@ from dash.exceptions import MissingCallbackContextException
 
 from core.queue import enqueue_request
 from core.settings import get_settings
-from dashboard import ids, queries, tables
+from dashboard import ids, queries, tables, urlstate
 from dashboard.auth import current_user, require_admin
 from dashboard.components import age_text, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(
-    __name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True
-)
+dash.register_page(__name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True)
 
 POLL_MS = 5_000
 
@@ -49,9 +47,7 @@ def layout(**_query: str) -> html.Div:
                         [
                             dbc.Col(
                                 [
-                                    dbc.Label(
-                                        "Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"
-                                    ),
+                                    dbc.Label("Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"),
                                     dcc.Dropdown(
                                         id=ids.ADMIN_SOURCE,
                                         options=[{"label": default_source, "value": default_source}],
@@ -95,9 +91,7 @@ def layout(**_query: str) -> html.Div:
                 )
             ),
             dbc.CardBody(
-                tables.grid(
-                    ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize"
-                )
+                tables.grid(ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize")
             ),
         ]
     )
@@ -131,9 +125,7 @@ def _triggered_by() -> str | None:
     State(ids.ADMIN_SOURCE, "value"),
     prevent_initial_call=True,
 )
-def request_refresh(
-    n_clicks: int | None, retrain_clicks: int | None = None, source: str | None = None
-) -> object:
+def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, source: str | None = None) -> object:
     """Enqueue a manual refresh (or retrain) for the chosen source; say whether it joined a pending one.
 
     The admin check is here, in the callback, so a viewer who crafts the request is refused (and logged).
@@ -143,27 +135,22 @@ def request_refresh(
         return dash.no_update
     admin = require_admin(f"{kind} request")
     if admin is None:
-        return dbc.Alert(
-            f"Refused: only admins can request a {kind}. The attempt was logged.", color="danger"
-        )
-    source = source or get_settings().SOURCE
+        return dbc.Alert(f"Refused: only admins can request a {kind}. The attempt was logged.", color="danger")
+    source = urlstate.text(source) or get_settings().SOURCE
     try:
         with writing() as conn:
-            enqueued = enqueue_request(
-                conn=conn, kind=kind, source=source, trigger="manual", requested_by=admin.name
-            )
+            if source != get_settings().SOURCE and source not in queries.known_sources(conn=conn):
+                logger.warning("refused a %s of unknown source %r requested by %s", kind, source, admin.name)
+                return dbc.Alert(f"Unknown source '{source}': pick one from the list.", color="warning")
+            enqueued = enqueue_request(conn=conn, kind=kind, source=source, trigger="manual", requested_by=admin.name)
     except DataUnavailable:
         return unavailable_alert()
     logger.info("%s of %s requested by %s: request %s", kind, source, admin.name, enqueued.request_id)
     what = "Retrain" if kind == "train" else "Refresh"
     if enqueued.created:
-        message = (
-            f"{what} of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
-        )
+        message = f"{what} of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
     else:
-        message = (
-            f"A {kind} of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
-        )
+        message = f"A {kind} of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
     return dbc.Alert(message, color="success" if enqueued.created else "info", dismissable=True)
 
 

@@ -120,9 +120,7 @@ def layout(**query: str) -> html.Div:
                         )
                     ),
                     dbc.CardBody(
-                        tables.grid(
-                            ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv"
-                        )
+                        tables.grid(ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv")
                     ),
                 ],
                 className="mt-3",
@@ -141,8 +139,9 @@ def layout(**query: str) -> html.Div:
     Input(ids.ARTISTS_TOP, "value"),
 )
 def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
-    order = order if order in queries.ARTIST_ORDERS else DEFAULTS["order"]
-    top = int(top or DEFAULTS["top"])
+    genre = urlstate.text(genre)
+    order = urlstate.choice(order, queries.ARTIST_ORDERS, str(DEFAULTS["order"]))
+    top = urlstate.integer(top, int(DEFAULTS["top"]), low=1, high=max(TOP_CHOICES)) or int(DEFAULTS["top"])
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -192,7 +191,8 @@ def artists_url(search: str | None, genre: str | None, order: str, top: int) -> 
     if dash.ctx.triggered_id == ids.ARTISTS_URL:
         filters = parse_filters(urlstate.query_of(search))
         return dash.no_update, filters["genre"], filters["order"], filters["top"]
-    wanted = urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+    values = {**parse_filters({"order": order, "top": top}), "genre": urlstate.text(genre)}
+    wanted = urlstate.search_string(values, DEFAULTS)
     return (
         (wanted if wanted != (search or "") else dash.no_update),
         dash.no_update,
@@ -208,7 +208,8 @@ def artists_url(search: str | None, genre: str | None, order: str, top: int) -> 
 )
 def search_artists(text: str | None) -> object:
     """Up to 8 artists whose names match the typed text, each a link to the artist's page."""
-    if not text or not text.strip():
+    text = urlstate.text(text)
+    if not text:
         return None
     try:
         with reading() as conn:
@@ -221,7 +222,7 @@ def search_artists(text: str | None) -> object:
         return unavailable_alert()
     matches = search_names(text, names)
     if not matches:
-        return html.Div(f"No artist name close to '{text.strip()}'.", className="small text-muted")
+        return html.Div(f"No artist name close to '{text}'.", className="small text-muted")
     return dbc.ListGroup(
         [
             dbc.ListGroupItem(name, href=entity_link("artist", artist_id), action=True, className="py-1")

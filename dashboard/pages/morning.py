@@ -163,9 +163,7 @@ def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo 
         ),
     ]
     if publication.is_demo:
-        lines.append(
-            html.Div("Simulated market: not real artists or streams.", className="small fw-semibold")
-        )
+        lines.append(html.Div("Simulated market: not real artists or streams.", className="small fw-semibold"))
     if stale:
         lines.append(
             html.Div(
@@ -258,8 +256,9 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
 )
 def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """The emerging-hit list, the risers and the alerts of one publication, for one genre or all."""
-    days = 28 if str(window) == "28" else 7
-    basis = basis if basis in ("points", "percent") else "points"
+    genre = urlstate.text(genre)
+    days = 28 if urlstate.one(window) == "28" else 7
+    basis = urlstate.choice(basis, ("points", "percent"), "points")
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -279,27 +278,21 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
     if n_scored == 0:
         note = no_model_alert("No track scores in this publication.")
     elif emerging.empty:
-        note = html.Div(
-            "No scored track of this genre is below the hit threshold.", className="text-muted small"
-        )
+        note = html.Div("No scored track of this genre is below the hit threshold.", className="text-muted small")
     else:
         note = html.Div(
-            f"The {len(emerging)} non-hits with the highest hit probability"
-            + (f" in {genre}." if genre else "."),
+            f"The {len(emerging)} non-hits with the highest hit probability" + (f" in {genre}." if genre else "."),
             className="text-muted small mb-1",
         )
     emerging_rows = tables.rounded_rows(emerging, {"probability": 3, "popularity": 0, "momentum_7d": 1})
     riser_rows = tables.rounded_rows(risers, {"popularity": 0, "change_points": 1, "change_pct": 1})
     if spikes.empty:
         alerts_body: object = html.Div(
-            "No spike against an artist's own trend in this publication"
-            + (f" for {genre}." if genre else "."),
+            "No spike against an artist's own trend in this publication" + (f" for {genre}." if genre else "."),
             className="text-muted small",
         )
     else:
-        alerts_body = tables.grid(
-            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv"
-        )
+        alerts_body = tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
         alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
     return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
 
@@ -329,7 +322,8 @@ def morning_url(search: str | None, genre: str | None, window: str, basis: str) 
     if dash.ctx.triggered_id == ids.MORNING_URL:
         filters = parse_filters(urlstate.query_of(search))
         return dash.no_update, filters["genre"], filters["window"], filters["basis"]
-    wanted = urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+    values = {**parse_filters({"window": window, "basis": basis}), "genre": urlstate.text(genre)}
+    wanted = urlstate.search_string(values, DEFAULTS)
     return (
         (wanted if wanted != (search or "") else dash.no_update),
         dash.no_update,

@@ -217,9 +217,7 @@ class _BatchBuilder:
         key = ["entity_type", "entity_id", "metric", "observed_on", "source"]
         deduplicated = observations.drop_duplicates(subset=key, keep="first")
         if len(deduplicated) < len(observations):
-            self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(
-                deduplicated
-            )
+            self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(deduplicated)
         self.report.observed(list(deduplicated["observed_on"].unique()))
         batch = SourceBatch(
             source=SOURCE,
@@ -246,9 +244,7 @@ def _resolve(path: Path, layout: str) -> tuple[Path, Layout]:
             )
         return path, found
     if layout not in BY_NAME:
-        raise DataQualityError(
-            f"unknown layout {layout!r}; expected auto or one of: {', '.join(LAYOUT_NAMES)}"
-        )
+        raise DataQualityError(f"unknown layout {layout!r}; expected auto or one of: {', '.join(LAYOUT_NAMES)}")
     chosen = BY_NAME[layout]
     if layout == spotify600k.TRACKS.name and found is spotify600k.ARTISTS:
         chosen = found  # the pair is one layout for the user
@@ -270,11 +266,7 @@ def _with_pairs(parts: list[tuple[Path, Layout]]) -> list[tuple[Path, Layout]]:
             continue
         stem = "artists" if other is spotify600k.ARTISTS else "tracks"
         for candidate in (path.with_name(f"{stem}.csv"), path.with_name(f"{stem}.csv.gz")):
-            if (
-                candidate.is_file()
-                and candidate.resolve() not in names
-                and other.matches(read_header(candidate))
-            ):
+            if candidate.is_file() and candidate.resolve() not in names and other.matches(read_header(candidate)):
                 extra.append((candidate, other))
                 names.add(candidate.resolve())
     return sorted(parts + extra, key=lambda part: part[1].rank)

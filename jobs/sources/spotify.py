@@ -97,9 +97,7 @@ class SpotifyClient:
         self.requests = 0
         self.batch_allowed: bool | None = None  # unknown until the first batch call (403 = development mode)
 
-    def call(
-        self, what: str, function: Callable[..., Any], *args: Any, batch: bool = False, **kwargs: Any
-    ) -> Any:
+    def call(self, what: str, function: Callable[..., Any], *args: Any, batch: bool = False, **kwargs: Any) -> Any:
         """One API call under the retry policy; `what` names it in errors (never with credentials)."""
         for attempt in range(self.config.max_retries + 1):
             last = attempt == self.config.max_retries
@@ -109,15 +107,13 @@ class SpotifyClient:
             except spotipy.SpotifyException as error:
                 if error.http_status == 429:
                     self._wait_for_rate_limit(what, error)
-                    continue
+                    continue  # every attempt rate limited: the error below says so
                 if error.http_status == 404:
                     raise SpotifyNotFound(f"spotify: not found: {what}") from error
                 if error.http_status == 403:
                     if batch:
                         raise BatchForbidden(what) from error
-                    raise SpotifyForbidden(
-                        f"spotify: 403 Forbidden on {what}: {error.msg.splitlines()[-1]}"
-                    ) from error
+                    raise SpotifyForbidden(f"spotify: 403 Forbidden on {what}: {error.msg.splitlines()[-1]}") from error
                 if error.http_status >= 500 and not last:
                     self._back_off(what, attempt, f"HTTP {error.http_status}")
                     continue
@@ -134,7 +130,9 @@ class SpotifyClient:
             if last:
                 raise SourceUnavailable(f"spotify: malformed response on {what}, gave up")
             self._back_off(what, attempt, "malformed JSON")
-        raise SourceUnavailable(f"spotify: {what} still failing after {self.config.max_retries} retries")
+        raise SourceUnavailable(
+            f"spotify: {what} still rate limited (HTTP 429) after {self.config.max_retries} retries"
+        )
 
     def _back_off(self, what: str, attempt: int, why: str) -> None:
         delay = self.config.backoff * 2**attempt

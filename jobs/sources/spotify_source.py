@@ -65,9 +65,7 @@ def parse_reference(reference: str) -> tuple[str, str]:
 class ArtistHarvest:
     """Everything fetched for one watched artist."""
 
-    artists: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # the watched artist: its row is authoritative
+    artists: list[dict[str, Any]] = field(default_factory=list)  # the watched artist: its row is authoritative
     credited: list[dict[str, Any]] = field(default_factory=list)  # other credited artists: name only
     genres: list[tuple[str, str]] = field(default_factory=list)
     tracks: list[dict[str, Any]] = field(default_factory=list)
@@ -91,9 +89,7 @@ class SpotifySource:
         merged = SourceBatch(source=SOURCE)
         for batch in batches:
             for name in ("artists", "tracks", "track_artists", "artist_genres", "observations"):
-                setattr(
-                    merged, name, pd.concat([getattr(merged, name), getattr(batch, name)], ignore_index=True)
-                )
+                setattr(merged, name, pd.concat([getattr(merged, name), getattr(batch, name)], ignore_index=True))
             merged.warnings += batch.warnings
             merged.unavailable_metrics = batch.unavailable_metrics or merged.unavailable_metrics
         return merged
@@ -142,12 +138,8 @@ class SpotifySource:
                 conn=conn, source=SOURCE, status="failing" if failing else "degraded", message=reason,
                 mode=self.mode, unavailable_metrics=sorted(self.unavailable),
             )  # fmt: skip
-        note = (
-            f"{reason}; stopped with {len(remaining)} artist(s) left, the next run resumes at {remaining[0]}"
-        )
-        yield SourceBatch(
-            source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable)
-        )
+        note = f"{reason}; stopped with {len(remaining)} artist(s) left, the next run resumes at {remaining[0]}"
+        yield SourceBatch(source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable))
         if failing:
             raise error  # an alert: the run fails and the dashboard keeps the last good publication
         logger.warning("%s", note)
@@ -156,16 +148,12 @@ class SpotifySource:
         with self.engine.begin() as conn:
             save_checkpoint(conn=conn, checkpoint=Checkpoint(SOURCE, day, "done", None, done), run_id=None)
             status = "degraded" if self.unavailable else "ok"
-            message = (
-                f"development mode: no {', '.join(sorted(self.unavailable))}" if self.unavailable else None
-            )
+            message = f"development mode: no {', '.join(sorted(self.unavailable))}" if self.unavailable else None
             set_health(
                 conn=conn, source=SOURCE, status=status, message=message, mode=self.mode,
                 unavailable_metrics=sorted(self.unavailable),
             )  # fmt: skip
-        logger.info(
-            "spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode
-        )
+        logger.info("spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode)
 
     # --- fetching ---
 
@@ -197,9 +185,7 @@ class SpotifySource:
                 harvest.tracks.append(_track_row(track, album))
                 for position, credit in enumerate(track.get("artists") or []):
                     if credit.get("id") and SPOTIFY_ID.fullmatch(credit["id"]):
-                        harvest.links.append(
-                            {"track_id": track["id"], "artist_id": credit["id"], "position": position}
-                        )
+                        harvest.links.append({"track_id": track["id"], "artist_id": credit["id"], "position": position})
                         name = credit.get("name") or credit["id"]
                         harvest.credited.append({"artist_id": credit["id"], "name": name, "genre": None})
         for full in self.client.full_tracks(track_ids):
@@ -248,9 +234,7 @@ class SpotifySource:
         artists = [*harvest.artists, *(a for i, a in others.items() if i not in known)]
         emitted.update(a["artist_id"] for a in artists)
         tracks = pd.DataFrame(harvest.tracks, columns=TRACK_COLUMNS).assign(source=SOURCE)
-        links = pd.DataFrame(harvest.links, columns=TRACK_ARTIST_COLUMNS).drop_duplicates(
-            ["track_id", "artist_id"]
-        )
+        links = pd.DataFrame(harvest.links, columns=TRACK_ARTIST_COLUMNS).drop_duplicates(["track_id", "artist_id"])
         observations = pd.DataFrame(harvest.observations).assign(source=SOURCE)
         return SourceBatch(
             source=SOURCE,
@@ -300,9 +284,7 @@ def _release(value: str | None, precision: str | None) -> tuple[date | None, str
         return None, None
 
 
-def _resume_order(
-    watched: list[str], checkpoint: Checkpoint | None, day: date
-) -> tuple[list[str], list[str]]:
+def _resume_order(watched: list[str], checkpoint: Checkpoint | None, day: date) -> tuple[list[str], list[str]]:
     """Artists to fetch, in order, and those already done for `day`. After a stop the list starts where the
     last run stopped (so a quota never starves the same artists); a re-run of the same day skips done ones."""
     order = sorted(watched)
