@@ -77,3 +77,14 @@ def query_of(search: str | None) -> dict[str, Any]:
     """`?a=1&b=2` -> {"a": "1", "b": "2"} (a repeated key gives a list, as Dash passes to layouts)."""
     parsed = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     return {key: values[0] if len(values) == 1 else values for key, values in parsed.items()}
+
+
+def triggered_id() -> object | None:
+    """The id that fired the running callback; None when called outside one (tests call callbacks directly)."""
+    import dash
+    from dash.exceptions import MissingCallbackContextException
+
+    try:
+        return dash.ctx.triggered_id
+    except MissingCallbackContextException:
+        return None

@@ -91,13 +91,13 @@ def test_filter_callbacks_take_any_json(
 ) -> None:
     outputs = [
         page("artists").render_artists(genre, order, top),
-        page("artists").artists_url(genre, order, top),
+        page("artists").artists_url(None, genre, order, top),
         page("artists").search_artists(text),
         page("seasonality").render_seasonality(genre, years, metric),
         page("seasonality").season_options("/seasonality", years),
-        page("seasonality").seasonality_url(genre, years, metric, 2000, 2025),
+        page("seasonality").seasonality_url(None, genre, years, metric, 2000, 2025),
         page("morning").render_lists(genre, order, metric),
-        page("morning").morning_url(genre, order, metric),
+        page("morning").morning_url(None, genre, order, metric),
     ]
     count("callback filter values")
     assert UNAVAILABLE not in flat(outputs)  # the database is up: no value may pass for an outage
@@ -124,7 +124,7 @@ def test_injection_payloads_leave_every_table_and_give_a_clean_empty_state(seede
         for render in (page("artist").render_artist, page("track").render_track):
             assert "not found" in flat(render(payload)[0])
         with signed_in("ana"):
-            refused = page("admin").request_refresh(1, payload)
+            refused = page("admin").request_refresh(1, None, payload)
         assert "Unknown source" in flat(refused)
     assert table_counts(seeded["engine"]) == seeded["counts"]
 
@@ -135,7 +135,7 @@ def test_out_of_range_filters_are_normalised(seeded: dict[str, Any]) -> None:
     assert len(figure.data[0].y) == 1  # clamped to top 1, not "all but five"
     _, figure, _, _ = artists.render_artists(None, "; DROP", 10**9)
     assert len(figure.data[0].y) == 50 and rows  # the biggest choice; unknown order -> level
-    assert artists.artists_url("pop", "nonsense", "x") == "?genre=pop"
+    assert artists.artists_url(None, "pop", "nonsense", "x")[0] == "?genre=pop"
     _, note, _, _ = page("seasonality").render_seasonality(None, ["1800", "3000"], "x")
     assert "from 1900 to 2100" in note
 

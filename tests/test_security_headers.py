@@ -106,7 +106,8 @@ def test_viewer_crafting_the_admin_run_history_call_gets_nothing(
     assert login(client, "bo") == 302
     client.get("/")
     payload = callback_payload(
-        f"..{ids.ADMIN_QUEUE}.children...{ids.ADMIN_RUNS}.rowData...{ids.ADMIN_SOURCE}.options..",
+        f"..{ids.ADMIN_QUEUE}.children...{ids.ADMIN_RUNS}.rowData...{ids.ADMIN_SOURCE}.options"
+        f"...{ids.ADMIN_HEALTH}.children..",
         [{"id": ids.ADMIN_POLL, "property": "n_intervals", "value": 1},
          {"id": ids.ADMIN_REFRESH_RESULT, "property": "children", "value": None}],
     )  # fmt: skip

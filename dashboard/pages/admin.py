@@ -12,7 +12,6 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import MissingCallbackContextException
 
 from core.queue import enqueue_request
 from core.settings import get_settings
@@ -110,14 +109,6 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-def _triggered_by() -> str | None:
-    """The id of the component that fired the running callback (None when called outside one, as in tests)."""
-    try:
-        return dash.ctx.triggered_id
-    except MissingCallbackContextException:
-        return None
-
-
 @callback(
     Output(ids.ADMIN_REFRESH_RESULT, "children"),
     Input(ids.ADMIN_REFRESH, "n_clicks"),
@@ -130,7 +121,7 @@ def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, sou
 
     The admin check is here, in the callback, so a viewer who crafts the request is refused (and logged).
     """
-    kind = "train" if _triggered_by() == ids.ADMIN_RETRAIN else "refresh"
+    kind = "train" if urlstate.triggered_id() == ids.ADMIN_RETRAIN else "refresh"
     if not (retrain_clicks if kind == "train" else n_clicks):
         return dash.no_update
     admin = require_admin(f"{kind} request")

@@ -188,7 +188,7 @@ def export_artists(n_clicks: int | None) -> bool:
 )
 def artists_url(search: str | None, genre: str | None, order: str, top: int) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls."""
-    if dash.ctx.triggered_id == ids.ARTISTS_URL:
+    if urlstate.triggered_id() == ids.ARTISTS_URL:
         filters = parse_filters(urlstate.query_of(search))
         return dash.no_update, filters["genre"], filters["order"], filters["top"]
     values = {**parse_filters({"order": order, "top": top}), "genre": urlstate.text(genre)}

@@ -319,7 +319,7 @@ def export_emerging(n_clicks: int | None) -> bool:
 )
 def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls."""
-    if dash.ctx.triggered_id == ids.MORNING_URL:
+    if urlstate.triggered_id() == ids.MORNING_URL:
         filters = parse_filters(urlstate.query_of(search))
         return dash.no_update, filters["genre"], filters["window"], filters["basis"]
     values = {**parse_filters({"window": window, "basis": basis}), "genre": urlstate.text(genre)}

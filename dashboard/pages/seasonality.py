@@ -194,7 +194,7 @@ def seasonality_url(
     search: str | None, genre: str | None, years: list[int] | None, metric: str, low: int, high: int
 ) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls; a full year range is implicit."""
-    if dash.ctx.triggered_id == ids.SEASON_URL:
+    if urlstate.triggered_id() == ids.SEASON_URL:
         filters = parse_filters(urlstate.query_of(search))
         wanted_years = (
             [max(low, min(filters["from"], filters["to"])), min(high, max(filters["from"], filters["to"]))]
