@@ -25,12 +25,14 @@ def ensure_embedded_server(pgdata: Path) -> str:
     pgdata = pgdata.resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode=None)
+    with server._lock:  # pgserver caches one handle per folder: start it again if it was stopped meanwhile
+        server.ensure_postgres_running()
     return normalise_database_url(server.get_uri())
 
 
 def stop_embedded_server(pgdata: Path) -> None:
     """Stop the embedded server if it is running (`pg_ctl stop`)."""
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # generated at import
 
     pgdata = pgdata.resolve()
     if not (pgdata / "postmaster.pid").exists():

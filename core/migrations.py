@@ -65,7 +65,7 @@ def _prepare(conn: Connection) -> None:
 
 def applied_versions(conn: Connection) -> dict[str, str]:
     rows = conn.execute(text("SELECT version, checksum FROM schema_migrations ORDER BY version"))
-    return {version: checksum for version, checksum in rows}
+    return {str(version): str(checksum) for version, checksum in rows}
 
 
 def _run_script(conn: Connection, sql: str) -> None:

@@ -40,7 +40,6 @@ class Settings(BaseSettings):
 
     DAILY_CRON: str = "0 6 * * *"
     QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
-    STALE_RUN_MINUTES: int = Field(default=60, ge=1)
     KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
 
     HIT_THRESHOLD: float = 70.0
@@ -59,16 +58,38 @@ class Settings(BaseSettings):
     PORT: int = 8050
 
     # --- model ---
-    HIT_METRIC: str = (
-        "spotify_popularity"  # the track metric a hit is defined on (`chart_position`: lower wins)
-    )
+    HIT_METRIC: str = "spotify_popularity"  # the track metric a hit is defined on (`chart_position`: lower wins)
     MODEL_TRAIN_DAYS: int = Field(default=240, ge=60)  # days of history `python -m jobs train` reads
-    MODEL_STEP_DAYS: int = Field(
-        default=7, ge=1
-    )  # one training date every N days (daily rows are near-copies)
+    MODEL_STEP_DAYS: int = Field(default=7, ge=1)  # one training date every N days (daily rows are near-copies)
     MODEL_FOLDS: int = Field(default=3, ge=1)  # rolling-origin forward folds
     MODEL_NUM_THREADS: int = Field(default=2, ge=1)  # LightGBM threads (fixed, for reproducible models)
     MODEL_MAX_ROUNDS: int = Field(default=400, ge=10)  # boosting rounds cap (early stopping picks fewer)
+
+    # --- dashboard ---
+    # Who may sign in: comma-separated `name:role:hash` (role viewer or admin; make a hash with
+    # `python -m dashboard.auth hash`). Empty means admin/admin in development only (logged as a warning).
+    DASHBOARD_USERS: str = ""
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)  # wrong passwords per user, and per address, per window
+    LOGIN_WINDOW_MINUTES: int = Field(default=15, ge=1)
+    SESSION_HOURS: int = Field(default=12, ge=1)
+    STALE_AFTER_HOURS: int = Field(default=36, ge=1)  # Morning warns when the publication is older than this
+
+    # --- sources ---
+    IMPORT_CHUNK_ROWS: int = Field(default=20_000, ge=100)  # rows per loaded chunk of `python -m jobs import`
+    SPOTIFY_API_URL: str = "https://api.spotify.com/v1/"  # tests point it at the local fake server
+    SPOTIFY_TOKEN_URL: str = "https://accounts.spotify.com/api/token"
+    SPOTIFY_TIMEOUT: float = Field(default=10.0, gt=0)  # seconds per request
+    SPOTIFY_MAX_RETRIES: int = Field(default=3, ge=0)  # for timeouts, 5xx and malformed JSON
+    SPOTIFY_BACKOFF: float = Field(default=1.0, ge=0)  # first retry delay in seconds, doubled each time
+    SPOTIFY_RETRY_AFTER_CAP: float = Field(default=60.0, ge=0)  # a longer 429 Retry-After stops the run
+    SPOTIFY_MAX_ALBUMS: int = Field(default=50, ge=1)  # albums and singles per watched artist
+    SPOTIFY_MARKET: str | None = None  # ISO country for album listings (None: all markets)
+    LASTFM_API_URL: str = "https://ws.audioscrobbler.com/2.0/"
+    LASTFM_RATE: float = Field(default=5.0, gt=0)  # requests per second, client-side
+    LASTFM_TIMEOUT: float = Field(default=10.0, gt=0)
+    LASTFM_MAX_RETRIES: int = Field(default=3, ge=0)  # for error 29 / 11 / 16, timeouts and 5xx
+    LASTFM_BACKOFF: float = Field(default=2.0, ge=0)  # first retry delay in seconds, doubled each time
+    LASTFM_SIMILAR_LIMIT: int = Field(default=20, ge=0)  # similar artists per watched artist (0: none)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -87,7 +87,8 @@ _IS_HIT = "CASE WHEN :metric = 'chart_position' THEN peak <= :threshold ELSE pea
 
 
 def build_seasonality(conn: Connection, params: AggregateParams) -> int:
-    """Hit rate and mean peak by genre, release year and month; year-only dates are counted apart."""
+    """Hit rate and mean peak by genre, release year and month, over tracks with the hit metric observed (a hit
+    cannot be known otherwise); tracks whose release date is known to the year only are counted apart."""
     values = {
         "pid": params.publication_id, "day": params.snapshot_date,
         "metric": params.hit_metric, "threshold": params.hit_threshold,
@@ -99,7 +100,7 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
             SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
                    count(*) FILTER (WHERE {_IS_HIT}), avg(peak)
             FROM ({_TRACK_PEAKS}) tp
-            WHERE release_date_precision IN ('day', 'month')
+            WHERE release_date_precision IN ('day', 'month') AND peak IS NOT NULL
             GROUP BY 2, 3, 4
         """),
         values,
@@ -109,7 +110,7 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
             INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks)
             SELECT :pid, genre, extract(year FROM release_date), count(*)
             FROM ({_TRACK_PEAKS}) tp
-            WHERE release_date_precision = 'year' OR release_date_precision IS NULL
+            WHERE (release_date_precision = 'year' OR release_date_precision IS NULL) AND peak IS NOT NULL
             GROUP BY 2, 3
         """),
         values,

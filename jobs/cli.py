@@ -1,12 +1,16 @@
 """Hitscope's command line: every step of the product runs by hand from here.
 
-    python -m jobs migrate                       apply database migrations (Procfile `release`)
-    python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
-    python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
-    python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
-    python -m jobs worker                        the scheduler process (Procfile `worker`)
-    python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
-    python -m jobs evaluate --data PATH [--layout L] --report OUT.json   the model protocol on a real file
+python -m jobs migrate                       apply database migrations (Procfile `release`)
+python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
+python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
+python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
+python -m jobs worker                        the scheduler process (Procfile `worker`)
+python -m jobs status [--require-model]      freshness, last run and active model
+python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
+python -m jobs evaluate --data PATH [--layout L] --report OUT.json   the model protocol on a real file
+python -m jobs import PATH [--layout L] [--snapshot-date D] [--rejects FILE]
+                                             import a dataset file or directory (docs/sources.md)
+python -m jobs watch add|list|remove [URL]   the Spotify / Last.fm watchlist
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ import getpass
 import logging
 import sys
 from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
 
 from core import migrations
 from core.db import engine_from_settings, wait_for_database
 from core.logs import configure_logging
 from core.queue import enqueue_request
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from jobs.errors import HitscopeError
+from jobs.sources.layouts import LAYOUT_NAMES
 from jobs.sources.registry import SOURCE_NAMES
 
 logger = logging.getLogger(__name__)
@@ -51,15 +59,34 @@ def build_parser() -> argparse.ArgumentParser:
     request = commands.add_parser("request", help="queue a refresh for the worker")
     request.add_argument("--source", choices=SOURCE_NAMES, default=None)
     commands.add_parser("worker", help="run the scheduler: daily refresh and the manual queue")
+    status = commands.add_parser("status", help="freshness, last run and active model, in one screen")
+    status.add_argument("--require-model", action="store_true", help="exit 3 when no model is active")
     train = commands.add_parser("train", help="tune, validate, store and maybe promote a hit model")
     train.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
     train.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
+    train.add_argument("--if-none-active", action="store_true", help="do nothing when a model is already active")
     evaluate = commands.add_parser("evaluate", help="run the honest-validation protocol on a real data file")
     evaluate.add_argument("--data", required=True, help="a dataset file (see docs/model.md for layouts)")
     evaluate.add_argument("--layout", default="auto", help="dataset layout (default: detect from the columns)")
     evaluate.add_argument("--report", required=True, help="where to write the JSON report")
     evaluate.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
     evaluate.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
+    imports = commands.add_parser("import", help="import a dataset file or directory, then publish")
+    imports.add_argument("path", type=Path, help="a .csv / .csv.gz file, or a directory of them")
+    imports.add_argument("--layout", choices=("auto", *LAYOUT_NAMES), default="auto")
+    imports.add_argument(
+        "--snapshot-date", type=_date, default=None,
+        help="observed_on for single-snapshot tables (default: the layout's known collection date)",
+    )  # fmt: skip
+    imports.add_argument("--rejects", type=Path, default=None, help="write all skipped rows as CSV")
+    watch = commands.add_parser("watch", help="the artists and tracks the spotify and lastfm sources follow")
+    watch_commands = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    watch_add = watch_commands.add_parser("add", help="watch a Spotify artist or track (URL, URI or id)")
+    watch_add.add_argument("reference", help="open.spotify.com/artist/<id> URL, spotify:artist:<id> or <id>")
+    watch_add.add_argument("--name", default=None, help="a label (default: the name Spotify gives)")
+    watch_commands.add_parser("list", help="list what is watched")
+    watch_remove = watch_commands.add_parser("remove", help="stop watching")
+    watch_remove.add_argument("reference")
     return parser
 
 
@@ -100,14 +127,23 @@ def main(argv: list[str] | None = None) -> int:
             with engine.begin() as conn:
                 queued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="cli", requested_by=user)
             logger.info("request %s %s", queued.request_id, "queued" if queued.created else "already pending")
+        elif args.command == "train" and args.if_none_active and tasks.has_active_model(engine):
+            logger.info("a model is already active: not training (drop --if-none-active to retrain)")
         elif args.command == "train":
-            trained = tasks.train_now(
-                engine, settings, user=user, time_budget=args.time_budget, trials=args.trials
-            )
+            trained = tasks.train_now(engine, settings, user=user, time_budget=args.time_budget, trials=args.trials)
             logger.info(
                 "train run %s: model version %s %s (%s)", trained.run_id, trained.model_version_id,
                 "promoted" if trained.promoted else "kept inactive", trained.note,
             )  # fmt: skip
+        elif args.command == "status":
+            report = tasks.status_report(engine)
+            sys.stdout.write(report.text + "\n")
+            if args.require_model and not report.has_model:
+                return 3
+        elif args.command == "import":
+            _import(engine, settings, args, user)
+        elif args.command == "watch":
+            _watch(engine, args, user)
         elif args.command == "worker":
             from jobs.clock import run_worker
 
@@ -116,6 +152,55 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 1
     return 0
+
+
+def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
+    from jobs.sources.spotify import parse_reference
+    from jobs.sources_store import add_watch, list_watch, remove_watch
+
+    if args.watch_command == "list":
+        with engine.connect() as conn:
+            items = list_watch(conn=conn)
+        for item in items:
+            logger.info("%s %s %s", item.entity_type, item.spotify_id, item.name or "(name not fetched yet)")
+        logger.info("%d watched", len(items))
+        return
+    try:
+        kind, spotify_id = parse_reference(args.reference)
+    except ValueError as error:
+        raise HitscopeError(str(error)) from error
+    with engine.begin() as conn:
+        if args.watch_command == "add":
+            created = add_watch(
+                conn=conn, entity_type=kind, spotify_id=spotify_id, name=args.name, added_by=user
+            )
+            logger.info("%s %s %s", kind, spotify_id, "added" if created else "already watched")
+        else:
+            removed = remove_watch(conn=conn, spotify_id=spotify_id)
+            logger.info("%s %s %s", kind, spotify_id, "removed" if removed else "was not watched")
+
+
+def _import(engine: Engine, settings: Settings, args: argparse.Namespace, user: str) -> None:
+    from jobs.importer import import_now, write_rejects
+    from jobs.pipeline import RunConfig
+
+    outcome = import_now(
+        engine, args.path, layout=args.layout, snapshot_date=args.snapshot_date,
+        config=RunConfig.from_settings(settings), user=user, chunk_rows=settings.IMPORT_CHUNK_ROWS,
+    )  # fmt: skip
+    report = outcome.report
+    for rejected in report.rejected[:50]:
+        logger.warning("skipped %s line %d: %s", rejected.file, rejected.line, rejected.reason)
+    if report.rows_rejected > 50:
+        logger.warning("... %d skipped rows in all", report.rows_rejected)
+    if args.rejects is not None:
+        write_rejects(report, args.rejects)
+        logger.info("skipped rows written to %s", args.rejects)
+    logger.info(
+        "import run %s done: %d rows read, %d kept, %d skipped on purpose, %d malformed; %d rows changed;"
+        " publication %s", outcome.run_id, report.rows_read, report.rows_kept, report.rows_skipped,
+        report.rows_rejected, sum(outcome.loaded.values()), outcome.publication_id,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -89,7 +89,12 @@ def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None) -> d
     )  # fmt: skip
     track_updates = [c for c in TRACK_COLUMNS if c not in ("track_id", "source")]
     counts["tracks"] = merge_frame(
-        conn=conn, table="tracks", frame=batch.tracks, columns=TRACK_COLUMNS, key=["track_id"], update=track_updates
+        conn=conn,
+        table="tracks",
+        frame=batch.tracks,
+        columns=TRACK_COLUMNS,
+        key=["track_id"],
+        update=track_updates,
     )
     counts["track_artists"] = merge_frame(
         conn=conn, table="track_artists", frame=batch.track_artists, columns=TRACK_ARTIST_COLUMNS,

@@ -137,9 +137,7 @@ def _batches(source: Source, dates: list[date]) -> Iterator[SourceBatch]:
             yield source.extract(day)
 
 
-def _extract_and_load(
-    engine: Engine, source: Source, dates: list[date], recorder: RunRecorder
-) -> dict[str, int]:
+def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorder: RunRecorder) -> dict[str, int]:
     """Each batch is loaded in its own transaction: snapshots are append-only, so a crash loses no loaded day."""
     loaded: dict[str, int] = {}
     with recorder.stage("extract") as stage:

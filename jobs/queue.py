@@ -49,8 +49,7 @@ def claim_next(*, conn: Connection) -> Request | None:
 def finish_request(*, conn: Connection, request_id: int, ok: bool, run_id: int | None) -> None:
     conn.execute(
         text(
-            "UPDATE refresh_requests SET status = :status, finished_at = now(), run_id = :run_id"
-            " WHERE request_id = :id"
+            "UPDATE refresh_requests SET status = :status, finished_at = now(), run_id = :run_id WHERE request_id = :id"
         ),
         {"status": "done" if ok else "failed", "run_id": run_id, "id": request_id},
     )

@@ -51,8 +51,12 @@ def start_run(
                 " VALUES (:kind, :trigger, :source, :day, :by, :worker) RETURNING run_id"
             ),
             {
-                "kind": kind, "trigger": trigger, "source": source, "day": snapshot_date,
-                "by": requested_by, "worker": worker_name(),
+                "kind": kind,
+                "trigger": trigger,
+                "source": source,
+                "day": snapshot_date,
+                "by": requested_by,
+                "worker": worker_name(),
             },  # fmt: skip
         ).scalar_one()
     )
@@ -67,12 +71,7 @@ def fail_abandoned_runs(*, conn: Connection) -> int:
             " WHERE status = 'running'"
         )
     )
-    conn.execute(
-        text(
-            "UPDATE refresh_requests SET status = 'failed', finished_at = now()"
-            " WHERE status = 'running'"
-        )
-    )
+    conn.execute(text("UPDATE refresh_requests SET status = 'failed', finished_at = now() WHERE status = 'running'"))
     return int(result.rowcount or 0)
 
 
@@ -101,9 +100,7 @@ class RunRecorder:
         self._update("UPDATE job_runs SET heartbeat_at = now() WHERE run_id = :run_id")
         yield result
         seconds = round(time.perf_counter() - started, 3)
-        self.stages.append(
-            {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
-        )
+        self.stages.append({"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out})
         for key, value in result.counts.items():
             self.row_counts[key] = self.row_counts.get(key, 0) + int(value)
         logger.info(
@@ -130,3 +127,26 @@ class RunRecorder:
             " warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
             error=message, warnings=json.dumps(self.warnings),
         )  # fmt: skip
+
+
+def status_rows(*, conn: Connection) -> dict[str, Any]:
+    """The newest publication, the newest run and the active model version (each a dict, or None)."""
+
+    def first(sql: str) -> dict[str, Any] | None:
+        row = conn.execute(text(sql)).first()
+        return dict(row._mapping) if row else None
+
+    return {
+        "publication": first(
+            "SELECT publication_id, snapshot_date, source, is_demo, published_at FROM publications"
+            " ORDER BY publication_id DESC LIMIT 1"
+        ),
+        "run": first(
+            "SELECT run_id, kind, trigger, status, started_at, finished_at, error FROM job_runs"
+            " ORDER BY run_id DESC LIMIT 1"
+        ),
+        "model": first(
+            "SELECT model_version_id, created_at, metrics -> 'forward' -> 'pr_auc' AS pr_auc FROM model_versions"
+            " WHERE is_active"
+        ),
+    }

@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
 
 from core.queue import enqueue_request
 from core.settings import Settings
+from jobs.model_store import active_model
 from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run, refresh
 from jobs.queue import Request, process_queue
+from jobs.runs import status_rows
 from jobs.sources.registry import build_source
 from jobs.train import TrainOutcome, TrainPlan, train_model
 
@@ -30,9 +33,7 @@ def run_request(engine: Engine, settings: Settings, request: Request) -> int:
         )  # fmt: skip
         return outcome.run_id
     if request.kind == "train":
-        return train_now(
-            engine, settings, user=request.requested_by, trigger=request.trigger, take_lock=False
-        ).run_id
+        return train_now(engine, settings, user=request.requested_by, trigger=request.trigger, take_lock=False).run_id
     raise ValueError(f"this worker cannot run {request.kind!r} requests yet")
 
 
@@ -52,9 +53,7 @@ def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = N
     return drain_queue(engine, settings)
 
 
-def refresh_now(
-    engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str
-) -> RunOutcome:
+def refresh_now(engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str) -> RunOutcome:
     """A refresh from the command line: waits for a running one to finish, then runs."""
     with exclusive_run(engine, wait=True):
         return refresh(
@@ -91,3 +90,40 @@ def train_now(
         with exclusive_run(engine, wait=True):
             return train_model(engine, plan, trigger=trigger, requested_by=user, database_url=url)
     return train_model(engine, plan, trigger=trigger, requested_by=user, database_url=url)
+
+
+def has_active_model(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return active_model(conn=conn) is not None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    text: str
+    has_model: bool
+
+
+def status_report(engine: Engine) -> StatusReport:
+    """What `python -m jobs status` prints: freshness, the last run and the active model."""
+    with engine.connect() as conn:
+        rows = status_rows(conn=conn)
+    pub, run, model = rows["publication"], rows["run"], rows["model"]
+    if pub:
+        demo = " (DEMO DATA)" if pub["is_demo"] else ""
+        published = f"#{pub['publication_id']} for {pub['snapshot_date']} from {pub['source']}{demo}"
+        published += f", published {pub['published_at']:%Y-%m-%d %H:%M}"
+    else:
+        published = "none yet (run `python -m jobs backfill`)"
+    last_run = "none yet"
+    if run:
+        last_run = (
+            f"#{run['run_id']} {run['kind']} ({run['trigger']}) {run['status']} at {run['started_at']:%Y-%m-%d %H:%M}"
+        )
+        last_run += f": {run['error']}" if run["error"] else ""
+    active = (
+        f"version {model['model_version_id']} active, forward PR-AUC {model['pr_auc']}"
+        if model
+        else "none active (run `python -m jobs train`)"
+    )
+    text = f"publication: {published}\nlast run:    {last_run}\nmodel:       {active}"
+    return StatusReport(text, model is not None)

@@ -11,8 +11,8 @@ the seed and the day, so a refresh and a backfill agree, and re-running a day re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -23,7 +23,16 @@ from jobs.sources.base import SourceBatch
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
 SEASON_PEAK = {"pop": 11, "hip hop": 9, "rock": 4, "latin": 7, "edm": 6, "r&b": 2, "country": 5, "indie": 10}
-SEASON_STRENGTH = {"pop": 9, "hip hop": 4, "rock": 5, "latin": 11, "edm": 9, "r&b": 6, "country": 7, "indie": 5}
+SEASON_STRENGTH = {
+    "pop": 9,
+    "hip hop": 4,
+    "rock": 5,
+    "latin": 11,
+    "edm": 9,
+    "r&b": 6,
+    "country": 7,
+    "indie": 5,
+}
 TRACKED_DAYS = 365  # tracks are observed for a year after release
 CATALOGUE_YEARS = 5
 SOURCE = "demo"
@@ -205,11 +214,10 @@ class DemoMarket:
         years = day_idx / 365.0
         wave = 4 * np.sin(2 * np.pi * day_idx / 120.0 + c.artist_wave_phase)
         since = day_idx - c.artist_breakout_day
-        breakout = np.where(
-            c.artist_breakout_day >= 0, c.artist_breakout_size / (1 + np.exp(-(since - 7) / 3.0)), 0.0
-        )
+        breakout = np.where(c.artist_breakout_day >= 0, c.artist_breakout_size / (1 + np.exp(-(since - 7) / 3.0)), 0.0)
         noise = np.random.default_rng([self.seed, 10, day_idx]).normal(0, 0.7, self.n_artists)
-        return np.clip(c.artist_base + c.artist_slope * years + wave + breakout + noise, 0, 100)
+        trend = 10 * np.tanh(c.artist_slope * years / 10)  # careers drift, but not without bound
+        return np.clip(c.artist_base + trend + wave + breakout + noise, 0, 100)
 
     def track_popularity(self, day_idx: int, artist_pop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(track indices observed on the day, their popularity): tracks released within `TRACKED_DAYS`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.settings import Settings
 from jobs.sources.base import Source
 
-SOURCE_NAMES = ("demo",)
+SOURCE_NAMES = ("demo", "dataset", "spotify", "lastfm")
 
 
 def build_source(name: str, settings: Settings) -> Source:
@@ -13,4 +13,19 @@ def build_source(name: str, settings: Settings) -> Source:
         from jobs.sources.demo import DemoSource
 
         return DemoSource(seed=settings.DEMO_SEED, n_artists=settings.DEMO_ARTISTS, start=settings.DEMO_START)
+    if name == "dataset":
+        from jobs.sources.dataset import DatasetSource
+
+        return DatasetSource()
+    if name in ("spotify", "lastfm"):
+        from core.db import engine_from_settings
+
+        engine = engine_from_settings(settings)
+        if name == "spotify":
+            from jobs.sources.spotify import build_spotify_source
+
+            return build_spotify_source(engine, settings)
+        from jobs.sources.lastfm import build_lastfm_source
+
+        return build_lastfm_source(engine, settings)
     raise ValueError(f"unknown source {name!r}; expected one of: {', '.join(SOURCE_NAMES)}")

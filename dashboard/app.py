@@ -1,0 +1,64 @@
+"""Build the Dash app: multi-page (`dashboard/pages`), local Bootstrap, a navbar from the page registry.
+
+    python -m dashboard           # development server on http://127.0.0.1:8050
+    gunicorn dashboard.wsgi:server   # production (see Procfile)
+
+Create the app once per process: Dash imports the page modules (and registers their callbacks) here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, html
+
+from core.settings import get_settings
+from dashboard import ids
+from dashboard.auth import check_users, current_user
+from dashboard.components import navbar
+from dashboard.health import register_health
+from dashboard.login import install_login
+
+HERE = Path(__file__).resolve().parent
+
+
+def shell() -> html.Div:
+    """The frame around every page; a function so each page load gets a navbar for the signed-in user."""
+    user = current_user()
+    return html.Div(
+        [
+            navbar(user.name if user else None, is_admin=bool(user and user.is_admin)),
+            dbc.Container(dash.page_container, fluid=True, className="pb-5 app-main"),
+        ]
+    )
+
+
+def create_app() -> Dash:
+    """The app with sign-in installed. Refuses to start when DASHBOARD_USERS is malformed, or empty outside
+    development (nobody could sign in)."""
+    settings = get_settings()
+    check_users(settings)
+    app = Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,  # no CDN: Bootstrap is vendored under assets/, plotly.js ships with dash
+        suppress_callback_exceptions=True,  # page layouts are functions of the URL, validated per page
+        title="Hitscope",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = shell
+    app.clientside_callback(
+        "function(n, open) { return n ? !open : open; }",
+        Output(ids.NAVBAR + "-collapse", "is_open"),
+        Input(ids.NAVBAR + "-toggler", "n_clicks"),
+        State(ids.NAVBAR + "-collapse", "is_open"),
+        prevent_initial_call=True,
+    )
+    register_health(app.server)
+    install_login(app.server, settings)
+    return app

@@ -1,0 +1,202 @@
+"""Pure functions from a DataFrame to a Plotly figure, with `plotly.graph_objects` only.
+
+(Plotly Express costs ~10x more per figure on these machines.) No database, no Dash here: tests call
+these with small frames, and every chart in the app is built by one of them.
+"""
+
+from __future__ import annotations
+
+import calendar
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
+ACCENT = "#0d6efd"
+SECOND = "#fd7e14"
+BASE_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13},
+    "hoverlabel": {"font_size": 13},
+}
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A figure with no axes and a sentence saying why, instead of a blank chart."""
+    figure = go.Figure()
+    figure.update_layout(
+        **BASE_LAYOUT,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        height=260,
+        annotations=[
+            {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+             "font": {"size": 15, "color": "#6c757d"}}
+        ],
+    )  # fmt: skip
+    return figure
+
+
+def artist_bars(frame: pd.DataFrame, *, value: str, label: str) -> go.Figure:
+    """Horizontal bars, the first row of `frame` on top; one bar per artist, coloured by sign for growth."""
+    if frame.empty:
+        return empty_figure("No artist has this metric in the current publication.")
+    values = frame[value].astype(float)
+    colours = [ACCENT if v >= 0 else "#dc3545" for v in values]
+    figure = go.Figure(
+        go.Bar(
+            x=values,
+            y=frame["name"],
+            orientation="h",
+            marker_color=colours,
+            customdata=frame[["genre", "artist_id"]].to_numpy(),
+            hovertemplate="<b>%{y}</b><br>%{customdata[0]}<br>" + label + ": %{x:.1f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **BASE_LAYOUT,
+        height=max(300, 26 * len(frame) + 80),
+        title={"text": label, "x": 0, "font": {"size": 15}},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"title": None, "zeroline": True},
+    )
+    return figure
+
+
+def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
+    """Hit rate (bars) and mean popularity (line, right axis) by release month, over all genres in `frame`."""
+    if frame.empty:
+        return empty_figure("No release with a known month in this selection.")
+    by_month = month_totals(frame)
+    figure = go.Figure()
+    figure.add_bar(
+        x=MONTHS,
+        y=by_month["hit_rate"] * 100,
+        name="Hit rate (%)",
+        marker_color=ACCENT,
+        customdata=by_month[["n_hits", "n_tracks"]].to_numpy(),
+        hovertemplate="%{x}: %{y:.1f}% hits (%{customdata[0]} of %{customdata[1]} tracks)<extra></extra>",
+    )
+    figure.add_scatter(
+        x=MONTHS,
+        y=by_month["mean_popularity"],
+        name="Mean peak popularity",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": SECOND, "width": 2},
+        hovertemplate="%{x}: mean popularity %{y:.1f}<extra></extra>",
+    )
+    figure.update_layout(
+        **BASE_LAYOUT,
+        height=360,
+        title={"text": "Hit rate and mean popularity by release month", "x": 0, "font": {"size": 15}},
+        yaxis={"title": "Hit rate (%)", "rangemode": "tozero"},
+        yaxis2={"title": "Mean popularity", "overlaying": "y", "side": "right", "showgrid": False},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return figure
+
+
+def month_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum genre rows into one row per month 1..12 (months with no release get zeros and NaN rates)."""
+    weighted = frame.assign(pop_x_n=frame["mean_popularity"].astype(float) * frame["n_tracks"])
+    totals = weighted.groupby("release_month")[["n_tracks", "n_hits", "pop_x_n"]].sum()
+    totals = totals.reindex(range(1, 13), fill_value=0)
+    n_tracks = totals["n_tracks"].astype(float).where(totals["n_tracks"] > 0)
+    return pd.DataFrame(
+        {
+            "release_month": totals.index,
+            "n_tracks": totals["n_tracks"].astype(int),
+            "n_hits": totals["n_hits"].astype(int),
+            "hit_rate": totals["n_hits"] / n_tracks,
+            "mean_popularity": totals["pop_x_n"] / n_tracks,
+        }
+    ).reset_index(drop=True)
+
+
+HEATMAP_VALUES = {  # column -> (title, colour bar, hover format, scale)
+    "hit_rate": ("Hit rate by genre and release month", "Hit %", "%{z:.1f}% hits", 100.0),
+    "mean_popularity": (
+        "Mean peak popularity by genre and release month",
+        "Popularity",
+        "popularity %{z:.1f}",
+        1.0,
+    ),
+}
+
+
+def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figure:
+    """Hit rate (%) or mean popularity per genre x release month."""
+    if frame.empty:
+        return empty_figure("No release with a known month in this selection.")
+    title, bar_title, hover, scale = HEATMAP_VALUES[value]
+    grid = frame.pivot_table(index="genre", columns="release_month", values=value, aggfunc="first")
+    grid = grid.reindex(columns=range(1, 13))
+    counts = frame.pivot_table(index="genre", columns="release_month", values="n_tracks", aggfunc="first")
+    counts = counts.reindex(index=grid.index, columns=range(1, 13)).fillna(0)
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(dtype=float) * scale,
+            x=MONTHS,
+            y=list(grid.index),
+            colorscale="Blues",
+            colorbar={"title": {"text": bar_title}},
+            customdata=counts.to_numpy(),
+            hovertemplate="%{y}, %{x}: " + hover + " (%{customdata:.0f} tracks)<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_layout(
+        **BASE_LAYOUT,
+        height=max(260, 34 * len(grid) + 100),
+        title={"text": title, "x": 0, "font": {"size": 15}},
+        yaxis={"automargin": True},
+    )
+    return figure
+
+
+METRIC_LABELS = {
+    "spotify_popularity": "Spotify popularity",
+    "spotify_followers": "Spotify followers",
+    "lastfm_listeners": "Last.fm listeners",
+    "lastfm_playcount": "Last.fm playcount",
+    "chart_position": "Chart position",
+}
+
+
+def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
+    """One small chart per metric (shared dates), one line per source; chart positions read top-down."""
+    if frame.empty:
+        return empty_figure("No observation of this entity yet.")
+    metrics = list(dict.fromkeys(frame["metric"]))
+    figure = make_subplots(
+        rows=len(metrics),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[METRIC_LABELS.get(m, m) for m in metrics],
+    )
+    for row, metric in enumerate(metrics, start=1):
+        for source, part in frame[frame["metric"] == metric].groupby("source", sort=True):
+            figure.add_scatter(
+                x=part["observed_on"],
+                y=part["value"].astype(float),
+                mode="lines",
+                name=f"{metric} ({source})",
+                line={"width": 2},
+                showlegend=False,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + str(source) + "</extra>",
+                row=row,
+                col=1,
+            )
+        if metric == "chart_position":
+            figure.update_yaxes(autorange="reversed", row=row, col=1)
+    figure.update_layout(
+        **BASE_LAYOUT,
+        height=max(260, 190 * len(metrics) + 60),
+        title={"text": title, "x": 0, "font": {"size": 15}},
+    )
+    return figure

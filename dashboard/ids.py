@@ -1,0 +1,75 @@
+"""Component ids, prefixed by page so two pages can never collide (Dash resolves ids across the whole app)."""
+
+# app shell
+NAVBAR = "app-navbar"
+NAV_USER = "app-nav-user"
+
+# Morning ("/")
+MORNING_FRESHNESS = "morning-freshness"
+MORNING_HEADLINES = "morning-headlines"
+MORNING_LAST_RUN = "morning-last-run"
+MORNING_LOAD = "morning-load"
+
+# Artists ("/artists")
+ARTISTS_URL = "artists-url"
+ARTISTS_ALERT = "artists-alert"
+ARTISTS_GENRE = "artists-genre"
+ARTISTS_ORDER = "artists-order"
+ARTISTS_TOP = "artists-top"
+ARTISTS_GRAPH = "artists-graph"
+ARTISTS_GRID = "artists-grid"
+ARTISTS_EXPORT = "artists-export"
+
+# Seasonality ("/seasonality")
+SEASON_URL = "season-url"
+SEASON_ALERT = "season-alert"
+SEASON_GENRE = "season-genre"
+SEASON_YEARS = "season-years"
+SEASON_METRIC = "season-metric"
+SEASON_BARS = "season-bars"
+SEASON_HEATMAP = "season-heatmap"
+SEASON_EXCLUDED = "season-excluded"
+
+# Admin ("/admin")
+ADMIN_SOURCE = "admin-source"
+ADMIN_REFRESH = "admin-refresh"
+ADMIN_REFRESH_RESULT = "admin-refresh-result"
+ADMIN_POLL = "admin-poll"
+ADMIN_QUEUE = "admin-queue"
+ADMIN_RUNS = "admin-runs"
+
+# Model ("/model")
+MODEL_LOAD = "model-load"
+MODEL_ALERT = "model-alert"
+MODEL_SUMMARY = "model-summary"
+MODEL_IMPORTANCE = "model-importance"
+MODEL_METRICS = "model-metrics"
+MODEL_CALIBRATION = "model-calibration"
+MODEL_VERSIONS = "model-versions"
+
+# Track ("/track/<track_id>") and artist ("/artist/<artist_id>") pages
+TRACK_ID = "track-id"
+TRACK_HEADER = "track-header"
+TRACK_WATERFALL = "track-waterfall"
+TRACK_HISTORY = "track-history"
+ARTIST_ID = "artist-id"
+ARTIST_HEADER = "artist-header"
+ARTIST_HISTORY = "artist-history"
+ARTIST_RELEASES = "artist-releases"
+ARTIST_RELEASES_EXPORT = "artist-releases-export"
+
+# Artist search (on the Artists page)
+ARTISTS_SEARCH = "artists-search"
+ARTISTS_SEARCH_RESULTS = "artists-search-results"
+
+# Morning: emerging hits, risers, alerts
+MORNING_URL = "morning-url"
+MORNING_GENRE = "morning-genre"
+MORNING_EMERGING = "morning-emerging"
+MORNING_EMERGING_NOTE = "morning-emerging-note"
+MORNING_EMERGING_EXPORT = "morning-emerging-export"
+MORNING_RISER_WINDOW = "morning-riser-window"
+MORNING_RISER_BASIS = "morning-riser-basis"
+MORNING_RISERS = "morning-risers"
+MORNING_ALERTS = "morning-alerts"
+MORNING_ALERTS_GRID = "morning-alerts-grid"

@@ -1,0 +1,181 @@
+"""Admin: request a refresh through the queue, watch it run, and read the run history.
+
+A click adds a row to `refresh_requests` (core.queue); the worker claims it. Two clicks while one request
+is pending make one run. The page polls every few seconds so a run's progress shows without reloading.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from core.queue import enqueue_request
+from core.settings import get_settings
+from dashboard import ids, queries, tables
+from dashboard.auth import current_user, require_admin
+from dashboard.components import page_header, unavailable_alert
+from dashboard.db import DataUnavailable, reading, writing
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(
+    __name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True
+)
+
+POLL_MS = 5_000
+
+
+def layout(**_query: str) -> html.Div:
+    user = current_user()
+    if user is None or not user.is_admin:
+        return html.Div(
+            [
+                page_header("Admin"),
+                dbc.Alert("This page is for admins. Ask an admin if you need a refresh.", color="secondary"),
+            ]
+        )
+    default_source = get_settings().SOURCE
+    request_card = dbc.Card(
+        [
+            dbc.CardHeader("Request a refresh"),
+            dbc.CardBody(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    dbc.Label(
+                                        "Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"
+                                    ),
+                                    dcc.Dropdown(
+                                        id=ids.ADMIN_SOURCE,
+                                        options=[{"label": default_source, "value": default_source}],
+                                        value=default_source,
+                                        clearable=False,
+                                    ),
+                                ],
+                                xs=12,
+                                md=6,
+                            ),
+                            dbc.Col(
+                                dbc.Button("Request refresh", id=ids.ADMIN_REFRESH, color="primary"),
+                                xs=12,
+                                md=6,
+                                className="mt-2 mt-md-0",
+                            ),
+                        ],
+                        className="g-2 align-items-end",
+                    ),
+                    html.Div(id=ids.ADMIN_REFRESH_RESULT, className="mt-3"),
+                    html.Div(id=ids.ADMIN_QUEUE, className="small"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+    history = dbc.Card(
+        [
+            dbc.CardHeader(
+                html.Div(
+                    [html.Span("Run history"), tables.export_button(ids.ADMIN_RUNS + "-export")],
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
+            dbc.CardBody(
+                tables.grid(
+                    ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize"
+                )
+            ),
+        ]
+    )
+    return html.Div(
+        [
+            page_header("Admin", "Refresh the data, watch runs, and check what each run did."),
+            dcc.Interval(id=ids.ADMIN_POLL, interval=POLL_MS),
+            request_card,
+            history,
+        ]
+    )
+
+
+@callback(
+    Output(ids.ADMIN_REFRESH_RESULT, "children"),
+    Input(ids.ADMIN_REFRESH, "n_clicks"),
+    State(ids.ADMIN_SOURCE, "value"),
+    prevent_initial_call=True,
+)
+def request_refresh(n_clicks: int | None, source: str | None) -> object:
+    """Enqueue a manual refresh for the chosen source; say whether it joined a pending one."""
+    if not n_clicks:
+        return dash.no_update
+    admin = require_admin("refresh request")
+    if admin is None:
+        return dbc.Alert(
+            "Refused: only admins can request a refresh. The attempt was logged.", color="danger"
+        )
+    user = admin.name
+    source = source or get_settings().SOURCE
+    try:
+        with writing() as conn:
+            enqueued = enqueue_request(
+                conn=conn, kind="refresh", source=source, trigger="manual", requested_by=user
+            )
+    except DataUnavailable:
+        return unavailable_alert()
+    logger.info("refresh of %s requested by %s: request %s", source, user, enqueued.request_id)
+    if enqueued.created:
+        message = (
+            f"Refresh of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
+        )
+    else:
+        message = (
+            f"A refresh of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
+        )
+    return dbc.Alert(message, color="success" if enqueued.created else "info", dismissable=True)
+
+
+@callback(
+    Output(ids.ADMIN_QUEUE, "children"),
+    Output(ids.ADMIN_RUNS, "rowData"),
+    Output(ids.ADMIN_SOURCE, "options"),
+    Input(ids.ADMIN_POLL, "n_intervals"),
+    Input(ids.ADMIN_REFRESH_RESULT, "children"),
+)
+def render_runs(_tick: int | None, _result: object) -> tuple[object, object, object]:
+    if require_admin("run history") is None:
+        return dbc.Alert("Admins only.", color="secondary"), [], []
+    try:
+        with reading() as conn:
+            pending = queries.open_requests(conn=conn)
+            runs = queries.run_history(conn=conn, limit=200)
+            sources = queries.known_sources(conn=conn)
+    except DataUnavailable:
+        return unavailable_alert(), dash.no_update, dash.no_update
+    default_source = get_settings().SOURCE
+    options = [{"label": s, "value": s} for s in sorted({default_source, *sources})]
+    if pending.empty:
+        queue = html.Span("No request waiting.", className="text-muted")
+    else:
+        queue = html.Ul(
+            [
+                html.Li(
+                    f"#{row.request_id} {row.kind} of {row.source} by {row.requested_by}: {row.status}"
+                    + (f" (run #{int(row.run_id)})" if row.run_id == row.run_id and row.run_id else "")
+                )
+                for row in pending.itertuples()
+            ],
+            className="mb-0",
+        )
+    return queue, tables.run_rows(runs), options
+
+
+@callback(
+    Output(ids.ADMIN_RUNS, "exportDataAsCsv"),
+    Input(ids.ADMIN_RUNS + "-export", "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_runs(n_clicks: int | None) -> bool:
+    return bool(n_clicks)

@@ -1,0 +1,154 @@
+"""Artist (`/artist/<artist_id>`): where the artist stands, its metric history, its releases and scores."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import ids, queries, tables
+from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
+from dashboard.db import DataUnavailable, reading
+from dashboard.figures import empty_figure, history_lines
+
+dash.register_page(
+    __name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False
+)
+
+RELEASE_COLUMNS = [
+    tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=180),
+    {"field": "release_date", "headerName": "Released"},
+    {"field": "release_date_precision", "headerName": "Precision"},
+    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
+    {"field": "is_hit", "headerName": "Hit"},
+    {"field": "probability", "headerName": "Hit probability", **tables.NUMBER},
+]
+
+
+def layout(artist_id: str = "", **_query: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id=ids.ARTIST_ID, data=unquote(artist_id)),
+            html.Div(id=ids.ARTIST_HEADER),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=ids.ARTIST_HISTORY, config={"displaylogo": False}), lg=6),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(
+                                    html.Div(
+                                        [
+                                            html.Span("Releases"),
+                                            tables.export_button(ids.ARTIST_RELEASES_EXPORT),
+                                        ],
+                                        className="d-flex justify-content-between align-items-center",
+                                    )
+                                ),
+                                dbc.CardBody(
+                                    tables.grid(
+                                        ids.ARTIST_RELEASES,
+                                        RELEASE_COLUMNS,
+                                        file_name="hitscope-releases.csv",
+                                    )
+                                ),
+                            ]
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ids.ARTIST_HEADER, "children"),
+    Output(ids.ARTIST_HISTORY, "figure"),
+    Output(ids.ARTIST_RELEASES, "rowData"),
+    Input(ids.ARTIST_ID, "data"),
+)
+def render_artist(artist_id: str) -> tuple[object, object, object]:
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            pid = publication.publication_id if publication else -1
+            profile = queries.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
+            history = queries.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
+            releases = queries.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
+    except DataUnavailable:
+        return unavailable_alert(), empty_figure("Data temporarily unavailable."), []
+    if profile is None:
+        alert = dbc.Alert(f"No artist with id {artist_id!r}.", color="warning")
+        return [page_header("Artist not found"), alert], empty_figure("Unknown artist."), []
+    header: list[object] = [artist_header(profile, publication)]
+    if publication is None:
+        header.append(no_publication_alert())
+    elif releases["probability"].isna().all():
+        header.append(
+            html.Div(
+                "No release of this artist is scored in this publication (no model yet, or nothing recent).",
+                className="small text-muted mb-2",
+            )
+        )
+    return header, history_lines(history, title="Metric history"), release_rows(releases)
+
+
+def release_rows(frame) -> list[dict]:
+    if frame.empty:
+        return []
+    shown = frame.assign(
+        release_date=frame["release_date"].astype(str),
+        probability=frame["probability"].astype(float).round(3),
+        popularity=frame["popularity"].astype(float).round(0),
+    )
+    return tables.records(shown)
+
+
+def artist_header(profile: dict, publication: queries.Publication | None) -> html.Div:
+    stats = []
+    for label, key, fmt in [
+        ("Popularity", "popularity", "{:.0f}"),
+        ("Δ 7 days", "popularity_7d", "{:+.1f} pts"),
+        ("Δ 28 days", "popularity_28d", "{:+.1f} pts"),
+        ("Followers", "followers", "{:,.0f}"),
+        ("Followers 28d", "followers_28d_pct", "{:+.1f}%"),
+        ("Listeners", "listeners", "{:,.0f}"),
+        ("Tracks", "n_tracks", "{:,.0f}"),
+    ]:
+        value = profile.get(key)
+        if value is not None:
+            stats.append(
+                dbc.Col(
+                    [
+                        html.Div(label, className="text-muted small"),
+                        html.Div(fmt.format(value), className="fs-5"),
+                    ],
+                    xs=4,
+                    md="auto",
+                    className="me-md-4 mb-2",
+                )
+            )
+    title = html.Span([profile["name"], demo_badge() if publication and publication.is_demo else None])
+    return html.Div(
+        [
+            html.H2(title, className="h4 mb-1"),
+            html.Div(
+                f"{profile.get('genre') or 'no genre'} · source {profile['source']}",
+                className="text-muted small mb-2",
+            ),
+            dbc.Row(stats, className="g-0 mb-2"),
+        ]
+    )
+
+
+@callback(
+    Output(ids.ARTIST_RELEASES, "exportDataAsCsv"),
+    Input(ids.ARTIST_RELEASES_EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_releases(n_clicks: int | None) -> bool:
+    return bool(n_clicks)

@@ -1,0 +1,217 @@
+"""Artists: the artist-popularity leaderboard (level or 7/28-day growth), top N, by genre, and a fuzzy search.
+
+Filters live in the URL (`/artists?genre=pop&order=growth7&top=20`), so a copied link reproduces the view.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import ids, queries, tables, urlstate
+from dashboard.components import (
+    entity_link,
+    genre_options,
+    no_publication_alert,
+    page_header,
+    unavailable_alert,
+)
+from dashboard.db import DataUnavailable, reading
+from dashboard.figures import artist_bars, empty_figure
+from dashboard.search import names_for, search_names
+
+dash.register_page(__name__, path="/artists", name="Artists", title="Hitscope · Artists", order=1, nav=True)
+
+TOP_CHOICES = (10, 20, 30, 50)
+DEFAULTS = {"genre": None, "order": "level", "top": 20}
+ORDER_LABELS = {"level": "Popularity now", "growth7": "Growth, 7 days", "growth28": "Growth, 28 days"}
+
+
+def parse_filters(query: dict[str, object]) -> dict[str, object]:
+    return {
+        "genre": urlstate.one(query.get("genre")),
+        "order": urlstate.choice(query.get("order"), queries.ARTIST_ORDERS, DEFAULTS["order"]),
+        "top": urlstate.integer(query.get("top"), DEFAULTS["top"], low=1, high=max(TOP_CHOICES)),
+    }
+
+
+def layout(**query: str) -> html.Div:
+    filters = parse_filters(query)
+    genre = filters["genre"]
+    controls = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Genre", html_for=ids.ARTISTS_GENRE, className="small text-muted mb-0"),
+                    dcc.Dropdown(
+                        id=ids.ARTISTS_GENRE,
+                        options=genre_options([genre]) if genre else [],
+                        value=genre,
+                        placeholder="All genres",
+                        clearable=True,
+                    ),
+                ],
+                xs=12,
+                md=4,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Rank by", className="small text-muted mb-0 d-block"),
+                    dbc.RadioItems(
+                        id=ids.ARTISTS_ORDER,
+                        options=[{"label": label, "value": key} for key, label in ORDER_LABELS.items()],
+                        value=filters["order"],
+                        inline=True,
+                    ),
+                ],
+                xs=12,
+                md=5,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Show", html_for=ids.ARTISTS_TOP, className="small text-muted mb-0"),
+                    dcc.Dropdown(
+                        id=ids.ARTISTS_TOP,
+                        options=[{"label": f"Top {n}", "value": n} for n in TOP_CHOICES],
+                        value=filters["top"],
+                        clearable=False,
+                    ),
+                ],
+                xs=12,
+                md=3,
+            ),
+        ],
+        className="g-2 mb-3 align-items-end",
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.ARTISTS_URL, refresh=False),
+            page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
+            dbc.Row(
+                dbc.Col(
+                    [
+                        dbc.Input(
+                            id=ids.ARTISTS_SEARCH,
+                            type="search",
+                            placeholder="Find an artist (typos are fine)…",
+                            debounce=0.3,
+                            autocomplete="off",
+                        ),
+                        html.Div(id=ids.ARTISTS_SEARCH_RESULTS, className="mt-1"),
+                    ],
+                    xs=12,
+                    md=6,
+                ),
+                className="mb-3",
+            ),
+            controls,
+            html.Div(id=ids.ARTISTS_ALERT),
+            dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        html.Div(
+                            [
+                                html.Span("Leaderboard (sort, filter, export what is shown)"),
+                                tables.export_button(ids.ARTISTS_EXPORT),
+                            ],
+                            className="d-flex justify-content-between align-items-center",
+                        )
+                    ),
+                    dbc.CardBody(
+                        tables.grid(
+                            ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv"
+                        )
+                    ),
+                ],
+                className="mt-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ids.ARTISTS_ALERT, "children"),
+    Output(ids.ARTISTS_GRAPH, "figure"),
+    Output(ids.ARTISTS_GENRE, "options"),
+    Output(ids.ARTISTS_GRID, "rowData"),
+    Input(ids.ARTISTS_GENRE, "value"),
+    Input(ids.ARTISTS_ORDER, "value"),
+    Input(ids.ARTISTS_TOP, "value"),
+)
+def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
+    order = order if order in queries.ARTIST_ORDERS else DEFAULTS["order"]
+    top = int(top or DEFAULTS["top"])
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update, []
+            pid = publication.publication_id
+            genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+            frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order)
+    except DataUnavailable:
+        return (
+            unavailable_alert(),
+            empty_figure("Data temporarily unavailable."),
+            dash.no_update,
+            dash.no_update,
+        )
+    alert = None
+    if genre and genre not in genres:
+        alert = dbc.Alert(f"No artist of genre '{genre}' in the current publication.", color="secondary")
+    column, label = queries.ARTIST_ORDERS[order]
+    title = f"{label} · top {top}" + (f" · {genre}" if genre else " · all genres")
+    figure = artist_bars(frame.head(top), value=column, label=title)
+    return alert, figure, genre_options(genres), tables.leaderboard_rows(frame)
+
+
+@callback(
+    Output(ids.ARTISTS_GRID, "exportDataAsCsv"),
+    Input(ids.ARTISTS_EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_artists(n_clicks: int | None) -> bool:
+    return bool(n_clicks)
+
+
+@callback(
+    Output(ids.ARTISTS_URL, "search"),
+    Input(ids.ARTISTS_GENRE, "value"),
+    Input(ids.ARTISTS_ORDER, "value"),
+    Input(ids.ARTISTS_TOP, "value"),
+    prevent_initial_call=True,
+)
+def artists_url(genre: str | None, order: str, top: int) -> str:
+    return urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+
+
+@callback(
+    Output(ids.ARTISTS_SEARCH_RESULTS, "children"),
+    Input(ids.ARTISTS_SEARCH, "value"),
+    prevent_initial_call=True,
+)
+def search_artists(text: str | None) -> object:
+    """Up to 8 artists whose names match the typed text, each a link to the artist's page."""
+    if not text or not text.strip():
+        return None
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return html.Div("Nothing published yet.", className="small text-muted")
+            pid = publication.publication_id
+            names = names_for(pid, lambda: queries.artist_names(conn=conn, publication_id=pid))
+    except DataUnavailable:
+        return unavailable_alert()
+    matches = search_names(text, names)
+    if not matches:
+        return html.Div(f"No artist name close to '{text.strip()}'.", className="small text-muted")
+    return dbc.ListGroup(
+        [
+            dbc.ListGroupItem(name, href=entity_link("artist", artist_id), action=True, className="py-1")
+            for artist_id, name, _score in matches
+        ],
+        className="shadow-sm",
+    )

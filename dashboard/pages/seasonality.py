@@ -1,0 +1,202 @@
+"""Seasonality: which release months work for which genre (hit rate and mean popularity by release month).
+
+Filters live in the URL (`/seasonality?genre=latin&from=2024&to=2025`). Tracks whose release date is known
+to the year only cannot be placed in a month; the page says how many were left out.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import ids, queries, urlstate
+from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
+from dashboard.db import DataUnavailable, reading
+from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap
+
+dash.register_page(
+    __name__, path="/seasonality", name="Seasonality", title="Hitscope · Seasonality", order=2, nav=True
+)
+
+DEFAULTS: dict[str, object] = {"genre": None, "from": None, "to": None, "metric": "hit_rate"}
+METRIC_LABELS = {"hit_rate": "Hit rate", "mean_popularity": "Mean popularity"}
+YEAR_BOUNDS = (1900, 2100)
+
+
+def parse_filters(query: dict[str, object]) -> dict[str, object]:
+    return {
+        "genre": urlstate.one(query.get("genre")),
+        "from": urlstate.integer(query.get("from"), None, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1]),
+        "to": urlstate.integer(query.get("to"), None, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1]),
+        "metric": urlstate.choice(query.get("metric"), METRIC_LABELS, str(DEFAULTS["metric"])),
+    }
+
+
+def layout(**query: str) -> html.Div:
+    filters = parse_filters(query)
+    genre = filters["genre"]
+    years = sorted([filters["from"], filters["to"]]) if filters["from"] and filters["to"] else None
+    return html.Div(
+        [
+            dcc.Location(id=ids.SEASON_URL, refresh=False),
+            page_header(
+                "Seasonality", "Which release months work for which genre: hit rate and popularity by month."
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Genre", html_for=ids.SEASON_GENRE, className="small text-muted mb-0"),
+                            dcc.Dropdown(
+                                id=ids.SEASON_GENRE,
+                                options=genre_options([genre]) if genre else [],
+                                value=genre,
+                                placeholder="All genres",
+                            ),
+                        ],
+                        xs=12,
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Release years", className="small text-muted mb-0"),
+                            dcc.RangeSlider(
+                                id=ids.SEASON_YEARS,
+                                min=YEAR_BOUNDS[0] if not years else min(years),
+                                max=YEAR_BOUNDS[1] if not years else max(years),
+                                step=1,
+                                value=years,
+                                marks=None,
+                                allowCross=False,
+                            ),
+                        ],
+                        xs=12,
+                        md=8,
+                    ),
+                ],
+                className="g-2 mb-3 align-items-end",
+            ),
+            html.Div(id=ids.SEASON_ALERT),
+            html.Div(id=ids.SEASON_EXCLUDED, className="small text-muted mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=ids.SEASON_BARS, config={"displaylogo": False}), lg=6),
+                    dbc.Col(
+                        [
+                            dbc.RadioItems(
+                                id=ids.SEASON_METRIC,
+                                options=[
+                                    {"label": label, "value": key} for key, label in METRIC_LABELS.items()
+                                ],
+                                value=filters["metric"],
+                                inline=True,
+                                className="small mb-1",
+                            ),
+                            dcc.Graph(id=ids.SEASON_HEATMAP, config={"displaylogo": False}),
+                        ],
+                        lg=6,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ids.SEASON_GENRE, "options"),
+    Output(ids.SEASON_YEARS, "min"),
+    Output(ids.SEASON_YEARS, "max"),
+    Output(ids.SEASON_YEARS, "marks"),
+    Output(ids.SEASON_YEARS, "value"),
+    Input(ids.SEASON_URL, "pathname"),
+    State(ids.SEASON_YEARS, "value"),
+)
+def season_options(_path: str | None, years: list[int] | None) -> tuple[object, ...]:
+    """Fill the genre list and the slider's bounds from the publication; keep a year range from the URL."""
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return [], 0, 1, None, None
+            pid = publication.publication_id
+            genres = queries.seasonality_genres(conn=conn, publication_id=pid)
+            bounds = queries.seasonality_years(conn=conn, publication_id=pid)
+    except DataUnavailable:
+        return (dash.no_update,) * 5
+    if bounds is None:
+        return genre_options(genres), 0, 1, None, None
+    low, high = bounds
+    marks = {year: str(year) for year in range(low, high + 1)}
+    if years and len(years) == 2:
+        value = [max(low, min(years)), min(high, max(years))]
+    else:
+        value = [low, high]
+    return genre_options(genres), low, high, marks, value
+
+
+@callback(
+    Output(ids.SEASON_ALERT, "children"),
+    Output(ids.SEASON_EXCLUDED, "children"),
+    Output(ids.SEASON_BARS, "figure"),
+    Output(ids.SEASON_HEATMAP, "figure"),
+    Input(ids.SEASON_GENRE, "value"),
+    Input(ids.SEASON_YEARS, "value"),
+    Input(ids.SEASON_METRIC, "value"),
+)
+def render_seasonality(
+    genre: str | None, years: list[int] | None, metric: str = "hit_rate"
+) -> tuple[object, ...]:
+    metric = metric if metric in METRIC_LABELS else "hit_rate"
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                empty = empty_figure("Nothing published yet.")
+                return no_publication_alert(), None, empty, empty
+            pid = publication.publication_id
+            bounds = queries.seasonality_years(conn=conn, publication_id=pid)
+            if bounds is None:
+                empty = empty_figure("No release with a known month yet.")
+                return None, None, empty, empty
+            low, high = (min(years), max(years)) if years and len(years) == 2 else bounds
+            selected = queries.seasonality(
+                conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
+            )
+            every_genre = (
+                selected
+                if genre is None
+                else queries.seasonality(
+                    conn=conn, publication_id=pid, genre=None, year_from=low, year_to=high
+                )
+            )
+            excluded = queries.seasonality_excluded(
+                conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
+            )
+    except DataUnavailable:
+        empty = empty_figure("Data temporarily unavailable.")
+        return unavailable_alert(), None, empty, empty
+    scope = f"{genre} releases" if genre else "releases of every genre"
+    counted = int(selected["n_tracks"].sum()) if not selected.empty else 0
+    note = (
+        f"{counted:,} {scope} from {low} to {high} with a day or month release date. "
+        f"{excluded:,} with a year-only release date are excluded (their month is unknown)."
+    )
+    return None, note, seasonality_bars(selected), seasonality_heatmap(every_genre, metric)
+
+
+@callback(
+    Output(ids.SEASON_URL, "search"),
+    Input(ids.SEASON_GENRE, "value"),
+    Input(ids.SEASON_YEARS, "value"),
+    Input(ids.SEASON_METRIC, "value"),
+    State(ids.SEASON_YEARS, "min"),
+    State(ids.SEASON_YEARS, "max"),
+    prevent_initial_call=True,
+)
+def seasonality_url(genre: str | None, years: list[int] | None, metric: str, low: int, high: int) -> str:
+    values: dict[str, object] = {"genre": genre, "metric": metric}
+    if years and len(years) == 2 and [min(years), max(years)] != [low, high]:
+        values.update({"from": min(years), "to": max(years)})
+    return urlstate.search_string(values, DEFAULTS)

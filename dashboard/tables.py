@@ -1,0 +1,246 @@
+"""dash-ag-grid tables: sortable, filterable, and exported to CSV exactly as shown (filters and sort applied).
+
+`grid(...)` builds one; `export_button(...)` pairs with a page callback that sets `exportDataAsCsv`.
+Frame-to-rows helpers here are pure, like `figures`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+
+DEFAULT_COL = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90}
+
+
+def grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    *,
+    file_name: str,
+    height: int = 420,
+    column_size: str = "responsiveSizeToFit",
+) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=[],
+        defaultColDef=DEFAULT_COL,
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 20,
+            "animateRows": False,
+            "enableCellTextSelection": True,
+        },
+        columnSize=column_size,
+        csvExportParams={"fileName": file_name},
+        style={"height": height, "width": "100%"},
+    )
+
+
+def export_button(button_id: str) -> dbc.Button:
+    return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows for `rowData`: dates and timestamps as ISO strings, NaN as empty (JSON-safe)."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M")
+    return json.loads(out.to_json(orient="records", date_format="iso"))
+
+
+NUMBER = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+
+
+def link_column(field: str, header: str, *, kind: str, id_field: str, **extra: Any) -> dict[str, Any]:
+    """A column whose text links to /<kind>/<id> (assets/dashAgGridComponentFunctions.js); CSV gets text."""
+    return {
+        "field": field,
+        "headerName": header,
+        "cellRenderer": "EntityLink",
+        "cellRendererParams": {"kind": kind, "idField": id_field},
+        **extra,
+    }
+
+
+LEADERBOARD_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=150, pinned="left"),
+    {"field": "genre", "minWidth": 100},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "popularity_7d", "headerName": "Δ 7d (pts)", **NUMBER},
+    {"field": "popularity_28d", "headerName": "Δ 28d (pts)", **NUMBER},
+    {"field": "followers", "headerName": "Followers", **NUMBER},
+    {"field": "followers_7d_pct", "headerName": "Followers 7d %", **NUMBER},
+    {"field": "followers_28d_pct", "headerName": "Followers 28d %", **NUMBER},
+    {"field": "listeners", "headerName": "Listeners", **NUMBER},
+    {"field": "listeners_28d_pct", "headerName": "Listeners 28d %", **NUMBER},
+    {"field": "n_tracks", "headerName": "Tracks", **NUMBER},
+]
+
+
+def leaderboard_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The leaderboard with levels as whole numbers and changes to one decimal."""
+    shown = frame.copy()
+    for column in ("popularity", "followers", "listeners"):
+        shown[column] = shown[column].astype(float).round(0)
+    for column in (
+        "popularity_7d",
+        "popularity_28d",
+        "followers_7d_pct",
+        "followers_28d_pct",
+        "listeners_28d_pct",
+    ):
+        shown[column] = shown[column].astype(float).round(1)
+    return records(shown)
+
+
+RUN_COLUMNS: list[dict[str, Any]] = [
+    {"field": "run_id", "headerName": "Run", **NUMBER},
+    {
+        "field": "status",
+        "cellClassRules": {
+            "text-danger fw-semibold": "params.value == 'failed'",
+            "text-primary": "params.value == 'running'",
+        },
+    },
+    {"field": "kind"},
+    {"field": "trigger"},
+    {"field": "requested_by", "headerName": "By"},
+    {"field": "source"},
+    {"field": "snapshot_date", "headerName": "Snapshot"},
+    {"field": "started_at", "headerName": "Started (UTC)"},
+    {"field": "duration_s", "headerName": "Seconds", **NUMBER},
+    {"field": "stages", "maxWidth": 320, "tooltipField": "stages"},
+    {"field": "rows", "headerName": "Row counts", "maxWidth": 360, "tooltipField": "rows"},
+    {"field": "warnings", "maxWidth": 320, "tooltipField": "warnings"},
+    {"field": "error", "maxWidth": 360, "tooltipField": "error"},
+]
+
+
+def run_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The run log as readable rows: stages as 'name 1.2s', row counts as 'table=n', warnings joined."""
+    if frame.empty:
+        return []
+    shown = frame.assign(
+        started_at=pd.to_datetime(frame["started_at"], utc=True),
+        snapshot_date=frame["snapshot_date"].astype(str).replace({"None": ""}),
+        duration_s=frame["duration_s"].astype(float),
+        stages=[
+            " · ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in stages or [])
+            for stages in frame["stages"]
+        ],
+        rows=[", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()) for counts in frame["row_counts"]],
+        warnings=["; ".join(w or []) for w in frame["warnings"]],
+    ).drop(columns=["row_counts"])
+    return records(shown)
+
+
+METRIC_COLUMNS: list[dict[str, Any]] = [
+    {"field": "model", "headerName": "Model · protocol", "minWidth": 240},
+    {"field": "pr_auc", "headerName": "PR-AUC", **NUMBER},
+    {"field": "roc_auc", "headerName": "ROC-AUC", **NUMBER},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
+    {"field": "k", **NUMBER},
+    {"field": "brier", "headerName": "Brier", **NUMBER},
+    {"field": "note", "minWidth": 160},
+]
+
+
+def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active model's honest (forward) metrics, each baseline, and the leaky random split, as rows."""
+
+    def row(name: str, values: dict[str, Any] | None, note: str = "") -> dict[str, Any]:
+        values = values or {}
+        out: dict[str, Any] = {"model": name, "note": note}
+        for key in ("pr_auc", "roc_auc", "precision_at_k", "brier"):
+            value = values.get(key)
+            out[key] = round(float(value), 3) if isinstance(value, int | float) else None
+        out["k"] = values.get("k")
+        return out
+
+    rows = []
+    if metrics.get("forward"):
+        rows.append(row("LightGBM · forward in time (honest)", metrics["forward"], "what to expect"))
+    for name, values in (metrics.get("baselines") or {}).items():
+        if isinstance(values, dict) and "skipped" in values:
+            rows.append(row(f"Baseline: {name}", None, f"skipped: {values['skipped']}"))
+        else:
+            rows.append(row(f"Baseline: {name}", values, "forward in time"))
+    if metrics.get("random_split"):
+        rows.append(
+            row("LightGBM · random split (leaky)", metrics["random_split"], "optimistic: leaks the future")
+        )
+    return rows
+
+
+VERSION_COLUMNS: list[dict[str, Any]] = [
+    {"field": "model_version_id", "headerName": "Version", **NUMBER},
+    {"field": "created_at", "headerName": "Trained (UTC)"},
+    {"field": "is_active", "headerName": "Active"},
+    {"field": "promoted"},
+    {"field": "pr_auc", "headerName": "PR-AUC (fwd)", **NUMBER},
+    {"field": "roc_auc", "headerName": "ROC-AUC (fwd)", **NUMBER},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
+    {"field": "random_split_roc_auc", "headerName": "ROC-AUC (random)", **NUMBER},
+    {"field": "train_from", "headerName": "Train from"},
+    {"field": "test_to", "headerName": "Test to"},
+    {
+        "field": "promotion_note",
+        "headerName": "Promotion note",
+        "minWidth": 200,
+        "tooltipField": "promotion_note",
+    },
+]
+
+
+def version_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    shown = frame.copy()
+    shown["created_at"] = pd.to_datetime(shown["created_at"], utc=True)
+    for column in ("pr_auc", "roc_auc", "precision_at_k", "random_split_roc_auc"):
+        shown[column] = shown[column].astype(float).round(3)
+    return records(shown)
+
+
+EMERGING_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Track", kind="track", id_field="track_id", minWidth=160),
+    link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "release_date", "headerName": "Released", "minWidth": 110},
+    {"field": "probability", "headerName": "Hit prob.", **NUMBER, "sort": "desc"},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "momentum_7d", "headerName": "Δ 7d", **NUMBER},
+]
+
+RISER_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "popularity", "headerName": "Popularity", **NUMBER},
+    {"field": "change_points", "headerName": "Δ pts", **NUMBER},
+    {"field": "change_pct", "headerName": "Δ %", **NUMBER},
+]
+
+ALERT_COLUMNS: list[dict[str, Any]] = [
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "metric", "minWidth": 140},
+    {"field": "observed_on", "headerName": "Day"},
+    {"field": "value", **NUMBER},
+    {"field": "expected", **NUMBER},
+    {"field": "zscore", "headerName": "z", **NUMBER},
+]
+
+
+def rounded_rows(frame: pd.DataFrame, digits: dict[str, int]) -> list[dict[str, Any]]:
+    """Rows with the given numeric columns rounded, dates as ISO text."""
+    shown = frame.copy()
+    for column, places in digits.items():
+        shown[column] = shown[column].astype(float).round(places)
+    for column in ("release_date", "observed_on"):
+        if column in shown:
+            shown[column] = shown[column].astype(str).replace({"None": "", "NaT": ""})
+    return records(shown)

@@ -1,0 +1,359 @@
+"""The `dataset` source: stream a public dataset file (or a label's own snapshot CSV) into `SourceBatch`es.
+
+    imported = read_dataset(Path("tracks.csv.gz"))        # layout detected from the header
+    for batch in imported.batches: ...                     # chunks of `chunk_rows` rows, constant memory
+    imported.report                                        # rows read/kept, rejected rows (line + why), notes
+
+Files are read with the csv module (plain or gzip, UTF-8), so line numbers are exact even when a quoted field
+spans several lines. A malformed row is rejected with its line number and reason; good rows are kept. A file
+of no known layout raises one `DataQualityError` naming every layout and its key columns. The layouts live
+in `jobs/sources/layouts/`. Run it with `python -m jobs import PATH` (see `jobs/importer.py`).
+
+Within one import a track, artist or (artist, genre) pair is emitted once, from its first row; the ids seen
+are kept in memory (a few tens of MB for the full 600k-tracks set), everything else streams.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from jobs.errors import DataQualityError
+from jobs.sources.base import (
+    ARTIST_COLUMNS,
+    ARTIST_GENRE_COLUMNS,
+    AUDIO_FEATURE_COLUMNS,
+    OBSERVATION_COLUMNS,
+    TRACK_ARTIST_COLUMNS,
+    TRACK_COLUMNS,
+    SourceBatch,
+)
+from jobs.sources.layouts import BY_NAME, LAYOUT_NAMES, detect, expected_layouts, spotify600k
+from jobs.sources.layouts.common import Layout, ParsedRow, RowContext, RowError
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "dataset"
+CHUNK_ROWS = 20_000
+MAX_REPORTED_REJECTS = 10_000
+_INVALID_BYTES = re.compile("[\udc80-\udcff]")
+csv.field_size_limit(16 * 1024 * 1024)  # music-mining has multi-line fields far above the 128 kB default
+
+
+@dataclass(frozen=True)
+class Rejected:
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did, filled while its batches are consumed."""
+
+    parts: list[tuple[str, str]] = field(default_factory=list)  # (file, layout)
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_skipped: int = 0  # dropped on purpose (e.g. a superseded snapshot), not malformed
+    rows_rejected: int = 0
+    rejected: list[Rejected] = field(default_factory=list)  # the first MAX_REPORTED_REJECTS
+    notes: Counter[str] = field(default_factory=Counter)
+    first_observed_on: date | None = None
+    last_observed_on: date | None = None
+
+    def reject(self, file: str, line: int, reason: str) -> None:
+        self.rows_rejected += 1
+        if len(self.rejected) < MAX_REPORTED_REJECTS:
+            self.rejected.append(Rejected(file, line, reason))
+
+    def observed(self, days: list[date]) -> None:
+        if days:
+            low, high = min(days), max(days)
+            self.first_observed_on = min(low, self.first_observed_on or low)
+            self.last_observed_on = max(high, self.last_observed_on or high)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows_read": self.rows_read, "rows_kept": self.rows_kept,
+            "rows_skipped": self.rows_skipped, "rows_rejected": self.rows_rejected,
+        }  # fmt: skip
+
+
+@dataclass
+class DatasetImport:
+    """A resolved import: which files with which layouts. `batches` streams them (once)."""
+
+    parts: list[tuple[Path, Layout]]
+    snapshot_date: date | None
+    chunk_rows: int = CHUNK_ROWS
+    report: ImportReport = field(default_factory=ImportReport)
+
+    def __post_init__(self) -> None:
+        self.report.parts = [(str(path), layout.name) for path, layout in self.parts]
+
+    @property
+    def layouts(self) -> list[str]:
+        return [layout.name for _, layout in self.parts]
+
+    @property
+    def batches(self) -> Iterator[SourceBatch]:
+        builder = _BatchBuilder(self.report)
+        for path, layout in self.parts:
+            yield from self._read_part(path, layout, builder)
+
+    def _read_part(self, path: Path, layout: Layout, builder: _BatchBuilder) -> Iterator[SourceBatch]:
+        context = RowContext(
+            snapshot_date=self.snapshot_date or layout.snapshot_date or date.today(),
+            series=f"{layout.name}:{_stem(path)}",
+        )
+        if layout.prescan is not None:
+            for _, row, _ in _rows(path):
+                if row is not None:
+                    layout.prescan(context.state, row)
+        logger.info("reading %s as %s", path, layout.name)
+        pending = 0
+        for line, row, problem in _rows(path):
+            self.report.rows_read += 1
+            pending += 1
+            if row is None:
+                self.report.reject(path.name, line, problem or "unreadable row")
+            else:
+                self._parse(path, line, layout, row, context, builder)
+            if pending >= self.chunk_rows:
+                pending = 0
+                yield builder.flush()
+        if pending:
+            yield builder.flush()
+
+    def _parse(
+        self,
+        path: Path,
+        line: int,
+        layout: Layout,
+        row: dict[str, str],
+        context: RowContext,
+        builder: _BatchBuilder,
+    ) -> None:
+        try:
+            parsed = layout.parse_row(row, context)
+        except RowError as error:
+            self.report.reject(path.name, line, str(error))
+            return
+        if parsed.skip:
+            self.report.rows_skipped += 1
+            self.report.notes[parsed.skip] += 1
+            return
+        self.report.rows_kept += 1
+        builder.add(parsed, parsed.series or context.series)
+
+
+class _BatchBuilder:
+    """Collects parsed rows into frames; emits each artist, track and (artist, genre) once per import."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.seen_artists: set[str] = set()
+        self.seen_tracks: set[str] = set()
+        self.seen_genres: set[tuple[str, str]] = set()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.artists: list[dict[str, Any]] = []
+        self.tracks: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+        self.genres: list[dict[str, str]] = []
+        self.observations: list[dict[str, Any]] = []
+        self.features: list[dict[str, Any]] = []
+
+    def add(self, parsed: ParsedRow, series: str) -> None:
+        for note in parsed.notes:
+            self.report.notes[note] += 1
+        for artist in parsed.artists:
+            if artist["artist_id"] not in self.seen_artists:
+                self.seen_artists.add(artist["artist_id"])
+                self.artists.append({**artist, "source": SOURCE})
+        new_tracks: set[str] = set()
+        for track in parsed.tracks:
+            if not track["name"]:
+                self.report.notes["track row without a name (observations kept)"] += 1
+            elif track["track_id"] in self.seen_tracks:
+                self.report.notes["repeated track (first row's details kept)"] += 1
+            else:
+                self.seen_tracks.add(track["track_id"])
+                new_tracks.add(track["track_id"])
+                self.tracks.append({**track, "source": SOURCE})
+        self.links.extend(
+            link for link in parsed.track_artists
+            if link["track_id"] in new_tracks and link["artist_id"] in self.seen_artists
+        )  # fmt: skip
+        self.features.extend(f for f in parsed.audio_features if f["track_id"] in new_tracks)
+        for pair in parsed.artist_genres:
+            if pair not in self.seen_genres and pair[0] in self.seen_artists:
+                self.seen_genres.add(pair)
+                self.genres.append({"artist_id": pair[0], "genre": pair[1]})
+        source = f"{SOURCE}:{series}"
+        self.observations.extend({**o, "source": source} for o in parsed.observations)
+
+    def flush(self) -> SourceBatch:
+        observations = pd.DataFrame(self.observations, columns=OBSERVATION_COLUMNS)
+        key = ["entity_type", "entity_id", "metric", "observed_on", "source"]
+        deduplicated = observations.drop_duplicates(subset=key, keep="first")
+        if len(deduplicated) < len(observations):
+            self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(
+                deduplicated
+            )
+        self.report.observed(list(deduplicated["observed_on"].unique()))
+        batch = SourceBatch(
+            source=SOURCE,
+            artists=pd.DataFrame(self.artists, columns=ARTIST_COLUMNS),
+            tracks=pd.DataFrame(self.tracks, columns=TRACK_COLUMNS),
+            track_artists=pd.DataFrame(self.links, columns=TRACK_ARTIST_COLUMNS),
+            artist_genres=pd.DataFrame(self.genres, columns=ARTIST_GENRE_COLUMNS),
+            observations=deduplicated.reset_index(drop=True),
+            audio_features=pd.DataFrame(self.features, columns=AUDIO_FEATURE_COLUMNS),
+        )
+        self._reset()
+        return batch
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".csv"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _open(path: Path) -> TextIO:
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if gzipped else path.open("rb")
+    # Invalid bytes become lone surrogates (never produced by valid UTF-8), so the row can be rejected.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def read_header(path: Path) -> list[str]:
+    try:
+        with _open(path) as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, EOFError, csv.Error) as error:
+        raise DataQualityError(f"{path}: cannot read a CSV header ({error})") from error
+    if not header:
+        raise DataQualityError(f"{path}: the file is empty (no header row)")
+    return [column.strip() for column in header]
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
+    """(first line of the row, the row as a dict or None, why not) for every data row after the header."""
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        header = [column.strip() for column in next(reader, [])]
+        last_line = reader.line_num
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield last_line + 1, None, f"CSV error: {error}"
+                last_line = reader.line_num
+                continue
+            line, last_line = last_line + 1, reader.line_num
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                yield line, None, f"expected {len(header)} fields, got {len(fields)}"
+            elif _INVALID_BYTES.search("".join(fields)):
+                yield line, None, "not valid UTF-8"
+            else:
+                yield line, dict(zip(header, fields, strict=True)), None
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz")))
+        if not files:
+            raise DataQualityError(f"{path}: no .csv or .csv.gz files in this directory")
+        return files
+    if not path.is_file():
+        raise DataQualityError(f"{path}: no such file")
+    return [path]
+
+
+def _resolve(path: Path, layout: str) -> tuple[Path, Layout]:
+    header = read_header(path)
+    found = detect(header)
+    if layout == "auto":
+        if found is None:
+            raise DataQualityError(
+                f"{path}: unknown layout. Its columns are: {', '.join(header[:20])}"
+                f"{' ...' if len(header) > 20 else ''}.\nExpected one of these layouts (name: key columns):\n"
+                f"{expected_layouts()}"
+            )
+        return path, found
+    if layout not in BY_NAME:
+        raise DataQualityError(
+            f"unknown layout {layout!r}; expected auto or one of: {', '.join(LAYOUT_NAMES)}"
+        )
+    chosen = BY_NAME[layout]
+    if layout == spotify600k.TRACKS.name and found is spotify600k.ARTISTS:
+        chosen = found  # the pair is one layout for the user
+    missing = [column for column in chosen.key_columns if column not in header]
+    if missing:
+        raise DataQualityError(f"{path}: not a {layout} file: missing columns {', '.join(missing)}")
+    return path, chosen
+
+
+def _with_pairs(parts: list[tuple[Path, Layout]]) -> list[tuple[Path, Layout]]:
+    """Add the other half of a 600k tracks/artists pair found next to one half, then order the files: artist
+    tables first, then track catalogues, then charts and snapshots (the first file to name an entity wins)."""
+    names = {path.resolve() for path, _ in parts}
+    halves = {spotify600k.TRACKS.name: spotify600k.ARTISTS, spotify600k.ARTISTS.name: spotify600k.TRACKS}
+    extra: list[tuple[Path, Layout]] = []
+    for path, layout in parts:
+        other = halves.get(layout.name)
+        if other is None:
+            continue
+        stem = "artists" if other is spotify600k.ARTISTS else "tracks"
+        for candidate in (path.with_name(f"{stem}.csv"), path.with_name(f"{stem}.csv.gz")):
+            if (
+                candidate.is_file()
+                and candidate.resolve() not in names
+                and other.matches(read_header(candidate))
+            ):
+                extra.append((candidate, other))
+                names.add(candidate.resolve())
+    return sorted(parts + extra, key=lambda part: part[1].rank)
+
+
+def read_dataset(
+    path: Path, layout: str = "auto", *, snapshot_date: date | None = None, chunk_rows: int = CHUNK_ROWS
+) -> DatasetImport:
+    """Resolve `path` (a file or a directory of files) to layouts; `DataQualityError` if one is unknown.
+
+    `snapshot_date` is the `observed_on` of single-snapshot tables (default: each layout's known collection
+    date); time-series layouts take their dates from the rows.
+    """
+    parts = _with_pairs([_resolve(file, layout) for file in _files(Path(path))])
+    return DatasetImport(parts=parts, snapshot_date=snapshot_date, chunk_rows=chunk_rows)
+
+
+class DatasetSource:
+    """The `dataset` source for a refresh: imports happen with `python -m jobs import`, so a refresh of this
+    source extracts nothing and re-publishes what was imported, as of the run's date."""
+
+    name = SOURCE
+    is_demo = False
+
+    def extract(self, snapshot_date: date) -> SourceBatch:
+        return SourceBatch(source=SOURCE)

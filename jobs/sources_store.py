@@ -1,0 +1,183 @@
+"""Data access for the real sources: the watchlist, run checkpoints, source health, and planner statistics.
+
+Functions take a keyword-only `conn` and never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+LOADED_TABLES = (
+    "artists", "artist_genres", "tracks", "track_artists", "track_audio_features", "raw_observations",
+)  # fmt: skip
+
+
+def analyze_loaded_tables(*, conn: Connection) -> None:
+    """Refresh planner statistics after a bulk load. Without it the publish queries plan on empty-table
+    estimates and take ~50 s instead of < 1 s on a 500k-observation import (measured)."""
+    for table in LOADED_TABLES:
+        conn.execute(text(f"ANALYZE {table}"))
+
+
+# --- watchlist ---
+
+
+@dataclass(frozen=True)
+class WatchItem:
+    entity_type: str
+    spotify_id: str
+    name: str | None  # the watchlist label, else the catalogue name, else None
+    artist_name: str | None  # for a track: its main artist's name when known
+
+
+def add_watch(
+    *, conn: Connection, entity_type: str, spotify_id: str, name: str | None, added_by: str
+) -> bool:
+    """Watch an artist or track; False if it was already watched (its label is updated when given)."""
+    result = conn.execute(
+        text(
+            "INSERT INTO watchlist (entity_type, spotify_id, name, added_by) VALUES (:type, :id, :name, :by)"
+            " ON CONFLICT (entity_type, spotify_id)"
+            " DO UPDATE SET name = coalesce(EXCLUDED.name, watchlist.name)"
+            " RETURNING (xmax = 0) AS created"
+        ),
+        {"type": entity_type, "id": spotify_id, "name": name, "by": added_by},
+    ).scalar_one()
+    return bool(result)
+
+
+def remove_watch(*, conn: Connection, spotify_id: str) -> int:
+    return int(
+        conn.execute(text("DELETE FROM watchlist WHERE spotify_id = :id"), {"id": spotify_id}).rowcount
+    )
+
+
+def list_watch(*, conn: Connection, entity_type: str | None = None) -> list[WatchItem]:
+    rows = conn.execute(
+        text(
+            "SELECT w.entity_type, w.spotify_id, coalesce(w.name, a.name, t.name) AS name,"
+            " ma.name AS artist_name"
+            " FROM watchlist w"
+            " LEFT JOIN artists a ON w.entity_type = 'artist' AND a.artist_id = w.spotify_id"
+            " LEFT JOIN tracks t ON w.entity_type = 'track' AND t.track_id = w.spotify_id"
+            " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
+            " LEFT JOIN artists ma ON ma.artist_id = ta.artist_id"
+            " WHERE CAST(:type AS text) IS NULL OR w.entity_type = :type"
+            " ORDER BY w.entity_type, w.spotify_id"
+        ),
+        {"type": entity_type},
+    )
+    return [WatchItem(*row) for row in rows]
+
+
+def known_artist_ids(*, conn: Connection, artist_ids: list[str]) -> set[str]:
+    if not artist_ids:
+        return set()
+    rows = conn.execute(
+        text("SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)"), {"ids": artist_ids}
+    )
+    return {row[0] for row in rows}
+
+
+# --- checkpoints ---
+
+
+@dataclass
+class Checkpoint:
+    source: str
+    snapshot_date: date
+    status: str
+    next_id: str | None = None
+    done_ids: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+def get_checkpoint(*, conn: Connection, source: str) -> Checkpoint | None:
+    row = conn.execute(
+        text(
+            "SELECT source, snapshot_date, status, next_id, done_ids, reason FROM source_checkpoints"
+            " WHERE source = :source"
+        ),
+        {"source": source},
+    ).first()
+    return Checkpoint(*row) if row else None
+
+
+def save_checkpoint(*, conn: Connection, checkpoint: Checkpoint, run_id: int | None) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO source_checkpoints"
+            " (source, snapshot_date, status, next_id, done_ids, reason, run_id)"
+            " VALUES (:source, :day, :status, :next_id, CAST(:done AS jsonb), :reason, :run_id)"
+            " ON CONFLICT (source) DO UPDATE SET snapshot_date = EXCLUDED.snapshot_date,"
+            " status = EXCLUDED.status, next_id = EXCLUDED.next_id, done_ids = EXCLUDED.done_ids,"
+            " reason = EXCLUDED.reason, run_id = EXCLUDED.run_id, updated_at = now()"
+        ),
+        {
+            "source": checkpoint.source,
+            "day": checkpoint.snapshot_date,
+            "status": checkpoint.status,
+            "next_id": checkpoint.next_id,
+            "done": json.dumps(checkpoint.done_ids),
+            "reason": checkpoint.reason,
+            "run_id": run_id,
+        },  # fmt: skip
+    )
+
+
+# --- similar artists ---
+
+
+def save_similar_artists(*, conn: Connection, rows: list[dict[str, object]]) -> int:
+    """Store one day's similar-artist list (artist_id, similar_name, mbid, match, observed_on); idempotent."""
+    if not rows:
+        return 0
+    result = conn.execute(
+        text(
+            "INSERT INTO similar_artists (artist_id, similar_name, mbid, match, observed_on)"
+            " VALUES (:artist_id, :similar_name, :mbid, :match, :observed_on) ON CONFLICT DO NOTHING"
+        ),
+        rows,
+    )
+    return int(result.rowcount or 0)
+
+
+# --- health ---
+
+
+def set_health(
+    *,
+    conn: Connection,
+    source: str,
+    status: str,
+    message: str | None,
+    mode: str | None = None,
+    unavailable_metrics: list[str] | None = None,
+    run_id: int | None = None,
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO source_health (source, status, mode, message, unavailable_metrics, run_id)"
+            " VALUES (:source, :status, :mode, :message, CAST(:metrics AS jsonb), :run_id)"
+            " ON CONFLICT (source) DO UPDATE SET status = EXCLUDED.status, mode = EXCLUDED.mode,"
+            " message = EXCLUDED.message, unavailable_metrics = EXCLUDED.unavailable_metrics,"
+            " run_id = EXCLUDED.run_id, checked_at = now()"
+        ),
+        {
+            "source": source,
+            "status": status,
+            "mode": mode,
+            "message": message,
+            "metrics": json.dumps(sorted(unavailable_metrics or [])),
+            "run_id": run_id,
+        },  # fmt: skip
+    )
+
+
+def get_health(*, conn: Connection, source: str) -> dict[str, object] | None:
+    row = conn.execute(text("SELECT * FROM source_health WHERE source = :source"), {"source": source}).first()
+    return dict(row._mapping) if row else None

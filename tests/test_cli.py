@@ -1,0 +1,50 @@
+"""The CLI end to end in a subprocess, as an operator runs it: migrate, backfill, refresh, request."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import Engine, text
+
+from tests.factories import DAY
+
+
+def _jobs(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, "DEMO_ARTISTS": "30", "APP_ENV": "test"}
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    out = subprocess.run([sys.executable, "-m", "jobs", "--help"], capture_output=True, text=True, check=True)
+    for command in ("migrate", "refresh", "backfill", "request", "worker"):
+        assert command in out.stdout
+
+
+def test_backfill_then_refresh_then_request(clean_db: Engine, database_url: str) -> None:
+    assert _jobs(database_url, "migrate").returncode == 0
+    backfill = _jobs(database_url, "backfill", "--days", "3", "--end", DAY.isoformat())
+    assert backfill.returncode == 0, backfill.stderr
+    refresh = _jobs(database_url, "refresh", "--date", DAY.isoformat())
+    assert refresh.returncode == 0, refresh.stderr
+    assert "not republishing" in refresh.stderr
+    assert _jobs(database_url, "request").returncode == 0
+    with clean_db.connect() as conn:
+        runs = conn.execute(text("SELECT kind, trigger, status FROM job_runs ORDER BY run_id")).all()
+        pending = conn.execute(text("SELECT trigger, status FROM refresh_requests")).all()
+    assert [tuple(r) for r in runs] == [("backfill", "cli", "succeeded"), ("refresh", "cli", "succeeded")]
+    assert [tuple(p) for p in pending] == [("cli", "pending")]
+
+
+def test_bad_date_is_a_clear_error(database_url: str) -> None:
+    result = _jobs(database_url, "refresh", "--date", "22/11/2026")
+    assert result.returncode == 2
+    assert "not a date (YYYY-MM-DD)" in result.stderr

@@ -1,0 +1,170 @@
+"""Pages built on the model's published tables: Morning's lists, Model, Track, Artist, and the artist search.
+
+The demo market is seeded through the real pipeline; the model outputs are written the way the scoring stage
+writes them (tests/dashboard_support.seed_model_outputs), then every figure and row is checked against SQL.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.conftest import truncate_all
+from tests.dashboard_support import dash_app, dashboard_database, seed_demo, seed_model_outputs, signed_in
+
+
+@pytest.fixture(scope="module")
+def seeded(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
+    truncate_all(engine)
+    outcome = seed_demo(engine)
+    written = seed_model_outputs(engine, publication_id=outcome.publication_id)
+    with dashboard_database(database_url):
+        dash_app()
+        yield {"engine": engine, "publication_id": outcome.publication_id, **written}
+    truncate_all(engine)
+
+
+def page(name: str):
+    return importlib.import_module(f"dashboard.pages.{name}")
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def test_emerging_hits_are_the_most_likely_non_hits(seeded: dict[str, Any]) -> None:
+    engine = seeded["engine"]
+    note, emerging, risers, alerts, options = page("morning").render_lists(None, "7", "points")
+    expected = rows(
+        engine,
+        "SELECT track_id, probability FROM agg_track_scores WHERE NOT is_hit"
+        " ORDER BY probability DESC, track_id LIMIT 50",
+    )
+    assert [(r["track_id"], r["probability"]) for r in emerging] == [(t, round(p, 3)) for t, p in expected]
+    assert "non-hits with the highest hit probability" in str(note.to_plotly_json())
+    _, latin, _, _, _ = page("morning").render_lists("latin", "7", "points")
+    latin_ids = {t for (t,) in rows(engine, "SELECT track_id FROM agg_track_scores WHERE genre = 'latin'")}
+    assert latin and {r["track_id"] for r in latin} <= latin_ids and latin != emerging
+
+
+def test_top_risers_by_window_and_basis(seeded: dict[str, Any]) -> None:
+    engine = seeded["engine"]
+    render = page("morning").render_lists
+    _, _, by_points, _, _ = render(None, "7", "points")
+    expected = rows(
+        engine,
+        "SELECT name, popularity_7d FROM agg_artist_leaderboard WHERE popularity_7d IS NOT NULL"
+        " ORDER BY popularity_7d DESC, artist_id LIMIT 15",
+    )
+    assert [(r["name"], r["change_points"]) for r in by_points] == [(n, round(v, 1)) for n, v in expected]
+    _, _, by_percent, _, _ = render(None, "28", "percent")
+    expected_pct = rows(
+        engine,
+        "SELECT name, coalesce(followers_28d_pct, listeners_28d_pct) AS pct FROM agg_artist_leaderboard"
+        " WHERE coalesce(followers_28d_pct, listeners_28d_pct) IS NOT NULL"
+        " ORDER BY pct DESC, artist_id LIMIT 15",
+    )
+    assert [(r["name"], r["change_pct"]) for r in by_percent] == [(n, round(v, 1)) for n, v in expected_pct]
+    assert by_percent != by_points
+
+
+def test_alerts_list_the_spikes(seeded: dict[str, Any]) -> None:
+    _, _, _, alerts, _ = page("morning").render_lists(None, "7", "points")
+    expected = rows(seeded["engine"], "SELECT name, zscore FROM agg_alerts ORDER BY zscore DESC, artist_id")
+    assert [(r["name"], r["zscore"]) for r in alerts.rowData] == expected
+
+
+def test_model_page_shows_honest_metrics_next_to_baselines_and_random_split(seeded: dict[str, Any]) -> None:
+    alert, summary, metric_rows, importance, calibration, versions = page("model").render_model(True)
+    metrics = seeded["metrics"]
+    by_name = {r["model"]: r for r in metric_rows}
+    assert by_name["LightGBM · forward in time (honest)"]["roc_auc"] == metrics["forward"]["roc_auc"]
+    assert by_name["LightGBM · random split (leaky)"]["roc_auc"] == metrics["random_split"]["roc_auc"]
+    assert by_name["Baseline: momentum_only"]["pr_auc"] == metrics["baselines"]["momentum_only"]["pr_auc"]
+    assert by_name["Baseline: audio_only"]["note"].startswith("skipped: no audio features")
+    gains = rows(seeded["engine"], "SELECT feature, gain FROM agg_feature_importance ORDER BY gain DESC")
+    assert list(importance.data[0].y) == [f for f, _ in gains]
+    total = sum(g for _, g in gains)
+    assert list(importance.data[0].x) == pytest.approx([g / total * 100 for _, g in gains])
+    assert list(calibration.data[1].x) == pytest.approx([b["mean_predicted"] for b in metrics["calibration"]])
+    assert [v["is_active"] for v in versions] == [False, True]
+    assert f"version {seeded['model_version_id']}" in str(summary.to_plotly_json())
+
+
+def test_track_page_waterfall_adds_up_to_the_probability(seeded: dict[str, Any]) -> None:
+    engine = seeded["engine"]
+    track_id, probability, name = rows(
+        engine, "SELECT track_id, probability, name FROM agg_track_scores ORDER BY probability DESC LIMIT 1"
+    )[0]
+    header, waterfall, history = page("track").render_track(track_id)
+    steps = list(waterfall.data[0].x)[:-1]
+    assert sum(steps) == pytest.approx(math.log(probability / (1 - probability)))
+    assert f"{probability:.1%}" in waterfall.layout.title.text and name in str(header)
+    n_days = rows(engine, "SELECT count(*) FROM raw_observations WHERE entity_id = :t", t=track_id)[0][0]
+    assert sum(len(trace.x) for trace in history.data) == n_days
+
+
+def test_track_page_for_unknown_and_unscored_tracks(seeded: dict[str, Any]) -> None:
+    header, _, _ = page("track").render_track("demo:does-not-exist")
+    assert "No track with id" in str(header)
+    unscored = rows(
+        seeded["engine"],
+        "SELECT track_id FROM tracks WHERE track_id NOT IN (SELECT track_id FROM agg_track_scores) LIMIT 1",
+    )[0][0]
+    header, waterfall, _ = page("track").render_track(unscored)
+    assert "did not score this track" in str(header) and waterfall.layout.annotations[0].text
+
+
+def test_artist_page_history_and_scored_releases(seeded: dict[str, Any]) -> None:
+    engine = seeded["engine"]
+    artist_id, name = rows(
+        engine,
+        "SELECT artist_id, artist_name FROM agg_track_scores GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1",
+    )[0]
+    header, history, releases = page("artist").render_artist(artist_id)
+    assert name in str(header)
+    metrics = {m for (m,) in rows(engine, "SELECT DISTINCT metric FROM raw_observations WHERE entity_id = :a",
+                                  a=artist_id)}  # fmt: skip
+    assert len(history.data) == len(metrics) and len(metrics) == 3
+    scored = dict(
+        rows(
+            engine,
+            "SELECT s.track_id, s.probability FROM agg_track_scores s JOIN track_artists ta USING (track_id)"
+            " WHERE ta.artist_id = :a",
+            a=artist_id,
+        )
+    )
+    assert {r["track_id"]: r["probability"] for r in releases if r["probability"] is not None} == {
+        t: round(p, 3) for t, p in scored.items()
+    }
+    header, _, _ = page("artist").render_artist("demo:nobody")
+    assert "No artist with id" in str(header)
+
+
+def test_fuzzy_search_finds_a_misspelt_artist(seeded: dict[str, Any]) -> None:
+    artist_id, name = rows(
+        seeded["engine"], "SELECT artist_id, name FROM agg_artist_leaderboard WHERE length(name) > 8 LIMIT 1"
+    )[0]
+    typo = name[:-2] + name[-1] + name[-2]  # swap the last two letters
+    results = page("artists").search_artists(typo.lower())
+    hrefs = [item.href for item in results.children]
+    assert f"/artist/{artist_id}" in hrefs
+    assert "No artist name close to" in str(page("artists").search_artists("qqqqqqqq").to_plotly_json())
+
+
+def test_pages_answer_200_for_track_and_artist_paths(seeded: dict[str, Any]) -> None:
+    from tests.dashboard_support import login
+
+    client = dash_app().server.test_client()
+    assert login(client, "bo") == 302
+    for path in ("/model", "/track/demo:t0000001", "/artist/demo:a000001"):
+        assert client.get(path).status_code == 200
+    with signed_in("bo"):
+        layout = page("track").layout(track_id="demo%3At0000001")
+    assert layout.children[0].data == "demo:t0000001"

@@ -1,0 +1,229 @@
+"""The dashboard against a database seeded by the real pipeline (demo market, 150 artists, 35 days).
+
+Callbacks are called directly and their figures compared with values read back with SQL; the Flask test
+client checks that every page and /healthz answer 200.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import dash
+import numpy as np
+import pytest
+from sqlalchemy import Engine, text
+
+from dashboard import ids
+from tests.conftest import truncate_all
+from tests.dashboard_support import SNAPSHOT, dash_app, dashboard_database, login, seed_demo, signed_in
+
+PAGE_PATHS = ["/", "/artists", "/seasonality", "/admin", "/artists?genre=pop&order=growth7&top=10"]
+
+
+@pytest.fixture(scope="module")
+def seeded(engine: Engine, database_url: str) -> Iterator[Engine]:
+    truncate_all(engine)
+    seed_demo(engine)
+    with dashboard_database(database_url):
+        dash_app()
+        yield engine
+    truncate_all(engine)
+
+
+def page(name: str):  # the module Dash imported (importing it again would register its callbacks twice)
+    return importlib.import_module(f"dashboard.pages.{name}")
+
+
+def scalar(engine: Engine, sql: str, **params: object) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def rows(engine: Engine, sql: str, **params: object) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def test_every_page_layout_renders(seeded: Engine) -> None:
+    pages = {p["module"]: p for p in dash.page_registry.values()}
+    assert {"dashboard.pages.morning", "dashboard.pages.artists", "dashboard.pages.seasonality",
+            "dashboard.pages.admin"} <= set(pages)  # fmt: skip
+    for entry in pages.values():
+        for query in ({}, {"genre": "pop", "order": "nonsense", "top": "x", "from": "2024", "to": "2025"}):
+            tree = entry["layout"](**query).to_plotly_json()
+            assert tree["type"] == "Div"
+
+
+def find(component: object, component_id: str) -> object:
+    """The component with `component_id` in a layout tree."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_layout_takes_filters_from_the_url(seeded: Engine) -> None:
+    layout = page("artists").layout(genre="rock", order="growth28", top="10")
+    assert find(layout, ids.ARTISTS_GENRE).value == "rock"
+    assert find(layout, ids.ARTISTS_ORDER).value == "growth28"
+    assert find(layout, ids.ARTISTS_TOP).value == 10
+    season = page("seasonality").layout(genre="latin", **{"from": "2025", "to": "2024"})
+    assert find(season, ids.SEASON_GENRE).value == "latin"
+    assert find(season, ids.SEASON_YEARS).value == [2024, 2025]
+
+
+def test_morning_shows_freshness_demo_badge_and_headlines(seeded: Engine) -> None:
+    freshness, headlines, last_run = page("morning").render_morning(0)
+    text_out = str(freshness.to_plotly_json())
+    assert SNAPSHOT.isoformat() in text_out and "DEMO DATA" in text_out and "source demo" in text_out
+    n_artists = scalar(seeded, "SELECT (summary ->> 'n_artists')::int FROM publications")
+    assert n_artists == scalar(seeded, "SELECT count(*) FROM artists") == 150
+    assert f"{n_artists:,}" in str(headlines)
+    run_id = scalar(seeded, "SELECT max(run_id) FROM job_runs")
+    assert f"backfill #{run_id}" in str(last_run.to_plotly_json()) and "succeeded" in str(
+        last_run.to_plotly_json()
+    )
+
+
+def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
+    render = page("artists").render_artists
+    alert, figure, options, grid_rows = render(None, "level", 10)
+    assert alert is None and len(grid_rows) == scalar(
+        seeded, "SELECT count(popularity) FROM agg_artist_leaderboard"
+    )
+    expected = rows(
+        seeded,
+        "SELECT name, popularity FROM agg_artist_leaderboard WHERE popularity IS NOT NULL"
+        " ORDER BY popularity DESC, artist_id LIMIT 10",
+    )
+    assert list(figure.data[0].y) == [name for name, _ in expected]
+    np.testing.assert_allclose(figure.data[0].x, [value for _, value in expected])
+    genres = [o["value"] for o in options]
+    assert genres == [
+        g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")
+    ]
+
+    _, pop_figure, _, pop_rows = render("pop", "level", 10)
+    pop_names = {n for (n,) in rows(seeded, "SELECT name FROM agg_artist_leaderboard WHERE genre = 'pop'")}
+    assert set(pop_figure.data[0].y) <= pop_names and list(pop_figure.data[0].y) != list(figure.data[0].y)
+    assert {r["name"] for r in pop_rows} == pop_names and {r["genre"] for r in pop_rows} == {"pop"}
+
+
+def test_artist_growth_order(seeded: Engine) -> None:
+    _, figure, _, _ = page("artists").render_artists("rock", "growth28", 5)
+    expected = rows(
+        seeded,
+        "SELECT name, popularity_28d FROM agg_artist_leaderboard WHERE genre = 'rock'"
+        " AND popularity_28d IS NOT NULL ORDER BY popularity_28d DESC, artist_id LIMIT 5",
+    )
+    assert list(figure.data[0].y) == [n for n, _ in expected]
+    np.testing.assert_allclose(figure.data[0].x, [v for _, v in expected])
+
+
+def test_seasonality_bars_match_sql_and_genre_filter_changes_them(seeded: Engine) -> None:
+    module = page("seasonality")
+    genres, low, high, marks, value = module.season_options("/seasonality", None)
+    assert (low, high) == tuple(
+        rows(seeded, "SELECT min(release_year), max(release_year) FROM agg_seasonality")[0]
+    )
+    assert value == [low, high] and len(genres) == 8
+
+    alert, note, bars, heatmap = module.render_seasonality(None, [low, high])
+    by_month = dict(
+        rows(
+            seeded,
+            "SELECT release_month, 100.0 * sum(n_hits) / sum(n_tracks) FROM agg_seasonality GROUP BY 1",
+        )
+    )
+    got = dict(zip(range(1, 13), bars.data[0].y, strict=True))
+    for month, rate in by_month.items():
+        assert got[month] == pytest.approx(float(rate))
+    excluded = scalar(seeded, "SELECT sum(n_tracks) FROM agg_seasonality_excluded")
+    assert excluded > 0 and f"{excluded:,} with a year-only release date are excluded" in note
+    assert len(heatmap.data[0].y) == 8
+    _, _, _, popularity_map = module.render_seasonality(None, [low, high], "mean_popularity")
+    month, rock_popularity = rows(
+        seeded,
+        "SELECT release_month, sum(mean_popularity * n_tracks)"
+        " / sum(n_tracks) FILTER (WHERE mean_popularity IS NOT NULL) FROM agg_seasonality"
+        " WHERE genre = 'rock' GROUP BY 1 ORDER BY sum(n_tracks) DESC, 1 LIMIT 1",
+    )[0]
+    row = list(popularity_map.data[0].y).index("rock")
+    assert popularity_map.data[0].z[row][month - 1] == pytest.approx(rock_popularity)
+
+    _, latin_note, latin_bars, latin_heatmap = module.render_seasonality("latin", [low, high])
+    latin = dict(
+        rows(
+            seeded,
+            "SELECT release_month, 100.0 * sum(n_hits) / sum(n_tracks) FROM agg_seasonality"
+            " WHERE genre = 'latin' GROUP BY 1",
+        )
+    )
+    latin_got = dict(zip(range(1, 13), latin_bars.data[0].y, strict=True))
+    for month, rate in latin.items():
+        assert latin_got[month] == pytest.approx(float(rate))
+    assert list(latin_bars.data[0].y) != list(bars.data[0].y)
+    assert "latin releases" in latin_note and len(latin_heatmap.data[0].y) == 8
+
+
+def test_seasonality_year_range_narrows_the_data(seeded: Engine) -> None:
+    module = page("seasonality")
+    _, low, high, _, _ = module.season_options("/seasonality", None)[0:5]
+    _, note_all, _, _ = module.render_seasonality(None, [low, high])
+    _, note_last, bars, _ = module.render_seasonality(None, [high, high])
+    counted = scalar(seeded, "SELECT sum(n_tracks) FROM agg_seasonality WHERE release_year = :y", y=high)
+    assert note_last.startswith(f"{counted:,} releases") and note_all != note_last
+
+
+def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
+    admin = page("admin")
+    with signed_in("ana"):
+        first = str(admin.request_refresh(1, "demo").to_plotly_json())
+        second = str(admin.request_refresh(2, "demo").to_plotly_json())
+    assert "requested (request #" in first and "already pending" in second
+    pending = rows(seeded, "SELECT kind, trigger, source, status FROM refresh_requests")
+    assert pending == [("refresh", "manual", "demo", "pending")]
+    assert rows(seeded, "SELECT requested_by FROM refresh_requests") == [("ana",)]
+    with signed_in("ana"):
+        queue, run_rows, options = admin.render_runs(0, None)
+    assert "refresh of demo" in str(queue.to_plotly_json())
+    backfill = rows(seeded, "SELECT run_id, kind, status FROM job_runs")[0]
+    assert [(r["run_id"], r["kind"], r["status"]) for r in run_rows] == [backfill]
+    assert "extract" in run_rows[0]["stages"] and "loaded_raw_observations=" in run_rows[0]["rows"]
+    assert {"label": "demo", "value": "demo"} in options
+    with seeded.begin() as conn:
+        conn.execute(text("DELETE FROM refresh_requests"))
+
+
+@pytest.mark.parametrize("path", PAGE_PATHS)
+def test_every_page_answers_200(seeded: Engine, path: str) -> None:
+    client = dash_app().server.test_client()
+    assert login(client, "bo") == 302
+    response = client.get(path)
+    assert response.status_code == 200 and b"_dash-config" in response.data
+
+
+def test_healthz_reports_publication_age(seeded: Engine) -> None:
+    response = dash_app().server.test_client().get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["database"] is True and 0 <= body["last_publication_age_seconds"] < 3600
+
+
+def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> None:
+    alert, _, metric_rows, importance, _, versions = page("model").render_model(True)
+    assert "python -m jobs train" in str(alert.to_plotly_json()["props"]["children"])
+    assert metric_rows == [] and versions == [] and importance.layout.annotations[0].text
+    note, emerging, risers, alerts, _ = page("morning").render_lists(None, "7", "points")
+    assert "No model trained yet" in str(note.to_plotly_json()["props"]["children"]) and emerging == []
+    assert len(risers) == 15  # risers and alerts come from the leaderboard, not the model
+    assert "No spike" in str(alerts.to_plotly_json())
+    track_id = scalar(seeded, "SELECT min(entity_id) FROM raw_observations WHERE entity_type = 'track'")
+    header, waterfall, history = page("track").render_track(track_id)
+    assert "python -m jobs train" in str(header) and history.data

@@ -1,0 +1,59 @@
+"""The demo market: deterministic, plausible, and the same whether a day comes from a backfill or a refresh."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from jobs.sources.demo import GENRES, DemoMarket, DemoSource, season_effect
+from tests.factories import DAY, tiny_source
+
+
+def test_same_seed_same_market_different_seed_different_market() -> None:
+    a, b = tiny_source().market.observations(DAY), tiny_source().market.observations(DAY)
+    pd.testing.assert_frame_equal(a, b)
+    other = tiny_source(seed=8).market.observations(DAY)
+    assert not a["value"].equals(other["value"])
+
+
+def test_backfill_range_and_single_day_extract_agree() -> None:
+    source = tiny_source()
+    batches = list(source.extract_range(DAY - timedelta(days=20), DAY, chunk_days=7))
+    assert len(batches) == 1 + 3  # catalogue, then 7 + 7 + 7 days
+    ranged = pd.concat([b.observations for b in batches[1:]])
+    single = source.extract(DAY - timedelta(days=5)).observations
+    from_range = ranged[ranged["observed_on"] == DAY - timedelta(days=5)]
+    pd.testing.assert_frame_equal(from_range.reset_index(drop=True), single.reset_index(drop=True))
+
+
+def test_only_released_tracks_are_visible_and_observed() -> None:
+    source = tiny_source()
+    batch = source.extract(DAY)
+    assert (pd.to_datetime(batch.tracks["release_date"]) <= pd.Timestamp(DAY)).all()
+    observed = set(batch.observations.query("entity_type == 'track'")["entity_id"])
+    assert observed <= set(batch.tracks["track_id"])
+    assert set(batch.track_artists["track_id"]) == set(batch.tracks["track_id"])
+
+
+def test_values_are_in_range_and_some_tracks_become_hits() -> None:
+    market = DemoMarket(seed=42, n_artists=800, start=date(2024, 1, 1))
+    obs = pd.concat([market.observations(DAY - timedelta(days=d)) for d in range(0, 180, 6)])
+    popularity = obs.query("metric == 'spotify_popularity'")["value"]
+    assert popularity.between(0, 100).all()
+    peaks = obs.query("entity_type == 'track'").groupby("entity_id")["value"].max()
+    assert 0.01 < (peaks >= 70).mean() < 0.25
+
+
+def test_release_month_season_follows_the_genre_peak() -> None:
+    latin = np.full(12, GENRES.index("latin"))
+    effect = season_effect(latin, np.arange(1, 13))
+    assert effect.argmax() + 1 == 7 and effect.argmin() + 1 == 1
+
+
+def test_year_only_release_dates_fall_on_january_first_with_year_precision() -> None:
+    tracks = DemoSource(seed=3, n_artists=300, start=date(2024, 1, 1)).extract(DAY).tracks
+    year_only = tracks[tracks["release_date_precision"] == "year"]
+    assert len(year_only) > 0
+    assert all(d.month == 1 and d.day == 1 for d in year_only["release_date"])

@@ -1,0 +1,66 @@
+"""Migrations: apply to an empty database, re-apply as a no-op, down and up again, and race safely."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from core import migrations
+from core.db import get_engine
+from tests import pg
+
+
+@pytest.fixture
+def empty_engine(database_url: str) -> Iterator[Engine]:
+    url = pg.create_throwaway_database(database_url)
+    engine = get_engine(url)
+    yield engine
+    engine.dispose()
+    pg.drop_database(url)
+
+
+def test_upgrade_reapply_downgrade_upgrade(empty_engine: Engine) -> None:
+    versions = [m.version for m in migrations.discover()]
+    assert migrations.upgrade(empty_engine) == versions
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {"artists", "tracks", "raw_observations", "job_runs", "refresh_requests", "publications"} <= tables
+
+    assert migrations.upgrade(empty_engine) == []
+
+    assert migrations.downgrade(empty_engine) == list(reversed(versions))
+    assert set(inspect(empty_engine).get_table_names()) == {"schema_migrations"}
+
+    assert migrations.upgrade(empty_engine) == versions
+
+
+def test_concurrent_upgrades_apply_each_migration_once(empty_engine: Engine) -> None:
+    errors: list[BaseException] = []
+    applied: list[list[str]] = []
+    start = threading.Barrier(4)
+
+    def apply() -> None:
+        start.wait()
+        try:
+            applied.append(migrations.upgrade(empty_engine))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=apply) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(len(a) for a in applied) == [0, 0, 0, len(migrations.discover())]
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM schema_migrations")).scalar() == len(migrations.discover())
+
+
+def test_migration_files_need_both_sections(tmp_path) -> None:
+    (tmp_path / "0001_bad.sql").write_text("-- migrate:up\nSELECT 1;\n")
+    with pytest.raises(ValueError, match="migrate:down"):
+        migrations.discover(tmp_path)
