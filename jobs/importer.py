@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from jobs.errors import RunFailed
 from jobs.load import load_batch
-from jobs.pipeline import RunConfig, _aggregate_and_publish, exclusive_run
+from jobs.pipeline import RunConfig, _aggregate_and_publish, _score, exclusive_run
 from jobs.runs import RunRecorder, start_run
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
 from jobs.sources_store import analyze_loaded_tables
@@ -78,7 +78,8 @@ def import_dataset(
             with engine.begin() as conn:
                 analyze_loaded_tables(conn=conn)
         publish_on = report.last_observed_on or imported.snapshot_date or date.today()
-        publication_id = _aggregate_and_publish(engine, source, publish_on, recorder, config, loaded)
+        scored = _score(engine, publish_on, recorder)
+        publication_id = _aggregate_and_publish(engine, source, publish_on, recorder, config, loaded, scored)
     except Exception as error:
         recorder.fail(error)
         raise RunFailed(run_id, error) from error
