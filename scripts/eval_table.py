@@ -1,6 +1,7 @@
 """Markdown results table from `python -m jobs evaluate` reports (the table in docs/model.md).
 
     python scripts/eval_table.py artifacts/eval/*.json > artifacts/eval/table.md
+    python scripts/eval_table.py --summary artifacts/eval/*.json    # one line per file
 
 Columns: PR-AUC as the mean over the forward folds, then every metric on the holdout fold (the last one,
 which hyperparameter tuning never saw), for the model, each baseline, and the leaky random split.
@@ -52,5 +53,29 @@ def table(paths: list[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(paths: list[Path]) -> str:
+    """Holdout PR-AUC: the model, the best baseline, the leaky random split, and whether the model won."""
+    lines = [
+        "| data | n_train / n_test | prevalence | model | best baseline | current_level | logistic"
+        " | random split (leaky) | model beats every baseline |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        report = json.loads(path.read_text())
+        model = report["holdout"]["pr_auc"]
+        bases = {n: m["holdout"]["pr_auc"] for n, m in report["baselines"].items() if "skipped" not in m}
+        best = max(bases, key=lambda n: bases[n])
+        level = f"{bases['current_level']:.3f}" if "current_level" in bases else "n/a"
+        lines.append(
+            f"| {path.stem} | {report['n_train']} / {report['n_test']} | {report['prevalence']:.3f} | {model:.3f}"
+            f" | {bases[best]:.3f} ({best}) | {level} | {bases['logistic']:.3f}"
+            f" | {report['random_split']['pr_auc']:.3f} | {'yes' if model > bases[best] else '**no**'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    sys.stdout.write(table([Path(p) for p in sys.argv[1:]]))
+    if sys.argv[1:2] == ["--summary"]:
+        sys.stdout.write(summary([Path(p) for p in sys.argv[2:]]))
+    else:
+        sys.stdout.write(table([Path(p) for p in sys.argv[1:]]))

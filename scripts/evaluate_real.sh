@@ -25,4 +25,5 @@ run() {
 ) &
 wait
 "$PY" scripts/eval_table.py "$OUT"/*.json > "$OUT/table.md"
+"$PY" scripts/eval_table.py --summary "$OUT"/*.json > "$OUT/summary.md"
 echo "table: $OUT/table.md"
