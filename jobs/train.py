@@ -120,9 +120,7 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
     if active is not None and _comparable(active.label, spec):
         incumbent = (active.params, active.feature_names)
     if database_url:
-        config = replace(
-            config, storage=optuna_storage_url(database_url), study_name=f"hitscope-run-{recorder.run_id}"
-        )
+        config = replace(config, storage=optuna_storage_url(database_url), study_name=f"hitscope-run-{recorder.run_id}")
     with recorder.stage("tune_validate") as stage:
         try:
             result = train_and_validate(
