@@ -404,3 +404,17 @@ def artist_names(*, conn: Connection, publication_id: int) -> dict[str, str]:
         {"pid": publication_id},
     )
     return dict(rows.tuples().all())
+
+
+def source_health(*, conn: Connection) -> pd.DataFrame:
+    """Per source: its latest run (status, when, error, warnings) and when it last succeeded."""
+    return _frame(
+        conn,
+        "SELECT latest.source, latest.status, latest.kind, latest.started_at, latest.error,"
+        " jsonb_array_length(latest.warnings) AS n_warnings, ok.last_success"
+        " FROM (SELECT DISTINCT ON (source) source, status, kind, started_at, error, warnings"
+        "       FROM job_runs ORDER BY source, run_id DESC) latest"
+        " LEFT JOIN (SELECT source, max(finished_at) AS last_success FROM job_runs"
+        "            WHERE status = 'succeeded' GROUP BY source) ok USING (source)"
+        " ORDER BY latest.source",
+    )

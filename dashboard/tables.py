@@ -21,7 +21,7 @@ def grid(
     columns: list[dict[str, Any]],
     *,
     file_name: str,
-    height: int = 420,
+    page_size: int = 20,
     column_size: str = "responsiveSizeToFit",
 ) -> dag.AgGrid:
     return dag.AgGrid(
@@ -31,13 +31,15 @@ def grid(
         defaultColDef=DEFAULT_COL,
         dashGridOptions={
             "pagination": True,
-            "paginationPageSize": 20,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+            "domLayout": "autoHeight",  # as tall as its rows (at most one page): no blank space
             "animateRows": False,
             "enableCellTextSelection": True,
         },
         columnSize=column_size,
         csvExportParams={"fileName": file_name},
-        style={"height": height, "width": "100%"},
+        style={"width": "100%"},
     )
 
 

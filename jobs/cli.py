@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
-    from jobs.sources.spotify import parse_reference
+    from jobs.sources.spotify_source import parse_reference
     from jobs.sources_store import add_watch, list_watch, remove_watch
 
     if args.watch_command == "list":

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from jobs.errors import RunFailed
 from jobs.load import load_batch
-from jobs.pipeline import RunConfig, _aggregate_and_publish, _score, exclusive_run
-from jobs.runs import RunRecorder, start_run
+from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
+from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
-from jobs.sources_store import analyze_loaded_tables
+from jobs.sources_store import analyze_loaded_tables, set_run_snapshot_date
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +48,13 @@ def import_dataset(
 ) -> ImportOutcome:
     """Load every batch of `imported`, then publish. The caller holds the run lock (see `import_now`)."""
     source = DatasetSource()
-    with engine.begin() as conn:
-        run_id = start_run(
-            conn=conn, kind="import", trigger=trigger, source=source.name,
-            snapshot_date=imported.snapshot_date, requested_by=requested_by,
-        )  # fmt: skip
-    recorder = RunRecorder(engine, run_id)
     report = imported.report
     loaded: dict[str, int] = {}
-    try:
+    with recorded_run(
+        engine, kind="import", trigger=trigger, source=source.name, snapshot_date=imported.snapshot_date,
+        requested_by=requested_by,
+    ) as recorder:  # fmt: skip
+        run_id = recorder.run_id
         with recorder.stage("import") as stage:
             for number, batch in enumerate(imported.batches, start=1):
                 with engine.begin() as conn:
@@ -78,12 +75,9 @@ def import_dataset(
             with engine.begin() as conn:
                 analyze_loaded_tables(conn=conn)
         publish_on = report.last_observed_on or imported.snapshot_date or date.today()
-        scored = _score(engine, publish_on, recorder)
-        publication_id = _aggregate_and_publish(engine, source, publish_on, recorder, config, loaded, scored)
-    except Exception as error:
-        recorder.fail(error)
-        raise RunFailed(run_id, error) from error
-    recorder.succeed()
+        with engine.begin() as conn:
+            set_run_snapshot_date(conn=conn, run_id=run_id, day=publish_on)
+        publication_id = score_and_publish(engine, source, publish_on, recorder, config, loaded)
     return ImportOutcome(run_id, publication_id, report, loaded)
 
 
@@ -91,9 +85,7 @@ def _record_rejects(recorder: RunRecorder, report: ImportReport) -> None:
     for rejected in report.rejected[:WARN_REJECTS]:
         recorder.warn(f"skipped malformed row: {rejected.file} line {rejected.line}: {rejected.reason}")
     if report.rows_rejected > WARN_REJECTS:
-        recorder.warn(
-            f"skipped {report.rows_rejected} malformed rows in all (the first {WARN_REJECTS} listed)"
-        )
+        recorder.warn(f"skipped {report.rows_rejected} malformed rows in all (the first {WARN_REJECTS} listed)")
 
 
 def write_rejects(report: ImportReport, path: Path) -> None:

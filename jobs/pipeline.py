@@ -22,12 +22,11 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from jobs.aggregate import BUILDERS, AggregateParams
-from jobs.errors import RunFailed
 from jobs.load import load_batch
 from jobs.lock import run_lock
 from jobs.model_store import active_model
 from jobs.publish import publish
-from jobs.runs import RunRecorder, fail_abandoned_runs, start_run
+from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
 
@@ -79,24 +78,14 @@ def refresh(
     requested_by: str | None,
     config: RunConfig,
 ) -> RunOutcome:
-    """Extract one day from `source`, then aggregate and publish. The caller holds the run lock."""
-    with engine.begin() as conn:
-        run_id = start_run(
-            conn=conn, kind="refresh", trigger=trigger, source=source.name,
-            snapshot_date=snapshot_date, requested_by=requested_by,
-        )  # fmt: skip
-    recorder = RunRecorder(engine, run_id)
-    try:
+    """Extract one day from `source`, score, then aggregate and publish. The caller holds the run lock."""
+    with recorded_run(
+        engine, kind="refresh", trigger=trigger, source=source.name, snapshot_date=snapshot_date,
+        requested_by=requested_by,
+    ) as recorder:  # fmt: skip
         loaded = _extract_and_load(engine, source, [snapshot_date], recorder)
-        scored = _score(engine, snapshot_date, recorder)
-        publication_id = _aggregate_and_publish(
-            engine, source, snapshot_date, recorder, config, loaded, scored
-        )
-    except Exception as error:
-        recorder.fail(error)
-        raise RunFailed(run_id, error) from error
-    recorder.succeed()
-    return RunOutcome(run_id, publication_id, loaded, recorder.warnings)
+        publication_id = score_and_publish(engine, source, snapshot_date, recorder, config, loaded)
+    return RunOutcome(recorder.run_id, publication_id, loaded, recorder.warnings)
 
 
 def backfill(
@@ -110,22 +99,14 @@ def backfill(
     config: RunConfig,
 ) -> RunOutcome:
     """Extract `days` days ending at `end_date`, then publish the last one. The caller holds the run lock."""
-    with engine.begin() as conn:
-        run_id = start_run(
-            conn=conn, kind="backfill", trigger=trigger, source=source.name,
-            snapshot_date=end_date, requested_by=requested_by,
-        )  # fmt: skip
-    recorder = RunRecorder(engine, run_id)
     dates = [end_date - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    try:
+    with recorded_run(
+        engine, kind="backfill", trigger=trigger, source=source.name, snapshot_date=end_date,
+        requested_by=requested_by,
+    ) as recorder:  # fmt: skip
         loaded = _extract_and_load(engine, source, dates, recorder)
-        scored = _score(engine, end_date, recorder)
-        publication_id = _aggregate_and_publish(engine, source, end_date, recorder, config, loaded, scored)
-    except Exception as error:
-        recorder.fail(error)
-        raise RunFailed(run_id, error) from error
-    recorder.succeed()
-    return RunOutcome(run_id, publication_id, loaded, recorder.warnings)
+        publication_id = score_and_publish(engine, source, end_date, recorder, config, loaded)
+    return RunOutcome(recorder.run_id, publication_id, loaded, recorder.warnings)
 
 
 def _batches(source: Source, dates: list[date]) -> Iterator[SourceBatch]:
@@ -179,6 +160,19 @@ def _publication_key(source: Source, snapshot_date: date, scored: Scored | None)
         "source": source.name,
         "model_version_id": scored.model_version_id if scored else None,
     }
+
+
+def score_and_publish(
+    engine: Engine,
+    source: Source,
+    snapshot_date: date,
+    recorder: RunRecorder,
+    config: RunConfig,
+    loaded: dict[str, int],
+) -> int | None:
+    """The end of every run that loads snapshots: score with the active model, aggregate, publish atomically."""
+    scored = _score(engine, snapshot_date, recorder)
+    return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
 
 def _aggregate_and_publish(

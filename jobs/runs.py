@@ -75,6 +75,33 @@ def fail_abandoned_runs(*, conn: Connection) -> int:
     return int(result.rowcount or 0)
 
 
+@contextmanager
+def recorded_run(
+    engine: Engine,
+    *,
+    kind: str,
+    trigger: str,
+    source: str,
+    snapshot_date: date | None,
+    requested_by: str | None,
+) -> Iterator[RunRecorder]:
+    """Open a `job_runs` row and yield its recorder; mark it succeeded, or failed and raise `RunFailed`."""
+    from jobs.errors import RunFailed
+
+    with engine.begin() as conn:
+        run_id = start_run(
+            conn=conn, kind=kind, trigger=trigger, source=source, snapshot_date=snapshot_date,
+            requested_by=requested_by,
+        )  # fmt: skip
+    recorder = RunRecorder(engine, run_id)
+    try:
+        yield recorder
+    except Exception as error:
+        recorder.fail(error)
+        raise RunFailed(run_id, error) from error
+    recorder.succeed()
+
+
 class RunRecorder:
     """Records one run: each stage's timing and counts as it finishes, then success or failure."""
 

@@ -23,6 +23,14 @@ def analyze_loaded_tables(*, conn: Connection) -> None:
         conn.execute(text(f"ANALYZE {table}"))
 
 
+def set_run_snapshot_date(*, conn: Connection, run_id: int, day: date) -> None:
+    """An import learns its date from the rows: record it on the run once known (if not given up front)."""
+    conn.execute(
+        text("UPDATE job_runs SET snapshot_date = :day WHERE run_id = :run_id AND snapshot_date IS NULL"),
+        {"day": day, "run_id": run_id},
+    )
+
+
 # --- watchlist ---
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from core.settings import Settings
-from jobs.errors import DataQualityError, RunFailed
+from jobs.errors import DataQualityError
 from jobs.extract import observed_range, read_model_frames
 from jobs.model_store import (
     active_model,
@@ -28,7 +28,7 @@ from jobs.model_store import (
     record_promotion,
     save_version,
 )
-from jobs.runs import RunRecorder, start_run
+from jobs.runs import RunRecorder, recorded_run
 from model.examples import LabelSpec, build_examples
 from model.explain import contributions, feature_importance
 from model.features import feature_names
@@ -84,19 +84,11 @@ def train_model(
     database_url: str | None = None,
 ) -> TrainOutcome:
     """One training run, recorded in `job_runs` (kind 'train'). The caller holds the run lock."""
-    with engine.begin() as conn:
-        run_id = start_run(
-            conn=conn, kind="train", trigger=trigger, source="model", snapshot_date=None,
-            requested_by=requested_by,
-        )  # fmt: skip
-    recorder = RunRecorder(engine, run_id)
-    try:
-        outcome = _train(engine, plan, recorder, database_url)
-    except Exception as error:
-        recorder.fail(error)
-        raise RunFailed(run_id, error) from error
-    recorder.succeed()
-    return outcome
+    with recorded_run(
+        engine, kind="train", trigger=trigger, source="model", snapshot_date=None, requested_by=requested_by
+    ) as recorder:
+        return _train(engine, plan, recorder, database_url)
+    raise AssertionError("unreachable")  # recorded_run re-raises every failure
 
 
 def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url: str | None) -> TrainOutcome:

@@ -184,19 +184,21 @@ def test_seasonality_year_range_narrows_the_data(seeded: Engine) -> None:
 def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
     admin = page("admin")
     with signed_in("ana"):
-        first = str(admin.request_refresh(1, "demo").to_plotly_json())
-        second = str(admin.request_refresh(2, "demo").to_plotly_json())
+        first = str(admin.request_refresh(1, source="demo").to_plotly_json())
+        second = str(admin.request_refresh(2, source="demo").to_plotly_json())
     assert "requested (request #" in first and "already pending" in second
     pending = rows(seeded, "SELECT kind, trigger, source, status FROM refresh_requests")
     assert pending == [("refresh", "manual", "demo", "pending")]
     assert rows(seeded, "SELECT requested_by FROM refresh_requests") == [("ana",)]
     with signed_in("ana"):
-        queue, run_rows, options = admin.render_runs(0, None)
+        queue, run_rows, options, health = admin.render_runs(0, None)
     assert "refresh of demo" in str(queue.to_plotly_json())
     backfill = rows(seeded, "SELECT run_id, kind, status FROM job_runs")[0]
     assert [(r["run_id"], r["kind"], r["status"]) for r in run_rows] == [backfill]
     assert "extract" in run_rows[0]["stages"] and "loaded_raw_observations=" in run_rows[0]["rows"]
     assert {"label": "demo", "value": "demo"} in options
+    health_text = str(health)
+    assert "demo" in health_text and "succeeded" in health_text and "every metric present" in health_text
     with seeded.begin() as conn:
         conn.execute(text("DELETE FROM refresh_requests"))
 
@@ -227,3 +229,14 @@ def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> 
     track_id = scalar(seeded, "SELECT min(entity_id) FROM raw_observations WHERE entity_type = 'track'")
     header, waterfall, history = page("track").render_track(track_id)
     assert "python -m jobs train" in str(header) and history.data
+
+
+def test_reads_are_one_read_only_snapshot_with_a_statement_timeout(seeded: Engine) -> None:
+    from dashboard.db import reading
+
+    with reading() as conn:
+        settings = [conn.execute(text(f"SHOW {name}")).scalar() for name in
+                    ("transaction_isolation", "transaction_read_only", "statement_timeout")]  # fmt: skip
+    assert settings == ["repeatable read", "on", "5s"]
+    with reading() as conn:  # the pooled connection came back to its defaults in between
+        assert conn.execute(text("SELECT count(*) FROM publications")).scalar() == 1

@@ -44,7 +44,7 @@ def test_unreachable_database_is_data_temporarily_unavailable() -> None:
         alert, _, _, _ = page("seasonality").render_seasonality("pop", [2024, 2025])
         assert alert.children == UNAVAILABLE
         with signed_in("ana"):
-            queue, _, _ = page("admin").render_runs(0, None)
+            queue, _, _, _ = page("admin").render_runs(0, None)
         assert queue.children == UNAVAILABLE
         client = dash_app().server.test_client()
         health = client.get("/healthz")

@@ -178,13 +178,27 @@ def export_artists(n_clicks: int | None) -> bool:
 
 @callback(
     Output(ids.ARTISTS_URL, "search"),
+    Output(ids.ARTISTS_GENRE, "value"),
+    Output(ids.ARTISTS_ORDER, "value"),
+    Output(ids.ARTISTS_TOP, "value"),
+    Input(ids.ARTISTS_URL, "search"),
     Input(ids.ARTISTS_GENRE, "value"),
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
     prevent_initial_call=True,
 )
-def artists_url(genre: str | None, order: str, top: int) -> str:
-    return urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+def artists_url(search: str | None, genre: str | None, order: str, top: int) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls."""
+    if dash.ctx.triggered_id == ids.ARTISTS_URL:
+        filters = parse_filters(urlstate.query_of(search))
+        return dash.no_update, filters["genre"], filters["order"], filters["top"]
+    wanted = urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+    return (
+        (wanted if wanted != (search or "") else dash.no_update),
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )
 
 
 @callback(

@@ -37,7 +37,6 @@ def layout(**_query: str) -> html.Div:
                             ids.MODEL_METRICS,
                             tables.METRIC_COLUMNS,
                             file_name="hitscope-metrics.csv",
-                            height=300,
                         )
                     ),
                 ],
@@ -58,7 +57,6 @@ def layout(**_query: str) -> html.Div:
                             ids.MODEL_VERSIONS,
                             tables.VERSION_COLUMNS,
                             file_name="hitscope-models.csv",
-                            height=300,
                         )
                     ),
                 ]

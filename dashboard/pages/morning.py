@@ -75,7 +75,6 @@ def layout(**query: str) -> html.Div:
             page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
             html.Div(id=ids.MORNING_FRESHNESS),
-            html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
             dbc.Row(
                 dbc.Col(
                     dcc.Dropdown(
@@ -117,7 +116,8 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
-            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
+            html.Div(id=ids.MORNING_HEADLINES, className="mt-3 mb-3"),
+            html.Div(id=ids.MORNING_LAST_RUN),
         ]
     )  # fmt: skip
 
@@ -298,7 +298,7 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         )
     else:
         alerts_body = tables.grid(
-            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv", height=320
+            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv"
         )
         alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
     return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
@@ -315,10 +315,24 @@ def export_emerging(n_clicks: int | None) -> bool:
 
 @callback(
     Output(ids.MORNING_URL, "search"),
+    Output(ids.MORNING_GENRE, "value"),
+    Output(ids.MORNING_RISER_WINDOW, "value"),
+    Output(ids.MORNING_RISER_BASIS, "value"),
+    Input(ids.MORNING_URL, "search"),
     Input(ids.MORNING_GENRE, "value"),
     Input(ids.MORNING_RISER_WINDOW, "value"),
     Input(ids.MORNING_RISER_BASIS, "value"),
     prevent_initial_call=True,
 )
-def morning_url(genre: str | None, window: str, basis: str) -> str:
-    return urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls."""
+    if dash.ctx.triggered_id == ids.MORNING_URL:
+        filters = parse_filters(urlstate.query_of(search))
+        return dash.no_update, filters["genre"], filters["window"], filters["basis"]
+    wanted = urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+    return (
+        (wanted if wanted != (search or "") else dash.no_update),
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )

@@ -188,6 +188,10 @@ def render_seasonality(
 
 @callback(
     Output(ids.SEASON_URL, "search"),
+    Output(ids.SEASON_GENRE, "value"),
+    Output(ids.SEASON_YEARS, "value", allow_duplicate=True),
+    Output(ids.SEASON_METRIC, "value"),
+    Input(ids.SEASON_URL, "search"),
     Input(ids.SEASON_GENRE, "value"),
     Input(ids.SEASON_YEARS, "value"),
     Input(ids.SEASON_METRIC, "value"),
@@ -195,8 +199,25 @@ def render_seasonality(
     State(ids.SEASON_YEARS, "max"),
     prevent_initial_call=True,
 )
-def seasonality_url(genre: str | None, years: list[int] | None, metric: str, low: int, high: int) -> str:
+def seasonality_url(
+    search: str | None, genre: str | None, years: list[int] | None, metric: str, low: int, high: int
+) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls; a full year range is implicit."""
+    if dash.ctx.triggered_id == ids.SEASON_URL:
+        filters = parse_filters(urlstate.query_of(search))
+        wanted_years = (
+            [max(low, min(filters["from"], filters["to"])), min(high, max(filters["from"], filters["to"]))]
+            if filters["from"] and filters["to"]
+            else [low, high]
+        )
+        return dash.no_update, filters["genre"], wanted_years, filters["metric"]
     values: dict[str, object] = {"genre": genre, "metric": metric}
     if years and len(years) == 2 and [min(years), max(years)] != [low, high]:
         values.update({"from": min(years), "to": max(years)})
-    return urlstate.search_string(values, DEFAULTS)
+    wanted = urlstate.search_string(values, DEFAULTS)
+    return (
+        (wanted if wanted != (search or "") else dash.no_update),
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )

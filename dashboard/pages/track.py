@@ -120,11 +120,11 @@ def track_header(info: dict, score: dict | None, publication: queries.Publicatio
             dbc.Badge("already a hit", color="success", className="me-2") if score.get("is_hit") else None,
             html.Span(
                 f"popularity {score['popularity']:.0f}" if score.get("popularity") is not None else "",
-                className="me-2",
+                className="me-2 text-nowrap",
             ),
             html.Span(
                 f"7-day momentum {score['momentum_7d']:+.1f}" if score.get("momentum_7d") is not None else "",
-                className="me-2",
+                className="me-2 text-nowrap",
             ),
         ]
     return html.Div(
