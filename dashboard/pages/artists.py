@@ -217,7 +217,9 @@ def search_artists(text: str | None) -> object:
             if publication is None:
                 return html.Div("Nothing published yet.", className="small text-muted")
             pid = publication.publication_id
-            names = names_for(pid, lambda: queries.artist_names(conn=conn, publication_id=pid))
+            names = names_for(
+                (pid, publication.published_at), lambda: queries.artist_names(conn=conn, publication_id=pid)
+            )
     except DataUnavailable:
         return unavailable_alert()
     matches = search_names(text, names)
