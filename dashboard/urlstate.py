@@ -13,9 +13,12 @@ JSON (a number, a list, a 1 MB string with NUL bytes), and each filter normalise
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
+
+import dash
+from dash.exceptions import MissingCallbackContextException
 
 MAX_TEXT = 200  # longer filter or search text is cut: no genre, id or artist name comes close
 
@@ -81,10 +84,26 @@ def query_of(search: str | None) -> dict[str, Any]:
 
 def triggered_id() -> object | None:
     """The id that fired the running callback; None when called outside one (tests call callbacks directly)."""
-    import dash
-    from dash.exceptions import MissingCallbackContextException
-
     try:
         return dash.ctx.triggered_id
     except MissingCallbackContextException:
         return None
+
+
+def sync_url(
+    search: str | None,
+    url_id: str,
+    values: dict[str, Any],
+    parse: Callable[[dict[str, Any]], dict[str, Any]],
+    defaults: dict[str, Any],
+) -> tuple[object, ...]:
+    """The body of a page's URL callback, outputs (search, *controls in the order of `values`).
+
+    Fired by the URL (back/forward, a pasted link): the parsed filters go to the controls. Fired by a control:
+    `values` (already normalised) become the query string, written only when it changed.
+    """
+    if triggered_id() == url_id:
+        filters = parse(query_of(search))
+        return (dash.no_update, *(filters[key] for key in values))
+    wanted = search_string(values, defaults)
+    return (wanted if wanted != (search or "") else dash.no_update, *(dash.no_update for _ in values))

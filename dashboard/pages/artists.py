@@ -188,17 +188,9 @@ def export_artists(n_clicks: int | None) -> bool:
 )
 def artists_url(search: str | None, genre: str | None, order: str, top: int) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls."""
-    if urlstate.triggered_id() == ids.ARTISTS_URL:
-        filters = parse_filters(urlstate.query_of(search))
-        return dash.no_update, filters["genre"], filters["order"], filters["top"]
-    values = {**parse_filters({"order": order, "top": top}), "genre": urlstate.text(genre)}
-    wanted = urlstate.search_string(values, DEFAULTS)
-    return (
-        (wanted if wanted != (search or "") else dash.no_update),
-        dash.no_update,
-        dash.no_update,
-        dash.no_update,
-    )
+    filters = parse_filters({"order": order, "top": top})
+    values = {"genre": urlstate.text(genre), "order": filters["order"], "top": filters["top"]}
+    return urlstate.sync_url(search, ids.ARTISTS_URL, values, parse_filters, DEFAULTS)
 
 
 @callback(

@@ -319,14 +319,6 @@ def export_emerging(n_clicks: int | None) -> bool:
 )
 def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls."""
-    if urlstate.triggered_id() == ids.MORNING_URL:
-        filters = parse_filters(urlstate.query_of(search))
-        return dash.no_update, filters["genre"], filters["window"], filters["basis"]
-    values = {**parse_filters({"window": window, "basis": basis}), "genre": urlstate.text(genre)}
-    wanted = urlstate.search_string(values, DEFAULTS)
-    return (
-        (wanted if wanted != (search or "") else dash.no_update),
-        dash.no_update,
-        dash.no_update,
-        dash.no_update,
-    )
+    filters = parse_filters({"window": window, "basis": basis})
+    values = {"genre": urlstate.text(genre), "window": filters["window"], "basis": filters["basis"]}
+    return urlstate.sync_url(search, ids.MORNING_URL, values, parse_filters, DEFAULTS)
