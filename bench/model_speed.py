@@ -30,9 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--artists", type=int, default=3000)
     parser.add_argument("--days", type=int, default=240)
     parser.add_argument("--trials", type=int, default=5)
@@ -53,9 +51,7 @@ def main() -> None:
     features_s = time.perf_counter() - started
     names = feature_names(examples.drop(columns=["is_hit_now", "label"]))
     started = time.perf_counter()
-    result = train_and_validate(
-        examples, names, TrainConfig(n_trials=args.trials, time_budget=600), gap_days=28
-    )
+    result = train_and_validate(examples, names, TrainConfig(n_trials=args.trials, time_budget=600), gap_days=28)
     train_s = time.perf_counter() - started
 
     day = pd.Timestamp(end)

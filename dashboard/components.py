@@ -25,16 +25,10 @@ NO_PUBLICATION = [
 def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navbar:
     """Links to the pages registered with `nav=True`, in `order`; those with `admin=True` for admins only."""
     pages = sorted(
-        (
-            page
-            for page in dash.page_registry.values()
-            if page.get("nav") and (is_admin or not page.get("admin"))
-        ),
+        (page for page in dash.page_registry.values() if page.get("nav") and (is_admin or not page.get("admin"))),
         key=lambda page: page.get("order") or 0,
     )
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in pages
-    ]
+    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in pages]
     right = []
     if user_name:
         right = [
@@ -43,7 +37,7 @@ def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navba
                 id=ids.NAV_USER,
                 className="navbar-text text-light me-2 small",
             ),
-            dbc.NavLink("Log out", href="/logout", external_link=True, className="text-light small"),
+            html.A("Log out", href="/logout", className="btn btn-sm btn-outline-light"),
         ]
     return dbc.Navbar(
         dbc.Container(
@@ -51,7 +45,10 @@ def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navba
                 dbc.NavbarBrand("Hitscope", href="/", className="fw-bold"),
                 dbc.NavbarToggler(id=ids.NAVBAR + "-toggler"),
                 dbc.Collapse(
-                    [dbc.Nav(links, navbar=True, className="me-auto"), html.Div(right, className="d-flex")],
+                    [
+                        dbc.Nav(links, navbar=True, className="me-auto"),
+                        html.Div(right, className="d-flex align-items-center gap-2 py-2 py-md-0"),
+                    ],
                     id=ids.NAVBAR + "-collapse",
                     navbar=True,
                 ),

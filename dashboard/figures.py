@@ -2,6 +2,10 @@
 
 (Plotly Express costs ~10x more per figure on these machines.) No database, no Dash here: tests call
 these with small frames, and every chart in the app is built by one of them.
+
+Figures use a small template of our own, registered once as plotly's default for this process: assigning a
+stock template such as "plotly_white" deep-copies and re-validates its styles for every trace type, which
+cost more than the rest of a seasonality callback (measured: ~60 ms of a ~90 ms callback per figure).
 """
 
 from __future__ import annotations
@@ -10,13 +14,24 @@ import calendar
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.io as pio
 
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 ACCENT = "#0d6efd"
 SECOND = "#fd7e14"
+_AXIS = {"gridcolor": "#eceff3", "linecolor": "#dee2e6", "zerolinecolor": "#dee2e6", "automargin": True}
+pio.templates["hitscope"] = go.layout.Template(
+    layout={
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": [ACCENT, SECOND, "#198754", "#6f42c1", "#dc3545", "#20c997", "#6c757d"],
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+        "title": {"x": 0},
+    }
+)
+pio.templates.default = "hitscope"
 BASE_LAYOUT = {
-    "template": "plotly_white",
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13},
     "hoverlabel": {"font_size": 13},
@@ -93,7 +108,14 @@ def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
         height=360,
         title={"text": "Hit rate and mean popularity by release month", "x": 0, "font": {"size": 15}},
         yaxis={"title": "Hit rate (%)", "rangemode": "tozero"},
-        yaxis2={"title": "Mean popularity", "overlaying": "y", "side": "right", "showgrid": False},
+        yaxis2={
+            "title": "Mean popularity",
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "tickformat": ".0f",
+            "rangemode": "tozero",
+        },
         legend={"orientation": "h", "y": -0.15},
     )
     return figure
@@ -132,9 +154,10 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
     if frame.empty:
         return empty_figure("No release with a known month in this selection.")
     title, bar_title, hover, scale = HEATMAP_VALUES[value]
-    grid = frame.pivot_table(index="genre", columns="release_month", values=value, aggfunc="first")
-    grid = grid.reindex(columns=range(1, 13))
-    counts = frame.pivot_table(index="genre", columns="release_month", values="n_tracks", aggfunc="first")
+    # one row per (genre, month) already: unstack is ~10x cheaper than pivot_table here
+    cells = frame.set_index(["genre", "release_month"])
+    grid = cells[value].astype(float).unstack().reindex(columns=range(1, 13)).sort_index()
+    counts = cells["n_tracks"].astype(float).unstack()
     counts = counts.reindex(index=grid.index, columns=range(1, 13)).fillna(0)
     figure = go.Figure(
         go.Heatmap(
@@ -153,7 +176,8 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
         **BASE_LAYOUT,
         height=max(260, 34 * len(grid) + 100),
         title={"text": title, "x": 0, "font": {"size": 15}},
-        yaxis={"automargin": True},
+        xaxis={"showgrid": False, "ticks": ""},
+        yaxis={"automargin": True, "showgrid": False, "ticks": ""},
     )
     return figure
 
@@ -167,36 +191,48 @@ METRIC_LABELS = {
 }
 
 
+def _title(text: str, x: float, y: float) -> dict[str, object]:
+    return {"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
+            "xanchor": "center", "yanchor": "bottom", "font": {"size": 14}}  # fmt: skip
+
+
 def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
-    """One small chart per metric (shared dates), one line per source; chart positions read top-down."""
+    """One panel per metric on a shared date axis, one line per source; chart positions read top-down.
+
+    Panels are laid out by hand (axis domains) rather than with make_subplots, which costs ~10 ms a figure.
+    """
     if frame.empty:
         return empty_figure("No observation of this entity yet.")
     metrics = list(dict.fromkeys(frame["metric"]))
-    figure = make_subplots(
-        rows=len(metrics),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=[METRIC_LABELS.get(m, m) for m in metrics],
-    )
+    n, gap = len(metrics), 0.1
+    height = (1 - gap * (n - 1)) / n
+    figure = go.Figure()
+    layout: dict[str, object] = {"xaxis": {"anchor": f"y{n}" if n > 1 else "y"}}
+    annotations = []
     for row, metric in enumerate(metrics, start=1):
+        axis = "y" if row == 1 else f"y{row}"
+        top = 1 - (row - 1) * (height + gap)
+        layout["yaxis" if row == 1 else f"yaxis{row}"] = {
+            "domain": [max(0.0, top - height), top],
+            "autorange": "reversed" if metric == "chart_position" else True,
+        }
+        annotations.append(_title(METRIC_LABELS.get(metric, metric), 0.5, top))
         for source, part in frame[frame["metric"] == metric].groupby("source", sort=True):
             figure.add_scatter(
                 x=part["observed_on"],
                 y=part["value"].astype(float),
+                yaxis=axis,
                 mode="lines",
                 name=f"{metric} ({source})",
                 line={"width": 2},
                 showlegend=False,
                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + str(source) + "</extra>",
-                row=row,
-                col=1,
             )
-        if metric == "chart_position":
-            figure.update_yaxes(autorange="reversed", row=row, col=1)
     figure.update_layout(
-        **BASE_LAYOUT,
-        height=max(260, 190 * len(metrics) + 60),
-        title={"text": title, "x": 0, "font": {"size": 15}},
+        **{**BASE_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
+        **layout,
+        annotations=annotations,
+        height=max(260, 190 * n + 80),
+        title={"text": title, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
     )
     return figure

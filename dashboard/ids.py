@@ -37,6 +37,8 @@ ADMIN_REFRESH_RESULT = "admin-refresh-result"
 ADMIN_POLL = "admin-poll"
 ADMIN_QUEUE = "admin-queue"
 ADMIN_RUNS = "admin-runs"
+ADMIN_RETRAIN = "admin-retrain"
+ADMIN_HEALTH = "admin-health"
 
 # Model ("/model")
 MODEL_LOAD = "model-load"

@@ -55,9 +55,7 @@ def _login_page(message: str = "", username: str = "", status: int = 200) -> Res
     hint = ""
     settings = get_settings()
     if settings.APP_ENV == "development" and not settings.DASHBOARD_USERS:
-        hint = (
-            '<p class="small text-muted mt-3">Development default: admin / admin (set DASHBOARD_USERS).</p>'
-        )
+        hint = '<p class="small text-muted mt-3">Development default: admin / admin (set DASHBOARD_USERS).</p>'
     body = _PAGE.format(
         message=f'<div class="alert alert-danger">{escape(message)}</div>' if message else "",
         csrf=escape(session["login_csrf"]),
@@ -87,18 +85,14 @@ def login() -> Response:
                 conn=conn, username=username, remote_addr=address, minutes=settings.LOGIN_WINDOW_MINUTES
             )
             if failures >= settings.LOGIN_MAX_FAILURES:
-                logger.warning(
-                    "sign-in for %r from %s refused: %d recent failures", username, address, failures
-                )
+                logger.warning("sign-in for %r from %s refused: %d recent failures", username, address, failures)
                 return _login_page(
                     f"Too many wrong passwords: try again in {settings.LOGIN_WINDOW_MINUTES} minutes.",
                     username,
                     429,
                 )
             user = authenticate(configured_users(settings), username, password)
-            queries.record_login_attempt(
-                conn=conn, username=username, remote_addr=address, succeeded=bool(user)
-            )
+            queries.record_login_attempt(conn=conn, username=username, remote_addr=address, succeeded=bool(user))
     except DataUnavailable:
         return _login_page("Sign-in is temporarily unavailable (the database did not answer).", username, 503)
     if user is None:

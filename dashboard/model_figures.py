@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures import ACCENT, BASE_LAYOUT, SECOND, empty_figure
 
@@ -19,29 +18,31 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
     if frame.empty:
         return empty_figure("No feature importance in this publication.")
     shown = frame.sort_values("gain", ascending=False).head(top)
-    figure = make_subplots(
-        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-        subplot_titles=["Gain (share of total)", "Mean |contribution| (log-odds)"],
-    )  # fmt: skip
+    figure = go.Figure()  # two panels sharing the feature axis, laid out by hand (make_subplots is slow)
     total_gain = float(shown["gain"].sum()) or 1.0
     figure.add_bar(
         x=shown["gain"] / total_gain * 100, y=shown["feature"], orientation="h", marker_color=ACCENT,
-        hovertemplate="%{y}: %{x:.1f}% of gain<extra></extra>", row=1, col=1,
+        hovertemplate="%{y}: %{x:.1f}% of gain<extra></extra>",
     )  # fmt: skip
     figure.add_bar(
         x=shown["mean_abs_contribution"], y=shown["feature"], orientation="h", marker_color=SECOND,
-        hovertemplate="%{y}: %{x:.3f}<extra></extra>", row=1, col=2,
+        hovertemplate="%{y}: %{x:.3f}<extra></extra>", xaxis="x2",
     )  # fmt: skip
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    figure.update_layout(**BASE_LAYOUT, showlegend=False, height=max(300, 24 * len(shown) + 90))
+    figure.update_layout(
+        **BASE_LAYOUT,
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"domain": [0, 0.48], "title": {"text": "gain %"}},
+        xaxis2={"domain": [0.52, 1], "anchor": "y", "title": {"text": "mean |contrib.|"}},
+        showlegend=False,
+        height=max(300, 24 * len(shown) + 110),
+        title={"text": "Feature importance", "x": 0, "font": {"size": 15}},
+    )
     return figure
 
 
 def calibration_curve(bins: list[dict[str, Any]]) -> go.Figure:
     """Mean predicted probability against observed hit rate per bin; the diagonal is perfect calibration."""
-    rows = [
-        b for b in bins or [] if b.get("mean_predicted") is not None and b.get("observed_rate") is not None
-    ]
+    rows = [b for b in bins or [] if b.get("mean_predicted") is not None and b.get("observed_rate") is not None]
     if not rows:
         return empty_figure("The active model has no calibration table.")
     figure = go.Figure()
@@ -67,7 +68,7 @@ def calibration_curve(bins: list[dict[str, Any]]) -> go.Figure:
         title={"text": "Calibration", "x": 0, "font": {"size": 15}},
         xaxis={"title": "Predicted probability", "range": [0, 1]},
         yaxis={"title": "Observed hit rate", "range": [0, 1]},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"x": 0.02, "y": 0.98, "bgcolor": "rgba(255,255,255,0.8)"},
     )
     return figure
 
@@ -76,7 +77,7 @@ def contribution_steps(contributions: dict[str, float], *, top: int = 10) -> pd.
     """The waterfall's steps: the bias, the `top` largest |contributions|, the rest summed as one step."""
     items = {k: float(v) for k, v in (contributions or {}).items() if v is not None and k != BIAS}
     ranked = sorted(items.items(), key=lambda kv: abs(kv[1]), reverse=True)
-    steps = [(BIAS, float((contributions or {}).get(BIAS, 0.0)))] + ranked[:top]
+    steps = [("base rate (bias)", float((contributions or {}).get(BIAS, 0.0)))] + ranked[:top]
     rest = sum(v for _, v in ranked[top:])
     if len(ranked) > top:
         steps.append((f"{len(ranked) - top} other features", rest))
@@ -106,7 +107,7 @@ def contributions_waterfall(contributions: dict[str, float], probability: float)
         **BASE_LAYOUT,
         height=max(300, 28 * len(steps) + 110),
         title={
-            "text": f"What drove the score: log-odds {total:+.2f} → probability {probability:.1%}",
+            "text": f"What drove it: log-odds {total:+.2f} → {probability:.1%}",
             "x": 0,
             "font": {"size": 15},
         },

@@ -68,9 +68,7 @@ def current_publication(*, conn: Connection) -> Publication | None:
 
 
 def health(*, conn: Connection) -> Health:
-    row = conn.execute(
-        text("SELECT now() AS now, max(published_at) AS last_published_at FROM publications")
-    ).one()
+    row = conn.execute(text("SELECT now() AS now, max(published_at) AS last_published_at FROM publications")).one()
     return Health(**row._mapping)
 
 
@@ -114,9 +112,7 @@ def open_requests(*, conn: Connection) -> pd.DataFrame:
 
 def known_sources(*, conn: Connection) -> list[str]:
     """Sources that have run or published before."""
-    rows = conn.execute(
-        text("SELECT source FROM job_runs UNION SELECT source FROM publications ORDER BY 1")
-    ).scalars()
+    rows = conn.execute(text("SELECT source FROM job_runs UNION SELECT source FROM publications ORDER BY 1")).scalars()
     return list(rows)
 
 
@@ -404,3 +400,17 @@ def artist_names(*, conn: Connection, publication_id: int) -> dict[str, str]:
         {"pid": publication_id},
     )
     return dict(rows.tuples().all())
+
+
+def source_health(*, conn: Connection) -> pd.DataFrame:
+    """Per source: its latest run (status, when, error, warnings) and when it last succeeded."""
+    return _frame(
+        conn,
+        "SELECT latest.source, latest.status, latest.kind, latest.started_at, latest.error,"
+        " jsonb_array_length(latest.warnings) AS n_warnings, ok.last_success"
+        " FROM (SELECT DISTINCT ON (source) source, status, kind, started_at, error, warnings"
+        "       FROM job_runs ORDER BY source, run_id DESC) latest"
+        " LEFT JOIN (SELECT source, max(finished_at) AS last_success FROM job_runs"
+        "            WHERE status = 'succeeded' GROUP BY source) ok USING (source)"
+        " ORDER BY latest.source",
+    )

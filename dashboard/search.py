@@ -7,13 +7,13 @@ pure in-memory match: typos, missing accents and word order still find the artis
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from rapidfuzz import fuzz, process, utils
 
 MIN_SCORE = 60
 _KEEP = 3  # publications whose names stay cached per process
-_NAMES: dict[int, dict[str, str]] = {}
+_NAMES: dict[Hashable, dict[str, str]] = {}  # insertion order = age
 _LOCK = threading.Lock()
 
 
@@ -28,15 +28,18 @@ def search_names(query: str, names: dict[str, str], *, limit: int = 8) -> list[t
     return [(artist_id, name, round(float(score), 1)) for name, score, artist_id in matches]
 
 
-def names_for(publication_id: int, loader: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """The publication's {artist_id: name}, loaded at most once per publication in this process."""
+def names_for(publication_key: Hashable, loader: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The publication's {artist_id: name}, loaded at most once per publication in this process.
+
+    The key is (publication id, published at): ids alone repeat when a database is rebuilt (tests, a reset).
+    """
     with _LOCK:
-        cached = _NAMES.get(publication_id)
+        cached = _NAMES.get(publication_key)
     if cached is not None:
         return cached
     names = loader()
     with _LOCK:
-        _NAMES[publication_id] = names
+        _NAMES[publication_key] = names
         while len(_NAMES) > _KEEP:
-            _NAMES.pop(min(_NAMES))
+            _NAMES.pop(next(iter(_NAMES)))
     return names

@@ -21,7 +21,7 @@ def grid(
     columns: list[dict[str, Any]],
     *,
     file_name: str,
-    height: int = 420,
+    page_size: int = 20,
     column_size: str = "responsiveSizeToFit",
 ) -> dag.AgGrid:
     return dag.AgGrid(
@@ -31,13 +31,15 @@ def grid(
         defaultColDef=DEFAULT_COL,
         dashGridOptions={
             "pagination": True,
-            "paginationPageSize": 20,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+            "domLayout": "autoHeight",  # as tall as its rows (at most one page): no blank space
             "animateRows": False,
             "enableCellTextSelection": True,
         },
         columnSize=column_size,
         csvExportParams={"fileName": file_name},
-        style={"height": height, "width": "100%"},
+        style={"width": "100%"},
     )
 
 
@@ -130,10 +132,7 @@ def run_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         started_at=pd.to_datetime(frame["started_at"], utc=True),
         snapshot_date=frame["snapshot_date"].astype(str).replace({"None": ""}),
         duration_s=frame["duration_s"].astype(float),
-        stages=[
-            " · ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in stages or [])
-            for stages in frame["stages"]
-        ],
+        stages=[" · ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in stages or []) for stages in frame["stages"]],
         rows=[", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()) for counts in frame["row_counts"]],
         warnings=["; ".join(w or []) for w in frame["warnings"]],
     ).drop(columns=["row_counts"])
@@ -172,9 +171,7 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             rows.append(row(f"Baseline: {name}", values, "forward in time"))
     if metrics.get("random_split"):
-        rows.append(
-            row("LightGBM · random split (leaky)", metrics["random_split"], "optimistic: leaks the future")
-        )
+        rows.append(row("LightGBM · random split (leaky)", metrics["random_split"], "optimistic: leaks the future"))
     return rows
 
 

@@ -118,9 +118,67 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     return int(result.rowcount or 0)
 
 
+ALERT_METRICS = ("spotify_popularity", "spotify_followers", "lastfm_listeners", "lastfm_playcount")
+ALERT_MIN_HISTORY_DAYS = 14
+ALERT_MIN_ZSCORE = 3.0
+ALERT_LIMIT = 200
+
+
+def build_alerts(conn: Connection, params: AggregateParams) -> int:
+    """Spikes against an artist's own trend: today's change in a metric against the mean and spread of its daily
+    changes over the previous four weeks (at least two weeks of history; a floor on the spread keeps rounding
+    noise of small numbers from ringing)."""
+    result = conn.execute(
+        text("""
+            WITH daily AS (
+                SELECT entity_id AS artist_id, metric, observed_on, value,
+                       value - lag(value) OVER (PARTITION BY entity_id, metric ORDER BY observed_on) AS change
+                FROM (
+                    SELECT DISTINCT ON (entity_id, metric, observed_on) entity_id, metric, observed_on, value
+                    FROM raw_observations
+                    WHERE entity_type = 'artist' AND metric = ANY(:metrics)
+                      AND observed_on BETWEEN CAST(:day AS date) - 29 AND :day
+                    ORDER BY entity_id, metric, observed_on, source
+                ) one_per_day
+            ), stats AS (
+                SELECT artist_id, metric,
+                       avg(change) FILTER (WHERE observed_on < :day) AS mean_change,
+                       stddev_samp(change) FILTER (WHERE observed_on < :day) AS sd_change,
+                       count(change) FILTER (WHERE observed_on < :day) AS n_days,
+                       max(change) FILTER (WHERE observed_on = :day) AS today_change,
+                       max(value) FILTER (WHERE observed_on = :day) AS today_value
+                FROM daily GROUP BY artist_id, metric
+            ), scored AS (
+                SELECT *, (today_change - mean_change)
+                          / greatest(sd_change, 1.0, 0.001 * abs(today_value - today_change)) AS zscore
+                FROM stats
+                WHERE n_days >= :min_days AND today_change IS NOT NULL
+            )
+            INSERT INTO agg_alerts (publication_id, artist_id, name, genre, metric, observed_on, value, expected,
+                                    zscore)
+            SELECT :pid, s.artist_id, a.name, coalesce(a.genre, 'unknown'), s.metric, :day, s.today_value,
+                   s.today_value - s.today_change + s.mean_change, s.zscore
+            FROM scored s JOIN artists a USING (artist_id)
+            WHERE s.zscore >= :min_z
+            ORDER BY s.zscore DESC
+            LIMIT :limit
+        """),
+        {
+            "pid": params.publication_id,
+            "day": params.snapshot_date,
+            "metrics": list(ALERT_METRICS),
+            "min_days": ALERT_MIN_HISTORY_DAYS,
+            "min_z": ALERT_MIN_ZSCORE,
+            "limit": ALERT_LIMIT,
+        },  # fmt: skip
+    )
+    return int(result.rowcount or 0)
+
+
 Builder = Callable[[Connection, AggregateParams], int]
 
 BUILDERS: dict[str, Builder] = {
     "agg_artist_leaderboard": build_artist_leaderboard,
     "agg_seasonality": build_seasonality,
+    "agg_alerts": build_alerts,
 }

@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
-    from jobs.sources.spotify import parse_reference
+    from jobs.sources.spotify_source import parse_reference
     from jobs.sources_store import add_watch, list_watch, remove_watch
 
     if args.watch_command == "list":
@@ -171,9 +171,7 @@ def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
         raise HitscopeError(str(error)) from error
     with engine.begin() as conn:
         if args.watch_command == "add":
-            created = add_watch(
-                conn=conn, entity_type=kind, spotify_id=spotify_id, name=args.name, added_by=user
-            )
+            created = add_watch(conn=conn, entity_type=kind, spotify_id=spotify_id, name=args.name, added_by=user)
             logger.info("%s %s %s", kind, spotify_id, "added" if created else "already watched")
         else:
             removed = remove_watch(conn=conn, spotify_id=spotify_id)

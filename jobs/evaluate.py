@@ -3,10 +3,13 @@
     python -m jobs evaluate --data ../shared/data/spotify-top50-daily/spotify-streaming-top-50-world.csv.gz \
         --report artifacts/eval/top50-world.json
 
-Builds labelled examples with the layout's hit label (history: "reaches it within H days"; snapshot: "meets
-it at the snapshot", folds then run forward by release date), tunes and validates the model against the
-baselines and the leaky random split, writes `{"forward", "holdout", "folds", "random_split", "baselines",
-"n_train", "n_test", "prevalence", "label", "features", ...}` and logs a readable summary.
+The file is read with the dataset importer (`jobs.sources.dataset.read_dataset`, the same parser as
+`python -m jobs import`), straight into model frames (no database needed). Each layout has a default hit
+label: chart layouts `chart_position <= 10` within 28 days (history); TidyTuesday `spotify_popularity >= 70`
+at the snapshot; music-mining its `chart_status >= 1` ("charted", read from the file: the importer does not
+load it) at the snapshot. Snapshot data runs forward by release date. The report is
+`{"forward", "holdout", "folds", "random_split", "baselines", "n_train", "n_test", "prevalence", "label",
+"features", ...}`, and a readable summary is logged.
 """
 
 from __future__ import annotations
@@ -17,15 +20,69 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from core.settings import Settings
-from jobs.evaluate_readers import read_for_evaluation
+from jobs.errors import DataQualityError
 from jobs.model_store import json_safe
-from model.examples import build_examples
+from jobs.sources.dataset import read_dataset
+from model.examples import LabelSpec, build_examples
 from model.features import feature_names
+from model.frames import ModelFrames
 from model.train import TrainConfig, train_and_validate
 
 logger = logging.getLogger(__name__)
 METRICS = ("pr_auc", "roc_auc", "precision_at_k", "brier")
+CHART_LABEL = LabelSpec(metric="chart_position", threshold=10, horizon_days=28, mode="history", step_days=7)
+DEFAULT_LABELS = {
+    "top50-daily": CHART_LABEL,
+    "playlist-snapshots": CHART_LABEL,
+    "spotify-charts": CHART_LABEL,
+    "music-mining-charts": CHART_LABEL,
+    "tidytuesday": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
+    "spotify-114k": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
+    "spotify-600k": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
+    "music-mining": LabelSpec(metric="chart_status", threshold=1, mode="snapshot"),
+}
+
+
+def read_for_evaluation(path: str | Path, layout: str = "auto") -> tuple[ModelFrames, LabelSpec, str]:
+    """Frames of a whole file through the importer, the layout's default label, and the layout name."""
+    imported = read_dataset(Path(path), layout)
+    labelled = [found for _, found in imported.parts if found.name in DEFAULT_LABELS]
+    if len(labelled) != 1:
+        names = imported.layouts
+        raise DataQualityError(f"{path}: evaluate needs exactly one file of a labelled layout, got {names}")
+    layout_found = labelled[0]
+    batches = list(imported.batches)
+    frames = {
+        name: pd.concat([getattr(b, name) for b in batches], ignore_index=True)
+        for name in ("observations", "tracks", "track_artists", "artists", "audio_features")
+    }
+    name = layout_found.name
+    obs = frames["observations"]
+    if name == "playlist-snapshots":  # the playlist shrank to 100: compare ranks within the top 100 only
+        obs = obs[~((obs["metric"] == "chart_position") & (obs["value"] > 100))]
+    if name == "music-mining":
+        obs = pd.concat([obs, _chart_status(Path(path), layout_found.snapshot_date)], ignore_index=True)
+    report = imported.report
+    logger.info(
+        "%s read as %s: %d rows kept, %d rejected, %d observations, %d tracks", Path(path).name, name,
+        report.rows_kept, report.rows_rejected, len(obs), len(frames["tracks"]),
+    )  # fmt: skip
+    model_frames = ModelFrames(
+        obs, frames["tracks"], frames["track_artists"], frames["artists"], frames["audio_features"]
+    )
+    return model_frames, DEFAULT_LABELS[name], name
+
+
+def _chart_status(path: Path, snapshot: Any) -> pd.DataFrame:
+    """music-mining's hit label as an observation (`chart_status`: 0 never charted, 1 charted, 2 top 25)."""
+    raw = pd.read_csv(path, usecols=["id", "chart_status"]).dropna().drop_duplicates("id")
+    return pd.DataFrame(
+        {"entity_type": "track", "entity_id": raw["id"], "metric": "chart_status", "observed_on": snapshot,
+         "source": "dataset", "value": raw["chart_status"].astype(float)}
+    )  # fmt: skip
 
 
 def evaluate_file(
@@ -82,9 +139,7 @@ def _hit_rule(metric: str, threshold: float) -> str:
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """A readable table: the model forward (mean of folds), each baseline, the random split."""
     rows = [("model (forward)", report["forward"]), ("model (holdout fold)", report["holdout"])]
-    rows += [
-        (f"baseline: {name}", m) for name, m in report.get("baselines", {}).items() if "skipped" not in m
-    ]
+    rows += [(f"baseline: {name}", m) for name, m in report.get("baselines", {}).items() if "skipped" not in m]
     rows.append(("model (random split, leaky)", report["random_split"]))
     lines = [
         f"{report['data']['path']} [{report['data']['layout']}] label {report['label']['hit']}"

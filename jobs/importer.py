@@ -23,7 +23,7 @@ from jobs.load import load_batch
 from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
-from jobs.sources_store import analyze_loaded_tables
+from jobs.sources_store import analyze_loaded_tables, set_run_snapshot_date
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def import_dataset(
             with engine.begin() as conn:
                 analyze_loaded_tables(conn=conn)
         publish_on = report.last_observed_on or imported.snapshot_date or date.today()
+        with engine.begin() as conn:
+            set_run_snapshot_date(conn=conn, run_id=run_id, day=publish_on)
         publication_id = score_and_publish(engine, source, publish_on, recorder, config, loaded)
     return ImportOutcome(run_id, publication_id, report, loaded)
 

@@ -55,8 +55,7 @@ def save_version(
         "names": feature_names, "importance": feature_importance, "model_text": model_text,
     }  # fmt: skip
     encoded = {
-        k: v if k in ("run_id", "model_text") else json.dumps(json_safe(v), default=str)
-        for k, v in values.items()
+        k: v if k in ("run_id", "model_text") else json.dumps(json_safe(v), default=str) for k, v in values.items()
     }
     return int(
         conn.execute(

@@ -23,6 +23,14 @@ def analyze_loaded_tables(*, conn: Connection) -> None:
         conn.execute(text(f"ANALYZE {table}"))
 
 
+def set_run_snapshot_date(*, conn: Connection, run_id: int, day: date) -> None:
+    """An import learns its date from the rows: record it on the run once known (if not given up front)."""
+    conn.execute(
+        text("UPDATE job_runs SET snapshot_date = :day WHERE run_id = :run_id AND snapshot_date IS NULL"),
+        {"day": day, "run_id": run_id},
+    )
+
+
 # --- watchlist ---
 
 
@@ -34,9 +42,7 @@ class WatchItem:
     artist_name: str | None  # for a track: its main artist's name when known
 
 
-def add_watch(
-    *, conn: Connection, entity_type: str, spotify_id: str, name: str | None, added_by: str
-) -> bool:
+def add_watch(*, conn: Connection, entity_type: str, spotify_id: str, name: str | None, added_by: str) -> bool:
     """Watch an artist or track; False if it was already watched (its label is updated when given)."""
     result = conn.execute(
         text(
@@ -51,9 +57,7 @@ def add_watch(
 
 
 def remove_watch(*, conn: Connection, spotify_id: str) -> int:
-    return int(
-        conn.execute(text("DELETE FROM watchlist WHERE spotify_id = :id"), {"id": spotify_id}).rowcount
-    )
+    return int(conn.execute(text("DELETE FROM watchlist WHERE spotify_id = :id"), {"id": spotify_id}).rowcount)
 
 
 def list_watch(*, conn: Connection, entity_type: str | None = None) -> list[WatchItem]:
@@ -77,9 +81,7 @@ def list_watch(*, conn: Connection, entity_type: str | None = None) -> list[Watc
 def known_artist_ids(*, conn: Connection, artist_ids: list[str]) -> set[str]:
     if not artist_ids:
         return set()
-    rows = conn.execute(
-        text("SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)"), {"ids": artist_ids}
-    )
+    rows = conn.execute(text("SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)"), {"ids": artist_ids})
     return {row[0] for row in rows}
 
 

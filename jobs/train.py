@@ -11,6 +11,7 @@ importance, and makes it active only if it beats the active model on the same fo
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -112,7 +113,9 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
     if active is not None and _comparable(active.label, spec):
         incumbent = (active.params, active.feature_names)
     if database_url:
-        config = replace(config, storage=optuna_storage_url(database_url), study_name=f"hitscope-run-{recorder.run_id}")
+        # Run ids restart when a database is reset, while the optuna schema keeps its studies: add a suffix.
+        study = f"hitscope-run-{recorder.run_id}-{uuid.uuid4().hex[:8]}"
+        config = replace(config, storage=optuna_storage_url(database_url), study_name=study)
     with recorder.stage("tune_validate") as stage:
         try:
             result = train_and_validate(

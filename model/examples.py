@@ -56,7 +56,5 @@ def build_examples(frames: Any, spec: LabelSpec, dates: list[pd.Timestamp] | Non
     if spec.mode == "snapshot":
         labels = snapshot_labels(ctx, rows, metric=spec.metric, threshold=spec.threshold)
     else:
-        labels = history_labels(
-            ctx, rows, metric=spec.metric, threshold=spec.threshold, horizon_days=spec.horizon_days
-        )
+        labels = history_labels(ctx, rows, metric=spec.metric, threshold=spec.threshold, horizon_days=spec.horizon_days)
     return pd.concat([rows, labels], axis=1)

@@ -136,9 +136,7 @@ def _static_features(ctx: FeatureContext) -> pd.DataFrame:
     tracks = ctx.frames.tracks
     static = pd.DataFrame({"track_id": tracks["track_id"]})
     static["duration_ms"] = pd.to_numeric(tracks["duration_ms"], errors="coerce").astype(float)
-    explicit = tracks["explicit"].map(
-        {True: 1.0, False: 0.0, "True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0}
-    )
+    explicit = tracks["explicit"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0})
     static["explicit"] = explicit.astype(float)
     precise_month = tracks["release_date_precision"].fillna("day").isin(["day", "month"])
     static["release_month"] = tracks["release_date"].dt.month.where(precise_month).astype(float)
@@ -205,9 +203,7 @@ def build_features(
     """Feature rows for every date (a loop over dates; each date is vectorised over all tracks)."""
     dates = [pd.Timestamp(d) for d in dates]
     ctx = frames if isinstance(frames, FeatureContext) else FeatureContext.build(frames, until=max(dates))
-    parts = [
-        features_at(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold, mode=mode) for day in dates
-    ]
+    parts = [features_at(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold, mode=mode) for day in dates]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=META_COLUMNS)
     out["genre"] = pd.Categorical(out["genre"], categories=ctx.genres)
     logger.info("features: %d rows x %d columns for %d dates", len(out), len(out.columns), len(dates))

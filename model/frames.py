@@ -20,7 +20,7 @@ AUDIO_COLUMNS = [
     "instrumentalness", "liveness", "valence", "tempo", "time_signature",
 ]  # fmt: skip
 # Metrics that count people or plays: their growth is a percentage; the others (0-100 scores) grow in points.
-COUNT_METRICS = {"spotify_followers", "lastfm_listeners", "lastfm_playcount", "streams"}
+COUNT_METRICS = {"spotify_followers", "lastfm_listeners", "lastfm_playcount", "streams", "chart_streams"}
 # Metrics where a smaller value is better.
 RANK_METRICS = {"chart_position"}
 

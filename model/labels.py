@@ -43,9 +43,7 @@ def history_labels(
     future[~known & closes] = 0.0  # never observed with the metric: did not become a hit
     prior = ctx.frames.prior_best[ctx.frames.prior_best["metric"] == metric]
     if len(prior):  # a hit before the window started is a hit now
-        was_hit = pd.Series(
-            np.asarray(is_hit(prior["best"].astype(float), metric, threshold)), index=prior["track_id"]
-        )
+        was_hit = pd.Series(np.asarray(is_hit(prior["best"].astype(float), metric, threshold)), index=prior["track_id"])
         hit_now |= rows["track_id"].map(was_hit).fillna(False).to_numpy(dtype=bool)
     future[hit_now] = np.nan
     out["is_hit_now"] = hit_now
@@ -53,9 +51,7 @@ def history_labels(
     return out
 
 
-def snapshot_labels(
-    ctx: FeatureContext, rows: pd.DataFrame, *, metric: str, threshold: float
-) -> pd.DataFrame:
+def snapshot_labels(ctx: FeatureContext, rows: pd.DataFrame, *, metric: str, threshold: float) -> pd.DataFrame:
     """Hit at the snapshot: the metric's latest value on or before `as_of` meets the threshold."""
     out = pd.DataFrame({"is_hit_now": np.zeros(len(rows), dtype=bool), "label": np.nan}, index=rows.index)
     panel = ctx.track_panels.get(metric)

@@ -17,9 +17,7 @@ def precision_at_k(y: np.ndarray, p: np.ndarray, k: int, groups: np.ndarray | No
     return float(top.groupby("g")["y"].mean().mean()) if len(top) else float("nan")
 
 
-def classification_metrics(
-    y: np.ndarray, p: np.ndarray, *, k: int, groups: np.ndarray | None = None
-) -> dict[str, Any]:
+def classification_metrics(y: np.ndarray, p: np.ndarray, *, k: int, groups: np.ndarray | None = None) -> dict[str, Any]:
     y = np.asarray(y, dtype=float)
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
     both = len(np.unique(y)) == 2
@@ -38,9 +36,7 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict
     """Predicted versus observed hit rate in equal-width probability bins (empty bins left out)."""
     frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
     frame["bin"] = np.minimum((frame["p"] * bins).astype(int), bins - 1)
-    table = frame.groupby("bin").agg(
-        mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size")
-    )
+    table = frame.groupby("bin").agg(mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size"))
     return [
         {
             "bin_from": b / bins,

@@ -72,9 +72,7 @@ class Panel:
         return out
 
 
-def build_panel(
-    observations: pd.DataFrame, entity_type: str, metric: str, start: pd.Timestamp, n_days: int
-) -> Panel:
+def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start: pd.Timestamp, n_days: int) -> Panel:
     """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
     rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
     ids = pd.Index(rows["entity_id"].unique())
@@ -87,9 +85,7 @@ def build_panel(
     return Panel(ids, start, values, last_seen)
 
 
-def panels_for(
-    observations: pd.DataFrame, entity_type: str, start: pd.Timestamp, n_days: int
-) -> dict[str, Panel]:
+def panels_for(observations: pd.DataFrame, entity_type: str, start: pd.Timestamp, n_days: int) -> dict[str, Panel]:
     """One panel per metric present for the entity type."""
     metrics = sorted(observations.loc[observations["entity_type"] == entity_type, "metric"].unique())
     return {metric: build_panel(observations, entity_type, metric, start, n_days) for metric in metrics}

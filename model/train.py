@@ -20,6 +20,7 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna_integration import LightGBMPruningCallback
+from sklearn.metrics import average_precision_score
 
 from model.frames import RANK_METRICS
 from model.metrics import classification_metrics
@@ -106,30 +107,34 @@ def _suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def tune(
-    train_x: pd.DataFrame,
-    train_y: np.ndarray,
-    valid_x: pd.DataFrame,
-    valid_y: np.ndarray,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
     config: TrainConfig,
     fixed: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], optuna.Study]:
-    """Best parameters (with `num_boost_round` from early stopping) on one forward train/valid split."""
-    train_set = _dataset(train_x, train_y)
-    valid_set = _dataset(valid_x, valid_y, reference=train_set)
-    rounds: dict[int, int] = {}
+    """Best parameters by mean PR-AUC over forward train/valid `splits` (one split is too noisy to tune on
+    with few positives). The number of rounds is a tuned parameter, scored at the last round: early
+    stopping on a validation set this small picks the luckiest round and overstates the score. The first
+    split reports every round to the pruner."""
+    sets = []
+    for train, valid in splits:
+        train_set = _dataset(x.iloc[train], y[train])
+        sets.append((train_set, _dataset(x.iloc[valid], y[valid], reference=train_set)))
 
     def objective(trial: optuna.Trial) -> float:
         params = {**base_params(config), **(fixed or {}), **_suggest(trial)}
-        booster = lgb.train(
-            params, train_set, num_boost_round=config.max_rounds,
-            valid_sets=[valid_set], valid_names=["valid"],
-            callbacks=[
-                LightGBMPruningCallback(trial, "average_precision", valid_name="valid"),
-                lgb.early_stopping(config.early_stopping_rounds, verbose=False),
-            ],
-        )  # fmt: skip
-        rounds[trial.number] = max(int(booster.best_iteration), 1)
-        return float(booster.best_score["valid"]["average_precision"])
+        n_rounds = trial.suggest_int("num_boost_round", 20, config.max_rounds, log=True)
+        scores = []
+        for i, (train_set, valid_set) in enumerate(sets):
+            callbacks = [LightGBMPruningCallback(trial, "average_precision", valid_name="valid")] if i == 0 else []
+            booster = lgb.train(
+                params, train_set, num_boost_round=n_rounds,
+                valid_sets=[valid_set], valid_names=["valid"], callbacks=callbacks,
+            )  # fmt: skip
+            valid_y = valid_set.get_label()
+            scores.append(float(average_precision_score(valid_y, booster.predict(valid_set.data))))
+        return float(np.mean(scores))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -144,7 +149,6 @@ def tune(
     best = study.best_trial
     params = {
         **base_params(config), **(fixed or {}), **_suggest_fixed(best.params),
-        "num_boost_round": rounds[best.number],
     }  # fmt: skip
     return params, study
 
@@ -177,10 +181,10 @@ def train_and_validate(
     )
     if not folds:
         raise ValueError("not enough labelled history for a forward fold")
-    train_rows, valid_rows = _tuning_split(examples, folds, time_column, gap_days, label, config.seed)
+    splits = _tuning_splits(examples, folds, time_column, gap_days, label, config.seed)
     x, y = examples[features], examples[label].to_numpy()
     fixed = {"monotone_constraints": monotone_constraints(features, hit_metric)}
-    params, study = tune(x.iloc[train_rows], y[train_rows], x.iloc[valid_rows], y[valid_rows], config, fixed)
+    params, study = tune(x, y, splits, config, fixed)
     logger.info("tuned in %d trials: %s", len(study.trials), params)
     report = evaluate(
         examples, features, lightgbm_fitter(params), label=label, time_column=time_column, gap_days=gap_days,
@@ -194,7 +198,7 @@ def train_and_validate(
     tuning_info = {
         "best_value": float(study.best_value), "n_trials": len(study.trials),
         "n_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-        "tuning_rows": {"train": int(len(train_rows)), "valid": int(len(valid_rows))},
+        "tuning_splits": [{"train": int(len(t)), "valid": int(len(v))} for t, v in splits],
     }  # fmt: skip
     return TrainResult(booster, params, report, features, len(study.trials), tuning_info)
 
@@ -217,13 +221,13 @@ def evaluate_on_holdout(
     return classification_metrics(y, p, k=k, groups=groups)
 
 
-def _tuning_split(
+def _tuning_splits(
     examples: pd.DataFrame, folds: list[Fold], time_column: str, gap_days: int, label: str, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where Optuna tunes: the first part of the fold before the holdout, or, with one fold only, a forward
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where Optuna tunes: every part of the folds before the holdout, or, with one fold only, a forward
     split of the rows before the holdout's gap. The holdout itself is never seen while tuning."""
     if len(folds) >= 2:
-        return folds[-2].parts[0]
+        return [part for fold in folds[:-1] for part in fold.parts]
     early = np.flatnonzero((pd.to_datetime(examples[time_column]) < folds[-1].train_to).to_numpy())
     inner = examples.iloc[early].reset_index(drop=True)
     inner_folds = forward_folds(
@@ -231,5 +235,4 @@ def _tuning_split(
     )
     if not inner_folds:
         raise ValueError("not enough labelled history to tune: the holdout's training side is too short")
-    train, valid = inner_folds[0].parts[0]
-    return early[train], early[valid]
+    return [(early[train], early[valid]) for train, valid in inner_folds[0].parts]

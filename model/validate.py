@@ -97,9 +97,7 @@ def forward_folds(
         tested = np.concatenate([t for _, t in parts]) if parts else np.array([], dtype=int)
         one_class = labels is not None and labels.to_numpy()[tested].tolist().count(1.0) in (0, len(tested))
         if not parts or one_class:
-            logger.warning(
-                "fold %d skipped: %d test rows%s", i, len(tested), " (one class)" if one_class else ""
-            )
+            logger.warning("fold %d skipped: %d test rows%s", i, len(tested), " (one class)" if one_class else "")
             continue
         folds.append(Fold(len(folds), tuple(parts), train_to, edges[i], edges[i + 1]))
     return folds

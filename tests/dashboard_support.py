@@ -95,9 +95,7 @@ def login(client: FlaskClient, name: str, password: str | None = None) -> int:
     form = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form)
     assert csrf, "the login form has no CSRF field"
-    response = client.post(
-        "/login", data={"username": name, "password": password or PASSWORDS[name], "csrf": csrf[1]}
-    )
+    response = client.post("/login", data={"username": name, "password": password or PASSWORDS[name], "csrf": csrf[1]})
     return response.status_code
 
 

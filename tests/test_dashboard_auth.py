@@ -21,14 +21,15 @@ def client(clean_db: Engine, database_url: str) -> Iterator[FlaskClient]:
         yield dash_app().server.test_client()
 
 
-def refresh_payload(source: str = "demo") -> dict:
-    """The POST the browser sends when the Admin page's refresh button is clicked."""
+def refresh_payload(source: str = "demo", button: str = ids.ADMIN_REFRESH) -> dict:
+    """The POST the browser sends when the Admin page's refresh (or retrain) button is clicked."""
+    clicks = {ids.ADMIN_REFRESH: None, ids.ADMIN_RETRAIN: None, button: 1}
     return {
         "output": f"{ids.ADMIN_REFRESH_RESULT}.children",
         "outputs": {"id": ids.ADMIN_REFRESH_RESULT, "property": "children"},
-        "inputs": [{"id": ids.ADMIN_REFRESH, "property": "n_clicks", "value": 1}],
+        "inputs": [{"id": key, "property": "n_clicks", "value": value} for key, value in clicks.items()],
         "state": [{"id": ids.ADMIN_SOURCE, "property": "value", "value": source}],
-        "changedPropIds": [f"{ids.ADMIN_REFRESH}.n_clicks"],
+        "changedPropIds": [f"{button}.n_clicks"],
     }
 
 
@@ -43,7 +44,8 @@ def post_callback(client: FlaskClient, payload: dict, *, csrf: bool = True):
 
 def pending_requests(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT requested_by, trigger FROM refresh_requests"))]
+        rows = conn.execute(text("SELECT requested_by, trigger FROM refresh_requests WHERE kind = 'refresh'"))
+        return [tuple(r) for r in rows]
 
 
 def test_parse_users_accepts_werkzeug_hashes_and_explains_bad_entries() -> None:
@@ -104,9 +106,7 @@ def test_wrong_passwords_are_rate_limited(client: FlaskClient, clean_db: Engine)
     assert login(client, "ana", "wrong-3") == 401
     assert login(client, "ana") == 429  # the right password, but LOGIN_MAX_FAILURES=3 were used up
     with clean_db.connect() as conn:
-        attempts = conn.execute(
-            text("SELECT username, succeeded FROM login_attempts ORDER BY attempt_id")
-        ).all()
+        attempts = conn.execute(text("SELECT username, succeeded FROM login_attempts ORDER BY attempt_id")).all()
     assert [tuple(a) for a in attempts] == [("ana", False)] * 3
     assert login(client, "bo") == 429  # same address: a password-guessing client cannot switch user names
 
@@ -138,3 +138,18 @@ def test_dash_requests_need_the_csrf_token(client: FlaskClient, clean_db: Engine
     response = post_callback(client, refresh_payload())
     assert response.status_code == 200 and "requested (request #" in response.get_data(as_text=True)
     assert pending_requests(clean_db) == [("ana", "manual")]
+
+
+def test_admin_can_request_a_retrain_and_a_viewer_cannot(client: FlaskClient, clean_db: Engine) -> None:
+    assert login(client, "bo") == 302
+    client.get("/")
+    refused = post_callback(client, refresh_payload(button=ids.ADMIN_RETRAIN))
+    assert "Refused: only admins can request a train" in refused.get_data(as_text=True)
+    client.get("/logout")
+    assert login(client, "ana") == 302
+    client.get("/")
+    response = post_callback(client, refresh_payload(button=ids.ADMIN_RETRAIN))
+    assert "Retrain of 'demo' requested" in response.get_data(as_text=True)
+    with clean_db.connect() as conn:
+        kinds = conn.execute(text("SELECT kind, requested_by FROM refresh_requests")).all()
+    assert [tuple(k) for k in kinds] == [("train", "ana")]

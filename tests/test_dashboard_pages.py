@@ -86,17 +86,13 @@ def test_morning_shows_freshness_demo_badge_and_headlines(seeded: Engine) -> Non
     assert n_artists == scalar(seeded, "SELECT count(*) FROM artists") == 150
     assert f"{n_artists:,}" in str(headlines)
     run_id = scalar(seeded, "SELECT max(run_id) FROM job_runs")
-    assert f"backfill #{run_id}" in str(last_run.to_plotly_json()) and "succeeded" in str(
-        last_run.to_plotly_json()
-    )
+    assert f"backfill #{run_id}" in str(last_run.to_plotly_json()) and "succeeded" in str(last_run.to_plotly_json())
 
 
 def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
     render = page("artists").render_artists
     alert, figure, options, grid_rows = render(None, "level", 10)
-    assert alert is None and len(grid_rows) == scalar(
-        seeded, "SELECT count(popularity) FROM agg_artist_leaderboard"
-    )
+    assert alert is None and len(grid_rows) == scalar(seeded, "SELECT count(popularity) FROM agg_artist_leaderboard")
     expected = rows(
         seeded,
         "SELECT name, popularity FROM agg_artist_leaderboard WHERE popularity IS NOT NULL"
@@ -105,9 +101,7 @@ def test_artist_bars_come_from_the_leaderboard(seeded: Engine) -> None:
     assert list(figure.data[0].y) == [name for name, _ in expected]
     np.testing.assert_allclose(figure.data[0].x, [value for _, value in expected])
     genres = [o["value"] for o in options]
-    assert genres == [
-        g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")
-    ]
+    assert genres == [g for (g,) in rows(seeded, "SELECT DISTINCT genre FROM agg_artist_leaderboard ORDER BY 1")]
 
     _, pop_figure, _, pop_rows = render("pop", "level", 10)
     pop_names = {n for (n,) in rows(seeded, "SELECT name FROM agg_artist_leaderboard WHERE genre = 'pop'")}
@@ -129,9 +123,7 @@ def test_artist_growth_order(seeded: Engine) -> None:
 def test_seasonality_bars_match_sql_and_genre_filter_changes_them(seeded: Engine) -> None:
     module = page("seasonality")
     genres, low, high, marks, value = module.season_options("/seasonality", None)
-    assert (low, high) == tuple(
-        rows(seeded, "SELECT min(release_year), max(release_year) FROM agg_seasonality")[0]
-    )
+    assert (low, high) == tuple(rows(seeded, "SELECT min(release_year), max(release_year) FROM agg_seasonality")[0])
     assert value == [low, high] and len(genres) == 8
 
     alert, note, bars, heatmap = module.render_seasonality(None, [low, high])
@@ -184,19 +176,21 @@ def test_seasonality_year_range_narrows_the_data(seeded: Engine) -> None:
 def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
     admin = page("admin")
     with signed_in("ana"):
-        first = str(admin.request_refresh(1, "demo").to_plotly_json())
-        second = str(admin.request_refresh(2, "demo").to_plotly_json())
+        first = str(admin.request_refresh(1, source="demo").to_plotly_json())
+        second = str(admin.request_refresh(2, source="demo").to_plotly_json())
     assert "requested (request #" in first and "already pending" in second
     pending = rows(seeded, "SELECT kind, trigger, source, status FROM refresh_requests")
     assert pending == [("refresh", "manual", "demo", "pending")]
     assert rows(seeded, "SELECT requested_by FROM refresh_requests") == [("ana",)]
     with signed_in("ana"):
-        queue, run_rows, options = admin.render_runs(0, None)
+        queue, run_rows, options, health = admin.render_runs(0, None)
     assert "refresh of demo" in str(queue.to_plotly_json())
     backfill = rows(seeded, "SELECT run_id, kind, status FROM job_runs")[0]
     assert [(r["run_id"], r["kind"], r["status"]) for r in run_rows] == [backfill]
     assert "extract" in run_rows[0]["stages"] and "loaded_raw_observations=" in run_rows[0]["rows"]
     assert {"label": "demo", "value": "demo"} in options
+    health_text = str(health)
+    assert "demo" in health_text and "succeeded" in health_text and "every metric present" in health_text
     with seeded.begin() as conn:
         conn.execute(text("DELETE FROM refresh_requests"))
 
@@ -223,7 +217,21 @@ def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> 
     note, emerging, risers, alerts, _ = page("morning").render_lists(None, "7", "points")
     assert "No model trained yet" in str(note.to_plotly_json()["props"]["children"]) and emerging == []
     assert len(risers) == 15  # risers and alerts come from the leaderboard, not the model
-    assert "No spike" in str(alerts.to_plotly_json())
+    published_alerts = scalar(
+        seeded, "SELECT count(*) FROM agg_alerts WHERE publication_id = (SELECT max(publication_id) FROM publications)"
+    )
+    assert published_alerts > 0 and len(alerts.rowData) == min(published_alerts, 15)  # no model needed for alerts
     track_id = scalar(seeded, "SELECT min(entity_id) FROM raw_observations WHERE entity_type = 'track'")
     header, waterfall, history = page("track").render_track(track_id)
     assert "python -m jobs train" in str(header) and history.data
+
+
+def test_reads_are_one_read_only_snapshot_with_a_statement_timeout(seeded: Engine) -> None:
+    from dashboard.db import reading
+
+    with reading() as conn:
+        settings = [conn.execute(text(f"SHOW {name}")).scalar() for name in
+                    ("transaction_isolation", "transaction_read_only", "statement_timeout")]  # fmt: skip
+    assert settings == ["repeatable read", "on", "5s"]
+    with reading() as conn:  # the pooled connection came back to its defaults in between
+        assert conn.execute(text("SELECT count(*) FROM publications")).scalar() == 1

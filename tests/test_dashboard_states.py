@@ -37,14 +37,11 @@ def test_unreachable_database_is_data_temporarily_unavailable() -> None:
         freshness, _, _ = page("morning").render_morning(0)
         assert freshness.children == UNAVAILABLE
         alert, figure, _, _ = page("artists").render_artists(None, "level", 10)
-        assert (
-            alert.children == UNAVAILABLE
-            and figure.layout.annotations[0].text == "Data temporarily unavailable."
-        )
+        assert alert.children == UNAVAILABLE and figure.layout.annotations[0].text == "Data temporarily unavailable."
         alert, _, _, _ = page("seasonality").render_seasonality("pop", [2024, 2025])
         assert alert.children == UNAVAILABLE
         with signed_in("ana"):
-            queue, _, _ = page("admin").render_runs(0, None)
+            queue, _, _, _ = page("admin").render_runs(0, None)
         assert queue.children == UNAVAILABLE
         client = dash_app().server.test_client()
         health = client.get("/healthz")

@@ -33,9 +33,7 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
 
 
 @pytest.mark.shared_data
-def test_600k_pair_imports_publishes_and_reimport_changes_nothing(
-    clean_db: Engine, shared_data: Path
-) -> None:
+def test_600k_pair_imports_publishes_and_reimport_changes_nothing(clean_db: Engine, shared_data: Path) -> None:
     path = shared_data / "spotify-600k-sample" / "tracks.csv.gz"
     first = import_now(clean_db, path, layout="auto", snapshot_date=None, config=RunConfig(), user="test")
     assert scalar(clean_db, "SELECT count(*) FROM tracks") == 1_595
@@ -47,8 +45,9 @@ def test_600k_pair_imports_publishes_and_reimport_changes_nothing(
         run = conn.execute(text("SELECT * FROM job_runs WHERE run_id = :r"), {"r": first.run_id}).one()
         publication = conn.execute(text("SELECT * FROM publications")).one()
     assert (run.kind, run.source, run.status) == ("import", "dataset", "succeeded")
+    assert run.snapshot_date == date(2021, 4, 1)  # learnt from the rows (the layout's collection date)
     assert run.row_counts["rows_read"] == 484 + 1_595 and run.row_counts["rows_rejected"] == 0
-    assert [stage["stage"] for stage in run.stages] == ["import", "aggregate_publish"]
+    assert [stage["stage"] for stage in run.stages] == ["import", "score", "aggregate_publish"]
     assert publication.publication_id == first.publication_id
     assert (publication.source, publication.is_demo) == ("dataset", False)
     assert publication.snapshot_date == date(2021, 4, 1)
@@ -65,6 +64,22 @@ def test_600k_pair_imports_publishes_and_reimport_changes_nothing(
     assert again.publication_id == first.publication_id  # nothing changed: not republished
     assert scalar(clean_db, "SELECT count(*) FROM publications") == 1
     assert scalar(clean_db, "SELECT status FROM job_runs WHERE run_id = :r", r=again.run_id) == "succeeded"
+
+
+@pytest.mark.shared_data
+def test_top50_file_on_postgresql_then_reimport(clean_db: Engine, shared_data: Path) -> None:
+    path = shared_data / "spotify-top50-daily" / "spotify-streaming-top-50-uk.csv.gz"
+    first = import_now(clean_db, path, layout="auto", snapshot_date=None, config=RunConfig(), user="test")
+    positions = scalar(clean_db, "SELECT count(*) FROM raw_observations WHERE metric = 'chart_position'")
+    days = scalar(clean_db, "SELECT count(DISTINCT observed_on) FROM raw_observations")
+    assert first.report.rows_read == 27_800 and days == 556
+    # one position per track and day: 27,800 rows, less the same song listed twice on one day
+    assert positions == 27_800 - first.report.notes["repeated observation of one day (first kept)"]
+    assert scalar(clean_db, "SELECT snapshot_date FROM publications") == date(2024, 11, 27)
+    assert scalar(clean_db, "SELECT count(*) FROM tracks WHERE track_id NOT LIKE 'dataset:%'") == 0
+    before = fingerprint(clean_db)
+    again = import_now(clean_db, path, layout="top50-daily", snapshot_date=None, config=RunConfig(), user="t")
+    assert sum(again.loaded.values()) == 0 and fingerprint(clean_db) == before
 
 
 SNAPSHOTS = (
@@ -96,9 +111,7 @@ def test_snapshots_file_reports_bad_rows_and_loads_good_ones(clean_db: Engine, t
         values = conn.execute(
             text("SELECT entity_type, metric, observed_on, value FROM raw_observations ORDER BY 1, 2, 3, 4")
         ).all()
-        warnings = conn.execute(
-            text("SELECT warnings FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id}
-        )
+        warnings = conn.execute(text("SELECT warnings FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id})
         warning_text = " ".join(warnings.scalar_one())
     assert [tuple(v) for v in values] == [
         ("artist", "lastfm_listeners", date(2024, 5, 1), 1200.0),

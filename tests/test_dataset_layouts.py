@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from jobs.sources.dataset import read_dataset
 from jobs.sources.layouts import LAYOUTS
 from jobs.sources.layouts.common import (
+    AUDIO_COLUMNS,
     ParsedRow,
     RowContext,
     RowError,
@@ -23,6 +24,15 @@ from jobs.sources.layouts.common import (
     string_list,
 )
 
+# Every column any layout reads (so hostile text reaches every parser), plus the audio features.
+EVERY_COLUMN = (
+    "album album_name artist artist_genres artist_id artist_ids artist_name artists date duration_ms entity "
+    "explicit followers genre genres id id_artists is_explicit isrc metric month name playlist_genre "
+    "popularity position rank release_date snapshot_time song source spotify_track_album_release_date "
+    "spotify_track_album_release_date_precision spotify_track_duration_ms spotify_track_explicit "
+    "spotify_track_id streams track track_album_name track_album_release_date track_artist track_genre "
+    "track_id track_name track_popularity value " + " ".join(AUDIO_COLUMNS)
+).split()
 CONTEXT = RowContext(snapshot_date=date(2024, 1, 1), series="test")
 hostile_text = st.one_of(
     st.text(max_size=40),
@@ -32,11 +42,10 @@ hostile_text = st.one_of(
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.name)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_row_parsers_raise_only_row_errors(layout, data) -> None:  # type: ignore[no-untyped-def]
-    columns = [*layout.key_columns, "release_date", "duration_ms", "explicit", "genre", "track", "source"]
-    row = {column: data.draw(hostile_text, label=column) for column in columns}
+    row = {column: data.draw(hostile_text, label=column) for column in (*layout.key_columns, *EVERY_COLUMN)}
     try:
         parsed = layout.parse_row(row, CONTEXT)
     except RowError as error:
@@ -147,3 +156,32 @@ def test_invalid_utf8_and_nul_bytes_are_reported_not_fatal(tmp_path: Path) -> No
     list(imported.batches)
     assert [(r.line, r.reason) for r in imported.report.rejected][:1] == [(3, "not valid UTF-8")]
     assert imported.report.rows_kept >= 2  # A and D, whatever the csv module makes of the NUL byte
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=400))
+def test_reader_survives_arbitrary_bytes(tmp_path: Path, body: bytes) -> None:
+    """Any bytes after a valid header: every row is either kept or reported, and nothing else is raised."""
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(b"date,artist,metric,value\n" + body)
+    imported = read_dataset(path)
+    list(imported.batches)
+    report = imported.report
+    assert report.rows_read == report.rows_kept + report.rows_rejected
+    assert all(r.line >= 2 and r.reason for r in report.rejected)
+
+
+def test_reading_batches_twice_gives_the_same_report(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text("date,artist,metric,value\n2024-01-01,A,m,1\n2024-01-01,B,m,x\n")
+    imported = read_dataset(path)
+    report = imported.report
+    first = [len(b.observations) for b in imported.batches]
+    second = [len(b.observations) for b in imported.batches]
+    assert first == second == [1]
+    assert report is imported.report and (report.rows_read, report.rows_kept, report.rows_rejected) == (
+        2,
+        1,
+        1,
+    )
+    assert [r.line for r in report.rejected] == [3]

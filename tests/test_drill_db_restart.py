@@ -89,7 +89,7 @@ def test_dashboard_survives_a_database_restart(private_postgres: Path) -> None:
             time.sleep(2)
             page.goto(base + "/artists")
             page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(1000)
+            page.get_by_text("temporarily unavailable").first.wait_for(timeout=30000)
             outage_text = page.inner_text("body")
 
             restart_at = time.monotonic()

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from jobs.evaluate import evaluate_file
-from jobs.evaluate_readers import detect_layout, read_for_evaluation
+from jobs.evaluate import evaluate_file, read_for_evaluation
 from model.examples import build_examples
 from model.features import feature_names
 
@@ -40,8 +39,8 @@ def test_evaluate_a_daily_top50_file_writes_the_full_report(shared_data: Path, t
 
 def test_music_mining_is_a_snapshot_without_its_leaky_columns(shared_data: Path) -> None:
     path = shared_data / "music-mining" / "tracks.csv.gz"
-    assert detect_layout(path) == "music_mining"
-    frames, spec, _ = read_for_evaluation(path)
+    frames, spec, layout = read_for_evaluation(path)
+    assert layout == "music-mining"
     examples = build_examples(frames, spec)
     names = feature_names(examples.drop(columns=["is_hit_now", "label"]))
     assert spec.mode == "snapshot" and spec.metric == "chart_status"

@@ -34,9 +34,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     engine = clean_db
     source = DemoSource(seed=7, n_artists=150, start=date(2023, 1, 1))
     config = RunConfig(hit_threshold=55)
-    first = backfill(
-        engine, source, end_date=END, days=170, trigger="cli", requested_by="test", config=config
-    )
+    first = backfill(engine, source, end_date=END, days=170, trigger="cli", requested_by="test", config=config)
     assert NO_MODEL_WARNING in first.warnings
 
     trained = _train(engine)
@@ -56,9 +54,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
         active = conn.execute(text("SELECT model_version_id FROM model_versions WHERE is_active")).scalar()
     assert active == trained.model_version_id
 
-    outcome = refresh(
-        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
-    )
+    outcome = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)
     assert NO_MODEL_WARNING not in outcome.warnings
     with engine.connect() as conn:
         scores = conn.execute(
@@ -81,8 +77,27 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert any(row.expected_gap is not None for row in scores)
 
     # Nothing changed and the model is the same: the run does not republish.
-    repeat = refresh(
-        engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config
-    )
+    repeat = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)
     assert repeat.publication_id == outcome.publication_id
     assert json.dumps(repeat.loaded) and sum(repeat.loaded.values()) == 0
+
+
+@pytest.mark.timeout(600)
+def test_a_queued_train_request_trains_through_the_worker(clean_db: Engine) -> None:
+    from core.queue import enqueue_request
+    from core.settings import Settings
+    from jobs import tasks
+
+    source = DemoSource(seed=7, n_artists=150, start=date(2023, 1, 1))
+    backfill(clean_db, source, end_date=END, days=170, trigger="cli", requested_by="test", config=RunConfig())
+    settings = Settings(
+        HIT_THRESHOLD=55, MODEL_TRAIN_DAYS=170, OPTUNA_TRIALS=1, MODEL_MAX_ROUNDS=20, EMERGING_LIST_SIZE=10
+    )
+    with clean_db.begin() as conn:
+        enqueue_request(conn=conn, kind="train", source="demo", trigger="manual", requested_by="ana")
+    assert tasks.drain_queue(clean_db, settings) == 1
+    with clean_db.connect() as conn:
+        run = conn.execute(text("SELECT kind, status, requested_by FROM job_runs WHERE kind = 'train'")).one()
+        request = conn.execute(text("SELECT status, run_id FROM refresh_requests")).one()
+        versions = conn.execute(text("SELECT count(*) FROM model_versions WHERE is_active")).scalar()
+    assert tuple(run) == ("train", "succeeded", "ana") and request.status == "done" and versions == 1

@@ -50,9 +50,7 @@ def watched(clean_db: Engine) -> Engine:
     """The Weeknd watched by label; a track whose name and artist come from the catalogue."""
     batch = SourceBatch(
         source="spotify",
-        artists=pd.DataFrame(
-            [{"artist_id": LINKIN, "name": "Linkin Park", "genre": None, "source": "spotify"}]
-        ),
+        artists=pd.DataFrame([{"artist_id": LINKIN, "name": "Linkin Park", "genre": None, "source": "spotify"}]),
         tracks=pd.DataFrame([{"track_id": STEP, "name": "One Step Closer", "source": "spotify"}]),
         track_artists=pd.DataFrame([{"track_id": STEP, "artist_id": LINKIN, "position": 0}]),
     )
@@ -169,3 +167,21 @@ def test_not_found_is_a_reported_skip(watched: Engine, server: FakeLastfm) -> No
     with watched.connect() as conn:
         health = get_health(conn=conn, source="lastfm")
     assert health is not None and health["status"] == "degraded"
+
+
+def test_cli_refresh_wires_settings_to_the_fake(
+    watched: Engine, server: FakeLastfm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+    from jobs.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", watched.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LASTFM_API_KEY", API_KEY)
+    monkeypatch.setenv("LASTFM_API_URL", server.api_url)
+    monkeypatch.setenv("LASTFM_RATE", "50")
+    get_settings.cache_clear()
+    try:
+        assert main(["refresh", "--source", "lastfm", "--date", DAY.isoformat()]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert len(observations(watched)) == 4

@@ -62,7 +62,5 @@ def test_model_is_pure() -> None:
 
 def test_only_the_spotify_source_imports_spotipy() -> None:
     allowed = ROOT / "jobs" / "sources" / "spotify.py"
-    files = [
-        p for folder in ("core", "jobs", "model", "dashboard") for p in python_files(folder) if p != allowed
-    ]
+    files = [p for folder in ("core", "jobs", "model", "dashboard") for p in python_files(folder) if p != allowed]
     assert offending(files, ("spotipy",)) == []

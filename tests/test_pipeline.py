@@ -155,3 +155,45 @@ def test_a_run_left_running_by_a_dead_worker_is_marked_failed(clean_db: Engine) 
     with clean_db.connect() as conn:
         status, error = conn.execute(text("SELECT status, error FROM job_runs ORDER BY run_id LIMIT 1")).one()
     assert status == "failed" and error.startswith("abandoned")
+
+
+def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> None:
+    from datetime import date as _date
+
+    import pandas as pd
+
+    from jobs.sources.base import SourceBatch
+
+    day = _date(2026, 3, 31)
+    artists = pd.DataFrame(
+        {"artist_id": ["x:steady", "x:spike"], "name": ["Steady", "Spike"], "genre": ["pop", "pop"], "source": "x"}
+    )
+    rows = []
+    for offset in range(30, -1, -1):
+        observed, wobble = day - timedelta(days=offset), (offset % 3) - 1  # an ordinary day-to-day wobble
+        rows.append(("x:steady", 50 + wobble, observed))
+        rows.append(("x:spike", 50 + wobble if offset else 65, observed))
+    observations = pd.DataFrame(rows, columns=["entity_id", "value", "observed_on"]).assign(
+        entity_type="artist", metric="spotify_popularity", source="x"
+    )
+
+    class Fixed:
+        name, is_demo = "x", False
+
+        def extract(self, snapshot_date):
+            return SourceBatch(
+                source="x", artists=artists, artist_genres=artists[["artist_id", "genre"]], observations=observations
+            )
+
+    with pipeline.exclusive_run(clean_db):
+        outcome = pipeline.refresh(
+            clean_db, Fixed(), snapshot_date=day, trigger="cli", requested_by="t", config=config()
+        )
+    with clean_db.connect() as conn:
+        alerts = conn.execute(
+            text("SELECT artist_id, metric, value, round(CAST(zscore AS numeric), 1) AS z FROM agg_alerts"
+                 " WHERE publication_id = :p"),
+            {"p": outcome.publication_id},
+        ).all()  # fmt: skip
+    assert [(a.artist_id, a.metric, a.value) for a in alerts] == [("x:spike", "spotify_popularity", 65.0)]
+    assert alerts[0].z >= 3

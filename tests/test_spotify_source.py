@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jobs.errors import RunFailed, SourceUnavailable
-from jobs.pipeline import RunConfig, RunOutcome, refresh
-from jobs.sources.spotify import SpotifyClient, SpotifyConfig, SpotifySource, parse_reference
+from jobs.pipeline import NO_MODEL_WARNING, RunConfig, RunOutcome, refresh
+from jobs.sources.spotify import SpotifyClient, SpotifyConfig
+from jobs.sources.spotify_source import SpotifySource, parse_reference
 from jobs.sources_store import add_watch, get_checkpoint, get_health
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 
@@ -99,21 +100,19 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
         ("artist", "spotify_popularity", 1, 57.0),
         ("track", "spotify_popularity", 36, 42.0),
     ]
-    assert rows(
-        clean_db, "SELECT artist_id, position FROM track_artists WHERE artist_id <> :a", a=KATATONIA
-    ) == [("19HFRWmRCl27kTk6LeqAO8", 1)]  # the co-credited artist, with a catalogue row of its own
+    assert rows(clean_db, "SELECT artist_id, position FROM track_artists WHERE artist_id <> :a", a=KATATONIA) == [
+        ("19HFRWmRCl27kTk6LeqAO8", 1)
+    ]  # the co-credited artist, with a catalogue row of its own
     with clean_db.connect() as conn:
         health = get_health(conn=conn, source="spotify")
         checkpoint = get_checkpoint(conn=conn, source="spotify")
     assert health is not None and (health["status"], health["mode"]) == ("ok", "extended")
     assert checkpoint is not None and (checkpoint.status, checkpoint.done_ids) == ("done", [KATATONIA])
-    assert outcome.publication_id is not None and outcome.warnings == []
+    assert outcome.publication_id is not None and outcome.warnings == [NO_MODEL_WARNING]
     assert sleeps == [] and not list(tmp_path.iterdir())  # no retries; no token file written
 
 
-def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(
-    clean_db: Engine, sleeps: list[float]
-) -> None:
+def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(clean_db: Engine, sleeps: list[float]) -> None:
     with FakeSpotify({KATATONIA: "Katatonia"}, mode="development", albums_per_artist=2) as server:
         watch(clean_db, KATATONIA)
         outcome = run(clean_db, make_source(clean_db, server, sleeps))
@@ -156,9 +155,9 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         assert sleeps == []  # never waited an hour
         note = next(w for w in stopped.warnings if "resumes at" in w)
         assert ("QUOTA_EXCEEDED" if fault == "quota" else "above the 60s cap") in note
-        assert rows(
-            clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)
-        ) == [(first,)]
+        assert rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)) == [
+            (first,)
+        ]
         with clean_db.connect() as conn:
             checkpoint = get_checkpoint(conn=conn, source="spotify")
             health = get_health(conn=conn, source="spotify")
@@ -170,11 +169,8 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         resumed = run(clean_db, make_source(clean_db, server, sleeps))  # same day: skips the done artist
         artist_calls = server.paths(r"GET /v1/artists/[0-9a-zA-Z]{22}$")
         assert artist_calls == [f"GET /v1/artists/{second}", f"GET /v1/artists/{third}"]
-        assert any("resuming at artist" in w for w in resumed.warnings)
-    assert (
-        len(rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists)))
-        == 3
-    )
+        assert any(w.startswith(f"spotify: resuming at {second}") for w in resumed.warnings)
+    assert len(rows(clean_db, "SELECT artist_id FROM artists WHERE artist_id = ANY(:ids)", ids=list(artists))) == 3
     with clean_db.connect() as conn:
         done = get_checkpoint(conn=conn, source="spotify")
     assert done is not None and done.status == "done"
@@ -215,9 +211,7 @@ def test_retries_are_bounded(clean_db: Engine, one_artist: FakeSpotify, sleeps: 
     assert len(one_artist.paths(rf"/v1/artists/{KATATONIA}$")) == 3  # 1 + max_retries
 
 
-def test_bad_credentials_are_a_clear_error(
-    one_artist: FakeSpotify, sleeps: list[float], clean_db: Engine
-) -> None:
+def test_bad_credentials_are_a_clear_error(one_artist: FakeSpotify, sleeps: list[float], clean_db: Engine) -> None:
     source = make_source(clean_db, one_artist, sleeps, secret="wrong")
     with pytest.raises(SourceUnavailable, match="token request refused"):
         source.client.call("artist", source.client.sp.artist, KATATONIA)
@@ -232,3 +226,46 @@ def test_secrets_never_reach_the_logs(
     run(clean_db, make_source(clean_db, one_artist, sleeps))
     assert "HTTP 500" in caplog.text  # the logs were captured
     assert CLIENT_SECRET not in caplog.text and one_artist.token not in caplog.text
+
+
+def test_watched_tracks_and_unknown_ids(clean_db: Engine, one_artist: FakeSpotify, sleeps: list[float]) -> None:
+    """A watched track is fetched on its own; an id Spotify does not know (404) is reported and skipped."""
+    track_id = next(iter(one_artist.tracks))
+    missing = fake_id("artist", "gone")
+    with clean_db.begin() as conn:
+        add_watch(conn=conn, entity_type="track", spotify_id=track_id, name=None, added_by="test")
+        add_watch(conn=conn, entity_type="artist", spotify_id=missing, name=None, added_by="test")
+    outcome = run(clean_db, make_source(clean_db, one_artist, sleeps))
+    assert f"spotify: not found: artist {missing}, skipped" in outcome.warnings
+    assert rows(clean_db, "SELECT name, isrc IS NOT NULL FROM tracks WHERE track_id = :t", t=track_id) == [
+        ("Katatonia song 0.0", True)
+    ]
+    assert rows(clean_db, "SELECT artist_id, name, genre FROM artists ORDER BY name") == [
+        (KATATONIA, "Katatonia", None),
+        ("19HFRWmRCl27kTk6LeqAO8", "MORTEN", None),
+    ]  # credited artists of a watched track get name-only rows
+    assert rows(clean_db, "SELECT value FROM raw_observations WHERE entity_id = :t", t=track_id) == [(40.0,)]
+
+
+def test_cli_watch_and_refresh_wire_settings_to_the_fakes(
+    clean_db: Engine, one_artist: FakeSpotify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m jobs watch add` + `refresh --source spotify` with only settings pointing at the fake."""
+    from core.settings import get_settings
+    from jobs.cli import main
+
+    for name, value in {
+        "DATABASE_URL": clean_db.url.render_as_string(hide_password=False),
+        "SPOTIPY_CLIENT_ID": CLIENT_ID, "SPOTIPY_CLIENT_SECRET": CLIENT_SECRET,
+        "SPOTIFY_API_URL": one_artist.api_url, "SPOTIFY_TOKEN_URL": one_artist.token_url,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        assert main(["watch", "add", f"https://open.spotify.com/artist/{KATATONIA}?si=x"]) == 0
+        assert main(["watch", "add", "https://open.spotify.com/album/" + KATATONIA]) == 1  # not an artist
+        assert main(["refresh", "--source", "spotify", "--date", DAY.isoformat()]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert rows(clean_db, "SELECT kind, source, status FROM job_runs") == [("refresh", "spotify", "succeeded")]
+    assert rows(clean_db, "SELECT count(*) FROM tracks") == [(36,)]

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, tables
+from dashboard import ids, queries, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
 
-dash.register_page(
-    __name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False
-)
+dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False)
 
 RELEASE_COLUMNS = [
     tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=180),
@@ -30,7 +26,7 @@ RELEASE_COLUMNS = [
 def layout(artist_id: str = "", **_query: str) -> html.Div:
     return html.Div(
         [
-            dcc.Store(id=ids.ARTIST_ID, data=unquote(artist_id)),
+            dcc.Store(id=ids.ARTIST_ID, data=urlstate.path_id(artist_id)),
             html.Div(id=ids.ARTIST_HEADER),
             dbc.Row(
                 [
@@ -72,6 +68,7 @@ def layout(artist_id: str = "", **_query: str) -> html.Div:
     Input(ids.ARTIST_ID, "data"),
 )
 def render_artist(artist_id: str) -> tuple[object, object, object]:
+    artist_id = urlstate.text(artist_id) or ""
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)

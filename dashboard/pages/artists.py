@@ -120,9 +120,7 @@ def layout(**query: str) -> html.Div:
                         )
                     ),
                     dbc.CardBody(
-                        tables.grid(
-                            ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv"
-                        )
+                        tables.grid(ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv")
                     ),
                 ],
                 className="mt-3",
@@ -141,8 +139,9 @@ def layout(**query: str) -> html.Div:
     Input(ids.ARTISTS_TOP, "value"),
 )
 def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
-    order = order if order in queries.ARTIST_ORDERS else DEFAULTS["order"]
-    top = int(top or DEFAULTS["top"])
+    genre = urlstate.text(genre)
+    order = urlstate.choice(order, queries.ARTIST_ORDERS, str(DEFAULTS["order"]))
+    top = urlstate.integer(top, int(DEFAULTS["top"]), low=1, high=max(TOP_CHOICES)) or int(DEFAULTS["top"])
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -178,13 +177,20 @@ def export_artists(n_clicks: int | None) -> bool:
 
 @callback(
     Output(ids.ARTISTS_URL, "search"),
+    Output(ids.ARTISTS_GENRE, "value"),
+    Output(ids.ARTISTS_ORDER, "value"),
+    Output(ids.ARTISTS_TOP, "value"),
+    Input(ids.ARTISTS_URL, "search"),
     Input(ids.ARTISTS_GENRE, "value"),
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
     prevent_initial_call=True,
 )
-def artists_url(genre: str | None, order: str, top: int) -> str:
-    return urlstate.search_string({"genre": genre, "order": order, "top": top}, DEFAULTS)
+def artists_url(search: str | None, genre: str | None, order: str, top: int) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls."""
+    filters = parse_filters({"order": order, "top": top})
+    values = {"genre": urlstate.text(genre), "order": filters["order"], "top": filters["top"]}
+    return urlstate.sync_url(search, ids.ARTISTS_URL, values, parse_filters, DEFAULTS)
 
 
 @callback(
@@ -194,7 +200,8 @@ def artists_url(genre: str | None, order: str, top: int) -> str:
 )
 def search_artists(text: str | None) -> object:
     """Up to 8 artists whose names match the typed text, each a link to the artist's page."""
-    if not text or not text.strip():
+    text = urlstate.text(text)
+    if not text:
         return None
     try:
         with reading() as conn:
@@ -202,12 +209,14 @@ def search_artists(text: str | None) -> object:
             if publication is None:
                 return html.Div("Nothing published yet.", className="small text-muted")
             pid = publication.publication_id
-            names = names_for(pid, lambda: queries.artist_names(conn=conn, publication_id=pid))
+            names = names_for(
+                (pid, publication.published_at), lambda: queries.artist_names(conn=conn, publication_id=pid)
+            )
     except DataUnavailable:
         return unavailable_alert()
     matches = search_names(text, names)
     if not matches:
-        return html.Div(f"No artist name close to '{text.strip()}'.", className="small text-muted")
+        return html.Div(f"No artist name close to '{text}'.", className="small text-muted")
     return dbc.ListGroup(
         [
             dbc.ListGroupItem(name, href=entity_link("artist", artist_id), action=True, className="py-1")

@@ -29,15 +29,12 @@ def layout(**_query: str) -> html.Div:
             html.Div(id=ids.MODEL_SUMMARY, className="mb-2"),
             dbc.Card(
                 [
-                    dbc.CardHeader(
-                        "Honest metrics: forward in time, against baselines and the leaky random split"
-                    ),
+                    dbc.CardHeader("Honest metrics: forward in time, against baselines and the leaky random split"),
                     dbc.CardBody(
                         tables.grid(
                             ids.MODEL_METRICS,
                             tables.METRIC_COLUMNS,
                             file_name="hitscope-metrics.csv",
-                            height=300,
                         )
                     ),
                 ],
@@ -58,7 +55,6 @@ def layout(**_query: str) -> html.Div:
                             ids.MODEL_VERSIONS,
                             tables.VERSION_COLUMNS,
                             file_name="hitscope-models.csv",
-                            height=300,
                         )
                     ),
                 ]
@@ -96,9 +92,7 @@ def render_model(_load: object) -> tuple[object, ...]:
         return no_model_alert(), None, [], empty, empty, version_rows
     alert = None if publication else no_publication_alert()
     if importance is None or importance.empty:
-        importance_figure = empty_figure(
-            "The current publication has no feature importance: refresh after training."
-        )
+        importance_figure = empty_figure("The current publication has no feature importance: refresh after training.")
     else:
         importance_figure = importance_bars(importance)
     return (
@@ -114,9 +108,7 @@ def render_model(_load: object) -> tuple[object, ...]:
 def model_summary(model: queries.ModelVersion) -> html.Div:
     label = model.label or {}
     window = model.data_window or {}
-    parts = [
-        f"Active model: version {model.model_version_id}, trained {model.created_at:%Y-%m-%d %H:%M} UTC."
-    ]
+    parts = [f"Active model: version {model.model_version_id}, trained {model.created_at:%Y-%m-%d %H:%M} UTC."]
     if label:
         parts.append(
             f"A hit is {label.get('metric', 'the hit metric')} ≥ {label.get('threshold', '?')}"

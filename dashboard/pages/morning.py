@@ -75,7 +75,6 @@ def layout(**query: str) -> html.Div:
             page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
             html.Div(id=ids.MORNING_FRESHNESS),
-            html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
             dbc.Row(
                 dbc.Col(
                     dcc.Dropdown(
@@ -117,7 +116,8 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
-            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
+            html.Div(id=ids.MORNING_HEADLINES, className="mt-3 mb-3"),
+            html.Div(id=ids.MORNING_LAST_RUN),
         ]
     )  # fmt: skip
 
@@ -163,9 +163,7 @@ def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo 
         ),
     ]
     if publication.is_demo:
-        lines.append(
-            html.Div("Simulated market: not real artists or streams.", className="small fw-semibold")
-        )
+        lines.append(html.Div("Simulated market: not real artists or streams.", className="small fw-semibold"))
     if stale:
         lines.append(
             html.Div(
@@ -258,8 +256,9 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
 )
 def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """The emerging-hit list, the risers and the alerts of one publication, for one genre or all."""
-    days = 28 if str(window) == "28" else 7
-    basis = basis if basis in ("points", "percent") else "points"
+    genre = urlstate.text(genre)
+    days = 28 if urlstate.one(window) == "28" else 7
+    basis = urlstate.choice(basis, ("points", "percent"), "points")
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -279,27 +278,21 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
     if n_scored == 0:
         note = no_model_alert("No track scores in this publication.")
     elif emerging.empty:
-        note = html.Div(
-            "No scored track of this genre is below the hit threshold.", className="text-muted small"
-        )
+        note = html.Div("No scored track of this genre is below the hit threshold.", className="text-muted small")
     else:
         note = html.Div(
-            f"The {len(emerging)} non-hits with the highest hit probability"
-            + (f" in {genre}." if genre else "."),
+            f"The {len(emerging)} non-hits with the highest hit probability" + (f" in {genre}." if genre else "."),
             className="text-muted small mb-1",
         )
     emerging_rows = tables.rounded_rows(emerging, {"probability": 3, "popularity": 0, "momentum_7d": 1})
     riser_rows = tables.rounded_rows(risers, {"popularity": 0, "change_points": 1, "change_pct": 1})
     if spikes.empty:
         alerts_body: object = html.Div(
-            "No spike against an artist's own trend in this publication"
-            + (f" for {genre}." if genre else "."),
+            "No spike against an artist's own trend in this publication" + (f" for {genre}." if genre else "."),
             className="text-muted small",
         )
     else:
-        alerts_body = tables.grid(
-            ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv", height=320
-        )
+        alerts_body = tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
         alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
     return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
 
@@ -315,10 +308,17 @@ def export_emerging(n_clicks: int | None) -> bool:
 
 @callback(
     Output(ids.MORNING_URL, "search"),
+    Output(ids.MORNING_GENRE, "value"),
+    Output(ids.MORNING_RISER_WINDOW, "value"),
+    Output(ids.MORNING_RISER_BASIS, "value"),
+    Input(ids.MORNING_URL, "search"),
     Input(ids.MORNING_GENRE, "value"),
     Input(ids.MORNING_RISER_WINDOW, "value"),
     Input(ids.MORNING_RISER_BASIS, "value"),
     prevent_initial_call=True,
 )
-def morning_url(genre: str | None, window: str, basis: str) -> str:
-    return urlstate.search_string({"genre": genre, "window": window, "basis": basis}, DEFAULTS)
+def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls."""
+    filters = parse_filters({"window": window, "basis": basis})
+    values = {"genre": urlstate.text(genre), "window": filters["window"], "basis": filters["basis"]}
+    return urlstate.sync_url(search, ids.MORNING_URL, values, parse_filters, DEFAULTS)

@@ -15,9 +15,7 @@ from dashboard.components import genre_options, no_publication_alert, page_heade
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap
 
-dash.register_page(
-    __name__, path="/seasonality", name="Seasonality", title="Hitscope · Seasonality", order=2, nav=True
-)
+dash.register_page(__name__, path="/seasonality", name="Seasonality", title="Hitscope · Seasonality", order=2, nav=True)
 
 DEFAULTS: dict[str, object] = {"genre": None, "from": None, "to": None, "metric": "hit_rate"}
 METRIC_LABELS = {"hit_rate": "Hit rate", "mean_popularity": "Mean popularity"}
@@ -40,9 +38,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.SEASON_URL, refresh=False),
-            page_header(
-                "Seasonality", "Which release months work for which genre: hit rate and popularity by month."
-            ),
+            page_header("Seasonality", "Which release months work for which genre: hit rate and popularity by month."),
             dbc.Row(
                 [
                     dbc.Col(
@@ -86,9 +82,7 @@ def layout(**query: str) -> html.Div:
                         [
                             dbc.RadioItems(
                                 id=ids.SEASON_METRIC,
-                                options=[
-                                    {"label": label, "value": key} for key, label in METRIC_LABELS.items()
-                                ],
+                                options=[{"label": label, "value": key} for key, label in METRIC_LABELS.items()],
                                 value=filters["metric"],
                                 inline=True,
                                 className="small mb-1",
@@ -115,6 +109,7 @@ def layout(**query: str) -> html.Div:
 )
 def season_options(_path: str | None, years: list[int] | None) -> tuple[object, ...]:
     """Fill the genre list and the slider's bounds from the publication; keep a year range from the URL."""
+    kept = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -129,8 +124,8 @@ def season_options(_path: str | None, years: list[int] | None) -> tuple[object, 
         return genre_options(genres), 0, 1, None, None
     low, high = bounds
     marks = {year: str(year) for year in range(low, high + 1)}
-    if years and len(years) == 2:
-        value = [max(low, min(years)), min(high, max(years))]
+    if kept:
+        value = [max(low, min(kept[0], high)), min(high, max(kept[1], low))]
     else:
         value = [low, high]
     return genre_options(genres), low, high, marks, value
@@ -145,10 +140,10 @@ def season_options(_path: str | None, years: list[int] | None) -> tuple[object, 
     Input(ids.SEASON_YEARS, "value"),
     Input(ids.SEASON_METRIC, "value"),
 )
-def render_seasonality(
-    genre: str | None, years: list[int] | None, metric: str = "hit_rate"
-) -> tuple[object, ...]:
-    metric = metric if metric in METRIC_LABELS else "hit_rate"
+def render_seasonality(genre: str | None, years: list[int] | None, metric: str = "hit_rate") -> tuple[object, ...]:
+    genre = urlstate.text(genre)
+    metric = urlstate.choice(metric, METRIC_LABELS, str(DEFAULTS["metric"]))
+    chosen = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -160,16 +155,12 @@ def render_seasonality(
             if bounds is None:
                 empty = empty_figure("No release with a known month yet.")
                 return None, None, empty, empty
-            low, high = (min(years), max(years)) if years and len(years) == 2 else bounds
-            selected = queries.seasonality(
-                conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
-            )
+            low, high = chosen or bounds
+            selected = queries.seasonality(conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high)
             every_genre = (
                 selected
                 if genre is None
-                else queries.seasonality(
-                    conn=conn, publication_id=pid, genre=None, year_from=low, year_to=high
-                )
+                else queries.seasonality(conn=conn, publication_id=pid, genre=None, year_from=low, year_to=high)
             )
             excluded = queries.seasonality_excluded(
                 conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
@@ -188,6 +179,10 @@ def render_seasonality(
 
 @callback(
     Output(ids.SEASON_URL, "search"),
+    Output(ids.SEASON_GENRE, "value"),
+    Output(ids.SEASON_YEARS, "value", allow_duplicate=True),
+    Output(ids.SEASON_METRIC, "value"),
+    Input(ids.SEASON_URL, "search"),
     Input(ids.SEASON_GENRE, "value"),
     Input(ids.SEASON_YEARS, "value"),
     Input(ids.SEASON_METRIC, "value"),
@@ -195,8 +190,29 @@ def render_seasonality(
     State(ids.SEASON_YEARS, "max"),
     prevent_initial_call=True,
 )
-def seasonality_url(genre: str | None, years: list[int] | None, metric: str, low: int, high: int) -> str:
-    values: dict[str, object] = {"genre": genre, "metric": metric}
-    if years and len(years) == 2 and [min(years), max(years)] != [low, high]:
-        values.update({"from": min(years), "to": max(years)})
-    return urlstate.search_string(values, DEFAULTS)
+def seasonality_url(
+    search: str | None, genre: str | None, years: list[int] | None, metric: str, low: int, high: int
+) -> tuple[object, ...]:
+    """Controls -> query string; query string (back/forward) -> controls; a full year range is implicit."""
+    if urlstate.triggered_id() == ids.SEASON_URL:
+        filters = parse_filters(urlstate.query_of(search))
+        wanted_years = (
+            [max(low, min(filters["from"], filters["to"])), min(high, max(filters["from"], filters["to"]))]
+            if filters["from"] and filters["to"]
+            else [low, high]
+        )
+        return dash.no_update, filters["genre"], wanted_years, filters["metric"]
+    values: dict[str, object] = {
+        "genre": urlstate.text(genre),
+        "metric": urlstate.choice(metric, METRIC_LABELS, str(DEFAULTS["metric"])),
+    }
+    chosen = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
+    if chosen and list(chosen) != [low, high]:
+        values.update({"from": chosen[0], "to": chosen[1]})
+    wanted = urlstate.search_string(values, DEFAULTS)
+    return (
+        (wanted if wanted != (search or "") else dash.no_update),
+        dash.no_update,
+        dash.no_update,
+        dash.no_update,
+    )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries
+from dashboard import ids, queries, urlstate
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -21,15 +19,13 @@ from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
 from dashboard.model_figures import contributions_waterfall
 
-dash.register_page(
-    __name__, path_template="/track/<track_id>", name="Track", title="Hitscope · Track", nav=False
-)
+dash.register_page(__name__, path_template="/track/<track_id>", name="Track", title="Hitscope · Track", nav=False)
 
 
 def layout(track_id: str = "", **_query: str) -> html.Div:
     return html.Div(
         [
-            dcc.Store(id=ids.TRACK_ID, data=unquote(track_id)),
+            dcc.Store(id=ids.TRACK_ID, data=urlstate.path_id(track_id)),
             html.Div(id=ids.TRACK_HEADER),
             dbc.Row(
                 [
@@ -49,6 +45,7 @@ def layout(track_id: str = "", **_query: str) -> html.Div:
     Input(ids.TRACK_ID, "data"),
 )
 def render_track(track_id: str) -> tuple[object, object, object]:
+    track_id = urlstate.text(track_id) or ""
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
@@ -59,9 +56,7 @@ def render_track(track_id: str) -> tuple[object, object, object]:
                 else None
             )
             scored = (
-                queries.scored_track_count(conn=conn, publication_id=publication.publication_id)
-                if publication
-                else 0
+                queries.scored_track_count(conn=conn, publication_id=publication.publication_id) if publication else 0
             )
             history = queries.metric_history(conn=conn, entity_type="track", entity_id=track_id)
     except DataUnavailable:
@@ -98,33 +93,27 @@ def render_track(track_id: str) -> tuple[object, object, object]:
 def track_header(info: dict, score: dict | None, publication: queries.Publication | None) -> html.Div:
     title = html.Span([info["name"], demo_badge() if publication and publication.is_demo else None])
     artist = (
-        dcc.Link(info["artist_name"], href=entity_link("artist", info["artist_id"]))
-        if info.get("artist_id")
-        else "?"
+        dcc.Link(info["artist_name"], href=entity_link("artist", info["artist_id"])) if info.get("artist_id") else "?"
     )
     facts = [
         html.Span(["by ", artist]),
         html.Span(f" · {info.get('genre') or 'no genre'}"),
-        html.Span(
-            f" · released {info['release_date']} ({info.get('release_date_precision') or '?'} precision)"
-        )
+        html.Span(f" · released {info['release_date']} ({info.get('release_date_precision') or '?'} precision)")
         if info.get("release_date")
         else None,
     ]
     stats = []
     if score:
         stats = [
-            dbc.Badge(
-                f"Hit probability {float(score['probability']):.1%}", color="primary", className="me-2 fs-6"
-            ),
+            dbc.Badge(f"Hit probability {float(score['probability']):.1%}", color="primary", className="me-2 fs-6"),
             dbc.Badge("already a hit", color="success", className="me-2") if score.get("is_hit") else None,
             html.Span(
                 f"popularity {score['popularity']:.0f}" if score.get("popularity") is not None else "",
-                className="me-2",
+                className="me-2 text-nowrap",
             ),
             html.Span(
                 f"7-day momentum {score['momentum_7d']:+.1f}" if score.get("momentum_7d") is not None else "",
-                className="me-2",
+                className="me-2 text-nowrap",
             ),
         ]
     return html.Div(

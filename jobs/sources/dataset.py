@@ -4,7 +4,7 @@
     for batch in imported.batches: ...                     # chunks of `chunk_rows` rows, constant memory
     imported.report                                        # rows read/kept, rejected rows (line + why), notes
 
-Files are read with the csv module (plain or gzip, UTF-8), so line numbers are exact even when a quoted field
+Files are read by `jobs/sources/csv_files.py` (plain or gzip, UTF-8): line numbers are exact even when a field
 spans several lines. A malformed row is rejected with its line number and reason; good rows are kept. A file
 of no known layout raises one `DataQualityError` naming every layout and its key columns. The layouts live
 in `jobs/sources/layouts/`. Run it with `python -m jobs import PATH` (see `jobs/importer.py`).
@@ -15,17 +15,13 @@ are kept in memory (a few tens of MB for the full 600k-tracks set), everything e
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +35,7 @@ from jobs.sources.base import (
     TRACK_COLUMNS,
     SourceBatch,
 )
+from jobs.sources.csv_files import file_stem, iter_rows, list_files, read_header
 from jobs.sources.layouts import BY_NAME, LAYOUT_NAMES, detect, expected_layouts, spotify600k
 from jobs.sources.layouts.common import Layout, ParsedRow, RowContext, RowError
 
@@ -47,8 +44,6 @@ logger = logging.getLogger(__name__)
 SOURCE = "dataset"
 CHUNK_ROWS = 20_000
 MAX_REPORTED_REJECTS = 10_000
-_INVALID_BYTES = re.compile("[\udc80-\udcff]")
-csv.field_size_limit(16 * 1024 * 1024)  # music-mining has multi-line fields far above the 128 kB default
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,13 @@ class ImportReport:
     notes: Counter[str] = field(default_factory=Counter)
     first_observed_on: date | None = None
     last_observed_on: date | None = None
+
+    def reset(self) -> None:
+        """Zero the counts in place (reading the batches again starts a fresh report, same object)."""
+        self.rows_read = self.rows_kept = self.rows_skipped = self.rows_rejected = 0
+        self.rejected.clear()
+        self.notes.clear()
+        self.first_observed_on = self.last_observed_on = None
 
     def reject(self, file: str, line: int, reason: str) -> None:
         self.rows_rejected += 1
@@ -108,6 +110,11 @@ class DatasetImport:
 
     @property
     def batches(self) -> Iterator[SourceBatch]:
+        """The batches, read from the files now; reading them again re-reads the files and recounts."""
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[SourceBatch]:
+        self.report.reset()
         builder = _BatchBuilder(self.report)
         for path, layout in self.parts:
             yield from self._read_part(path, layout, builder)
@@ -115,15 +122,15 @@ class DatasetImport:
     def _read_part(self, path: Path, layout: Layout, builder: _BatchBuilder) -> Iterator[SourceBatch]:
         context = RowContext(
             snapshot_date=self.snapshot_date or layout.snapshot_date or date.today(),
-            series=f"{layout.name}:{_stem(path)}",
+            series=f"{layout.name}:{file_stem(path)}",
         )
         if layout.prescan is not None:
-            for _, row, _ in _rows(path):
+            for _, row, _ in iter_rows(path):
                 if row is not None:
                     layout.prescan(context.state, row)
         logger.info("reading %s as %s", path, layout.name)
         pending = 0
-        for line, row, problem in _rows(path):
+        for line, row, problem in iter_rows(path):
             self.report.rows_read += 1
             pending += 1
             if row is None:
@@ -210,9 +217,7 @@ class _BatchBuilder:
         key = ["entity_type", "entity_id", "metric", "observed_on", "source"]
         deduplicated = observations.drop_duplicates(subset=key, keep="first")
         if len(deduplicated) < len(observations):
-            self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(
-                deduplicated
-            )
+            self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(deduplicated)
         self.report.observed(list(deduplicated["observed_on"].unique()))
         batch = SourceBatch(
             source=SOURCE,
@@ -227,69 +232,6 @@ class _BatchBuilder:
         return batch
 
 
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".gz", ".csv"):
-        name = name.removesuffix(suffix)
-    return name
-
-
-def _open(path: Path) -> TextIO:
-    with path.open("rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    raw = gzip.open(path, "rb") if gzipped else path.open("rb")
-    # Invalid bytes become lone surrogates (never produced by valid UTF-8), so the row can be rejected.
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-
-def read_header(path: Path) -> list[str]:
-    try:
-        with _open(path) as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, EOFError, csv.Error) as error:
-        raise DataQualityError(f"{path}: cannot read a CSV header ({error})") from error
-    if not header:
-        raise DataQualityError(f"{path}: the file is empty (no header row)")
-    return [column.strip() for column in header]
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """(first line of the row, the row as a dict or None, why not) for every data row after the header."""
-    with _open(path) as handle:
-        reader = csv.reader(handle)
-        header = [column.strip() for column in next(reader, [])]
-        last_line = reader.line_num
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                yield last_line + 1, None, f"CSV error: {error}"
-                last_line = reader.line_num
-                continue
-            line, last_line = last_line + 1, reader.line_num
-            if not fields:
-                continue
-            if len(fields) != len(header):
-                yield line, None, f"expected {len(header)} fields, got {len(fields)}"
-            elif _INVALID_BYTES.search("".join(fields)):
-                yield line, None, "not valid UTF-8"
-            else:
-                yield line, dict(zip(header, fields, strict=True)), None
-
-
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz")))
-        if not files:
-            raise DataQualityError(f"{path}: no .csv or .csv.gz files in this directory")
-        return files
-    if not path.is_file():
-        raise DataQualityError(f"{path}: no such file")
-    return [path]
-
-
 def _resolve(path: Path, layout: str) -> tuple[Path, Layout]:
     header = read_header(path)
     found = detect(header)
@@ -302,9 +244,7 @@ def _resolve(path: Path, layout: str) -> tuple[Path, Layout]:
             )
         return path, found
     if layout not in BY_NAME:
-        raise DataQualityError(
-            f"unknown layout {layout!r}; expected auto or one of: {', '.join(LAYOUT_NAMES)}"
-        )
+        raise DataQualityError(f"unknown layout {layout!r}; expected auto or one of: {', '.join(LAYOUT_NAMES)}")
     chosen = BY_NAME[layout]
     if layout == spotify600k.TRACKS.name and found is spotify600k.ARTISTS:
         chosen = found  # the pair is one layout for the user
@@ -326,11 +266,7 @@ def _with_pairs(parts: list[tuple[Path, Layout]]) -> list[tuple[Path, Layout]]:
             continue
         stem = "artists" if other is spotify600k.ARTISTS else "tracks"
         for candidate in (path.with_name(f"{stem}.csv"), path.with_name(f"{stem}.csv.gz")):
-            if (
-                candidate.is_file()
-                and candidate.resolve() not in names
-                and other.matches(read_header(candidate))
-            ):
+            if candidate.is_file() and candidate.resolve() not in names and other.matches(read_header(candidate)):
                 extra.append((candidate, other))
                 names.add(candidate.resolve())
     return sorted(parts + extra, key=lambda part: part[1].rank)
@@ -344,7 +280,7 @@ def read_dataset(
     `snapshot_date` is the `observed_on` of single-snapshot tables (default: each layout's known collection
     date); time-series layouts take their dates from the rows.
     """
-    parts = _with_pairs([_resolve(file, layout) for file in _files(Path(path))])
+    parts = _with_pairs([_resolve(file, layout) for file in list_files(Path(path))])
     return DatasetImport(parts=parts, snapshot_date=snapshot_date, chunk_rows=chunk_rows)
 
 

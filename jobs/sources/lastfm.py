@@ -136,9 +136,7 @@ class LastfmClient:
                     self._back_off(what, attempt, f"error {code}")
                     continue
                 if code in RETRY_CODES:
-                    raise LastfmAlert(
-                        f"lastfm: error {code} on {what} after {self.config.max_retries} retries"
-                    )
+                    raise LastfmAlert(f"lastfm: error {code} on {what} after {self.config.max_retries} retries")
                 if code == NOT_FOUND:
                     raise LastfmError(code, str(body.get("message")))
                 raise LastfmAlert(f"lastfm: error {code} on {method}: {body.get('message')}")
@@ -174,9 +172,7 @@ class LastfmSource:
     def extract(self, snapshot_date: date) -> SourceBatch:
         batches = list(self.extract_range(snapshot_date, snapshot_date))
         observations = pd.concat([b.observations for b in batches], ignore_index=True)
-        return SourceBatch(
-            source=SOURCE, observations=observations, warnings=[w for b in batches for w in b.warnings]
-        )
+        return SourceBatch(source=SOURCE, observations=observations, warnings=[w for b in batches for w in b.warnings])
 
     def extract_range(self, start: date, end: date) -> Iterator[SourceBatch]:
         """Counts are today's cumulative totals: only `end` is fetched."""
@@ -206,17 +202,13 @@ class LastfmSource:
 
     def _fetch(self, item: WatchItem, day: date) -> tuple[pd.DataFrame, list[str]]:
         if not item.name or (item.entity_type == "track" and not item.artist_name):
-            return _frame([]), [
-                f"lastfm: no name known yet for {item.entity_type} {item.spotify_id}, skipped"
-            ]
+            return _frame([]), [f"lastfm: no name known yet for {item.entity_type} {item.spotify_id}, skipped"]
         if item.entity_type == "artist":
             info = self.client.call("artist.getInfo", artist=item.name, autocorrect=1).get("artist") or {}
             stats = info.get("stats") or {}
             self._similar(item, day)
         else:
-            info = self.client.call(
-                "track.getInfo", artist=item.artist_name or "", track=item.name, autocorrect=1
-            )
+            info = self.client.call("track.getInfo", artist=item.artist_name or "", track=item.name, autocorrect=1)
             stats = info.get("track") or {}
             if _is_stub(stats):
                 raise LastfmError(NOT_FOUND, "unknown track (Last.fm answered a stub)")
@@ -232,9 +224,7 @@ class LastfmSource:
         if self.client.config.similar_limit <= 0 or not item.name:
             return
         try:
-            body = self.client.call(
-                "artist.getSimilar", artist=item.name, limit=self.client.config.similar_limit
-            )
+            body = self.client.call("artist.getSimilar", artist=item.name, limit=self.client.config.similar_limit)
         except LastfmError:  # not found: no similar artists to store
             return
         similar = (body.get("similarartists") or {}).get("artist") or []

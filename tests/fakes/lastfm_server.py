@@ -33,9 +33,7 @@ class Fault:
 
 
 class FakeLastfm:
-    def __init__(
-        self, artists: dict[str, tuple[int, int]], tracks: dict[tuple[str, str], tuple[int, int]]
-    ) -> None:
+    def __init__(self, artists: dict[str, tuple[int, int]], tracks: dict[tuple[str, str], tuple[int, int]]) -> None:
         """`artists`: name -> (listeners, playcount); `tracks`: (artist, track) -> (listeners, playcount)."""
         self.artists, self.tracks = artists, tracks
         self.requests: list[dict[str, str]] = []
@@ -81,9 +79,7 @@ class FakeLastfm:
                 return 404, fixture("artist.getInfo.error6-404.json")
             body = fixture("artist.getInfo.json")
             listeners, playcount = self.artists[artist]
-            body["artist"].update(
-                name=artist, stats={"listeners": str(listeners), "playcount": str(playcount)}
-            )
+            body["artist"].update(name=artist, stats={"listeners": str(listeners), "playcount": str(playcount)})
             return 200, body
         if method == "artist.getSimilar":
             if artist not in self.artists:

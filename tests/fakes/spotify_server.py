@@ -160,9 +160,7 @@ class FakeSpotify:
                     return fault
         return None
 
-    def _route(
-        self, method: str, path: str, query: dict[str, list[str]], headers: Any
-    ) -> tuple[int, Any, dict]:
+    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, Any, dict]:
         if method == "POST" and path == "/api/token":
             expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
             if headers.get("Authorization") != f"Basic {expected}":
@@ -183,21 +181,12 @@ class FakeSpotify:
         if len(parts) == 2 and parts[0] == "tracks" and parts[1] in self.tracks:
             return 200, self._shape("track", self.tracks[parts[1]]), {}
         if len(parts) == 3 and parts[0] == "artists" and parts[2] == "albums" and parts[1] in self.albums:
-            return self._page(
-                path, query, [self._shape("album", a) for a in self.albums[parts[1]]], max_limit=10
-            )
-        if (
-            len(parts) == 3
-            and parts[0] == "albums"
-            and parts[2] == "tracks"
-            and parts[1] in self.album_tracks
-        ):
+            return self._page(path, query, [self._shape("album", a) for a in self.albums[parts[1]]], max_limit=10)
+        if len(parts) == 3 and parts[0] == "albums" and parts[2] == "tracks" and parts[1] in self.album_tracks:
             return self._page(path, query, [self._shape("track", t) for t in self.album_tracks[parts[1]]], 50)
         return 404, fixture("error-404-non-existing-id.json"), {}
 
-    def _page(
-        self, path: str, query: dict[str, list[str]], items: list[Any], max_limit: int
-    ) -> tuple[int, Any, dict]:
+    def _page(self, path: str, query: dict[str, list[str]], items: list[Any], max_limit: int) -> tuple[int, Any, dict]:
         limit = int(query.get("limit", ["5" if max_limit == 10 else "20"])[0])
         offset = int(query.get("offset", ["0"])[0])
         if not 1 <= limit <= max_limit:

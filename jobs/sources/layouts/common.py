@@ -48,9 +48,7 @@ class ParsedRow:
     audio_features: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     series: str | None = None  # overrides the file's series in the observation source (`dataset:<series>`)
-    skip: str | None = (
-        None  # a reason to drop the row without calling it malformed (e.g. superseded snapshot)
-    )
+    skip: str | None = None  # a reason to drop the row without calling it malformed (e.g. superseded snapshot)
 
     def artist(self, artist_id: str, name: str | None, genre: str | None = None) -> None:
         if name:

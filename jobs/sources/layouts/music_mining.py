@@ -73,9 +73,7 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
     if len(ids) == 1:
         parsed.artist_genres.extend((ids[0], item) for item in dict.fromkeys(genres))
     parsed.link(track_id, ids)
-    parsed.observe(
-        "track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100)
-    )
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)
@@ -90,9 +88,7 @@ def parse_artist(row: Row, context: RowContext) -> ParsedRow:
     genres = [g for g in (genre(item) for item in string_list(row, "genres")) if g]
     parsed.artist(artist_id, required(row, "name"), genres[0] if genres else None)
     parsed.artist_genres.extend((artist_id, item) for item in dict.fromkeys(genres))
-    parsed.observe(
-        "artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100)
-    )
+    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
     return parsed
 
 

@@ -49,9 +49,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         if track_genre:
             parsed.artist_genres.append((artist_id, track_genre))
     parsed.link(track_id, ids)
-    parsed.observe(
-        "track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100)
-    )
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)

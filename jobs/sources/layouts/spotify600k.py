@@ -54,9 +54,7 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
     for artist_id, name in zip(ids, names, strict=True):
         parsed.artist(artist_id, name)
     parsed.link(track_id, ids)
-    parsed.observe(
-        "track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100)
-    )
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)
@@ -78,9 +76,7 @@ def parse_artist(row: Row, context: RowContext) -> ParsedRow:
     if followers is not None and followers < 0:
         raise RowError(f"followers is negative: {followers}")
     parsed.observe("artist", artist_id, "spotify_followers", context.snapshot_date, followers)
-    parsed.observe(
-        "artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100)
-    )
+    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
     return parsed
 
 
