@@ -29,6 +29,7 @@ from jobs.publish import publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
+from jobs.sources_store import analyze_loaded_tables
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,9 @@ def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorde
                 loaded[table] = loaded.get(table, 0) + count
         stage.rows_out = sum(loaded.values())
         stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
+        if stage.rows_out:  # fresh statistics: without them the aggregate queries after a big backfill crawl
+            with engine.begin() as conn:
+                analyze_loaded_tables(conn=conn)
     return loaded
 
 

@@ -61,7 +61,9 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
     contrib = contributions(booster, current)
     probability = predict(booster, current)
     past = rows[(rows["as_of"] == before) & ~hits["is_hit_now"] & hits["label"].notna()]
-    gap = pd.Series(predict(booster, past) - hits.loc[past.index, "label"].to_numpy(), index=past["track_id"])
+    gap = pd.Series(dtype=float)  # no tracked history a horizon ago (a young install): no expectation to compare
+    if not past.empty:
+        gap = pd.Series(predict(booster, past) - hits.loc[past.index, "label"].to_numpy(), index=past["track_id"])
     names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
     scores = pd.DataFrame(
         {

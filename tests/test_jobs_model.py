@@ -81,6 +81,17 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert repeat.publication_id == outcome.publication_id
     assert json.dumps(repeat.loaded) and sum(repeat.loaded.values()) == 0
 
+    # A young install (no tracked history a horizon ago) still scores: there is just no expectation to compare.
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM raw_observations WHERE observed_on < '2025-06-25'"))
+    young = refresh(engine, source, snapshot_date=date(2025, 7, 2), trigger="cli", requested_by="test", config=config)
+    with engine.connect() as conn:
+        gaps = conn.execute(
+            text("SELECT count(*), count(expected_gap) FROM agg_track_scores WHERE publication_id = :pid"),
+            {"pid": young.publication_id},
+        ).one()
+    assert gaps[0] > 0 and gaps[1] == 0
+
 
 @pytest.mark.timeout(600)
 def test_a_queued_train_request_trains_through_the_worker(clean_db: Engine) -> None:
