@@ -229,6 +229,14 @@ def spotify_id(row: Row, column: str) -> str | None:
     return value
 
 
+def required_spotify_id(row: Row, column: str) -> str:
+    """A Spotify id that must be there: a row without one is reported, not loaded."""
+    value = spotify_id(row, column)
+    if value is None:
+        raise RowError(f"{column} is empty")
+    return value
+
+
 def genre(value: str | None) -> str | None:
     cleaned = normalise(value) if value else ""
     return cleaned or None

@@ -27,6 +27,7 @@ from jobs.sources.layouts.common import (
     integer,
     release_date,
     required,
+    required_spotify_id,
     spotify_id,
     string_list,
     text,
@@ -45,9 +46,7 @@ _MONTHS = {
 
 def parse_track(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    track_id = spotify_id(row, "id")
-    if track_id is None:
-        raise RowError("id is empty")
+    track_id = required_spotify_id(row, "id")
     ids = string_list(row, "artist_ids")
     names = [name.strip() for name in (text(row, "artists") or "").split(", ") if name.strip()]
     if len(ids) != len(names):

@@ -21,7 +21,7 @@ from jobs.sources.layouts.common import (
     integer,
     release_date,
     required,
-    spotify_id,
+    required_spotify_id,
     text,
     track_record,
 )
@@ -51,9 +51,7 @@ def prescan(state: dict[str, Any], row: Row) -> None:
 def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
     moment = snapshot_time(row)
-    track_id = spotify_id(row, "track_id")
-    if track_id is None:
-        raise RowError("track_id is empty")
+    track_id = required_spotify_id(row, "track_id")
     position = integer(row, "position", 1, 10_000)
     popularity = integer(row, "popularity", 0, 100)
     release = release_date(row, "release_date")

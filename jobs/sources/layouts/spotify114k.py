@@ -14,13 +14,12 @@ from jobs.sources.layouts.common import (
     ParsedRow,
     Row,
     RowContext,
-    RowError,
     audio_features,
     boolean,
     dataset_id,
     genre,
     integer,
-    spotify_id,
+    required_spotify_id,
     text,
     track_record,
 )
@@ -28,9 +27,7 @@ from jobs.sources.layouts.common import (
 
 def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    track_id = spotify_id(row, "track_id")
-    if track_id is None:
-        raise RowError("track_id is empty")
+    track_id = required_spotify_id(row, "track_id")
     track_genre = genre(text(row, "track_genre"))
     parsed.tracks.append(
         track_record(

@@ -22,7 +22,8 @@ from jobs.sources.layouts.common import (
     integer,
     number,
     release_date,
-    spotify_id,
+    required,
+    required_spotify_id,
     string_list,
     text,
     track_record,
@@ -34,9 +35,7 @@ _ID_LIST = re.compile(r"[0-9A-Za-z]{22}")
 
 def parse_track(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    track_id = spotify_id(row, "id")
-    if track_id is None:
-        raise RowError("id is empty")
+    track_id = required_spotify_id(row, "id")
     names, ids = string_list(row, "artists"), string_list(row, "id_artists")
     if len(names) != len(ids):
         raise RowError(f"artists has {len(names)} names but id_artists has {len(ids)} ids")
@@ -63,13 +62,9 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
 
 def parse_artist(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    artist_id = spotify_id(row, "id")
-    if artist_id is None:
-        raise RowError("id is empty")
+    artist_id = required_spotify_id(row, "id")
     genres = [g for g in (genre(item) for item in string_list(row, "genres")) if g]
-    name = text(row, "name")
-    if name is None:
-        raise RowError("name is empty")
+    name = required(row, "name")
     parsed.artist(artist_id, name, genres[0] if genres else None)
     parsed.artist_genres.extend((artist_id, item) for item in genres)
     followers = number(row, "followers")

@@ -15,13 +15,12 @@ from jobs.sources.layouts.common import (
     ParsedRow,
     Row,
     RowContext,
-    RowError,
     audio_features,
     dataset_id,
     genre,
     integer,
     release_date,
-    spotify_id,
+    required_spotify_id,
     text,
     track_record,
 )
@@ -29,9 +28,7 @@ from jobs.sources.layouts.common import (
 
 def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    track_id = spotify_id(row, "track_id")
-    if track_id is None:
-        raise RowError("track_id is empty")
+    track_id = required_spotify_id(row, "track_id")
     track_genre = genre(text(row, "playlist_genre", MISSING))
     artist_name = text(row, "track_artist", MISSING)
     parsed.tracks.append(
