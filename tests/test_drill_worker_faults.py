@@ -25,6 +25,8 @@ from jobs import pipeline
 from jobs.sources.demo import DemoSource
 from tests.factories import DAY, config
 
+pytestmark = pytest.mark.slow
+
 N_ARTISTS = 300
 KILLS = 20
 
