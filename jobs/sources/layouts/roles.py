@@ -39,6 +39,8 @@ def reference_id(value: str, kind: str, column: str) -> str:
     """The id in a Spotify URI or URL of `kind`, else the value as an id of the file's own."""
     match = _REFERENCE.fullmatch(value)
     if match is None:
+        if value.startswith(("spotify:", "https://open.spotify.com/", "http://open.spotify.com/")):
+            raise RowError(f"{column} is not a Spotify {kind} URI or URL: {value[:60]!r}")
         return own_id({column: value}, column) or ""
     found = match.group(1) or match.group(2)
     if found != kind:
