@@ -77,7 +77,9 @@ def test_a_request_abandoned_on_its_last_attempt_fails_for_good_with_the_reason(
     assert tasks.drain_queue(clean_db, _settings(QUEUE_MAX_ATTEMPTS=2)) == 0
     status, attempts, error = _request(clean_db)
     assert (status, attempts) == ("failed", 2)
-    assert error == "abandoned: the worker stopped during each of its 2 attempts; not retried again (QUEUE_MAX_ATTEMPTS = 2)"
+    assert error == (
+        "abandoned: the worker stopped during each of its 2 attempts; not retried again (QUEUE_MAX_ATTEMPTS = 2)"
+    )
     assert tasks.drain_queue(clean_db, _settings(QUEUE_MAX_ATTEMPTS=2)) == 0  # and it stays failed
     assert _request(clean_db)[0] == "failed"
 
