@@ -6,6 +6,7 @@ mistake is one clear error before any run."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -107,10 +108,12 @@ def test_every_mapping_mistake_is_one_clear_error_before_any_run(
     mapping.write_text(content)
     monkeypatch.setenv("DATABASE_URL", clean_db.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
+    handlers = logging.getLogger().handlers[:]
     try:
         assert main(["import", str(path), "--map", str(mapping)]) == 1
     finally:
         get_settings.cache_clear()
+        logging.getLogger().handlers[:] = handlers  # the CLI's handler writes to this test's captured stderr
     errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in capsys.readouterr().err

@@ -90,7 +90,7 @@ class BoundedLines:
     def overlong_between(self, first: int, last: int) -> int | None:
         """The first too-long line in [first, last], forgetting those (so the set stays small)."""
         found = sorted(n for n in self.too_long if first <= n <= last)
-        self.too_long.difference_update(n for n in self.too_long if n <= last)
+        self.too_long.difference_update([n for n in self.too_long if n <= last])
         return found[0] if found else None
 
 
