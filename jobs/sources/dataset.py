@@ -4,10 +4,13 @@
     for batch in imported.batches: ...                     # chunks of `chunk_rows` rows, constant memory
     imported.report                                        # rows read/kept, rejected rows (line + why), notes
 
-Files are read by `jobs/sources/csv_files.py` (plain or gzip, UTF-8): line numbers are exact even when a field
-spans several lines. A malformed row is rejected with its line number and reason; good rows are kept. A file
-of no known layout raises one `DataQualityError` naming every layout and its key columns. The layouts live
-in `jobs/sources/layouts/`. Run it with `python -m jobs import PATH` (see `jobs/importer.py`).
+Files are read by `jobs/sources/csv_files.py` (plain or gzip, UTF-8 or UTF-16 with a BOM): line numbers are
+exact even when a field spans several lines. A malformed row, or one with a value or date outside the bounds of
+`jobs/sources/layouts/bounds.py` (checked here on every layout's output), is rejected with its line number and
+reason; good rows are kept. A file of no known layout raises one `DataQualityError` naming every layout and its
+key columns; `read_dataset(..., mapping=load_mapping(path))` reads files of other column names through a
+mapping (`jobs/sources/column_map.py`). The layouts live in `jobs/sources/layouts/`. Run it with
+`python -m jobs import PATH` (see `jobs/importer.py`).
 
 Within one import a track, artist or (artist, genre) pair is emitted once, from its first row; the ids seen
 are kept in memory (a few tens of MB for the full 600k-tracks set), everything else streams.
