@@ -38,7 +38,11 @@ def publish(
     keep: int,
     builders: dict[str, Builder] | None = None,
 ) -> tuple[int, dict[str, int]]:
-    """Write a publication with every aggregate; return its id and the rows written per table."""
+    """Write a publication with every aggregate; return its id and the rows written per table. Refuses a date
+    before the current publication's (callers pick it with `publication_day`), so nothing can rewind it."""
+    latest = latest_publication_date(conn=conn)
+    if latest is not None and params.snapshot_date < latest:
+        raise DataQualityError(f"publishing {params.snapshot_date} would rewind the current publication ({latest})")
     publication_id = int(
         conn.execute(
             text(
