@@ -135,3 +135,21 @@ def test_evaluate_runs_on_the_export_through_the_same_mapping(tmp_path: Path) ->
     assert report["n_train"] > 0 and report["n_test"] > 0 and 0 < report["prevalence"] < 1
     assert "track_chart_position" in report["features"] and len(report["folds"]) >= 1
     assert START.isoformat() <= report["folds"][0]["train_to"]
+
+
+def test_cli_import_with_map_and_rejects(clean_db: Engine, export, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    path, mapping, good = export
+    rejects = path.with_name("skipped.csv")
+    monkeypatch.setenv("DATABASE_URL", clean_db.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    handlers = logging.getLogger().handlers[:]
+    try:
+        assert main(["import", str(path), "--map", str(mapping), "--rejects", str(rejects)]) == 0
+        assert main(["import", str(path), "--map", str(mapping), "--layout", "top50-daily"]) == 1
+    finally:
+        get_settings.cache_clear()
+        logging.getLogger().handlers[:] = handlers
+    lines = rejects.read_text().splitlines()
+    assert lines[0] == "file,line,reason" and len(lines) == 1 + len(BAD_ROWS)
+    assert lines[1] == f'region_chart_export.csv,{good + 2},"spotify_popularity out of bounds [0, 100]: 150"'
+    assert _count(clean_db, "SELECT count(*) FROM job_runs") == 1  # the refused --map + --layout ran nothing
