@@ -9,6 +9,8 @@ import codecs
 import gzip
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -228,3 +230,36 @@ def test_huge_line_is_rejected_in_bounded_memory(tmp_path: Path) -> None:
     sys.stderr.write(f"\nhuge line: 80 MB line, limit {LIMIT:,} chars, peak RSS growth {result['growth_kib']} KiB\n")
     assert result["growth_kib"] < 40 * 1024  # well under the line's 80 MB (the limit is ~1 MB)
     assert result["rows"] == [[2, True, None], [3, False, f"line longer than {LIMIT:,} characters"], [4, True, None]]
+
+
+@pytest.mark.timeout(180)
+def test_an_import_sigkilled_mid_file_leaves_every_table_byte_identical(
+    clean_db: Engine, database_url: str, tmp_path: Path
+) -> None:
+    base = tmp_path / "base.csv"
+    base.write_text(snapshots(span(date(2024, 5, 1), 3)))
+    run_import(clean_db, base)
+    before = fingerprint(clean_db)
+    big = tmp_path / "big.csv"
+    big.write_text(snapshots(span(date(2023, 1, 1), 400), 50, name="Renamed"))  # 20,000 rows
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "IMPORT_CHUNK_ROWS": "1000"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "import", str(big)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:  # kill it once a few chunks are staged: mid-file, inside its transaction
+            if " chunk 4 " in line or " chunk 4:" in line:
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert fingerprint(clean_db) == before
+    with pipeline.exclusive_run(clean_db):  # the next run marks the killed one failed
+        pass
+    with clean_db.connect() as conn:
+        status, error = conn.execute(text("SELECT status, error FROM job_runs ORDER BY run_id DESC LIMIT 1")).one()
+    assert status == "failed" and error.startswith("abandoned")
