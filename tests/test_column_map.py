@@ -5,6 +5,7 @@ mistake is one clear error before any run."""
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from datetime import date
@@ -153,3 +154,48 @@ def test_cli_import_with_map_and_rejects(clean_db: Engine, export, monkeypatch: 
     assert lines[0] == "file,line,reason" and len(lines) == 1 + len(BAD_ROWS)
     assert lines[1] == f'region_chart_export.csv,{good + 2},"spotify_popularity out of bounds [0, 100]: 150"'
     assert _count(clean_db, "SELECT count(*) FROM job_runs") == 1  # the refused --map + --layout ran nothing
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_ids_stand_in_for_missing_names_and_name_lists_must_match_id_lists(tmp_path: Path) -> None:
+    t1, a1, a2 = "1" * 22, "2" * 22, "3" * 22
+    two = f'["spotify:artist:{a1}", "https://open.spotify.com/artist/{a2}?si=x"]'
+    header = ["day", "pos", "who", "ids", "uri"]
+    ids_only = _write(
+        tmp_path / "ids_only.csv",
+        [
+            header[:2] + header[3:],
+            ["2024-03-01", "1", two, f"spotify:track:{t1}"],
+            ["2024-03-01", "2", two, f"spotify:artist:{a1}"],  # an artist URI as the track id: reported
+        ],
+    )
+    mapping = tmp_path / "ids.toml"
+    mapping.write_text(
+        'layout = "top50-daily"\n[columns]\ndate = "day"\nposition = "pos"\nartist_ids = "ids"\ntrack_id = "uri"\n'
+    )
+    imported = read_dataset(ids_only, mapping=load_mapping(mapping))
+    batch = next(iter(imported.batches))
+    assert [(r.line, r.reason) for r in imported.report.rejected] == [
+        (3, f"uri holds a artist reference, not a track: 'spotify:artist:{a1}'")
+    ]
+    # no title and no artist names: the ids stand in for both, the artists linked in their order
+    assert batch.tracks[["track_id", "name"]].to_dict("records") == [{"track_id": t1, "name": t1}]
+    assert batch.artists["name"].tolist() == [a1, a2]
+    links = batch.track_artists[["artist_id", "position"]].to_dict("records")
+    assert links == [{"artist_id": a1, "position": 0}, {"artist_id": a2, "position": 1}]
+
+    named = _write(
+        tmp_path / "named.csv",
+        [header, ["2024-03-01", "1", "Solo Name", f"{a1}|{a2}", f"spotify:track:{t1}"]],  # one name, two ids
+    )
+    mapping.write_text(mapping.read_text() + 'artist = "who"\nsong = "who"\n')
+    imported = read_dataset(named, mapping=load_mapping(mapping))
+    list(imported.batches)
+    assert [(r.line, r.reason) for r in imported.report.rejected] == [
+        (2, "ids lists 2 ids but the row names 1 artists")
+    ]

@@ -28,7 +28,7 @@ from typing import Any
 from jobs.errors import DataQualityError
 from jobs.sources.layouts import BY_NAME, LAYOUT_NAMES
 from jobs.sources.layouts.common import Layout, ParsedRow, Row, RowContext, RowError
-from jobs.sources.layouts.roles import Roles, apply_roles, artist_ids
+from jobs.sources.layouts.roles import Roles, apply_roles, artist_ids, reference_id
 
 ROLE_NAMES = ("market", "artist_ids", "track_id")
 TOP_LEVEL = ("layout", "columns", "artist_ids_separator")
@@ -119,7 +119,8 @@ def mapped_layout(mapping: ColumnMap, header: list[str], file: Path) -> Layout:
             if role == "artist_ids":
                 renamed[column] = next(iter(artist_ids(row, roles)), "")
             else:
-                renamed[column] = row[mapping.roles["track_id"]]
+                value = row[mapping.roles["track_id"]].strip()
+                renamed[column] = reference_id(value, "track", mapping.roles["track_id"]) if value else ""
         return renamed
 
     def parse_row(row: Row, context: RowContext) -> ParsedRow:
