@@ -40,6 +40,7 @@ class Settings(BaseSettings):
 
     DAILY_CRON: str = "0 6 * * *"
     QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
+    QUEUE_MAX_ATTEMPTS: int = Field(default=3, ge=1)  # runs of one request a killed worker may abandon
     KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
 
     HIT_THRESHOLD: float = 70.0

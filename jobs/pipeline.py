@@ -5,7 +5,9 @@ the manual-refresh queue all come through here.
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
-the newest publication already covers the same date, source and model, nothing is republished.
+the newest publication already covers the same date, source and model, nothing is republished (or pruned).
+The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
+back-fills history and republishes as of the current date.
 Runs are serialised by the run lock (`jobs.lock`); callers of `refresh` hold it.
 """
 
@@ -25,7 +27,7 @@ from jobs.aggregate import BUILDERS, AggregateParams
 from jobs.load import load_batch
 from jobs.lock import run_lock
 from jobs.model_store import active_model
-from jobs.publish import publish
+from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
@@ -80,6 +82,7 @@ def refresh(
     config: RunConfig,
 ) -> RunOutcome:
     """Extract one day from `source`, score, then aggregate and publish. The caller holds the run lock."""
+    check_publishable(snapshot_date, date.today())
     with recorded_run(
         engine, kind="refresh", trigger=trigger, source=source.name, snapshot_date=snapshot_date,
         requested_by=requested_by,
@@ -101,6 +104,8 @@ def backfill(
 ) -> RunOutcome:
     """Extract `days` days ending at `end_date`, then publish the last one. The caller holds the run lock."""
     dates = [end_date - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    check_publishable(dates[0], date.today())
+    check_publishable(end_date, date.today())
     with recorded_run(
         engine, kind="backfill", trigger=trigger, source=source.name, snapshot_date=end_date,
         requested_by=requested_by,
@@ -169,12 +174,15 @@ def _publication_key(source: Source, snapshot_date: date, scored: Scored | None)
 def score_and_publish(
     engine: Engine,
     source: Source,
-    snapshot_date: date,
+    wanted: date | None,
     recorder: RunRecorder,
     config: RunConfig,
     loaded: dict[str, int],
 ) -> int | None:
-    """The end of every run that loads snapshots: score with the active model, aggregate, publish atomically."""
+    """The end of every run that loads snapshots: pick the date (never backwards, see `publication_day`) from
+    the newest day the run's data supports (`wanted`), score with the active model, aggregate, publish."""
+    with engine.connect() as conn:
+        snapshot_date = publication_day(conn=conn, wanted=wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder)
     return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
