@@ -10,7 +10,7 @@ import functools
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.keys import weak_key_reason
@@ -119,7 +119,21 @@ class Settings(BaseSettings):
         return self
 
 
+class SettingsError(ValueError):
+    """The environment's settings are invalid; the message says which and why, and never shows their values."""
+
+
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this process, read once (tests clear the cache after changing the environment)."""
-    return Settings()
+    """The settings of this process, read once (tests clear the cache after changing the environment).
+
+    Raises `SettingsError` without pydantic's echo of the input (which would print secrets to the log).
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = [
+            f"{'.'.join(str(part) for part in problem['loc']) or 'settings'}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        ]
+        raise SettingsError("invalid settings: " + "; ".join(reasons)) from None

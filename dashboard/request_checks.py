@@ -61,9 +61,24 @@ def _check_value(prop: str, value: Any) -> None:
         raise Refused(f"pathname must start with '/': {value[:80]}")
 
 
-def _check_entries(entries: Any, where: str) -> None:
+def _check_entries(entries: Any, where: str, declared: list[dict[str, Any]] | None) -> None:
     if not isinstance(entries, list):
         raise Refused(f"{where} must be a list")
+    if declared is not None:
+        if len(entries) != len(declared):
+            raise Refused(f"{where}: {len(entries)} entries for a callback that takes {len(declared)}")
+        for entry, spec in zip(entries, declared, strict=True):
+            fixed_id = isinstance(spec.get("id"), str) and not str(spec["id"]).startswith("{")
+            if (
+                fixed_id
+                and isinstance(entry, dict)
+                and (entry.get("id"), entry.get("property"))
+                != (
+                    spec["id"],
+                    spec.get("property"),
+                )
+            ):
+                raise Refused(f"{where}: not the callback's {spec['id']}.{spec.get('property')}")
     for entry in entries:
         for item in entry if isinstance(entry, list) else [entry]:  # a pattern-matching input is a list
             if not isinstance(item, dict) or not isinstance(item.get("property"), str):
@@ -73,8 +88,9 @@ def _check_entries(entries: Any, where: str) -> None:
             _check_value(item["property"], item.get("value"))
 
 
-def check_callback_body(body: bytes, known_outputs: Any) -> None:
-    """Raise `Refused` unless `body` is a well-formed callback request for one of `known_outputs`."""
+def check_callback_body(body: bytes, callbacks: dict[str, Any]) -> None:
+    """Raise `Refused` unless `body` is a well-formed request for one of `callbacks` (Dash's callback map:
+    output -> spec), with the inputs and state that callback declares."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as error:
@@ -83,10 +99,11 @@ def check_callback_body(body: bytes, known_outputs: Any) -> None:
         raise Refused(f"JSON nested deeper than {MAX_JSON_DEPTH}")
     if not isinstance(payload, dict) or not isinstance(payload.get("output"), str):
         raise Refused("no output named")
-    if payload["output"] not in known_outputs:
+    spec = callbacks.get(payload["output"])
+    if spec is None:
         raise Refused(f"no callback for output {payload['output'][:80]}")
-    _check_entries(payload.get("inputs"), "inputs")
-    _check_entries(payload.get("state", []), "state")
+    _check_entries(payload.get("inputs"), "inputs", spec.get("inputs"))
+    _check_entries(payload.get("state", []), "state", spec.get("state"))
     changed = payload.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(p, str) for p in changed):
         raise Refused("changedPropIds must be a list of strings")

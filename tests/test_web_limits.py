@@ -78,6 +78,9 @@ def test_crafted_callback_values_and_asset_urls_get_4xx_without_a_traceback(site
         "a list for the search": page_route("/", ["?genre=pop"]),
         "a newline in the pathname": page_route("/\n" + FORGED),
         "no such callback": callback_payload("nope.children", [{"id": "x", "property": "y", "value": 1}]),
+        "too few inputs": {**page_route("/"), "inputs": page_route("/")["inputs"][:1]},
+        "another component's input": page_route("/")
+        | {"inputs": [{"id": "x", "property": "pathname", "value": "/"}, page_route("/")["inputs"][1]]},
         "nested JSON": '{"output": "x", "inputs": ' + "[" * 5000 + "]" * 5000 + "}",
         "JSON nested 100 deep": json.dumps(page_route("/", search=None)).replace("null", "[" * 100 + "]" * 100),
         "not JSON": "{broken",
