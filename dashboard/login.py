@@ -52,6 +52,8 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    if parts.path == "/logout":  # a revoked session's "Log out" click must not sign out the next sign-in
+        return "/"
     return target
 
 
