@@ -108,6 +108,8 @@ def test_sign_in_sets_a_safe_session_cookie(client: FlaskClient) -> None:
 def test_redirect_after_sign_in_stays_on_this_site(client: FlaskClient) -> None:
     form = client.get("/login?next=//evil.example/x").get_data(as_text=True)
     assert 'name="next" value="/"' in form
+    form = client.get("/login?next=/logout").get_data(as_text=True)
+    assert 'name="next" value="/"' in form  # a revoked session's Log out click must not sign out the next sign-in
 
 
 def test_wrong_passwords_lock_that_user_at_that_address(client: FlaskClient, clean_db: Engine) -> None:
