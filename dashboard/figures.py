@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.plot_text import plot_text, plot_texts
+
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 ACCENT = "#0d6efd"
 SECOND = "#fd7e14"
@@ -63,10 +65,10 @@ def artist_bars(frame: pd.DataFrame, *, value: str, label: str) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=values,
-            y=frame["name"],
+            y=plot_texts(frame["name"]),
             orientation="h",
             marker_color=colours,
-            customdata=frame[["genre", "artist_id"]].to_numpy(),
+            customdata=frame[["genre", "artist_id"]].assign(genre=plot_texts(frame["genre"])).to_numpy(),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]}<br>" + label + ": %{x:.1f}<extra></extra>",
         )
     )
@@ -163,7 +165,7 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
         go.Heatmap(
             z=grid.to_numpy(dtype=float) * scale,
             x=MONTHS,
-            y=list(grid.index),
+            y=plot_texts(grid.index),
             colorscale="Blues",
             colorbar={"title": {"text": bar_title}},
             customdata=counts.to_numpy(),
@@ -216,23 +218,23 @@ def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
             "domain": [max(0.0, top - height), top],
             "autorange": "reversed" if metric == "chart_position" else True,
         }
-        annotations.append(_title(METRIC_LABELS.get(metric, metric), 0.5, top))
+        annotations.append(_title(plot_text(METRIC_LABELS.get(metric, metric)), 0.5, top))
         for source, part in frame[frame["metric"] == metric].groupby("source", sort=True):
             figure.add_scatter(
                 x=part["observed_on"],
                 y=part["value"].astype(float),
                 yaxis=axis,
                 mode="lines",
-                name=f"{metric} ({source})",
+                name=plot_text(f"{metric} ({source})"),
                 line={"width": 2},
                 showlegend=False,
-                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + str(source) + "</extra>",
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + plot_text(str(source)) + "</extra>",
             )
     figure.update_layout(
         **{**BASE_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
         **layout,
         annotations=annotations,
         height=max(260, 190 * n + 80),
-        title={"text": title, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
+        title={"text": plot_text(title), "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
     )
     return figure

@@ -39,6 +39,9 @@ ADMIN_QUEUE = "admin-queue"
 ADMIN_RUNS = "admin-runs"
 ADMIN_RETRAIN = "admin-retrain"
 ADMIN_HEALTH = "admin-health"
+ADMIN_SIGN_OUT_ALL = "admin-sign-out-all"
+ADMIN_SIGN_OUT_RESULT = "admin-sign-out-result"
+ADMIN_LOCKED = "admin-locked-accounts"
 
 # Model ("/model")
 MODEL_LOAD = "model-load"

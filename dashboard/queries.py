@@ -190,29 +190,6 @@ def seasonality_excluded(
     return int(value)
 
 
-def recent_login_failures(*, conn: Connection, username: str, remote_addr: str, minutes: int) -> int:
-    """Failed sign-ins within `minutes` for this user name or from this address, whichever is more."""
-    row = conn.execute(
-        text(
-            "SELECT count(*) FILTER (WHERE username = :user), count(*) FILTER (WHERE remote_addr = :addr)"
-            " FROM login_attempts WHERE NOT succeeded"
-            "   AND attempted_at > now() - make_interval(mins => :minutes)"
-            "   AND (username = :user OR remote_addr = :addr)"
-        ),
-        {"user": username, "addr": remote_addr, "minutes": minutes},
-    ).one()
-    return max(int(row[0]), int(row[1]))
-
-
-def record_login_attempt(*, conn: Connection, username: str, remote_addr: str, succeeded: bool) -> None:
-    """One of the UI's few writes: log a sign-in attempt and forget those older than a day."""
-    conn.execute(
-        text("INSERT INTO login_attempts (username, remote_addr, succeeded) VALUES (:user, :addr, :ok)"),
-        {"user": username, "addr": remote_addr, "ok": succeeded},
-    )
-    conn.execute(text("DELETE FROM login_attempts WHERE attempted_at < now() - interval '1 day'"))
-
-
 # --- model outputs (sql/versions/0002_model_outputs.sql) ---
 
 # (window, basis) -> ranking column; percent is followers' growth, else listeners' where followers are absent

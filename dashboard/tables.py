@@ -16,6 +16,12 @@ import pandas as pd
 DEFAULT_COL = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90}
 
 
+def csv_export_params(file_name: str) -> dict[str, Any]:
+    """What every grid's CSV export uses: text cells that a spreadsheet would run as a formula (starting with
+    = + - @, tab or CR) get a leading quote (`csvSafeCell` in assets/dashAgGridFunctions.js)."""
+    return {"fileName": file_name, "processCellCallback": {"function": "csvSafeCell(params)"}}
+
+
 def grid(
     grid_id: str,
     columns: list[dict[str, Any]],
@@ -38,7 +44,7 @@ def grid(
             "enableCellTextSelection": True,
         },
         columnSize=column_size,
-        csvExportParams={"fileName": file_name},
+        csvExportParams=csv_export_params(file_name),
         style={"width": "100%"},
     )
 

@@ -33,6 +33,9 @@ SNAPSHOT = date(2025, 6, 30)
 DAYS = 35
 PASSWORDS = {"ana": "ana-admin-pass", "bo": "bo-viewer-pass"}
 ROLES = {"ana": "admin", "bo": "viewer"}
+# A key production accepts (made with secrets.token_urlsafe(48)); production also needs a DATABASE_URL.
+STRONG_SECRET_KEY = "fskmk2KWwed3wSCxd-TaIy_4Ge3G13aXcYWXAO7q2mHuzOmY-jBXCJPtFbKN3jeB"
+SOME_DATABASE_URL = "postgresql+psycopg://hitscope@db.example/hitscope"
 
 
 @functools.cache
