@@ -141,55 +141,6 @@ def artist_leaderboard(
     )
 
 
-def seasonality_years(*, conn: Connection, publication_id: int) -> tuple[int, int] | None:
-    row = conn.execute(
-        text("SELECT min(release_year), max(release_year) FROM agg_seasonality WHERE publication_id = :pid"),
-        {"pid": publication_id},
-    ).one()
-    return (int(row[0]), int(row[1])) if row[0] is not None else None
-
-
-def seasonality_genres(*, conn: Connection, publication_id: int) -> list[str]:
-    rows = conn.execute(
-        text("SELECT DISTINCT genre FROM agg_seasonality WHERE publication_id = :pid ORDER BY genre"),
-        {"pid": publication_id},
-    ).scalars()
-    return list(rows)
-
-
-def seasonality(
-    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
-) -> pd.DataFrame:
-    """Per genre and release month over the year range: tracks, hits, hit rate and mean popularity."""
-    return _frame(
-        conn,
-        "SELECT genre, release_month, sum(n_tracks) AS n_tracks, sum(n_hits) AS n_hits,"
-        " CAST(sum(n_hits) AS double precision) / nullif(sum(n_tracks), 0) AS hit_rate,"
-        " sum(mean_popularity * n_tracks) / nullif(sum(n_tracks) FILTER"
-        "   (WHERE mean_popularity IS NOT NULL), 0) AS mean_popularity"
-        " FROM agg_seasonality"
-        " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-        "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        " GROUP BY genre, release_month ORDER BY genre, release_month",
-        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
-    )
-
-
-def seasonality_excluded(
-    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
-) -> int:
-    """How many tracks in the same filter were left out because only their release year is known."""
-    value = conn.execute(
-        text(
-            "SELECT coalesce(sum(n_tracks), 0) FROM agg_seasonality_excluded"
-            " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-            "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        ),
-        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
-    ).scalar_one()
-    return int(value)
-
-
 def recent_login_failures(*, conn: Connection, username: str, remote_addr: str, minutes: int) -> int:
     """Failed sign-ins within `minutes` for this user name or from this address, whichever is more."""
     row = conn.execute(
@@ -215,14 +166,6 @@ def record_login_attempt(*, conn: Connection, username: str, remote_addr: str, s
 
 # --- model outputs (sql/versions/0002_model_outputs.sql) ---
 
-# (window, basis) -> ranking column; percent is followers' growth, else listeners' where followers are absent
-RISER_ORDERS = {
-    (7, "points"): "popularity_7d",
-    (28, "points"): "popularity_28d",
-    (7, "percent"): "coalesce(followers_7d_pct, listeners_7d_pct)",
-    (28, "percent"): "coalesce(followers_28d_pct, listeners_28d_pct)",
-}
-
 
 @dataclass(frozen=True)
 class ModelVersion:
@@ -236,50 +179,6 @@ class ModelVersion:
     feature_importance: list[dict[str, Any]]
     promoted: bool
     promotion_note: str | None
-
-
-def emerging_hits(
-    *, conn: Connection, publication_id: int, genre: str | None, limit: int, max_age_days: int | None = None
-) -> pd.DataFrame:
-    """Tracks not yet hits, most likely to become one first (optionally only releases of the last N days)."""
-    return _frame(
-        conn,
-        "SELECT track_id, name, artist_id, artist_name, genre, release_date, days_since_release, popularity,"
-        " momentum_7d, probability, expected_gap"
-        " FROM agg_track_scores"
-        " WHERE publication_id = :pid AND NOT is_hit AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        "   AND (CAST(:age AS integer) IS NULL OR days_since_release <= :age)"
-        " ORDER BY probability DESC, track_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit, "age": max_age_days},
-    )
-
-
-def top_risers(
-    *, conn: Connection, publication_id: int, genre: str | None, window: int, basis: str, limit: int
-) -> pd.DataFrame:
-    """Artists rising fastest over 7 or 28 days, in popularity points or in percent of followers/listeners."""
-    column = RISER_ORDERS[(window, basis)]
-    return _frame(
-        conn,
-        f"SELECT artist_id, name, genre, popularity, popularity_{window}d AS change_points,"
-        f" coalesce(followers_{window}d_pct, listeners_{window}d_pct) AS change_pct"
-        " FROM agg_artist_leaderboard"
-        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        f"   AND {column} IS NOT NULL"
-        f" ORDER BY {column} DESC, artist_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit},
-    )
-
-
-def alerts(*, conn: Connection, publication_id: int, genre: str | None, limit: int) -> pd.DataFrame:
-    """Spikes against an artist's own trend, strongest first."""
-    return _frame(
-        conn,
-        "SELECT artist_id, name, genre, metric, observed_on, value, expected, zscore FROM agg_alerts"
-        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        " ORDER BY zscore DESC, artist_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit},
-    )
 
 
 def scored_track_count(*, conn: Connection, publication_id: int) -> int:
@@ -391,15 +290,6 @@ def artist_releases(*, conn: Connection, publication_id: int, artist_id: str) ->
         " WHERE ta.artist_id = :aid ORDER BY t.release_date DESC NULLS LAST, t.track_id",
         {"pid": publication_id, "aid": artist_id},
     )
-
-
-def artist_names(*, conn: Connection, publication_id: int) -> dict[str, str]:
-    """{artist_id: name} of the publication's leaderboard, for the fuzzy search box."""
-    rows = conn.execute(
-        text("SELECT artist_id, name FROM agg_artist_leaderboard WHERE publication_id = :pid"),
-        {"pid": publication_id},
-    )
-    return dict(rows.tuples().all())
 
 
 def source_health(*, conn: Connection) -> pd.DataFrame:

@@ -256,7 +256,7 @@ def test_csv_export_is_what_the_grid_shows(browser: Any, server: str, tmp_path: 
         ).scalars()
         expected = sorted(rock)
     assert sorted(row["Artist"] for row in exported) == expected  # plain names, not links
-    assert {row["Genre"] for row in exported} == {"rock"} and "Popularity" in exported[0]
+    assert {row["Genre"] for row in exported} == {"Rock"} and "Popularity" in exported[0]
     page.context.close()
 
 
