@@ -95,9 +95,9 @@ def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
         marker_color=ACCENT,
         customdata=by_month[["n_hits", "n_tracks"]].to_numpy(),
         text=[f"n={n:,}" for n in by_month["n_tracks"]],
-        textposition="inside",
-        insidetextanchor="start",
-        textfont={"size": 10, "color": "rgba(255,255,255,0.85)"},
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 10, "color": "#6c757d"},
         hovertemplate="%{x}: %{y:.1f}% hits (%{customdata[0]:,} of %{customdata[1]:,} tracks)<extra></extra>",
     )
     figure.add_scatter(
@@ -178,7 +178,7 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate", *, genre: 
             customdata=counts.to_numpy(),
             text=[[f"{n:,.0f}" if n else "" for n in row] for row in counts.to_numpy()],
             texttemplate="%{text}",
-            textfont={"size": 9, "color": "rgba(33,37,41,0.55)"},
+            textfont={"size": 9},  # plotly picks a colour that reads on each cell
             hovertemplate="%{y}, %{x}: " + hover + " (n = %{customdata:,.0f} tracks)<extra></extra>",
             xgap=2,
             ygap=2,
@@ -258,7 +258,8 @@ def _threshold(figure: go.Figure, part: pd.DataFrame, axis: str, threshold: floa
     """The hit threshold as a dashed line across the panel, and a star on the first day at or past it."""
     dates = part["observed_on"]
     figure.add_scatter(
-        x=[dates.min(), dates.max()], y=[threshold, threshold], yaxis=axis, mode="lines",
+        x=[dates.min(), dates.max()], y=[threshold, threshold], yaxis=axis, mode="lines+text",
+        text=["", f"hit threshold {threshold:g}"], textposition="top left", textfont={"size": 11, "color": "#dc3545"},
         line={"dash": "dash", "color": "#dc3545", "width": 1.5}, showlegend=False,
         name=f"hit threshold {threshold:g}", hovertemplate=f"hit threshold {threshold:g}<extra></extra>",
     )  # fmt: skip

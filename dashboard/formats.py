@@ -45,13 +45,14 @@ def signed(value: Any, digits: int = 1, unit: str = "") -> str:
     """A change with its sign: '+2.5', '-0.3%', '+1,204'."""
     if missing(value):
         return ""
-    return f"{float(value):+,.{digits}f}{unit}"
+    shown = round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0: never "-0"
+    return f"{shown:+,.{digits}f}{unit}"
 
 
 def points(probability_change: float) -> str:
     """A change in probability in percentage points: '+18 pts', '-0.4 pts'."""
     value = probability_change * 100
-    return f"{value:+.0f} pts" if abs(value) >= 1 else f"{value:+.1f} pts"
+    return signed(value, 0 if abs(value) >= 1 else 1, " pts")
 
 
 def release_date(value: Any, precision: str | None = None) -> str:
@@ -71,9 +72,9 @@ def genre(name: Any) -> str:
     if missing(name) or not str(name):
         return ""
     text = str(name)
-    if text.lower() in GENRE_CASING:
-        return GENRE_CASING[text.lower()]
-    return text[0].upper() + text[1:] if text.islower() else text
+    if not text.islower():
+        return text
+    return GENRE_CASING.get(text, text[0].upper() + text[1:])
 
 
 def times(ratio: float) -> str:

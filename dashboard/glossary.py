@@ -108,11 +108,11 @@ def _metric_term(owner: str, metric: str, suffix: str) -> Term | None:
         return Term(f"{label}, best so far", unit, level, label + " best so far {value}")
     days = suffix.removesuffix("d")
     if kind == "count":
-        show: Callable[[Any], str] = lambda v: f"{float(v):+,.1f}% in {days} days"  # noqa: E731
+        show: Callable[[Any], str] = lambda v: f"{formats.signed(v, 1)}% in {days} days"  # noqa: E731
     elif kind == "rank":
-        show = lambda v: f"{float(v):+,.0f} places in {days} days"  # noqa: E731
+        show = lambda v: f"{formats.signed(v, 0)} places in {days} days"  # noqa: E731
     else:
-        show = lambda v: f"{float(v):+,.0f} points in {days} days"  # noqa: E731
+        show = lambda v: f"{formats.signed(v, 0)} points in {days} days"  # noqa: E731
     return Term(f"{label}, {days}-day change", {"count": "%", "rank": "places"}.get(kind, "points"), show,
                 label + " {value}")  # fmt: skip
 

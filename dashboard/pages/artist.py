@@ -16,10 +16,10 @@ dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist",
 
 RELEASE_COLUMNS = [
     tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150, tooltipField="name"),
-    tables.number_column("probability", "Hit prob.", "pct", minWidth=95),
-    {"field": "released", "headerName": "Released", "minWidth": 105},
-    tables.number_column("popularity", "Popularity", minWidth=100),
-    {"field": "is_hit", "headerName": "Hit", "minWidth": 70},
+    tables.number_column("probability", "Hit prob.", "pct", minWidth=112),
+    tables.TEXT_DATE | {"field": "released", "headerName": "Released", "minWidth": 115},
+    tables.number_column("popularity", "Popularity", minWidth=125),
+    {"field": "is_hit", "headerName": "Hit", "minWidth": 80},
 ]
 
 
