@@ -259,7 +259,8 @@ def _threshold(figure: go.Figure, part: pd.DataFrame, axis: str, threshold: floa
     dates = part["observed_on"]
     figure.add_scatter(
         x=[dates.min(), dates.max()], y=[threshold, threshold], yaxis=axis, mode="lines+text",
-        text=["", f"hit threshold {threshold:g}"], textposition="top left", textfont={"size": 11, "color": "#dc3545"},
+        text=["", f"hit threshold {threshold:g}"], textposition="bottom left",
+        textfont={"size": 11, "color": "#dc3545"},
         line={"dash": "dash", "color": "#dc3545", "width": 1.5}, showlegend=False,
         name=f"hit threshold {threshold:g}", hovertemplate=f"hit threshold {threshold:g}<extra></extra>",
     )  # fmt: skip

@@ -112,7 +112,7 @@ def _metric_term(owner: str, metric: str, suffix: str) -> Term | None:
     elif kind == "rank":
         show = lambda v: f"{formats.signed(v, 0)} places in {days} days"  # noqa: E731
     else:
-        show = lambda v: f"{formats.signed(v, 0)} points in {days} days"  # noqa: E731
+        show = lambda v: f"{formats.signed(v, 0 if abs(float(v)) >= 10 else 1)} points in {days} days"  # noqa: E731
     return Term(f"{label}, {days}-day change", {"count": "%", "rank": "places"}.get(kind, "points"), show,
                 label + " {value}")  # fmt: skip
 

@@ -71,14 +71,19 @@ def spike_words(metric: str, change: Any, usual: Any) -> str:
     if formats.missing(change):
         return f"{name}: far above its own trend"
     change = float(change)
-    detail = f"{formats.signed(change, 0)} a day"
+    detail = f"{_change(change)} a day"
     if formats.missing(usual):
         return f"{name}: {detail}"
     usual = float(usual)
-    detail += f", usually {formats.signed(usual, 0)}"
+    detail += f", usually {_change(usual)}"
     if usual > 0 and change > 0:
         return f"{name}: {formats.times(change / usual)} usual daily growth ({detail})"
     return f"{name}: unusual change ({detail})"
+
+
+def _change(value: float) -> str:
+    """+1,240 for big changes, +0.4 for small ones (a popularity score moves by fractions a day)."""
+    return formats.signed(value, 0 if abs(value) >= 10 else 1)
 
 
 def alert_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

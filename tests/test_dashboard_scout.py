@@ -161,7 +161,7 @@ def test_alerts_are_one_row_per_artist_and_spike_in_words() -> None:
     assert rows[0]["spike"] == "Spotify followers: 3.1× usual daily growth (+1,240 a day, usually +400)"
     assert rows[0]["metrics"] == "Spotify followers, Last.fm listeners" and rows[0]["since"] == "2025-06-28"
     assert rows[0]["genre"] == "EDM" and rows[1]["genre"] == "R&B"
-    assert rows[1]["spike"] == "Spotify popularity: unusual change (+4 a day, usually -0)"
+    assert rows[1]["spike"] == "Spotify popularity: unusual change (+4.0 a day, usually -0.5)"
 
 
 def test_emerging_rows_carry_band_words_dates_and_trend() -> None:

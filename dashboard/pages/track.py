@@ -130,7 +130,8 @@ def reasons_card(contributions: dict, values: dict, probability: float) -> dbc.C
                         html.Span(reason.text),
                         html.Span(
                             formats.points(reason.effect),
-                            className=f"ms-2 fw-semibold {'text-success' if reason.effect > 0 else 'text-danger'}",
+                            className="ms-2 fw-semibold text-nowrap "
+                            + ("text-success" if reason.effect > 0 else "text-danger"),
                         ),
                     ],
                     className="reason d-flex justify-content-between border-bottom py-1",
