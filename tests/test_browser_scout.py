@@ -113,6 +113,10 @@ def test_no_grid_header_is_cut_off(browser: Any, server: str, seeded: dict[str, 
                  .map(el => el.textContent.trim())"""
         )
     assert {name: headers for name, headers in cut.items() if headers} == {}
+    page.goto(f"{server}/seasonality")
+    page.wait_for_selector("#season-bars .modebar-container", state="attached")
+    shown = page.evaluate("getComputedStyle(document.querySelector('#season-bars .modebar-container')).display")
+    assert (shown == "none") == (viewport == "phone")  # Plotly's mode bar would cover chart titles on a phone
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import calibration, formats, glossary, scout_rows
+from dashboard import calibration, figures, formats, glossary, links, scout_rows
 from dashboard.reasons import effect_points, reasons
 from dashboard.search import SearchIndex
 from model.features import build_features, feature_names
@@ -176,3 +176,29 @@ def test_emerging_rows_carry_band_words_dates_and_trend() -> None:
     (row,) = scout_rows.emerging_rows(frame, BINS, {"t1": [1.0, 2.0, 3.0]})
     assert row["released"] == "2026" and row["genre"] == "EDM" and row["band"] == "strong"
     assert row["came_true"] == "about 7 in 10" and row["trend"] == [1.0, 2.0, 3.0] and row["momentum_7d"] == 6.3
+
+
+def test_history_shows_the_hit_threshold_and_marks_the_day_it_was_crossed() -> None:
+    days = pd.date_range("2025-06-01", periods=5).date
+    metrics = ["spotify_popularity"] * 5 + ["spotify_followers"] * 5
+    frame = pd.DataFrame({"observed_on": list(days) * 2, "metric": metrics, "source": "demo",
+                          "value": [60, 68, 71, 69, 74, 10, 20, 30, 40, 50]})  # fmt: skip
+    figure = figures.history_lines(frame, title="History", hit=("spotify_popularity", 70))
+    line = next(t for t in figure.data if t.name == "hit threshold 70")
+    star = next(t for t in figure.data if t.name == "became a hit")
+    assert list(line.y) == [70, 70] and line.yaxis == "y"  # on the popularity panel only
+    assert list(star.x) == [days[2]] and list(star.y) == [71.0]  # the first day at or above 70
+    never = figures.history_lines(frame[frame["value"] < 70], title="History", hit=("spotify_popularity", 70))
+    assert not [t for t in never.data if t.name == "became a hit"]
+    chart = frame.assign(metric="chart_position", value=[40, 12, 9, 15, 3] * 2).iloc[:5]
+    ranked = figures.history_lines(chart, title="History", hit=("chart_position", 10))
+    assert list(next(t for t in ranked.data if t.name == "became a hit").x) == [days[2]]  # lower is better
+
+
+def test_links_out_only_where_the_id_is_known() -> None:
+    spotify_id = "4uLU6hMCjMI75M1A2tKUQC"
+    assert links.spotify_url("track", spotify_id) == f"https://open.spotify.com/track/{spotify_id}"
+    assert links.spotify_url("artist", "demo:a000001") is None and links.spotify_url("artist", "dataset:ab12") is None
+    assert links.lastfm_url("Sigur Rós", "Hoppípolla") == "https://www.last.fm/music/Sigur+R%C3%B3s/_/Hopp%C3%ADpolla"
+    assert links.lastfm_url("Kalo", is_demo=True) is None  # a simulated artist has no Last.fm page
+    assert links.out_links("artist", "demo:a000001", "Kalo", None, is_demo=True) == []
