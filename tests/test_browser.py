@@ -240,7 +240,7 @@ def test_filters_live_in_the_url_and_back_forward_work(browser: Any, server: str
     )
     page.goto(f"{server}/seasonality?genre=latin&metric=mean_popularity")
     page.wait_for_function(
-        "() => (document.querySelector('#season-excluded')?.innerText || '').includes('latin releases')"
+        "() => (document.querySelector('#season-excluded')?.innerText || '').includes('Latin releases')"
     )
     settle(page)
     assert graph_data(page, "season-bars") != bars

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import formats, ids, queries, scout_rows, tables, urlstate
+from dashboard import formats, ids, queries, queries_entity, scout_rows, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
@@ -73,9 +73,9 @@ def render_artist(artist_id: str) -> tuple[object, object, object]:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             pid = publication.publication_id if publication else -1
-            profile = queries.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
-            history = queries.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
-            releases = queries.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
+            profile = queries_entity.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
+            history = queries_entity.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
+            releases = queries_entity.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
     except DataUnavailable:
         return unavailable_alert(), empty_figure("Data temporarily unavailable."), []
     if profile is None:

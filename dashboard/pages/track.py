@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, ids, queries, urlstate
+from dashboard import calibration, formats, glossary, ids, queries, queries_entity, urlstate
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -74,11 +74,11 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
-            info = queries.track_info(conn=conn, track_id=track_id)
+            info = queries_entity.track_info(conn=conn, track_id=track_id)
             pid = publication.publication_id if publication else None
-            score = queries.track_score(conn=conn, publication_id=pid, track_id=track_id) if pid else None
+            score = queries_entity.track_score(conn=conn, publication_id=pid, track_id=track_id) if pid else None
             scored = queries.scored_track_count(conn=conn, publication_id=pid) if pid else 0
-            history = queries.metric_history(conn=conn, entity_type="track", entity_id=track_id)
+            history = queries_entity.metric_history(conn=conn, entity_type="track", entity_id=track_id)
             model = queries.active_model(conn=conn) if score else None
     except DataUnavailable:
         empty = empty_figure("Data temporarily unavailable.")
