@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html
 
 from core.settings import get_settings
-from dashboard import ids
+from dashboard import ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
 from dashboard.auth import check_users, current_user
 from dashboard.components import navbar
 from dashboard.health import register_health

@@ -141,64 +141,7 @@ def artist_leaderboard(
     )
 
 
-def seasonality_years(*, conn: Connection, publication_id: int) -> tuple[int, int] | None:
-    row = conn.execute(
-        text("SELECT min(release_year), max(release_year) FROM agg_seasonality WHERE publication_id = :pid"),
-        {"pid": publication_id},
-    ).one()
-    return (int(row[0]), int(row[1])) if row[0] is not None else None
-
-
-def seasonality_genres(*, conn: Connection, publication_id: int) -> list[str]:
-    rows = conn.execute(
-        text("SELECT DISTINCT genre FROM agg_seasonality WHERE publication_id = :pid ORDER BY genre"),
-        {"pid": publication_id},
-    ).scalars()
-    return list(rows)
-
-
-def seasonality(
-    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
-) -> pd.DataFrame:
-    """Per genre and release month over the year range: tracks, hits, hit rate and mean popularity."""
-    return _frame(
-        conn,
-        "SELECT genre, release_month, sum(n_tracks) AS n_tracks, sum(n_hits) AS n_hits,"
-        " CAST(sum(n_hits) AS double precision) / nullif(sum(n_tracks), 0) AS hit_rate,"
-        " sum(mean_popularity * n_tracks) / nullif(sum(n_tracks) FILTER"
-        "   (WHERE mean_popularity IS NOT NULL), 0) AS mean_popularity"
-        " FROM agg_seasonality"
-        " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-        "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        " GROUP BY genre, release_month ORDER BY genre, release_month",
-        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
-    )
-
-
-def seasonality_excluded(
-    *, conn: Connection, publication_id: int, genre: str | None, year_from: int, year_to: int
-) -> int:
-    """How many tracks in the same filter were left out because only their release year is known."""
-    value = conn.execute(
-        text(
-            "SELECT coalesce(sum(n_tracks), 0) FROM agg_seasonality_excluded"
-            " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-            "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        ),
-        {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
-    ).scalar_one()
-    return int(value)
-
-
 # --- model outputs (sql/versions/0002_model_outputs.sql) ---
-
-# (window, basis) -> ranking column; percent is followers' growth, else listeners' where followers are absent
-RISER_ORDERS = {
-    (7, "points"): "popularity_7d",
-    (28, "points"): "popularity_28d",
-    (7, "percent"): "coalesce(followers_7d_pct, listeners_7d_pct)",
-    (28, "percent"): "coalesce(followers_28d_pct, listeners_28d_pct)",
-}
 
 
 @dataclass(frozen=True)
@@ -213,50 +156,6 @@ class ModelVersion:
     feature_importance: list[dict[str, Any]]
     promoted: bool
     promotion_note: str | None
-
-
-def emerging_hits(
-    *, conn: Connection, publication_id: int, genre: str | None, limit: int, max_age_days: int | None = None
-) -> pd.DataFrame:
-    """Tracks not yet hits, most likely to become one first (optionally only releases of the last N days)."""
-    return _frame(
-        conn,
-        "SELECT track_id, name, artist_id, artist_name, genre, release_date, days_since_release, popularity,"
-        " momentum_7d, probability, expected_gap"
-        " FROM agg_track_scores"
-        " WHERE publication_id = :pid AND NOT is_hit AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        "   AND (CAST(:age AS integer) IS NULL OR days_since_release <= :age)"
-        " ORDER BY probability DESC, track_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit, "age": max_age_days},
-    )
-
-
-def top_risers(
-    *, conn: Connection, publication_id: int, genre: str | None, window: int, basis: str, limit: int
-) -> pd.DataFrame:
-    """Artists rising fastest over 7 or 28 days, in popularity points or in percent of followers/listeners."""
-    column = RISER_ORDERS[(window, basis)]
-    return _frame(
-        conn,
-        f"SELECT artist_id, name, genre, popularity, popularity_{window}d AS change_points,"
-        f" coalesce(followers_{window}d_pct, listeners_{window}d_pct) AS change_pct"
-        " FROM agg_artist_leaderboard"
-        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        f"   AND {column} IS NOT NULL"
-        f" ORDER BY {column} DESC, artist_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit},
-    )
-
-
-def alerts(*, conn: Connection, publication_id: int, genre: str | None, limit: int) -> pd.DataFrame:
-    """Spikes against an artist's own trend, strongest first."""
-    return _frame(
-        conn,
-        "SELECT artist_id, name, genre, metric, observed_on, value, expected, zscore FROM agg_alerts"
-        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        " ORDER BY zscore DESC, artist_id LIMIT :limit",
-        {"pid": publication_id, "genre": genre, "limit": limit},
-    )
 
 
 def scored_track_count(*, conn: Connection, publication_id: int) -> int:
@@ -301,82 +200,6 @@ def model_versions(*, conn: Connection, limit: int = 50) -> pd.DataFrame:
         " FROM model_versions ORDER BY model_version_id DESC LIMIT :limit",
         {"limit": limit},
     )
-
-
-def track_score(*, conn: Connection, publication_id: int, track_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        text(
-            "SELECT s.*, t.album_name, t.release_date_precision, t.duration_ms, t.explicit"
-            " FROM agg_track_scores s LEFT JOIN tracks t USING (track_id)"
-            " WHERE s.publication_id = :pid AND s.track_id = :tid"
-        ),
-        {"pid": publication_id, "tid": track_id},
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def track_info(*, conn: Connection, track_id: str) -> dict[str, Any] | None:
-    """The catalogue row of a track (for tracks the model has not scored)."""
-    row = conn.execute(
-        text(
-            "SELECT t.track_id, t.name, t.album_name, t.release_date, t.release_date_precision, t.genre,"
-            " a.artist_id, a.name AS artist_name"
-            " FROM tracks t LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
-            " LEFT JOIN artists a ON a.artist_id = ta.artist_id WHERE t.track_id = :tid"
-        ),
-        {"tid": track_id},
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def metric_history(*, conn: Connection, entity_type: str, entity_id: str, days: int = 365) -> pd.DataFrame:
-    """Daily observations of one artist or track (every metric and source) up to a year back."""
-    return _frame(
-        conn,
-        "SELECT observed_on, metric, source, value FROM raw_observations"
-        " WHERE entity_type = :kind AND entity_id = :eid"
-        "   AND observed_on > (SELECT max(observed_on) FROM raw_observations"
-        "                      WHERE entity_type = :kind AND entity_id = :eid) - :days"
-        " ORDER BY metric, source, observed_on",
-        {"kind": entity_type, "eid": entity_id, "days": days},
-    )
-
-
-def artist_profile(*, conn: Connection, publication_id: int, artist_id: str) -> dict[str, Any] | None:
-    """The artist's catalogue row with its leaderboard line of the publication (when it has one)."""
-    row = conn.execute(
-        text(
-            "SELECT a.artist_id, a.name, coalesce(l.genre, a.genre) AS genre, a.source, l.popularity,"
-            " l.popularity_7d, l.popularity_28d, l.followers, l.followers_28d_pct, l.listeners,"
-            " l.listeners_28d_pct, l.n_tracks"
-            " FROM artists a LEFT JOIN agg_artist_leaderboard l"
-            "   ON l.artist_id = a.artist_id AND l.publication_id = :pid"
-            " WHERE a.artist_id = :aid"
-        ),
-        {"pid": publication_id, "aid": artist_id},
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def artist_releases(*, conn: Connection, publication_id: int, artist_id: str) -> pd.DataFrame:
-    """The artist's tracks, newest first, with their score in the publication where the model scored them."""
-    return _frame(
-        conn,
-        "SELECT t.track_id, t.name, t.release_date, t.release_date_precision, s.popularity, s.is_hit,"
-        " s.probability FROM track_artists ta JOIN tracks t USING (track_id)"
-        " LEFT JOIN agg_track_scores s ON s.track_id = t.track_id AND s.publication_id = :pid"
-        " WHERE ta.artist_id = :aid ORDER BY t.release_date DESC NULLS LAST, t.track_id",
-        {"pid": publication_id, "aid": artist_id},
-    )
-
-
-def artist_names(*, conn: Connection, publication_id: int) -> dict[str, str]:
-    """{artist_id: name} of the publication's leaderboard, for the fuzzy search box."""
-    rows = conn.execute(
-        text("SELECT artist_id, name FROM agg_artist_leaderboard WHERE publication_id = :pid"),
-        {"pid": publication_id},
-    )
-    return dict(rows.tuples().all())
 
 
 def source_health(*, conn: Connection) -> pd.DataFrame:

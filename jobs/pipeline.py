@@ -42,6 +42,7 @@ class RunConfig:
 
     hit_metric: str = "spotify_popularity"
     hit_threshold: float = 70.0
+    hit_horizon_days: int = 28
     keep_publications: int = 3
 
     @classmethod
@@ -49,6 +50,7 @@ class RunConfig:
         return cls(
             hit_metric=settings.HIT_METRIC,
             hit_threshold=settings.HIT_THRESHOLD,
+            hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
         )
 
@@ -213,7 +215,7 @@ def _aggregate_and_publish(
             ),
             **_headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold)
+        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold, config.hit_horizon_days)
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
             params=params, summary=summary, keep=config.keep_publications,

@@ -131,9 +131,13 @@ def test_year_only_release_dates_stay_out_of_the_month_chart(clean_db: Engine, t
     import_now(clean_db, path, layout="snapshots", snapshot_date=None, config=RunConfig(), user="test")
     with clean_db.connect() as conn:
         months = conn.execute(text("SELECT release_year, release_month, n_tracks FROM agg_seasonality")).all()
-        excluded = conn.execute(text("SELECT release_year, n_tracks FROM agg_seasonality_excluded")).all()
-    assert [tuple(m) for m in months] == [(2024, 4, 1)]
-    assert [tuple(e) for e in excluded] == [(2019, 1)]
+        excluded = conn.execute(
+            text("SELECT release_year, n_tracks, n_open FROM agg_seasonality_excluded ORDER BY 1")
+        ).all()
+    # First Light (released 2024-04-19) is 13 days old at the 2024-05-02 snapshot: still open, not yet in the
+    # month chart (it has not had the 28-day horizon); Old Song's release date is known to the year only.
+    assert [tuple(m) for m in months] == []
+    assert [tuple(e) for e in excluded] == [(2019, 1, 0), (2024, 0, 1)]
     assert scalar(clean_db, "SELECT release_date_precision FROM tracks WHERE name = 'Old Song'") == "year"
 
 
