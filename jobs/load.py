@@ -70,7 +70,9 @@ def copy_frame(*, conn: Connection, table: str, frame: pd.DataFrame, columns: li
     for column in INTEGER_COLUMNS.intersection(columns):
         data[column] = pd.to_numeric(data[column], errors="coerce").round().astype("Int64")
     buffer = io.StringIO()
-    data.to_csv(buffer, index=False, header=False)
+    # CRLF as the line end makes the csv writer quote any field holding a bare CR or LF (a name from a file may),
+    # which PostgreSQL's CSV COPY would otherwise refuse as "unquoted carriage return found in data".
+    data.to_csv(buffer, index=False, header=False, lineterminator="\r\n")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
         copy.write(buffer.getvalue())
