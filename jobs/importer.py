@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from jobs.load import load_batch
 from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
+from jobs.progress import estimate_rows
 from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
 from jobs.sources_store import analyze_loaded_tables, set_run_snapshot_date
@@ -55,12 +56,14 @@ def import_dataset(
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
         run_id = recorder.run_id
-        with recorder.stage("import") as stage:
+        total = estimate_rows([path for path, _ in imported.parts])
+        with recorder.stage("import") as stage, recorder.progress("import", total=total, unit="rows") as bar:
             for number, batch in enumerate(imported.batches, start=1):
                 with engine.begin() as conn:
                     counts = load_batch(conn=conn, batch=batch, run_id=run_id)
                 for table, count in counts.items():
                     loaded[table] = loaded.get(table, 0) + count
+                bar.set(report.rows_read)
                 logger.info(
                     "import run %s chunk %d: %d rows read (%d kept, %d skipped, %d bad), %d rows changed",
                     run_id, number, report.rows_read, report.rows_kept, report.rows_skipped,
