@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     LASTFM_SIMILAR_LIMIT: int = Field(default=20, ge=0)  # similar artists per watched artist (0: none)
 
     # --- operations: scheduled retraining, alert delivery (jobs/deliver.py, run by the worker) ---
-    RETRAIN_CRON: str = "0 3 * * 0"  # crontab (UTC) of the scheduled retraining; empty: never (weekly by default)
+    RETRAIN_CRON: str = "0 3 * * sun"  # crontab (UTC) of the scheduled retraining; empty: never (weekly by default)
     DELIVERY_POLL_SECONDS: int = Field(default=60, ge=1)  # how often the worker sends new alerts
     DELIVERY_MAX_ATTEMPTS: int = Field(default=5, ge=1)  # sends tried per alert and channel before giving up
     DELIVERY_BACKOFF_SECONDS: float = Field(default=60.0, ge=0)  # first retry delay, doubled each time

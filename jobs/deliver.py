@@ -110,7 +110,7 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def record_events(engine: Engine, channels: list[str]) -> int:
+def record_events(engine: Engine, channels: list[str], *, now: datetime | None = None) -> int:
     """Record the newest publication's alerts and watchlist events for each channel; return how many are new."""
     with engine.begin() as conn:
         rows = store.newest_alert_rows(conn=conn)
@@ -123,6 +123,7 @@ def record_events(engine: Engine, channels: list[str]) -> int:
                 for key, subject, body in events
                 for channel in channels
             ],
+            now=now,
         )
 
 
@@ -198,7 +199,7 @@ def deliver(engine: Engine, config: DeliveryConfig, *, now: datetime | None = No
     channels = config.channels
     if not channels:
         return DeliveryRound()
-    recorded = record_events(engine, channels)
+    recorded = record_events(engine, channels, now=now)
     result = send_due(engine, config, now=now)
     result.recorded = recorded
     if recorded or result.sent or result.failed or result.retrying:

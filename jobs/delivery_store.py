@@ -59,18 +59,18 @@ def artist_watchers(*, conn: Connection, artist_ids: list[str]) -> dict[str, str
     return {str(artist): str(users) for artist, users in result}
 
 
-def record_new(*, conn: Connection, rows: list[dict[str, str]]) -> int:
-    """Insert deliveries not recorded yet (key, channel, subject, body); return how many were new."""
-    if not rows:
-        return 0
+def record_new(*, conn: Connection, rows: list[dict[str, str]], now: datetime | None) -> int:
+    """Insert deliveries not recorded yet (key, channel, subject, body), due at `now` (default: the database's
+    now); return how many were new."""
     inserted = 0
     for row in rows:
         result = conn.execute(
             text(
-                "INSERT INTO alert_deliveries (delivery_key, channel, subject, body)"
-                " VALUES (:key, :channel, :subject, :body) ON CONFLICT DO NOTHING"
+                "INSERT INTO alert_deliveries (delivery_key, channel, subject, body, next_attempt_at)"
+                " VALUES (:key, :channel, :subject, :body, coalesce(CAST(:now AS timestamptz), now()))"
+                " ON CONFLICT DO NOTHING"
             ),
-            row,
+            {**row, "now": now},
         )
         inserted += int(result.rowcount or 0)
     return inserted
