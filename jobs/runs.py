@@ -109,6 +109,8 @@ def recorded_run(
 class RunRecorder:
     """Records one run: each stage's timing and counts as it finishes, then success or failure."""
 
+    PROGRESS_INTERVAL = 1.0  # seconds between two progress writes (a new total or the last step write at once)
+
     def __init__(self, engine: Engine, run_id: int) -> None:
         self.engine, self.run_id = engine, run_id
         self.stages: list[dict[str, Any]] = []
@@ -116,6 +118,7 @@ class RunRecorder:
         self.warnings: list[str] = []
         self.current_stage: str | None = None
         self._progress_written = 0.0
+        self._progress_shape: tuple[int | None, str] = (None, "")
 
     def _update(self, sql: str, **params: Any) -> None:
         with self.engine.begin() as conn:
@@ -154,12 +157,13 @@ class RunRecorder:
     def report_progress(self, progress: Progress) -> None:
         """Record how far the current stage got; at most one write a second, and always the last step."""
         last_step = bool(progress.total) and progress.done >= (progress.total or 0)
-        if time.monotonic() - self._progress_written < 1.0 and not last_step:
+        changed = (progress.total, progress.unit) != self._progress_shape
+        if time.monotonic() - self._progress_written < self.PROGRESS_INTERVAL and not (last_step or changed):
             return
         self._write_progress(progress.done, progress.total, progress.unit, progress.rows)
 
     def _write_progress(self, done: int, total: int | None, unit: str, rows: int = 0) -> None:
-        self._progress_written = time.monotonic()
+        self._progress_written, self._progress_shape = time.monotonic(), (total, unit)
         progress = {"stage": self.current_stage, "done": done, "total": total, "unit": unit, "rows": rows}
         self._update(
             "UPDATE job_runs SET heartbeat_at = now(), progress = CAST(:progress AS jsonb)"
