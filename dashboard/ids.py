@@ -75,3 +75,15 @@ MORNING_RISER_BASIS = "morning-riser-basis"
 MORNING_RISERS = "morning-risers"
 MORNING_ALERTS = "morning-alerts"
 MORNING_ALERTS_GRID = "morning-alerts-grid"
+
+# Watchlists (dashboard/watch_ui.py): the star on artist and track pages (pattern-matching id), Morning's section
+WATCH_STAR = "watch-star"  # {"type": WATCH_STAR, "kind": "artist" | "track", "id": <entity id>}
+MORNING_WATCHLIST = "morning-watchlist"
+MORNING_WATCHLIST_NOTE = "morning-watchlist-note"
+MORNING_WATCHLIST_EXPORT = "morning-watchlist-export"
+
+# Admin: the running run's stages, the outcome of a request, alert deliveries
+ADMIN_PROGRESS = "admin-progress"
+ADMIN_REQUEST_ID = "admin-request-id"
+ADMIN_DELIVERIES = "admin-deliveries"
+ADMIN_DELIVERIES_EXPORT = "admin-deliveries-export"

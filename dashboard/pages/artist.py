@@ -10,6 +10,7 @@ from dashboard import ids, queries, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
+from dashboard.watch_ui import star_button
 
 dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False)
 
@@ -129,7 +130,13 @@ def artist_header(profile: dict, publication: queries.Publication | None) -> htm
                     className="me-md-4 mb-2",
                 )
             )
-    title = html.Span([profile["name"], demo_badge() if publication and publication.is_demo else None])
+    title = html.Span(
+        [
+            profile["name"],
+            demo_badge() if publication and publication.is_demo else None,
+            star_button("artist", profile["artist_id"]),
+        ]
+    )
     return html.Div(
         [
             html.H2(title, className="h4 mb-1"),

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import ids, queries, tables, urlstate
+from dashboard import ids, queries, tables, urlstate, watch_ui
 from dashboard.components import (
     age_text,
     demo_badge,
@@ -116,6 +116,7 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
+            watch_ui.morning_card(),
             html.Div(id=ids.MORNING_HEADLINES, className="mt-3 mb-3"),
             html.Div(id=ids.MORNING_LAST_RUN),
         ]

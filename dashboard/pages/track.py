@@ -18,6 +18,7 @@ from dashboard.components import (
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
 from dashboard.model_figures import contributions_waterfall
+from dashboard.watch_ui import star_button
 
 dash.register_page(__name__, path_template="/track/<track_id>", name="Track", title="Hitscope · Track", nav=False)
 
@@ -91,7 +92,13 @@ def render_track(track_id: str) -> tuple[object, object, object]:
 
 
 def track_header(info: dict, score: dict | None, publication: queries.Publication | None) -> html.Div:
-    title = html.Span([info["name"], demo_badge() if publication and publication.is_demo else None])
+    title = html.Span(
+        [
+            info["name"],
+            demo_badge() if publication and publication.is_demo else None,
+            star_button("track", info["track_id"]),
+        ]
+    )
     artist = (
         dcc.Link(info["artist_name"], href=entity_link("artist", info["artist_id"])) if info.get("artist_id") else "?"
     )
