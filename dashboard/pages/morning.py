@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import ids, queries, tables, urlstate, watch_ui
+from dashboard import ids, ops_queries, queries, run_view, tables, urlstate, watch_ui
 from dashboard.components import (
     age_text,
     demo_badge,
@@ -135,9 +135,10 @@ def render_morning(_tick: int | None) -> tuple[object, object, object]:
             publication = queries.current_publication(conn=conn)
             succeeded = queries.last_run(conn=conn, status="succeeded")
             latest = queries.last_run(conn=conn)
+            outcome = ops_queries.run_outcome(conn=conn, run_id=latest.run_id) if latest else None
     except DataUnavailable:
         return unavailable_alert(), None, None
-    run_card = last_run_card(latest)
+    run_card = last_run_card(latest, outcome)
     if publication is None:
         return no_publication_alert(), None, run_card
     return freshness_card(publication, succeeded), headline_cards(publication), run_card
@@ -217,7 +218,7 @@ def headline_cards(publication: queries.Publication) -> list[object]:
     return children
 
 
-def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
+def last_run_card(run: queries.RunInfo | None, outcome: dict[str, object] | None = None) -> dbc.Card:
     if run is None:
         body: list[object] = [html.Div("No run has been recorded yet.", className="text-muted")]
     else:
@@ -237,6 +238,8 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
                 ]
             )
         ]  # fmt: skip
+        if outcome:  # what the run did, in words, so it never reads as contradicting the freshness line
+            body.append(html.Div(run_view.outcome_sentence(outcome), className="small mt-1", id=ids.MORNING_RUN_STORY))
         if run.error:
             body.append(html.Pre(run.error, className="small text-danger mt-2 mb-0 text-wrap"))
     return dbc.Card(
@@ -274,10 +277,11 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
             )
             spikes = queries.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
             genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+            training = ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None
     except DataUnavailable:
         return unavailable_alert(), dash.no_update, dash.no_update, None, dash.no_update
     if n_scored == 0:
-        note = no_model_alert("No track scores in this publication.")
+        note = run_view.training_alert(training) if training else no_model_alert("No track scores in this publication.")
     elif emerging.empty:
         note = html.Div("No scored track of this genre is below the hit threshold.", className="text-muted small")
     else:
