@@ -13,7 +13,7 @@ from dashboard import queries, run_view, tables
 from dashboard.components import age_text
 
 DELIVERY_COLUMNS = [
-    {"field": "delivery_key", "headerName": "Alert key", "minWidth": 220, "tooltipField": "delivery_key"},
+    {"field": "delivery_key", "headerName": "Alert key", "minWidth": 270, "tooltipField": "delivery_key"},
     {"field": "channel", "headerName": "Channel", "maxWidth": 110},
     {
         "field": "status",

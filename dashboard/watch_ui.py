@@ -21,13 +21,13 @@ from dashboard.db import DataUnavailable, reading, writing
 
 logger = logging.getLogger(__name__)
 
-COLUMNS: list[dict[str, Any]] = [
-    {"field": "kind", "headerName": "Kind", "maxWidth": 100},
-    {**tables.link_column("name", "Name", kind="track", id_field="entity_id", minWidth=160),
+COLUMNS: list[dict[str, Any]] = [  # what matters first (a phone shows the first two or three columns)
+    {**tables.link_column("name", "Name", kind="track", id_field="entity_id", minWidth=150),
      "cellRendererParams": {"kindField": "entity_type", "idField": "entity_id"}},
+    {"field": "probability", "headerName": "Hit prob. %", "minWidth": 110, **tables.NUMBER},
+    {"field": "change", "headerName": "Change (pts)", "minWidth": 120, **tables.NUMBER},
+    {"field": "kind", "headerName": "Kind", "minWidth": 90},
     {"field": "artist", "headerName": "Artist", "minWidth": 120},
-    {"field": "probability", "headerName": "Hit probability %", **tables.NUMBER},
-    {"field": "change", "headerName": "Change (pts)", **tables.NUMBER},
     {"field": "alerts", "headerName": "Alerts", "minWidth": 140, "tooltipField": "alerts"},
     {"field": "note", "headerName": "Note (edit)", "editable": True, "minWidth": 160, "tooltipField": "note"},
     {"field": "tags", "headerName": "Tags (edit)", "editable": True, "minWidth": 120},
