@@ -63,7 +63,7 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
             logger.info("%s %s %s %s", user.name, "watches" if watched else "stopped watching", kind, entity_id)
         else:
             with reading() as conn:
-                watched = False
+                watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
     except DataUnavailable:
         return "☆ Watch (unavailable)", True, True
     return ("★ Watching", False, False) if watched else ("☆ Watch", True, False)
