@@ -66,7 +66,7 @@ def stage_list(run: dict[str, Any]) -> html.Div:
                 value=100 * done / total if total else 100, striped=True, animated=True,
                 label=f"{100 * done / total:.0f}%" if total else "", className="mt-1", style={"height": "1.1rem"},
             )  # fmt: skip
-            items.append(_stage_row("▶", label, progress_words(progress) or "starting", "fw-semibold", bar))
+            items.append(_stage_row("▶", label, progress_words(progress) or "running", "fw-semibold", bar))
         else:
             items.append(_stage_row("·", label, "to do", "text-muted", None))
     return html.Div(items, className="run-stages")

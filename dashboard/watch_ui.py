@@ -58,9 +58,10 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
     try:
         if n_clicks:
             with writing() as conn:
-                watched = not store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
-                store.set_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id, watched=watched)
-            logger.info("%s %s %s %s", user.name, "watches" if watched else "stopped watching", kind, entity_id)
+                want = not store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
+                store.set_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id, watched=want)
+                watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
+            logger.info("%s %s %s %s", user.name, "watches" if watched else "does not watch", kind, entity_id)
         else:
             with reading() as conn:
                 watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)

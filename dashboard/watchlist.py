@@ -34,7 +34,8 @@ def is_watched(*, conn: Connection, username: str, entity_type: str, entity_id: 
 
 
 def set_watched(*, conn: Connection, username: str, entity_type: str, entity_id: str, watched: bool) -> None:
-    """Star (watched=True) or unstar an artist or track for a user; starring twice keeps the note and tags."""
+    """Star (watched=True) or unstar an artist or track for a user; starring twice keeps the note and tags, and
+    an id that is not in the catalogue is not stored."""
     if entity_type not in KINDS:
         raise ValueError(f"cannot watch a {entity_type!r}")
     _limit(conn)
@@ -42,7 +43,9 @@ def set_watched(*, conn: Connection, username: str, entity_type: str, entity_id:
     if watched:
         conn.execute(
             text(
-                "INSERT INTO user_watchlist (username, entity_type, entity_id) VALUES (:user, :kind, :id)"
+                "INSERT INTO user_watchlist (username, entity_type, entity_id) SELECT :user, :kind, :id"
+                " WHERE EXISTS (SELECT 1 FROM artists WHERE :kind = 'artist' AND artist_id = :id)"
+                "    OR EXISTS (SELECT 1 FROM tracks WHERE :kind = 'track' AND track_id = :id)"
                 " ON CONFLICT DO NOTHING"
             ),
             params,

@@ -119,7 +119,7 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
         config = replace(config, storage=optuna_storage_url(database_url), study_name=study)
     with (
         recorder.stage("tune_validate") as stage,
-        recorder.progress("tuning", total=config.n_trials, unit="trials") as bar,
+        recorder.progress(f"tuning (budget {config.time_budget:.0f} s)", total=config.n_trials, unit="trials") as bar,
         optuna_trials(bar),
     ):
         try:
