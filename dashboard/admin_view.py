@@ -14,14 +14,14 @@ from dashboard.components import age_text
 
 DELIVERY_COLUMNS = [
     {"field": "delivery_key", "headerName": "Alert key", "minWidth": 270, "tooltipField": "delivery_key"},
-    {"field": "channel", "headerName": "Channel", "maxWidth": 110},
+    {"field": "channel", "headerName": "Channel", "minWidth": 130},
     {
         "field": "status",
         "headerName": "Status",
-        "maxWidth": 110,
+        "minWidth": 115,
         "cellClassRules": {"text-danger fw-semibold": "params.value == 'failed'"},
     },
-    {"field": "attempts", "headerName": "Attempts", "maxWidth": 110, **tables.NUMBER},
+    {"field": "attempts", "headerName": "Attempts", "minWidth": 135, **tables.NUMBER},
     {"field": "sent_at", "headerName": "Sent (UTC)", "minWidth": 140},
     {"field": "next_attempt_at", "headerName": "Next try (UTC)", "minWidth": 140},
     {"field": "last_error", "headerName": "Last error", "minWidth": 200, "tooltipField": "last_error"},

@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 COLUMNS: list[dict[str, Any]] = [  # what matters first (a phone shows the first two or three columns)
     {**tables.link_column("name", "Name", kind="track", id_field="entity_id", minWidth=150),
      "cellRendererParams": {"kindField": "entity_type", "idField": "entity_id"}},
-    {"field": "probability", "headerName": "Hit prob. %", "minWidth": 110, **tables.NUMBER},
-    {"field": "change", "headerName": "Change (pts)", "minWidth": 120, **tables.NUMBER},
-    {"field": "kind", "headerName": "Kind", "minWidth": 90},
+    {"field": "probability", "headerName": "Hit prob. %", "minWidth": 140, **tables.NUMBER},
+    {"field": "change", "headerName": "Change (pts)", "minWidth": 150, **tables.NUMBER},
+    {"field": "kind", "headerName": "Kind", "minWidth": 100},
     {"field": "artist", "headerName": "Artist", "minWidth": 120},
     {"field": "alerts", "headerName": "Alerts", "minWidth": 140, "tooltipField": "alerts"},
     {"field": "note", "headerName": "Note (edit)", "editable": True, "minWidth": 160, "tooltipField": "note"},

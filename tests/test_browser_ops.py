@@ -47,6 +47,15 @@ def _top_track(engine: Engine) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+def truncated_headers(page: Any, grid_id: str) -> list[str]:
+    """Header labels of a grid that do not fit their cell (scrollWidth > clientWidth), in the visible columns."""
+    return page.evaluate(
+        "(id) => Array.from(document.querySelectorAll('#' + id + ' .ag-header-cell-text'))"
+        "  .filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)",
+        grid_id,
+    )
+
+
 def _sign_out_and_in(page: Any, base: str, user: str) -> None:
     from tests.dashboard_support import PASSWORDS
 
@@ -97,6 +106,7 @@ def test_a_watchlist_star_survives_signing_out(browser: Any, server: str, seeded
         page.locator("#morning-watchlist .ag-row", has_text=track_name).wait_for()
         page.wait_for_selector("#morning-emerging .ag-row")
         settle(page)
+        assert truncated_headers(page, "morning-watchlist") == [], viewport
         page.screenshot(path=str(DOCS_SHOTS / f"morning-watchlist-{SHOT_NAMES[viewport]}.png"), full_page=True)
         page.context.close()
 
@@ -190,6 +200,7 @@ def test_admin_shows_a_running_run_stage_by_stage(
             assert page.locator("#admin-running-run .progress-bar").get_attribute("aria-valuenow") == "40"
             page.wait_for_selector("#admin-runs .ag-row")
             settle(page)
+            assert truncated_headers(page, "admin-deliveries") == [], viewport
             page.screenshot(path=str(DOCS_SHOTS / f"admin-{SHOT_NAMES[viewport]}.png"), full_page=True)
             if viewport == "desktop":
                 source.release.set()
