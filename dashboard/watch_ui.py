@@ -52,6 +52,7 @@ def star_button(kind: str, entity_id: str) -> dbc.Button:
 def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, bool]:
     """On load: show whether the user watches it. On a click: star or unstar it."""
     user = current_user()
+    star = star if isinstance(star, dict) else {}  # a crafted request can send anything
     kind, entity_id = urlstate.text(star.get("kind")), urlstate.text(star.get("id"))
     if user is None or kind not in store.KINDS or not entity_id:
         return "☆ Watch", True, True
@@ -136,7 +137,9 @@ def save_edit(changes: list[dict[str, Any]] | None) -> object:
     try:
         with writing() as conn:
             for change in changes if isinstance(changes, list) else [changes]:
-                row = change.get("data") or {}
+                row = change.get("data") if isinstance(change, dict) else None
+                if not isinstance(row, dict):
+                    continue
                 store.update_entry(
                     conn=conn, username=user.name, entity_type=urlstate.text(row.get("entity_type")) or "",
                     entity_id=urlstate.text(row.get("entity_id")) or "", note=row.get("note"), tags=row.get("tags"),

@@ -103,11 +103,13 @@ def test_watchlist_writes_run_under_a_statement_timeout(two_publications: Engine
 
 
 def test_only_artists_and_tracks_of_the_catalogue_can_be_watched(two_publications: Engine) -> None:
-    from dashboard.watch_ui import toggle_star
+    from dashboard.watch_ui import save_edit, toggle_star
 
     with signed_in("bo"):
         assert toggle_star(1, {**STAR, "kind": "playlist"}) == ("☆ Watch", True, True)
         assert toggle_star(1, {**STAR, "id": "demo:no-such-track"}) == ("☆ Watch", True, False)
         assert toggle_star(1, {**ARTIST_STAR, "id": "demo:t1"}) == ("☆ Watch", True, False)  # a track id as artist
+        assert toggle_star(1, "not-an-id") == ("☆ Watch", True, True)  # crafted callback values
+        save_edit(["x", {"data": "y"}, {"data": {"entity_type": "track", "entity_id": "demo:t1", "note": 5}}])
     with two_publications.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM user_watchlist")).scalar() == 0
