@@ -12,16 +12,16 @@ from dash import html
 from dashboard import queries, run_view, tables
 from dashboard.components import age_text
 
-DELIVERY_COLUMNS = [
-    {"field": "delivery_key", "headerName": "Alert key", "minWidth": 270, "tooltipField": "delivery_key"},
-    {"field": "channel", "headerName": "Channel", "minWidth": 130},
+DELIVERY_COLUMNS = [  # status first: a phone shows the first two or three columns
     {
         "field": "status",
         "headerName": "Status",
         "minWidth": 115,
         "cellClassRules": {"text-danger fw-semibold": "params.value == 'failed'"},
     },
+    {"field": "channel", "headerName": "Channel", "minWidth": 130},
     {"field": "attempts", "headerName": "Attempts", "minWidth": 135, **tables.NUMBER},
+    {"field": "delivery_key", "headerName": "Alert key", "minWidth": 270, "tooltipField": "delivery_key"},
     {"field": "sent_at", "headerName": "Sent (UTC)", "minWidth": 140},
     {"field": "next_attempt_at", "headerName": "Next try (UTC)", "minWidth": 140},
     {"field": "last_error", "headerName": "Last error", "minWidth": 200, "tooltipField": "last_error"},
