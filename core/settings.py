@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     LASTFM_BACKOFF: float = Field(default=2.0, ge=0)  # first retry delay in seconds, doubled each time
     LASTFM_SIMILAR_LIMIT: int = Field(default=20, ge=0)  # similar artists per watched artist (0: none)
 
+    # --- operations: scheduled retraining, alert delivery (jobs/deliver.py, run by the worker) ---
+    RETRAIN_CRON: str = "0 3 * * sun"  # crontab (UTC) of the scheduled retraining; empty: never (weekly by default)
+    DELIVERY_POLL_SECONDS: int = Field(default=60, ge=1)  # how often the worker sends new alerts
+    DELIVERY_MAX_ATTEMPTS: int = Field(default=5, ge=1)  # sends tried per alert and channel before giving up
+    DELIVERY_BACKOFF_SECONDS: float = Field(default=60.0, ge=0)  # first retry delay, doubled each time
+    DELIVERY_TIMEOUT: float = Field(default=10.0, gt=0)  # seconds per SMTP or webhook call
+    SMTP_HOST: str | None = None  # unset: no email
+    SMTP_PORT: int = Field(default=587, ge=1, le=65535)
+    SMTP_TLS: Literal["starttls", "ssl", "none"] = "starttls"
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None  # never logged
+    SMTP_FROM: str = "hitscope@localhost"
+    SMTP_TO: str = ""  # comma-separated recipients
+    WEBHOOK_URL: str | None = None  # Slack-compatible incoming webhook (JSON {"text": ...}); unset: no webhook
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:

@@ -83,3 +83,21 @@ TRACK_REASONS = "track-reasons"
 TRACK_EXACT = "track-exact"
 TRACK_STATS = "track-stats"
 SEASON_NOTE = "season-note"
+
+# Watchlists (dashboard/watch_ui.py): the star on artist and track pages (pattern-matching id), Morning's section
+WATCH_STAR = "watch-star"  # {"type": WATCH_STAR, "kind": "artist" | "track", "id": <entity id>}
+MORNING_WATCHLIST = "morning-watchlist"
+MORNING_WATCHLIST_NOTE = "morning-watchlist-note"
+MORNING_WATCHLIST_EXPORT = "morning-watchlist-export"
+
+# Admin: the running run's stages, the outcome of a request, alert deliveries
+ADMIN_PROGRESS = "admin-progress"
+ADMIN_REQUEST_ID = "admin-request-id"
+ADMIN_DELIVERIES = "admin-deliveries"
+ADMIN_DELIVERIES_EXPORT = "admin-deliveries-export"
+ADMIN_RUNNING = "admin-running-run"
+ADMIN_PROGRESS_POLL = "admin-progress-poll"
+ADMIN_REQUEST_POLL = "admin-request-poll"
+ADMIN_REQUEST_TEXT = "admin-request-text"
+TRAINING_NOTICE = "training-notice"  # Morning and Model, while the first model trains
+MORNING_RUN_STORY = "morning-run-story"

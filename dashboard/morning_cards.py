@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, queries
+from dashboard import calibration, formats, glossary, ids, queries, run_view
 from dashboard.components import age_text, demo_badge
 
 STATUS_COLOURS = {"succeeded": "success", "failed": "danger", "running": "primary"}
@@ -91,7 +91,7 @@ def headline_cards(counts: dict[str, Any], publication: queries.Publication, gen
     return children
 
 
-def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
+def last_run_card(run: queries.RunInfo | None, outcome: dict[str, object] | None = None) -> dbc.Card:
     if run is None:
         body: list[object] = [html.Div("No run has been recorded yet.", className="text-muted")]
     else:
@@ -111,6 +111,8 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
                 ]
             )
         ]  # fmt: skip
+        if outcome:  # what the run did, in words, so it never reads as contradicting the freshness line
+            body.append(html.Div(run_view.outcome_sentence(outcome), className="small mt-1", id=ids.MORNING_RUN_STORY))
         if run.error:
             body.append(html.Pre(run.error, className="small text-danger mt-2 mb-0 text-wrap"))
     return dbc.Card(

@@ -25,6 +25,7 @@ import pandas as pd
 from core.settings import Settings
 from jobs.errors import DataQualityError
 from jobs.model_store import json_safe
+from jobs.progress import Progress, optuna_trials
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import read_dataset
 from model.examples import LabelSpec, build_examples
@@ -113,10 +114,11 @@ def evaluate_file(
         time_budget=time_budget or settings.TRAIN_TIME_BUDGET, num_threads=settings.MODEL_NUM_THREADS,
         max_rounds=settings.MODEL_MAX_ROUNDS, n_folds=settings.MODEL_FOLDS, k=settings.EMERGING_LIST_SIZE,
     )  # fmt: skip
-    result = train_and_validate(
-        examples, names, config, time_column="release_date" if snapshot else "as_of",
-        gap_days=0 if snapshot else spec.horizon_days, hit_metric=spec.metric,
-    )  # fmt: skip
+    with Progress(f"evaluate {Path(path).name}", total=config.n_trials, unit="trials") as bar, optuna_trials(bar):
+        result = train_and_validate(
+            examples, names, config, time_column="release_date" if snapshot else "as_of",
+            gap_days=0 if snapshot else spec.horizon_days, hit_metric=spec.metric,
+        )  # fmt: skip
     labelled = examples[examples["label"].notna()]
     report = {
         **result.report,

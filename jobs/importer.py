@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ from sqlalchemy import Engine
 from jobs.errors import DataQualityError
 from jobs.load import StagedLoad
 from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
+from jobs.progress import estimate_rows
 from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
@@ -60,8 +62,9 @@ def import_dataset(
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
         run_id = recorder.run_id
-        with recorder.stage("import") as stage:
-            loaded = _load_all_or_nothing(engine, imported, run_id)
+        total = estimate_rows([path for path, _ in imported.parts])
+        with recorder.stage("import") as stage, recorder.progress("import", total=total, unit="rows") as bar:
+            loaded = _load_all_or_nothing(engine, imported, run_id, on_chunk=bar.set)
             stage.rows_in, stage.rows_out = report.rows_read, sum(loaded.values())
             stage.counts = {**report.counts(), **{f"loaded_{table}": n for table, n in loaded.items()}}
         _record_rejects(recorder, report)
@@ -82,14 +85,18 @@ def import_dataset(
     return ImportOutcome(run_id, publication_id, report, loaded)
 
 
-def _load_all_or_nothing(engine: Engine, imported: DatasetImport, run_id: int) -> dict[str, int]:
-    """Stage each chunk, then merge the whole import, in one transaction: it commits whole or not at all."""
+def _load_all_or_nothing(
+    engine: Engine, imported: DatasetImport, run_id: int, *, on_chunk: Callable[[int], object]
+) -> dict[str, int]:
+    """Stage each chunk, then merge the whole import, in one transaction: it commits whole or not at all.
+    `on_chunk` gets the rows read so far after each staged chunk (the progress bar)."""
     report = imported.report
     try:
         with engine.begin() as conn:
             staged = StagedLoad(conn, run_id=run_id)
             for number, batch in enumerate(imported.batches, start=1):
                 staged.add(batch)
+                on_chunk(report.rows_read)
                 logger.info(
                     "import run %s chunk %d staged: %d rows read (%d kept, %d skipped, %d bad)",
                     run_id, number, report.rows_read, report.rows_kept, report.rows_skipped, report.rows_rejected,

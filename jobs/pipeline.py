@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, text
 
 from core.settings import Settings
@@ -129,7 +130,7 @@ def _batches(source: Source, dates: list[date]) -> Iterator[SourceBatch]:
 def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorder: RunRecorder) -> dict[str, int]:
     """Each batch is loaded in its own transaction: snapshots are append-only, so a crash loses no loaded day."""
     loaded: dict[str, int] = {}
-    with recorder.stage("extract") as stage:
+    with recorder.stage("extract") as stage, recorder.progress("extract + load", total=len(dates), unit="days") as bar:
         for batch in _batches(source, dates):
             for warning in batch.warnings:
                 recorder.warn(warning)
@@ -140,12 +141,21 @@ def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorde
             stage.rows_in += len(batch.observations) + len(batch.tracks) + len(batch.artists)
             for table, count in counts.items():
                 loaded[table] = loaded.get(table, 0) + count
+            bar.set(_days_done(dates, batch, bar.done), rows=bar.rows + len(batch.observations))
         stage.rows_out = sum(loaded.values())
         stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
         if stage.rows_out:  # fresh statistics: without them the aggregate queries after a big backfill crawl
             with engine.begin() as conn:
                 analyze_loaded_tables(conn=conn)
     return loaded
+
+
+def _days_done(dates: list[date], batch: SourceBatch, before: int) -> int:
+    """How many of the run's days are loaded once `batch` is (a batch may hold one day or a chunk of days)."""
+    if batch.observations.empty:
+        return before
+    newest = pd.Timestamp(batch.observations["observed_on"].max()).date()
+    return max(before, sum(1 for day in dates if day <= newest))
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"

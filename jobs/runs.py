@@ -1,7 +1,9 @@
 """The run log (`job_runs`): one row per run with its trigger, status, per-stage timings and row counts.
 
 The recorder writes in short transactions of its own, so the Admin page can watch a run progress while the
-run's data transactions are still open, and a crashed run still leaves its record behind.
+run's data transactions are still open, and a crashed run still leaves its record behind. While a stage runs,
+`job_runs.progress` says which stage it is and how far it got (`recorder.progress(...)` gives a
+`jobs.progress.Progress` bound to it; writes are throttled to one a second).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+
+from jobs.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +109,16 @@ def recorded_run(
 class RunRecorder:
     """Records one run: each stage's timing and counts as it finishes, then success or failure."""
 
+    PROGRESS_INTERVAL = 1.0  # seconds between two progress writes (a new total or the last step write at once)
+
     def __init__(self, engine: Engine, run_id: int) -> None:
         self.engine, self.run_id = engine, run_id
         self.stages: list[dict[str, Any]] = []
         self.row_counts: dict[str, int] = {}
         self.warnings: list[str] = []
+        self.current_stage: str | None = None
+        self._progress_written = 0.0
+        self._progress_shape: tuple[int | None, str] = (None, "")
 
     def _update(self, sql: str, **params: Any) -> None:
         with self.engine.begin() as conn:
@@ -124,7 +133,8 @@ class RunRecorder:
     def stage(self, name: str) -> Iterator[StageResult]:
         started = time.perf_counter()
         result = StageResult()
-        self._update("UPDATE job_runs SET heartbeat_at = now() WHERE run_id = :run_id")
+        self.current_stage = name
+        self._write_progress(0, None, "steps")
         yield result
         seconds = round(time.perf_counter() - started, 3)
         self.stages.append({"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out})
@@ -139,6 +149,27 @@ class RunRecorder:
             " row_counts = CAST(:counts AS jsonb), warnings = CAST(:warnings AS jsonb) WHERE run_id = :run_id",
             stages=json.dumps(self.stages), counts=json.dumps(self.row_counts), warnings=json.dumps(self.warnings),
         )  # fmt: skip
+
+    def progress(self, desc: str, *, total: int | None = None, unit: str = "rows") -> Progress:
+        """A progress bar (terminal) or log lines (no terminal) for the current stage, recorded in `job_runs`."""
+        return Progress(f"run {self.run_id} {desc}", total=total, unit=unit, sink=self.report_progress)
+
+    def report_progress(self, progress: Progress) -> None:
+        """Record how far the current stage got; at most one write a second, and always the last step."""
+        last_step = bool(progress.total) and progress.done >= (progress.total or 0)
+        changed = (progress.total, progress.unit) != self._progress_shape
+        if time.monotonic() - self._progress_written < self.PROGRESS_INTERVAL and not (last_step or changed):
+            return
+        self._write_progress(progress.done, progress.total, progress.unit, progress.rows)
+
+    def _write_progress(self, done: int, total: int | None, unit: str, rows: int = 0) -> None:
+        self._progress_written, self._progress_shape = time.monotonic(), (total, unit)
+        progress = {"stage": self.current_stage, "done": done, "total": total, "unit": unit, "rows": rows}
+        self._update(
+            "UPDATE job_runs SET heartbeat_at = now(), progress = CAST(:progress AS jsonb)"
+            " || jsonb_build_object('updated_at', now()) WHERE run_id = :run_id",
+            progress=json.dumps(progress),
+        )
 
     def succeed(self) -> None:
         self._update(

@@ -55,6 +55,17 @@ def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = N
     return drain_queue(engine, settings)
 
 
+def scheduled_retrain(engine: Engine, settings: Settings, today: date | None = None) -> int:
+    """The weekly job (RETRAIN_CRON): enqueue one retrain for the day (deduplicated across clocks), then drain."""
+    day = today or date.today()
+    with engine.begin() as conn:
+        enqueue_request(
+            conn=conn, kind="train", source=settings.SOURCE, trigger="schedule", requested_by="scheduler",
+            dedupe_key=f"schedule:train:{day}",
+        )  # fmt: skip
+    return drain_queue(engine, settings)
+
+
 def refresh_now(engine: Engine, settings: Settings, *, source: str, snapshot_date: date, user: str) -> RunOutcome:
     """A refresh from the command line: waits for a running one to finish, then runs."""
     with exclusive_run(engine, wait=True):

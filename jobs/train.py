@@ -29,6 +29,7 @@ from jobs.model_store import (
     record_promotion,
     save_version,
 )
+from jobs.progress import optuna_trials
 from jobs.runs import RunRecorder, recorded_run
 from model.examples import LabelSpec, build_examples
 from model.explain import contributions, feature_importance
@@ -116,7 +117,11 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
         # Run ids restart when a database is reset, while the optuna schema keeps its studies: add a suffix.
         study = f"hitscope-run-{recorder.run_id}-{uuid.uuid4().hex[:8]}"
         config = replace(config, storage=optuna_storage_url(database_url), study_name=study)
-    with recorder.stage("tune_validate") as stage:
+    with (
+        recorder.stage("tune_validate") as stage,
+        recorder.progress(f"tuning (budget {config.time_budget:.0f} s)", total=config.n_trials, unit="trials") as bar,
+        optuna_trials(bar),
+    ):
         try:
             result = train_and_validate(
                 examples, names, config, time_column="as_of", gap_days=spec.horizon_days,

@@ -4,7 +4,8 @@
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
 
 dagcomponentfuncs.EntityLink = function (props) {
-  var kind = props.colDef.cellRendererParams.kind;
+  var params = props.colDef.cellRendererParams;
+  var kind = params.kindField && props.data ? props.data[params.kindField] : params.kind; // mixed-kind grids
   var idField = props.colDef.cellRendererParams.idField;
   var id = props.data ? props.data[idField] : null;
   if (!id) {

@@ -1,7 +1,10 @@
-"""Admin: request a refresh or a retrain through the queue, watch it run, run history, source health.
+"""Admin: request a refresh or a retrain through the queue, watch it run stage by stage, run history, source health,
+alert deliveries.
 
 A click adds a row to `refresh_requests` (core.queue); the worker claims it. Two clicks while one request
-is pending make one run. The page polls every few seconds so a run's progress shows without reloading.
+is pending make one run. The banner then follows that request (every 2 s) until its run has finished and says
+what the run did, in words. The running run's stages and progress (`job_runs.progress`) are polled every 2 s,
+the run history and deliveries every 5 s.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from dash import Input, Output, State, callback, dcc, html
 
 from core.queue import enqueue_request
 from core.settings import get_settings
-from dashboard import ids, queries, tables, urlstate
+from dashboard import admin_view, ids, ops_queries, queries, run_view, tables, urlstate
 from dashboard.admin_security import security_card
 from dashboard.auth import current_user, require_admin
-from dashboard.components import age_text, page_header, unavailable_alert
+from dashboard.components import page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ logger = logging.getLogger(__name__)
 dash.register_page(__name__, path="/admin", name="Admin", title="Hitscope · Admin", order=9, nav=True, admin=True)
 
 POLL_MS = 5_000
+PROGRESS_POLL_MS = 2_000
 
 
 def layout(**_query: str) -> html.Div:
@@ -99,14 +103,33 @@ def layout(**_query: str) -> html.Div:
         [dbc.CardHeader("Source health"), dbc.CardBody(html.Div(id=ids.ADMIN_HEALTH, className="small"))],
         className="mb-3",
     )
+    deliveries = dbc.Card(
+        [
+            dbc.CardHeader(
+                html.Div(
+                    [html.Span("Alert deliveries (email, webhook)"), tables.export_button(ids.ADMIN_DELIVERIES_EXPORT)],
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
+            dbc.CardBody(
+                tables.grid(
+                    ids.ADMIN_DELIVERIES, admin_view.DELIVERY_COLUMNS, file_name="hitscope-deliveries.csv", page_size=10
+                )
+            ),
+        ],
+        className="mt-3",
+    )
     return html.Div(
         [
             page_header("Admin", "Refresh the data, watch runs, and check what each run did."),
             dcc.Interval(id=ids.ADMIN_POLL, interval=POLL_MS),
+            dcc.Interval(id=ids.ADMIN_PROGRESS_POLL, interval=PROGRESS_POLL_MS),
             request_card,
+            html.Div(id=ids.ADMIN_PROGRESS),
             health,
             security_card(),
             history,
+            deliveries,
         ]
     )
 
@@ -144,7 +167,39 @@ def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, sou
         message = f"{what} of '{source}' requested (request #{enqueued.request_id}): the worker starts it soon."
     else:
         message = f"A {kind} of '{source}' is already pending (request #{enqueued.request_id}): yours joins it."
-    return dbc.Alert(message, color="success" if enqueued.created else "info", dismissable=True)
+    return html.Div(  # the banner then follows the request (render_request) until its run has finished
+        [
+            dcc.Store(id=ids.ADMIN_REQUEST_ID, data=enqueued.request_id),
+            dcc.Interval(id=ids.ADMIN_REQUEST_POLL, interval=PROGRESS_POLL_MS),
+            dbc.Alert(message, id=ids.ADMIN_REQUEST_TEXT, color="success" if enqueued.created else "info"),
+        ]
+    )
+
+
+@callback(
+    Output(ids.ADMIN_REQUEST_TEXT, "children"),
+    Output(ids.ADMIN_REQUEST_TEXT, "color"),
+    Output(ids.ADMIN_REQUEST_POLL, "disabled"),
+    Input(ids.ADMIN_REQUEST_POLL, "n_intervals"),
+    State(ids.ADMIN_REQUEST_ID, "data"),
+    prevent_initial_call=True,
+)
+def render_request(_tick: int | None, request_id: object) -> tuple[object, object, object]:
+    """Where the request is now: waiting, running (stage and progress), or what its run did."""
+    if require_admin("request status") is None:
+        return "Admins only.", "secondary", True
+    try:
+        number = int(str(request_id))
+    except ValueError:
+        return dash.no_update, dash.no_update, True
+    try:
+        with reading() as conn:
+            request = ops_queries.request_state(conn=conn, request_id=number)
+            run_id = request and (request["run_id"] or ops_queries.running_run_of_request(conn=conn, request_id=number))
+            run = ops_queries.run_outcome(conn=conn, run_id=int(run_id)) if run_id else None
+    except DataUnavailable:
+        return dash.no_update, dash.no_update, False
+    return admin_view.request_banner(number, request, run)
 
 
 @callback(
@@ -182,46 +237,47 @@ def render_runs(_tick: int | None, _result: object) -> tuple[object, object, obj
             ],
             className="mb-0",
         )
-    return queue, tables.run_rows(runs), options, source_health(health, publication)
+    return queue, tables.run_rows(runs), options, admin_view.source_health(health, publication)
 
 
-def source_health(health: pd.DataFrame, publication: queries.Publication | None) -> list[object]:
-    """One line per source (its latest run and last success), then what the current publication lacks."""
-    lines: list[object] = []
-    for row in health.itertuples():
-        colour = {"succeeded": "success", "failed": "danger", "running": "primary"}.get(row.status, "dark")
-        last_ok = age_text(row.last_success.to_pydatetime()) if pd.notna(row.last_success) else "never"
-        lines.append(
-            html.Div(
-                [
-                    html.Strong(row.source, className="me-2"),
-                    dbc.Badge(row.status, color=colour, className="me-2"),
-                    f"latest {row.kind} started {age_text(row.started_at.to_pydatetime())}; "
-                    f"last success {last_ok}; {row.n_warnings} warning(s)",
-                    html.Div(row.error, className="text-danger text-truncate") if row.error else None,
-                ],
-                className="mb-1",
-            )
-        )
-    if not lines:
-        lines.append(html.Div("No run yet.", className="text-muted"))
-    if publication is not None:
-        summary = publication.summary or {}
-        missing = summary.get("unavailable_metrics") or []
-        warnings = summary.get("warnings") or []
-        lines.append(
-            html.Div(
-                f"Current publication ({publication.source}, {publication.snapshot_date}): "
-                + (
-                    f"metrics unavailable from the source: {', '.join(missing)}. "
-                    if missing
-                    else "every metric present. "
-                )
-                + (f"{len(warnings)} warning(s): {'; '.join(warnings[:3])}" if warnings else "no warnings."),
-                className="text-muted mt-2",
-            )
-        )
-    return lines
+@callback(
+    Output(ids.ADMIN_PROGRESS, "children"),
+    Input(ids.ADMIN_PROGRESS_POLL, "n_intervals"),
+)
+def render_progress(_tick: int | None) -> object:
+    """The running run, stage by stage, with a progress bar on the current stage (nothing when idle)."""
+    if require_admin("run progress") is None:
+        return None
+    try:
+        with reading() as conn:
+            run = ops_queries.running_run(conn=conn)
+    except DataUnavailable:
+        return unavailable_alert()
+    return run_view.running_card(run) if run else None
+
+
+@callback(
+    Output(ids.ADMIN_DELIVERIES, "rowData"),
+    Input(ids.ADMIN_POLL, "n_intervals"),
+)
+def render_deliveries(_tick: int | None) -> object:
+    if require_admin("alert deliveries") is None:
+        return []
+    try:
+        with reading() as conn:
+            frame = ops_queries.deliveries(conn=conn)
+    except DataUnavailable:
+        return dash.no_update
+    return tables.records(frame)
+
+
+@callback(
+    Output(ids.ADMIN_DELIVERIES, "exportDataAsCsv"),
+    Input(ids.ADMIN_DELIVERIES_EXPORT, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_deliveries(n_clicks: int | None) -> bool:
+    return bool(n_clicks)
 
 
 @callback(

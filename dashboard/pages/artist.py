@@ -11,6 +11,7 @@ from dashboard.components import demo_badge, no_publication_alert, page_header, 
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
 from dashboard.links import out_links
+from dashboard.watch_ui import star_button
 
 dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False)
 
@@ -119,7 +120,13 @@ def artist_header(profile: dict, publication: queries.Publication | None) -> htm
                 )
             )
     is_demo = bool(publication and publication.is_demo) or profile.get("source") == "demo"
-    title = html.Span([profile["name"], demo_badge() if publication and publication.is_demo else None])
+    title = html.Span(
+        [
+            profile["name"],
+            demo_badge() if publication and publication.is_demo else None,
+            star_button("artist", profile["artist_id"]),
+        ]
+    )
     links = out_links("artist", profile["artist_id"], profile["name"], None, is_demo=is_demo)
     return html.Div(
         [

@@ -10,7 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, tables
+from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure
@@ -79,6 +79,7 @@ def render_model(_load: object) -> tuple[object, ...]:
             publication = queries.current_publication(conn=conn)
             model = queries.active_model(conn=conn)
             versions = queries.model_versions(conn=conn)
+            training = ops_queries.running_run(conn=conn, kind="train") if model is None else None
             importance = (
                 queries.feature_importance(conn=conn, publication_id=publication.publication_id)
                 if publication
@@ -89,7 +90,8 @@ def render_model(_load: object) -> tuple[object, ...]:
         return unavailable_alert(), None, [], unavailable, unavailable, []
     version_rows = tables.version_rows(versions) if not versions.empty else []
     if model is None:
-        return no_model_alert(), None, [], empty, empty, version_rows
+        notice = run_view.training_alert(training) if training else no_model_alert()
+        return notice, None, [], empty, empty, version_rows
     alert = None if publication else no_publication_alert()
     if importance is None or importance.empty:
         importance_figure = empty_figure("The current publication has no feature importance: refresh after training.")

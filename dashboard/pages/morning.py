@@ -13,7 +13,19 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import calibration, formats, ids, queries, queries_morning, scout_rows, tables, urlstate
+from dashboard import (
+    calibration,
+    formats,
+    ids,
+    ops_queries,
+    queries,
+    queries_morning,
+    run_view,
+    scout_rows,
+    tables,
+    urlstate,
+    watch_ui,
+)
 from dashboard.components import genre_options, no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.morning_cards import freshness_card, headline_cards, last_run_card
@@ -117,6 +129,7 @@ def layout(**query: str) -> html.Div:
                  tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")],
                 export_id=ids.MORNING_ALERTS_EXPORT,
             ),
+            watch_ui.morning_card(),
             html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
     )  # fmt: skip
@@ -133,9 +146,10 @@ def render_morning(_tick: int | None) -> tuple[object, object]:
             publication = queries.current_publication(conn=conn)
             succeeded = queries.last_run(conn=conn, status="succeeded")
             latest = queries.last_run(conn=conn)
+            outcome = ops_queries.run_outcome(conn=conn, run_id=latest.run_id) if latest else None
     except DataUnavailable:
         return unavailable_alert(), None
-    run_card = last_run_card(latest)
+    run_card = last_run_card(latest, outcome)
     if publication is None:
         return no_publication_alert(), run_card
     return freshness_card(publication, succeeded), run_card
@@ -203,6 +217,7 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
                 conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
             )
             model = queries.active_model(conn=conn)
+            training = ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None
             track_trends = queries_morning.sparklines(
                 conn=conn, entity_type="track", entity_ids=list(emerging["track_id"]),
                 metrics=[settings.HIT_METRIC], day=day,
@@ -214,7 +229,7 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
     except DataUnavailable:
         return (unavailable_alert(), *(dash.no_update,) * 6)
     bins = calibration.reliability_bins(model.metrics if model else None)
-    note = emerging_note(len(emerging), n_scored, genre, bins)
+    note = run_view.training_alert(training) if training else emerging_note(len(emerging), n_scored, genre, bins)
     alerts_note = None
     if spikes.empty:
         alerts_note = html.Div(

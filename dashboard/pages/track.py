@@ -26,6 +26,7 @@ from dashboard.figures import empty_figure, history_lines
 from dashboard.links import out_links
 from dashboard.model_figures import BIAS, contributions_waterfall
 from dashboard.reasons import reasons
+from dashboard.watch_ui import star_button
 
 dash.register_page(__name__, path_template="/track/<track_id>", name="Track", title="Hitscope · Track", nav=False)
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -150,7 +151,7 @@ def reasons_card(contributions: dict, values: dict, probability: float) -> dbc.C
 
 def track_header(info: dict, score: dict | None, publication: queries.Publication | None, bins: list) -> html.Div:
     is_demo = bool(publication and publication.is_demo)
-    title = html.Span([info["name"], demo_badge() if is_demo else None])
+    title = html.Span([info["name"], demo_badge() if is_demo else None, star_button("track", info["track_id"])])
     artist = (
         dcc.Link(info["artist_name"], href=entity_link("artist", info["artist_id"])) if info.get("artist_id") else "?"
     )
