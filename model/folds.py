@@ -2,7 +2,8 @@
 
     origins, skipped = rolling_origins(times, n_origins=6, gap_days=28, labels=y)
 
-The last `1 - first_test_fraction` of the time range is cut into `n_origins` consecutive test blocks. Origin i
+The last `1 - first_test_fraction` of the distinct dates (not of the calendar range: pooled series may leave
+gaps with no data) is cut into `n_origins` consecutive test blocks of about as many dates each. Origin i
 trains on every row strictly before `test_from - gap_days` (the label horizon: every training label has closed
 before the block starts) and tests every row of its block, whatever the artist, so the block's scores come from
 one model and rank together. A block whose labels hold one class has no PR-AUC: it is not used, and is returned
@@ -25,7 +26,7 @@ class Origin:
     test: np.ndarray
     train_to: pd.Timestamp  # training rows are strictly before this
     test_from: pd.Timestamp
-    test_to: pd.Timestamp
+    test_to: pd.Timestamp  # inclusive: the block's last date
 
     def window(self) -> dict[str, Any]:
         return {
@@ -45,21 +46,23 @@ def rolling_origins(
     """The usable origins (renumbered 0..) and the skipped ones with their reason."""
     times = pd.to_datetime(pd.Series(times)).reset_index(drop=True)
     y = np.asarray(labels, dtype=float)
-    t0, t1 = times.min(), times.max()
-    start = t0 + (t1 - t0) * first_test_fraction
-    edges = [start + (t1 - start) * i / n_origins for i in range(n_origins + 1)]
     values = times.to_numpy()
+    distinct = np.unique(values)
+    chunks = np.array_split(distinct[int(len(distinct) * first_test_fraction) :], n_origins)
     origins: list[Origin] = []
     skipped: list[dict[str, Any]] = []
-    for i in range(n_origins):
-        upper = values <= edges[i + 1].to_datetime64() if i == n_origins - 1 else values < edges[i + 1].to_datetime64()
-        test = np.flatnonzero((values >= edges[i].to_datetime64()) & upper)
-        train_to = edges[i] - pd.Timedelta(days=gap_days)
+    for i, chunk in enumerate(chunks):
+        if len(chunk) == 0:
+            skipped.append({"origin": i, "test_from": None, "test_to": None, "n_test": 0, "reason": "no dates left"})
+            continue
+        test_from, test_to = pd.Timestamp(chunk[0]), pd.Timestamp(chunk[-1])
+        test = np.flatnonzero((values >= chunk[0]) & (values <= chunk[-1]))
+        train_to = test_from - pd.Timedelta(days=gap_days)
         train = np.flatnonzero(values < train_to.to_datetime64())
-        block = {"test_from": str(edges[i].date()), "test_to": str(edges[i + 1].date()), "n_test": int(len(test))}
+        block = {"test_from": str(test_from.date()), "test_to": str(test_to.date()), "n_test": int(len(test))}
         reason = None
-        if len(test) == 0 or len(train) == 0:
-            reason = "no training rows before the gap" if len(test) else "no rows in the block"
+        if len(train) == 0:
+            reason = "no training rows before the gap"
         elif len(np.unique(y[test])) < 2:
             reason = f"one class only in the block ({int(y[test].sum())} positives)"
         elif len(np.unique(y[train])) < 2:
@@ -67,7 +70,7 @@ def rolling_origins(
         if reason is not None:
             skipped.append({**block, "origin": i, "reason": reason})
             continue
-        origins.append(Origin(len(origins), train, test, train_to, edges[i], edges[i + 1]))
+        origins.append(Origin(len(origins), train, test, train_to, test_from, test_to))
     return origins, skipped
 
 
@@ -92,7 +95,7 @@ SELECTION_ORIGINS = 2
 def protocol_origins(
     times: pd.Series, *, n_origins: int, gap_days: int, labels: pd.Series | np.ndarray
 ) -> tuple[list[Origin], list[Origin], list[dict[str, Any]]]:
-    """The protocol's origins over the last 60% of the time range: the first two usable ones are where the
+    """The protocol's origins over the last 60% of the dates: the first two usable ones are where the
     objective and parameters are chosen; the `n_origins` after them are the evaluation, never seen by a choice.
     Returns (selection, evaluation renumbered 0.., skipped)."""
     usable, skipped = rolling_origins(

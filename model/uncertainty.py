@@ -11,6 +11,7 @@ count as independent evidence. Both candidates are scored on the same draw (pair
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,9 @@ def average_precision(y: np.ndarray, scores: np.ndarray) -> float:
 
 def _mean_over_origins(ranked: list[_Ranked], weights: np.ndarray) -> np.ndarray:
     per_origin = np.stack([r.average_precision(weights) for r in ranked], axis=1)
-    with np.errstate(all="ignore"):
-        return np.asarray(np.nanmean(np.where(np.isnan(per_origin), np.nan, per_origin), axis=1))
+    with warnings.catch_warnings():  # a draw without positives on every origin has no AP: NaN, dropped
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmean(per_origin, axis=1))
 
 
 def paired_difference(
