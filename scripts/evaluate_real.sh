@@ -19,3 +19,4 @@ run charts-global-daily "$D/spotify-charts/global-daily.csv.gz"
 run charts-all "$D/spotify-charts"
 run playlist-snapshots "$D/spotify-playlist-snapshots/playlist_snapshots.csv.gz"
 "$PY" scripts/eval_table.py "$OUT"/*.json > "$OUT/table.md"
+[ "$OUT" = docs/reports ] && "$PY" scripts/eval_table.py --readme README.md "$OUT"/*.json
