@@ -74,6 +74,11 @@ def test_reliability_bins_are_quantiles_and_ece_is_their_weighted_gap() -> None:
     assert [b["mean_predicted"] for b in bins] == pytest.approx([0.1, 0.2, 0.6, 0.8])
     # ECE = (2*0.1 + 2*0.3 + 2*0.1 + 2*0.2) / 8 = 0.175
     assert expected_calibration_error(bins) == pytest.approx(0.175)
+    # Unequal bins weigh by their rows: four tied 0.1s share one bin (observed 1/4), then two 0.2s (1/2), then
+    # 0.6 and 0.8 (both hits). ECE = (4 * 0.15 + 2 * 0.3 + 2 * 0.3) / 8 = 0.225 (an unweighted mean gives 0.25).
+    uneven = reliability_bins(np.array([0, 0, 0, 1, 0, 1, 1, 1]), np.array([0.1] * 4 + [0.2, 0.2, 0.6, 0.8]), bins=4)
+    assert [b["n"] for b in uneven] == [4, 2, 2]
+    assert expected_calibration_error(uneven) == pytest.approx(0.225)
     # Tied scores never straddle two bins: five equal scores and one higher give two bins.
     tied = reliability_bins(np.array([0, 0, 1, 0, 0, 1]), np.array([0.3] * 5 + [0.9]), bins=3)
     assert [b["n"] for b in tied] == [5, 1]
