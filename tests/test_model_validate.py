@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from core.model_report import ModelReport, validated_report
+from model.baselines import fit_signal
 from model.examples import LabelSpec, build_examples
 from model.explain import BIAS, published_scores
 from model.features import FeatureContext, feature_names
@@ -82,6 +83,15 @@ def test_published_contributions_add_up_to_the_calibrated_log_odds(examples: pd.
     np.testing.assert_allclose(p, result.fitted.probability(rows), atol=1e-9)
     np.testing.assert_allclose(contrib.sum(axis=1), np.log(p / (1 - p)), atol=1e-6)
     assert BIAS in contrib and contrib.drop(columns=BIAS).abs().sum().sum() > 0
+    # A baseline champion ranks the list by its one signal, and that signal is the only reason given.
+    labelled = examples[examples["label"].notna()]
+    signal = fit_signal("track_spotify_popularity", labelled, labelled["label"].to_numpy())
+    p, contrib = published_scores(result.booster, params, {"kind": "baseline", "signal": signal.to_dict()}, rows)
+    assert list(contrib.columns) == ["track_spotify_popularity", BIAS]
+    np.testing.assert_allclose(p, signal.scores(rows))
+    np.testing.assert_allclose(contrib.sum(axis=1), np.log(p / (1 - p)), atol=1e-9)
+    order = np.argsort(-p, kind="mergesort")  # higher popularity first: the list sorted by the signal
+    assert rows["track_spotify_popularity"].fillna(-1).to_numpy()[order][0] == rows["track_spotify_popularity"].max()
 
 
 def _report(base_lo: float, active_lo: float | None, champion: str = "model") -> dict:
