@@ -1,15 +1,15 @@
-"""`python -m jobs evaluate`: the whole validation protocol on a real data file, as a JSON report.
+"""`python -m jobs evaluate`: the whole validation protocol on real data files, pooled, as one JSON report.
 
-    python -m jobs evaluate --data ../shared/data/spotify-top50-daily/spotify-streaming-top-50-world.csv.gz \
-        --report artifacts/eval/top50-world.json
+    python -m jobs evaluate --data ../shared/data/spotify-top50-daily --report docs/reports/top50-pooled.json
+    python -m jobs evaluate --data a.csv.gz b.csv.gz --horizon 14 --report out.json
 
-The file is read with the dataset importer (`jobs.sources.dataset.read_dataset`, the same parser as
-`python -m jobs import`), straight into model frames (no database needed). Each layout has a default hit
-label: chart layouts `chart_position <= 10` within 28 days (history); TidyTuesday `spotify_popularity >= 70`
-at the snapshot; music-mining its `chart_status >= 1` ("charted", read from the file: the importer does not
-load it) at the snapshot. Snapshot data runs forward by release date. The report is
-`{"forward", "holdout", "folds", "random_split", "baselines", "n_train", "n_test", "prevalence", "label",
-"features", ...}`, and a readable summary is logged.
+Each file (a directory gives its .csv / .csv.gz files) is read with the dataset importer through
+`read_for_evaluation` (the same parser as `python -m jobs import`; no database needed) and labelled on its own
+as one series; several series are pooled into one model (`model.pooled`). Each layout has a default hit label:
+chart layouts `chart_position <= 10` within 28 days (history); TidyTuesday `spotify_popularity >= 70` at the
+snapshot; music-mining its `chart_status >= 1` at the snapshot. Snapshot data runs forward by release date.
+The report follows `core.model_report.ModelReport` (`forward`, `random_split`, `baselines`, `pooled`,
+`per_series`, `ci`, `positives`, `verdict`, `champion`, `calibration`, ...), and a readable summary is logged.
 """
 
 from __future__ import annotations
