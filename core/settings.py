@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     HIT_METRIC: str = "spotify_popularity"  # the track metric a hit is defined on (`chart_position`: lower wins)
     MODEL_TRAIN_DAYS: int = Field(default=240, ge=60)  # days of history `python -m jobs train` reads
     MODEL_STEP_DAYS: int = Field(default=7, ge=1)  # one training date every N days (daily rows are near-copies)
-    MODEL_FOLDS: int = Field(default=3, ge=1)  # rolling-origin forward folds
-    MODEL_NUM_THREADS: int = Field(default=2, ge=1)  # LightGBM threads (fixed, for reproducible models)
-    MODEL_MAX_ROUNDS: int = Field(default=400, ge=10)  # boosting rounds cap (early stopping picks fewer)
+    MODEL_FOLDS: int = Field(default=6, ge=1)  # rolling-origin forward origins evaluated (after 2 selection ones)
+    MODEL_NUM_THREADS: int = Field(default=1, ge=1)  # LightGBM threads per fit (fixed, for reproducible models)
+    MODEL_MAX_ROUNDS: int = Field(default=400, ge=10)  # boosting rounds cap (the tuned round count stays below it)
 
     # --- dashboard ---
     # Who may sign in: comma-separated `name:role:hash` (role viewer or admin; make a hash with

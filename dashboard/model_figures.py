@@ -116,3 +116,81 @@ def contributions_waterfall(contributions: dict[str, float], probability: float)
         xaxis={"title": "Contribution (log-odds)"},
     )
     return figure
+
+
+SIGNAL_WORDS = {
+    "current_level": "sorting by the current {metric}",
+    "best_so_far": "sorting by the best {metric} so far",
+    "momentum": "sorting by 7-day momentum",
+    "streams_level": "sorting by current streams",
+    "streams_growth": "sorting by stream growth",
+    "streams_best": "sorting by the best streams so far",
+    "artist_prior_success": "sorting by the artist's earlier hits",
+    "logistic": "a simple logistic regression on the same inputs",
+    "prevalence": "the base rate",
+    "model": "the hit model",
+}
+
+
+def signal_words(name: str | None, metric: str = "chart position") -> str:
+    return SIGNAL_WORDS.get(name or "", name or "a baseline").format(metric=metric)
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def _months(start: str | None, end: str | None) -> str:
+    if not start or not end:
+        return "the evaluated period"
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    return f"the last {max(1, round(days / 30.4))} months ({start} to {end})"
+
+
+def verdict_sentences(
+    report: Any, *, metric: str = "chart position", folds: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """The verdict, the champion and the calibration in words a manager can read (from a `ModelReport`)."""
+    ci = report.ci["pr_auc"]
+    period = _months((folds or [{}])[0].get("test_from"), (folds or [{}])[-1].get("test_to"))
+    against = signal_words(ci.against, metric)
+    how = {"win": "found hits better than", "tie": "was not clearly better than", "loss": "found hits worse than"}
+    numbers = (
+        f"{_signed(ci.diff)} PR-AUC (95% interval {_signed(ci.lo)} to {_signed(ci.hi)}),"
+        f" {report.positives.tracks} hit tracks"
+    )
+    lines = [f"On {period} the model {how[ci.verdict]} {against}: {numbers}."]
+    champion = report.champion
+    if champion.kind == "model":
+        lines.append("The emerging-hit list is ranked by the model.")
+    else:
+        lines.append(
+            f"Because the model did not beat it clearly, the emerging-hit list is ranked by"
+            f" {signal_words(champion.name, metric).removeprefix('sorting by ')} instead."
+        )
+    calibration = report.calibration
+    if calibration.ece is not None:
+        lines.append(
+            f"Hit probabilities are calibrated ({calibration.method}): on average they are off by"
+            f" {calibration.ece * 100:.1f} percentage points (ECE {calibration.ece:.3f})."
+        )
+    return lines
+
+
+def series_rows(report: Any) -> list[dict[str, Any]]:
+    """One row per series: verdict, difference and interval against its own best baseline, hit tracks."""
+    rows = []
+    for name, series in sorted(report.per_series.items()):
+        ci = series.ci
+        rows.append({
+            "series": name, "verdict": series.verdict, "against": ci.against, "diff": ci.diff,
+            "lo": ci.lo, "hi": ci.hi, "hit_tracks": series.positives.tracks,
+        })  # fmt: skip
+    return rows
+
+
+def calibration_bins(calibration: Any) -> list[dict[str, Any]]:
+    """Reliability bins from a report's calibration (the schema's dict, or an older plain list)."""
+    if isinstance(calibration, dict):
+        return list(calibration.get("bins") or [])
+    return list(calibration or [])

@@ -7,7 +7,8 @@ python -m jobs request [--source S]          queue a refresh for the worker, as 
 python -m jobs worker                        the scheduler process (Procfile `worker`)
 python -m jobs status [--require-model]      freshness, last run and active model
 python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
-python -m jobs evaluate --data PATH [--layout L | --map M] --report OUT.json   the model protocol on a real file
+python -m jobs evaluate --data PATH... [--layout L | --map M] [--horizon D] --report OUT.json
+                                             the model protocol on real files (pooled when several)
 python -m jobs import PATH [--layout L | --map M] [--snapshot-date D] [--rejects FILE]
                                              import a dataset file or directory (docs/sources.md)
 python -m jobs watch add|list|remove [URL]   the Spotify / Last.fm watchlist
@@ -67,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
     train.add_argument("--if-none-active", action="store_true", help="do nothing when a model is already active")
     evaluate = commands.add_parser("evaluate", help="run the honest-validation protocol on a real data file")
-    evaluate.add_argument("--data", required=True, help="a dataset file (see docs/model.md for layouts)")
+    evaluate.add_argument(
+        "--data", required=True, nargs="+", help="dataset files or directories, pooled into one model (docs/model.md)"
+    )
+    evaluate.add_argument("--horizon", type=int, default=None, help="label horizon in days (default: the layout's)")
     evaluate.add_argument("--layout", default="auto", help="dataset layout (default: detect from the columns)")
     evaluate.add_argument("--map", type=Path, default=None, help="a column mapping (TOML, see docs/sources.md)")
     evaluate.add_argument("--report", required=True, help="where to write the JSON report")
@@ -100,12 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
     if args.command == "evaluate":  # works on a file: no database needed
-        from jobs.evaluate import evaluate_file
+        from jobs.evaluate import evaluate_data
 
         try:
-            evaluate_file(
+            evaluate_data(
                 args.data, layout=args.layout, report_path=args.report, settings=settings, trials=args.trials,
-                time_budget=args.time_budget, mapping=_mapping(args),
+                time_budget=args.time_budget, horizon=args.horizon, mapping=_mapping(args),
             )  # fmt: skip
         except HitscopeError as error:
             logger.error("%s", error)

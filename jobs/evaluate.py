@@ -1,15 +1,15 @@
-"""`python -m jobs evaluate`: the whole validation protocol on a real data file, as a JSON report.
+"""`python -m jobs evaluate`: the whole validation protocol on real data files, pooled, as one JSON report.
 
-    python -m jobs evaluate --data ../shared/data/spotify-top50-daily/spotify-streaming-top-50-world.csv.gz \
-        --report artifacts/eval/top50-world.json
+    python -m jobs evaluate --data ../shared/data/spotify-top50-daily --report docs/reports/top50-pooled.json
+    python -m jobs evaluate --data a.csv.gz b.csv.gz --horizon 14 --report out.json
 
-The file is read with the dataset importer (`jobs.sources.dataset.read_dataset`, the same parser as
-`python -m jobs import`), straight into model frames (no database needed). Each layout has a default hit
-label: chart layouts `chart_position <= 10` within 28 days (history); TidyTuesday `spotify_popularity >= 70`
-at the snapshot; music-mining its `chart_status >= 1` ("charted", read from the file: the importer does not
-load it) at the snapshot. Snapshot data runs forward by release date. The report is
-`{"forward", "holdout", "folds", "random_split", "baselines", "n_train", "n_test", "prevalence", "label",
-"features", ...}`, and a readable summary is logged.
+Each file (a directory gives its .csv / .csv.gz files) is read with the dataset importer through
+`read_for_evaluation` (the same parser as `python -m jobs import`; no database needed) and labelled on its own
+as one series; several series are pooled into one model (`model.pooled`). Each layout has a default hit label:
+chart layouts `chart_position <= 10` within 28 days (history); TidyTuesday `spotify_popularity >= 70` at the
+snapshot; music-mining its `chart_status >= 1` at the snapshot. Snapshot data runs forward by release date.
+The report follows `core.model_report.ModelReport` (`forward`, `random_split`, `baselines`, `pooled`,
+`per_series`, `ci`, `positives`, `verdict`, `champion`, `calibration`, ...), and a readable summary is logged.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.model_report import validated_report
 from core.settings import Settings
 from jobs.errors import DataQualityError
 from jobs.model_store import json_safe
@@ -29,12 +30,14 @@ from jobs.progress import Progress, optuna_trials
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import read_dataset
 from model.examples import LabelSpec, build_examples
-from model.features import feature_names
+from model.features import FeatureContext, feature_names
 from model.frames import ModelFrames
+from model.pooled import pool_series
 from model.train import TrainConfig, train_and_validate
 
 logger = logging.getLogger(__name__)
 METRICS = ("pr_auc", "roc_auc", "precision_at_k", "brier")
+TOP50_LIST = 10  # a Top-50 date has 27-35 candidates: precision@10, not @50
 CHART_LABEL = LabelSpec(metric="chart_position", threshold=10, horizon_days=28, mode="history", step_days=7)
 DEFAULT_LABELS = {
     "top50-daily": CHART_LABEL,
@@ -90,8 +93,54 @@ def _chart_status(path: Path, snapshot: Any) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def evaluate_file(
-    path: str | Path,
+def data_paths(data: list[str | Path]) -> list[Path]:
+    """Files from `--data`: files as given, directories expanded to their .csv / .csv.gz files (sorted)."""
+    out: list[Path] = []
+    for item in map(Path, data):
+        if item.is_dir():
+            out += sorted(p for p in item.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+        else:
+            out.append(item)
+    if not out:
+        raise DataQualityError(f"no data files in {', '.join(map(str, data))}")
+    return out
+
+
+def series_name(path: Path) -> str:
+    return path.name.removesuffix(".gz").removesuffix(".csv").removeprefix("spotify-streaming-")
+
+
+def read_series(
+    paths: list[Path], *, layout: str, threshold: float | None, horizon: int | None, mapping: ColumnMap | None = None
+) -> tuple[dict[str, tuple[FeatureContext, pd.DataFrame]], LabelSpec, str, int]:
+    """Each file read and labelled on its own (its own series); one label rule for all of them."""
+    parts: dict[str, tuple[FeatureContext, pd.DataFrame]] = {}
+    specs, layouts, tracks = set(), set(), 0
+    for path in paths:
+        frames, spec, found = read_for_evaluation(path, layout, mapping)
+        spec = replace(
+            spec,
+            threshold=spec.threshold if threshold is None else threshold,
+            horizon_days=spec.horizon_days if horizon is None else horizon,
+        )
+        ctx = FeatureContext.build(frames)
+        examples = build_examples(ctx, spec)
+        if spec.mode == "snapshot":  # forward in time = by release date; undated tracks cannot be placed
+            examples = examples[examples["release_date"].notna()].reset_index(drop=True)
+        parts[series_name(path)] = (ctx, examples)
+        specs.add(spec)
+        layouts.add(found)
+        tracks += len(frames.tracks)
+    if len(specs) != 1:
+        raise DataQualityError(f"evaluate pools files with one label rule; these have {sorted(map(str, specs))}")
+    spec = specs.pop()
+    if spec.mode == "snapshot" and len(parts) > 1:
+        raise DataQualityError("snapshot tables are evaluated one file at a time")
+    return parts, spec, "+".join(sorted(layouts)), tracks
+
+
+def evaluate_data(
+    data: list[str | Path],
     *,
     layout: str,
     report_path: str | Path,
@@ -99,44 +148,66 @@ def evaluate_file(
     trials: int | None = None,
     time_budget: float | None = None,
     threshold: float | None = None,
+    horizon: int | None = None,
     mapping: ColumnMap | None = None,
 ) -> dict[str, Any]:
-    frames, spec, layout = read_for_evaluation(path, layout, mapping)
-    if threshold is not None:
-        spec = replace(spec, threshold=threshold)
-    examples = build_examples(frames, spec)
+    """The protocol on one or several files pooled into one model (per-series results beside the pooled ones)."""
+    paths = data_paths(data)
+    parts, spec, layout_found, _ = read_series(
+        paths, layout=layout, threshold=threshold, horizon=horizon, mapping=mapping
+    )
     snapshot = spec.mode == "snapshot"
-    if snapshot:  # forward in time = by release date; undated tracks cannot be placed
-        examples = examples[examples["release_date"].notna()].reset_index(drop=True)
-    names = feature_names(examples.drop(columns=["is_hit_now", "label"]))
+    pooled = len(parts) > 1
+    if pooled:
+        examples = pool_series(parts)
+    else:
+        ((name, (_, examples)),) = parts.items()
+        examples = examples.assign(series=name)
+    names = feature_names(examples.drop(columns=["is_hit_now", "label", "series"]))
+    if pooled:
+        names += ["series"]
     config = TrainConfig(
         seed=settings.MODEL_SEED, n_trials=trials or settings.OPTUNA_TRIALS,
         time_budget=time_budget or settings.TRAIN_TIME_BUDGET, num_threads=settings.MODEL_NUM_THREADS,
-        max_rounds=settings.MODEL_MAX_ROUNDS, n_folds=settings.MODEL_FOLDS, k=settings.EMERGING_LIST_SIZE,
+        max_rounds=settings.MODEL_MAX_ROUNDS, n_folds=settings.MODEL_FOLDS,
+        k=TOP50_LIST if layout_found == "top50-daily" else settings.EMERGING_LIST_SIZE,
     )  # fmt: skip
-    with Progress(f"evaluate {Path(path).name}", total=config.n_trials, unit="trials") as bar, optuna_trials(bar):
+    label = ", ".join(sorted(parts))
+    with Progress(f"evaluate {label}", total=config.n_trials, unit="trials") as bar, optuna_trials(bar):
         result = train_and_validate(
             examples, names, config, time_column="release_date" if snapshot else "as_of",
-            gap_days=0 if snapshot else spec.horizon_days, hit_metric=spec.metric,
+            gap_days=0 if snapshot else spec.horizon_days, hit_metric=spec.metric, series_column="series",
         )  # fmt: skip
     labelled = examples[examples["label"].notna()]
     report = {
         **result.report,
         "label": {**spec.describe(), "hit": _hit_rule(spec.metric, spec.threshold)},
         "data": {
-            "path": str(path),
-            "layout": layout,
+            "path": ", ".join(map(str, data)),
+            "files": [str(p) for p in paths],
+            "layout": layout_found,
+            "series": sorted(parts),
             "examples": len(labelled),
-            "tracks": len(frames.tracks),
-        },
-        "params": result.params,
+            "tracks": tracks_count(examples),
+        },  # fmt: skip
+        "params": {**result.params, **result.fitted.describe()},
         "tuning": result.tuning,
     }
+    report = json_safe(validated_report(report))
     Path(report_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(report_path).write_text(json.dumps(json_safe(report), indent=1, default=str))
+    Path(report_path).write_text(json.dumps(report, indent=1, default=str))
     for line in summary_lines(report):
         logger.info("%s", line)
-    return report
+    return dict(report)
+
+
+def tracks_count(examples: pd.DataFrame) -> int:
+    return int(examples["track_id"].nunique())
+
+
+def evaluate_file(path: str | Path, **options: Any) -> dict[str, Any]:
+    """One file (kept for callers of the single-file form)."""
+    return evaluate_data([path], **options)
 
 
 def _hit_rule(metric: str, threshold: float) -> str:
@@ -156,6 +227,17 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     ]
     for name, metrics in rows:
         lines.append(f"{name:32}" + "".join(f"{_fmt(metrics.get(m)):>16}" for m in METRICS))
+    ci = report["ci"]["pr_auc"]
+    lines.append(
+        f"PR-AUC model - {ci['against']}: {_fmt(ci['diff'])} [{_fmt(ci['lo'])}, {_fmt(ci['hi'])}] {ci['verdict']};"
+        f" {report['positives']['tracks']} hit tracks; ECE {_fmt(report['calibration']['ece'])};"
+        f" champion {report['champion']['name']}"
+    )
+    for name, series in report.get("per_series", {}).items():
+        s = series["ci"]
+        lines.append(
+            f"  {name:30} {_fmt(s['diff'])} [{_fmt(s['lo'])}, {_fmt(s['hi'])}] {s['verdict']} vs {s['against']}"
+        )
     return lines
 
 

@@ -1,7 +1,7 @@
 """Model versions in PostgreSQL (`model_versions`): save every trained model, load the active one, activate.
 
-Exactly one version is active at a time (a partial unique index guarantees it); activating one deactivates
-the others in the same transaction.
+Every stored `metrics` passes the report schema (`core.model_report`). Exactly one version is active at a
+time (a partial unique index guarantees it); activating one deactivates the others in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from core.model_report import validated_report
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def save_version(
     feature_importance: list[dict[str, Any]],
     model_text: str,
 ) -> int:
+    validated_report(metrics)  # one schema for every stored report (core.model_report)
     values = {
         "run_id": run_id, "label": label, "params": params, "metrics": metrics, "window": data_window,
         "names": feature_names, "importance": feature_importance, "model_text": model_text,

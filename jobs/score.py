@@ -1,8 +1,9 @@
 """The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
 
-For each track observed in the last week: hit probability, per-feature contributions (log-odds, from
-LightGBM `pred_contrib`) and `expected_gap`, the probability the model gave the track one horizon ago minus
-what happened since (1 if it became a hit, else 0): positive = the model expected more than reality gave.
+For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
+margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
+ranked by it) and its contributions in the same calibrated log-odds (`model.explain.published_scores`).
+`expected_gap` is written empty: it was the final model's in-sample fit on its own training rows.
 The frames are written by two extra publish builders, so they appear in the same publication, atomically.
 """
 
@@ -22,7 +23,7 @@ from jobs.aggregate import AggregateParams, Builder
 from jobs.extract import read_model_frames, track_names
 from jobs.load import copy_frame
 from jobs.model_store import StoredModel
-from model.explain import BIAS, contributions, feature_importance, predict
+from model.explain import BIAS, contributions, feature_importance, published_scores
 from model.features import FeatureContext, build_features
 from model.labels import history_labels
 
@@ -46,24 +47,17 @@ class Scored:
 
 def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date) -> Scored:
     label = model.label
-    metric, threshold, horizon = label["metric"], float(label["threshold"]), int(label["horizon_days"])
+    metric, threshold = label["metric"], float(label["threshold"])
     booster = lgb.Booster(model_str=model.model_text)
-    then = snapshot_date - timedelta(days=horizon)
     frames = read_model_frames(
-        conn=conn, first=then - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
+        conn=conn, first=snapshot_date - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
     )
     ctx = FeatureContext.build(frames, until=pd.Timestamp(snapshot_date))
-    now, before = pd.Timestamp(snapshot_date), pd.Timestamp(then)
-    rows = build_features(ctx, [now, before], hit_metric=metric, hit_threshold=threshold)
-    hits = history_labels(ctx, rows, metric=metric, threshold=threshold, horizon_days=horizon)
-    current = rows[rows["as_of"] == now].reset_index(drop=True)
-    is_hit = hits.loc[rows["as_of"] == now, "is_hit_now"].to_numpy()
-    contrib = contributions(booster, current)
-    probability = predict(booster, current)
-    past = rows[(rows["as_of"] == before) & ~hits["is_hit_now"] & hits["label"].notna()]
-    gap = pd.Series(dtype=float)  # no tracked history a horizon ago (a young install): no expectation to compare
-    if not past.empty:
-        gap = pd.Series(predict(booster, past) - hits.loc[past.index, "label"].to_numpy(), index=past["track_id"])
+    now = pd.Timestamp(snapshot_date)
+    current = build_features(ctx, [now], hit_metric=metric, hit_threshold=threshold).reset_index(drop=True)
+    is_hit = history_labels(ctx, current, metric=metric, threshold=threshold, horizon_days=1)["is_hit_now"]
+    champion = (model.metrics or {}).get("champion")
+    probability, contrib = published_scores(booster, model.params, champion, current)
     names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
     scores = pd.DataFrame(
         {
@@ -76,16 +70,17 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
             "days_since_release": current["days_since_release"].round().astype("Int64"),
             "popularity": current.get(f"track_{metric}"),
             "momentum_7d": current.get(f"track_{metric}_7d"),
-            "is_hit": is_hit,
+            "is_hit": is_hit.to_numpy(),
             "probability": probability,
-            "expected_gap": current["track_id"].map(gap).to_numpy(),
+            "expected_gap": np.nan,  # removed: it was the final model's in-sample fit, not an expectation
             "contributions": _contribution_json(contrib),
             "feature_values": _value_json(current, [c for c in contrib.columns if c != BIAS]),
             "model_version_id": model.model_version_id,
         }
     )
-    importance = feature_importance(booster, contrib)
-    logger.info("scored %d tracks with model %s", len(scores), model.model_version_id)
+    importance = feature_importance(booster, contributions(booster, current))
+    logger.info("scored %d tracks with model %s (list ranked by %s)", len(scores), model.model_version_id,
+                (champion or {}).get("name", "model"))  # fmt: skip
     return Scored(scores, importance, model.model_version_id)
 
 

@@ -4,8 +4,10 @@
 
 Reads the last `MODEL_TRAIN_DAYS` of observations, builds labelled examples (a date every
 `MODEL_STEP_DAYS`), tunes LightGBM with Optuna (study stored in PostgreSQL, schema `optuna`), validates it
-forward against the baselines, stores the version with its params, metrics, data window and feature
-importance, and makes it active only if it beats the active model on the same forward holdout.
+forward on rolling origins against the baselines and the active model, stores the version with its params
+(calibration, blend), metrics (the `core.model_report` schema), data window and feature importance, and makes
+it active only if its interval's lower bound beats both the best baseline and the active model
+(`model.promote`). A young install gets "not enough history: N days, need M" and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from jobs.model_store import (
 )
 from jobs.progress import optuna_trials
 from jobs.runs import RunRecorder, recorded_run
-from model.examples import LabelSpec, build_examples
+from model.examples import LabelSpec, build_examples, min_history_days
 from model.explain import contributions, feature_importance
 from model.features import feature_names
+from model.folds import SELECTION_ORIGINS
 from model.promote import decide
 from model.train import TrainConfig, TrainResult, train_and_validate
 
@@ -100,6 +103,12 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
         if last is None or first_seen is None:
             raise DataQualityError(f"no track observations of {spec.metric!r}: load snapshots first")
         first = max(first_seen, last - timedelta(days=plan.train_days - 1))
+        days, need = (last - first).days + 1, min_history_days(spec, config.n_folds)
+        if days < need:
+            raise DataQualityError(
+                f"not enough history: {days} days, need {need} (a {spec.horizon_days}-day horizon and"
+                f" {config.n_folds} + {SELECTION_ORIGINS} forward origins): backfill more days"
+            )
         frames = read_model_frames(conn=conn, first=first, last=last, hit_metric=spec.metric)
         active = active_model(conn=conn)
         if database_url:
@@ -128,22 +137,19 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
                 hit_metric=spec.metric, incumbent=incumbent,
             )  # fmt: skip
         except ValueError as error:
-            days = (last - first).days + 1
-            raise DataQualityError(
-                f"{error} ({days} days of history read; about 150 or more are needed with a"
-                f" {spec.horizon_days}-day horizon and {config.n_folds} folds: backfill more days)"
-            ) from error
+            raise DataQualityError(f"{error} ({days} days of history read): backfill more days") from error
         stage.rows_in = stage.rows_out = int(examples["label"].notna().sum())
         stage.counts = {"trials": result.n_trials}
     latest = examples[examples["as_of"] == examples["as_of"].max()]
     importance = feature_importance(result.booster, contributions(result.booster, latest[names]))
     report = {**result.report, "tuning": result.tuning}
-    decision = decide(result.report["holdout"], report.get("incumbent_holdout") if incumbent else None)
+    decision = decide(report, has_active=incumbent is not None)
     if active is not None and incumbent is None:
         decision = replace(decision, note=f"{decision.note} (the active model predicts another label)")
+    params = {**result.params, **result.fitted.describe()}
     with engine.begin() as conn:
         version = save_version(
-            conn=conn, run_id=recorder.run_id, label=spec.describe(), params=result.params, metrics=report,
+            conn=conn, run_id=recorder.run_id, label=spec.describe(), params=params, metrics=report,
             data_window=_window(examples, result), feature_names=names,
             feature_importance=importance.to_dict("records"), model_text=result.booster.model_to_string(),
         )  # fmt: skip
@@ -153,10 +159,11 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
 
 
 def _window(examples: Any, result: TrainResult) -> dict[str, Any]:
-    holdout = result.report["holdout"]
+    """The final model trains on every labelled row; its evaluation covered the rolling origins' blocks."""
+    folds = result.report["folds"]
     labelled = examples[examples["label"].notna()]
     return {
-        "train_from": str(labelled["as_of"].min().date()), "train_to": holdout["train_to"],
-        "test_from": holdout["test_from"], "test_to": holdout["test_to"],
-        "n_train": holdout["n_train"], "n_test": holdout["n_test"],
+        "train_from": str(labelled["as_of"].min().date()), "train_to": str(labelled["as_of"].max().date()),
+        "test_from": folds[0]["test_from"], "test_to": folds[-1]["test_to"], "origins": len(folds),
+        "n_train": int(len(labelled)), "n_test": int(result.report["n_test"]),
     }  # fmt: skip

@@ -32,6 +32,14 @@ class LabelSpec:
         }  # fmt: skip
 
 
+def min_history_days(spec: LabelSpec, n_origins: int, *, warmup_days: int = 28) -> int:
+    """Days of history the protocol needs: the warm-up, the horizon, and one sampled date per forward origin
+    (evaluation and selection) plus as many again to train the first one."""
+    from model.folds import SELECTION_ORIGINS
+
+    return warmup_days + spec.horizon_days + spec.step_days * 2 * (n_origins + SELECTION_ORIGINS)
+
+
 def example_dates(ctx: FeatureContext, spec: LabelSpec, *, warmup_days: int = 28) -> list[pd.Timestamp]:
     """History: every `step_days` whose label horizon closes in the data; snapshot: the last observed day."""
     obs = ctx.frames.observations

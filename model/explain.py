@@ -2,13 +2,19 @@
 feature importance by gain and by mean |contribution|.
 
 Contributions are in log-odds: for each row, their sum plus the bias equals the logit of the probability.
+`published_scores` gives what the list shows: the calibrated probability (or the baseline champion's).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+from model.baselines import SignalModel
+from model.calibrate import Platt
 
 BIAS = "bias"
 
@@ -40,3 +46,36 @@ def feature_importance(booster: lgb.Booster, contrib: pd.DataFrame) -> pd.DataFr
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), 1e-15, 1 - 1e-15)
     return np.log(p / (1 - p))
+
+
+def published_scores(
+    booster: lgb.Booster, params: dict[str, Any], champion: dict[str, Any] | None, rows: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The probability the list shows and its contributions, in calibrated log-odds (they sum to its logit).
+
+    - the model: Platt on the booster's margin, so each contribution is scaled by the slope (`params
+      ["calibration"]`), and with a blend, mixed with the signal's logit and re-calibrated (`params["blend"]`);
+    - a baseline champion (`champion["signal"]`): the list is ranked by that one signal, and its only reason is
+      that signal (plus the bias).
+    """
+    if champion and champion.get("kind") == "baseline" and champion.get("signal"):
+        signal = SignalModel(**champion["signal"])
+        part, bias = signal.parts(rows)
+        frame = pd.DataFrame({signal.column: part, BIAS: bias}, index=rows.index)
+        return signal.scores(rows), frame
+    raw = contributions(booster, rows)
+    platt = Platt.from_dict(params.get("calibration"))
+    scaled = raw * platt.a
+    scaled[BIAS] += platt.b
+    blend = params.get("blend")
+    if blend:
+        weight, outer = float(blend["weight"]), Platt.from_dict(blend["calibration"])
+        signal = SignalModel(**blend["signal"])
+        part, bias = signal.parts(rows)
+        scaled = scaled * (outer.a * weight)
+        if signal.column not in scaled:
+            scaled[signal.column] = 0.0
+        scaled[signal.column] += outer.a * (1 - weight) * part
+        scaled[BIAS] += outer.a * (1 - weight) * bias + outer.b
+    total = scaled.sum(axis=1).to_numpy()
+    return 1.0 / (1.0 + np.exp(-total)), scaled

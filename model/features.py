@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 META_COLUMNS = ["track_id", "artist_id", "as_of", "release_date"]
 STALENESS_DAYS = 7
+STREAM_METRICS = {"chart_streams", "streams"}
 
 
 @dataclass
@@ -183,6 +184,8 @@ def features_at(
             best = ctx.best_to_date(hit_metric, day, out["track_id"])
             out[f"track_{hit_metric}_best"] = np.log1p(best) if hit_metric in COUNT_METRICS else best
             out["track_days_seen_28d"] = hit_panel.lookup(out["track_id"], hit_panel.days_seen(day, 28))
+        for metric in STREAM_METRICS & set(ctx.track_panels):  # the streams baselines' "best so far"
+            out[f"track_{metric}_best"] = np.log1p(ctx.best_to_date(metric, day, out["track_id"]))
         artist = _artist_features(ctx, day)
         out = out.join(artist, on="artist_id")
     prior = _prior_success(ctx, day, when, hit_metric, hit_threshold)

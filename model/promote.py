@@ -1,10 +1,16 @@
-"""Promotion, as a pure decision: a candidate becomes active only if it beats the active model on the same
-forward holdout (PR-AUC, with ROC-AUC breaking an exact tie). No active model: the candidate wins.
+"""Champion/challenger, as a pure decision on one validation report (the candidate, the baselines and the
+active model all scored on the same rolling origins).
+
+    decision = decide(report, has_active=True)
+
+A candidate is promoted only when the lower bound of its PR-AUC interval is above zero against the best
+baseline AND against the active model. With no active model the first valid version becomes active, but
+when it does not beat the baselines its report's champion is a baseline, and the published list is ranked
+by that baseline (`jobs.score`), so the list is never worse than sorting by the signal that won.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,18 +21,31 @@ class Decision:
     note: str
 
 
-def _value(metrics: dict[str, Any] | None, key: str) -> float:
-    value = (metrics or {}).get(key)
-    return float(value) if value is not None and not math.isnan(float(value)) else float("-inf")
+def _interval(ci: dict[str, Any] | None) -> str:
+    if not ci or ci.get("diff") is None:
+        return "no interval"
+    return f"{ci['diff']:+.3f} PR-AUC (95% interval {ci['lo']:+.3f} to {ci['hi']:+.3f})"
 
 
-def decide(candidate: dict[str, Any], active: dict[str, Any] | None) -> Decision:
-    """`candidate`, `active`: metrics on the same holdout rows (`active` None when nothing is active)."""
-    if active is None:
-        return Decision(True, "no active model: the first valid model becomes active")
-    cand, act = _value(candidate, "pr_auc"), _value(active, "pr_auc")
-    if cand == float("-inf"):
-        return Decision(False, "candidate has no PR-AUC on the holdout")
-    if cand > act or (cand == act and _value(candidate, "roc_auc") > _value(active, "roc_auc")):
-        return Decision(True, f"holdout PR-AUC {cand:.4f} beats the active model's {act:.4f}")
-    return Decision(False, f"holdout PR-AUC {cand:.4f} does not beat the active model's {act:.4f}")
+def decide(report: dict[str, Any], *, has_active: bool) -> Decision:
+    """`report`: the candidate's validation report; `report["active"]["ci"]` is its paired difference to the
+    active model on the same origins (absent when the active model predicts another label)."""
+    vs_base = (report.get("ci") or {}).get("pr_auc") or {}
+    champion = report.get("champion") or {}
+    if not has_active:
+        if champion.get("kind") == "baseline":
+            return Decision(True, f"no active model: this version becomes active, but it does not beat"
+                                  f" {vs_base.get('against')} ({_interval(vs_base)}), so the list is ranked by"
+                                  f" {champion.get('name')}")  # fmt: skip
+        return Decision(True, f"no active model: this version becomes active; vs {vs_base.get('against')}:"
+                              f" {_interval(vs_base)}")  # fmt: skip
+    vs_active = (report.get("active") or {}).get("ci")
+    base_lo, active_lo = vs_base.get("lo"), (vs_active or {}).get("lo")
+    if base_lo is None or base_lo <= 0:
+        return Decision(False, f"does not beat the best baseline {vs_base.get('against')}: {_interval(vs_base)}")
+    if vs_active is None:
+        return Decision(False, "the active model predicts another label: not compared, not promoted")
+    if active_lo is None or active_lo <= 0:
+        return Decision(False, f"does not beat the active model: {_interval(vs_active)}")
+    return Decision(True, f"beats {vs_base.get('against')} ({_interval(vs_base)}) and the active model"
+                          f" ({_interval(vs_active)})")  # fmt: skip

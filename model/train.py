@@ -1,30 +1,31 @@
-"""Tune and fit the LightGBM hit classifier: Optuna (seeded TPE, median pruning) under a time budget.
+"""Choose, validate and fit the hit model: parameters chosen before the first test block, validated on the
+rolling origins against the baselines (and the active model), then fitted on every labelled row.
 
     result = train_and_validate(examples, features, TrainConfig(n_trials=40, time_budget=120))
 
-Tuning uses the forward fold just before the holdout (the last fold is never seen while tuning); the chosen
-parameters are then validated on every fold (`model.validate.evaluate`) and a final model is fitted on all
-labelled rows. LightGBM runs seeded, deterministic, column-wise, on a fixed number of threads, so the same
-data and seed give the same parameters and metrics (as long as the trial cap, not the time budget, ends the
-study). Pass an Optuna storage URL to keep the study (the jobs side passes PostgreSQL).
+Choices (objective, parameters) are made on the two selection origins that precede the evaluation origins
+(`model.folds.protocol_origins`, `model.tuning`), so no evaluated test block is seen while choosing. The final model's
+calibration (Platt) comes from an inner forward split of all rows. LightGBM runs seeded, deterministic,
+column-wise and on `num_threads`, so the same data and seed give the same parameters and metrics (as long as
+the trial cap, not the time budget, ends the study).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-import optuna
 import pandas as pd
-from optuna_integration import LightGBMPruningCallback
-from sklearn.metrics import average_precision_score
 
-from model.frames import RANK_METRICS
-from model.metrics import classification_metrics
-from model.validate import Fitter, Fold, evaluate, forward_folds, predict_fold
+from model.baselines import SignalModel, fit_signal, signal_columns
+from model.booster import Fitted, LightGBMFitter, monotone_constraints
+from model.folds import Origin, protocol_origins
+from model.tuning import TuneConfig, choose_params
+from model.uncertainty import average_precision
+from model.validate import evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -34,127 +35,32 @@ class TrainConfig:
     seed: int = 42
     n_trials: int = 40
     time_budget: float = 120.0
-    num_threads: int = 2
+    num_threads: int = 1
     max_rounds: int = 400
-    early_stopping_rounds: int = 30
-    n_folds: int = 3
-    k: int = 50
+    n_folds: int = 6
+    k: int = 10
+    n_boot: int = 1000
     storage: str | None = None
     study_name: str | None = None
+
+    def tuning(self) -> TuneConfig:
+        return TuneConfig(self.seed, self.n_trials, self.time_budget, self.num_threads, self.max_rounds,
+                          self.storage, self.study_name)  # fmt: skip
 
 
 @dataclass
 class TrainResult:
-    booster: lgb.Booster
+    fitted: Fitted
     params: dict[str, Any]
     report: dict[str, Any]
     features: list[str]
     n_trials: int
     tuning: dict[str, Any] = field(default_factory=dict)
+    champion_signal: SignalModel | None = None
 
-
-def base_params(config: TrainConfig) -> dict[str, Any]:
-    return {
-        "objective": "binary",
-        "metric": "average_precision",
-        "seed": config.seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": config.num_threads,
-        "verbosity": -1,
-        "feature_pre_filter": False,
-    }
-
-
-def _dataset(x: pd.DataFrame, y: np.ndarray, reference: lgb.Dataset | None = None) -> lgb.Dataset:
-    return lgb.Dataset(x, label=y, reference=reference, free_raw_data=False)
-
-
-def fit_booster(x: pd.DataFrame, y: np.ndarray, params: dict[str, Any]) -> lgb.Booster:
-    """Fit with `params` (`num_boost_round` inside them)."""
-    params = dict(params)
-    rounds = int(params.pop("num_boost_round", 100))
-    return lgb.train(params, _dataset(x, y), num_boost_round=rounds)
-
-
-def lightgbm_fitter(params: dict[str, Any]) -> Fitter:
-    def fit(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame) -> np.ndarray:
-        if len(np.unique(y)) < 2:
-            return np.full(len(test), float(np.mean(y)))
-        return np.asarray(fit_booster(train, y, params).predict(test))
-
-    return fit
-
-
-def monotone_constraints(features: list[str], hit_metric: str) -> list[int]:
-    """Domain knowledge that small data cannot learn reliably: the closer a track already is to the hit
-    threshold (its current level and its best so far), the likelier it becomes a hit."""
-    sign = -1 if hit_metric in RANK_METRICS else 1
-    near = {f"track_{hit_metric}", f"track_{hit_metric}_best"}
-    return [sign if name in near else 0 for name in features]
-
-
-def _suggest(trial: optuna.Trial) -> dict[str, Any]:
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.15, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 4, 48, log=True),
-        "min_child_samples": trial.suggest_int("min_child_samples", 10, 300, log=True),
-        "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
-        "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
-        "bagging_freq": 1,
-        "lambda_l2": trial.suggest_float("lambda_l2", 1e-2, 30.0, log=True),
-    }
-
-
-def tune(
-    x: pd.DataFrame,
-    y: np.ndarray,
-    splits: list[tuple[np.ndarray, np.ndarray]],
-    config: TrainConfig,
-    fixed: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], optuna.Study]:
-    """Best parameters by mean PR-AUC over forward train/valid `splits` (one split is too noisy to tune on
-    with few positives). The number of rounds is a tuned parameter, scored at the last round: early
-    stopping on a validation set this small picks the luckiest round and overstates the score. The first
-    split reports every round to the pruner."""
-    sets = []
-    for train, valid in splits:
-        train_set = _dataset(x.iloc[train], y[train])
-        sets.append((train_set, _dataset(x.iloc[valid], y[valid], reference=train_set)))
-
-    def objective(trial: optuna.Trial) -> float:
-        params = {**base_params(config), **(fixed or {}), **_suggest(trial)}
-        n_rounds = trial.suggest_int("num_boost_round", 20, config.max_rounds, log=True)
-        scores = []
-        for i, (train_set, valid_set) in enumerate(sets):
-            callbacks = [LightGBMPruningCallback(trial, "average_precision", valid_name="valid")] if i == 0 else []
-            booster = lgb.train(
-                params, train_set, num_boost_round=n_rounds,
-                valid_sets=[valid_set], valid_names=["valid"], callbacks=callbacks,
-            )  # fmt: skip
-            valid_y = valid_set.get_label()
-            scores.append(float(average_precision_score(valid_y, booster.predict(valid_set.data))))
-        return float(np.mean(scores))
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=config.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
-        storage=config.storage,
-        study_name=config.study_name,
-        load_if_exists=False,
-    )
-    study.optimize(objective, n_trials=config.n_trials, timeout=config.time_budget, gc_after_trial=False)
-    best = study.best_trial
-    params = {
-        **base_params(config), **(fixed or {}), **_suggest_fixed(best.params),
-    }  # fmt: skip
-    return params, study
-
-
-def _suggest_fixed(values: dict[str, Any]) -> dict[str, Any]:
-    return {**values, "bagging_freq": 1}
+    @property
+    def booster(self) -> lgb.Booster:
+        return self.fitted.booster
 
 
 def train_and_validate(
@@ -166,73 +72,69 @@ def train_and_validate(
     time_column: str = "as_of",
     gap_days: int = 28,
     hit_metric: str = "spotify_popularity",
+    series_column: str | None = None,
     incumbent: tuple[dict[str, Any], list[str]] | None = None,
 ) -> TrainResult:
-    """Tune, validate (folds, baselines, random split), fit the final model; refit an incumbent's params on
-    the holdout fold so the two can be compared."""
+    """Choose, validate, fit; with `incumbent` (the active model's params and features), refit it on the same
+    origins so the two are compared on equal terms."""
     examples = examples[examples[label].notna()].reset_index(drop=True)
-    folds = forward_folds(
-        examples[time_column],
-        examples["artist_id"],
-        n_folds=config.n_folds,
-        gap_days=gap_days,
-        seed=config.seed,
-        labels=examples[label],
-    )
-    if not folds:
+    selection, origins, _ = protocol_origins(examples[time_column], n_origins=config.n_folds, gap_days=gap_days,
+                                             labels=examples[label])  # fmt: skip
+    if not origins:
         raise ValueError("not enough labelled history for a forward fold")
-    splits = _tuning_splits(examples, folds, time_column, gap_days, label, config.seed)
-    x, y = examples[features], examples[label].to_numpy()
+    query = [c for c in (series_column, time_column) if c] if time_column == "as_of" else []
+    splits = [(o.train, o.test) for o in selection]
     fixed = {"monotone_constraints": monotone_constraints(features, hit_metric)}
-    params, study = tune(x, y, splits, config, fixed)
-    logger.info("tuned in %d trials: %s", len(study.trials), params)
-    report = evaluate(
-        examples, features, lightgbm_fitter(params), label=label, time_column=time_column, gap_days=gap_days,
-        n_folds=config.n_folds, k=config.k, hit_metric=hit_metric, seed=config.seed,
+    params, tuning = choose_params(examples, features, splits, config.tuning(), label=label, query=query, fixed=fixed)
+    fitter = choose_blend(
+        examples, LightGBMFitter(params, features, time_column, gap_days, tuple(query)), selection, label,
+        f"track_{hit_metric}", tuning,
     )  # fmt: skip
+    active_fitter = None
     if incumbent is not None:
-        report["incumbent_holdout"] = evaluate_on_holdout(
-            examples, incumbent[1], incumbent[0], folds[-1], k=config.k, time_column=time_column, label=label
-        )
-    booster = fit_booster(x, y, params)
-    tuning_info = {
-        "best_value": float(study.best_value), "n_trials": len(study.trials),
-        "n_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-        "tuning_splits": [{"train": int(len(t)), "valid": int(len(v))} for t, v in splits],
-    }  # fmt: skip
-    return TrainResult(booster, params, report, features, len(study.trials), tuning_info)
+        active_params, active_features = incumbent
+        data_features = [f for f in active_features if f in examples]
+        booster_params = {k: v for k, v in active_params.items() if k not in ("calibration", "blend")}
+        blend = (active_params.get("blend") or {}).get("signal", {}).get("column")
+        active_fitter = LightGBMFitter(booster_params, data_features, time_column, gap_days, tuple(query), blend)
+    report = evaluate(
+        examples, features, fitter, label=label, time_column=time_column, gap_days=gap_days,
+        n_origins=config.n_folds, k=config.k, hit_metric=hit_metric, seed=config.seed,
+        series_column=series_column, incumbent=active_fitter, n_boot=config.n_boot,
+    )  # fmt: skip
+    report["tuning"] = tuning
+    final = fitter.fit(examples, examples[label].to_numpy())
+    champion = report["champion"]
+    signal = None
+    if champion["kind"] == "baseline" and champion["name"] in signal_columns(hit_metric):
+        column = signal_columns(hit_metric)[champion["name"]]
+        signal = fit_signal(column, examples, examples[label].to_numpy())
+        champion["signal"] = signal.to_dict()
+    return TrainResult(final, params, report, features, int(tuning.get("n_trials", 0)), tuning, signal)
 
 
-def evaluate_on_holdout(
+def choose_blend(
     examples: pd.DataFrame,
-    features: list[str],
-    params: dict[str, Any],
-    fold: Fold,
-    *,
-    k: int,
-    time_column: str = "as_of",
-    label: str = "label",
-) -> dict[str, Any]:
-    """Refit `params` on the holdout fold's training rows and score its test rows: the same holdout, so a
-    candidate and the active model are compared on equal terms (features the data no longer has are NaN)."""
-    data = examples.reindex(columns=[*examples.columns, *[f for f in features if f not in examples]])
-    y, p = predict_fold(lightgbm_fitter(params), data, features, label, fold)
-    groups = data[time_column].to_numpy()[fold.test] if time_column == "as_of" else None
-    return classification_metrics(y, p, k=k, groups=groups)
-
-
-def _tuning_splits(
-    examples: pd.DataFrame, folds: list[Fold], time_column: str, gap_days: int, label: str, seed: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Where Optuna tunes: every part of the folds before the holdout, or, with one fold only, a forward
-    split of the rows before the holdout's gap. The holdout itself is never seen while tuning."""
-    if len(folds) >= 2:
-        return [part for fold in folds[:-1] for part in fold.parts]
-    early = np.flatnonzero((pd.to_datetime(examples[time_column]) < folds[-1].train_to).to_numpy())
-    inner = examples.iloc[early].reset_index(drop=True)
-    inner_folds = forward_folds(
-        inner[time_column], inner["artist_id"], n_folds=1, gap_days=gap_days, seed=seed, labels=inner[label]
-    )
-    if not inner_folds:
-        raise ValueError("not enough labelled history to tune: the holdout's training side is too short")
-    return [(early[train], early[valid]) for train, valid in inner_folds[0].parts]
+    fitter: LightGBMFitter,
+    selection: list[Origin],
+    label: str,
+    column: str,
+    tuning: dict[str, Any],
+) -> LightGBMFitter:
+    """The booster alone or its fixed blend with the current-level signal: whichever has the higher mean
+    PR-AUC on the selection origins (never on an evaluated one). Recorded in `tuning["blend"]`."""
+    if column not in fitter.features or examples[column].isna().all():
+        tuning["blend"] = {"chosen": None, "reason": f"no {column} column"}
+        return fitter
+    blended = replace(fitter, blend=column)
+    values: dict[str, float] = {}
+    for name, candidate in (("booster", fitter), ("blend", blended)):
+        scores = []
+        for origin in selection:
+            train, test = examples.iloc[origin.train], examples.iloc[origin.test]
+            p = candidate(train, train[label].to_numpy(), test)
+            scores.append(average_precision(test[label].to_numpy(), p))
+        values[name] = float(np.nanmean(scores)) if scores else float("nan")
+    chosen = blended if values["blend"] > values["booster"] else fitter
+    tuning["blend"] = {"chosen": chosen.blend, "selection_pr_auc": values}
+    return chosen

@@ -1,81 +1,86 @@
-"""Markdown results table from `python -m jobs evaluate` reports (the table in docs/model.md).
+"""Markdown results tables from `python -m jobs evaluate` reports (the README's model results).
 
-    python scripts/eval_table.py artifacts/eval/*.json > artifacts/eval/table.md
-    python scripts/eval_table.py --summary artifacts/eval/*.json    # one line per file
+    python scripts/eval_table.py docs/reports/*.json                  # print the tables
+    python scripts/eval_table.py --readme README.md docs/reports/*.json   # rewrite them inside the README
 
-Columns: PR-AUC as the mean over the forward folds, then every metric on the holdout fold (the last one,
-which hyperparameter tuning never saw), for the model, each baseline, and the leaky random split.
+The README holds the tables between `<!-- eval-table:start -->` and `<!-- eval-table:end -->`. One row per
+report (pooled over its series), then one row per series. PR-AUC is the mean over the evaluation origins; the
+difference to the best baseline has its 95% interval clustered by track; the verdict comes from the interval.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
-BASELINES = ("prevalence", "logistic", "current_level", "artist_prior_success", "momentum")
-HEADER = (
-    "| data | label | n_train / n_test | prevalence | protocol | PR-AUC folds mean | PR-AUC holdout"
-    " | ROC-AUC holdout | P@k holdout | Brier holdout |\n|---|---|---|---|---|---|---|---|---|---|"
-)
+START, END = "<!-- eval-table:start -->", "<!-- eval-table:end -->"
 
 
-def _f(metrics: dict, key: str) -> str:
-    value = metrics.get(key)
-    return "n/a" if value is None else f"{value:.3f}"
+def _f(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def _rows(report: dict) -> list[tuple[str, dict, dict]]:
-    rows = [("**model, forward**", report["forward"], report["holdout"])]
-    for base in BASELINES:
-        metrics = report["baselines"].get(base, {})
-        if metrics and "skipped" not in metrics:
-            rows.append((f"baseline: {base}", metrics, metrics["holdout"]))
-    split = report["random_split"]
-    rows.append(("model, random split (leaky)", {}, split))
-    return rows
+def _interval(ci: dict[str, Any]) -> str:
+    return f"{_f(ci.get('diff'), True)} [{_f(ci.get('lo'), True)}, {_f(ci.get('hi'), True)}]"
 
 
-def table(paths: list[Path]) -> str:
-    lines = [HEADER]
-    for path in paths:
-        report = json.loads(path.read_text())
-        label = f"{report['label']['hit']} ({report['label']['mode']}"
-        label += f", {report['label']['horizon_days']} d)" if report["label"]["mode"] == "history" else ")"
-        for i, (protocol, mean, holdout) in enumerate(_rows(report)):
-            head = "| | | | "
-            if i == 0:
-                sizes = f"{report['n_train']} / {report['n_test']}"
-                head = f"| {path.stem} | {label} | {sizes} | {report['prevalence']:.3f} "
-            cells = [_f(mean, "pr_auc") if mean else "", *(_f(holdout, k) for k in ("pr_auc", "roc_auc"))]
-            cells += [_f(holdout, "precision_at_k"), _f(holdout, "brier")]
-            lines.append(head + f"| {protocol} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def summary(paths: list[Path]) -> str:
-    """Holdout PR-AUC: the model, the best baseline, the leaky random split, and whether the model won."""
+def pooled_table(reports: list[tuple[str, dict[str, Any]]]) -> str:
     lines = [
-        "| data | n_train / n_test | prevalence | model | best baseline | current_level | logistic"
-        " | random split (leaky) | model beats every baseline |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | series | origins | hit tracks | model PR-AUC | best baseline | model − baseline [95% CI]"
+        " | verdict | champion (ranks the list) | P@k model / baseline / oracle | ECE | random split (leaky) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for path in paths:
-        report = json.loads(path.read_text())
-        model = report["holdout"]["pr_auc"]
-        bases = {n: m["holdout"]["pr_auc"] for n, m in report["baselines"].items() if "skipped" not in m}
-        best = max(bases, key=lambda n: bases[n])
-        level = f"{bases['current_level']:.3f}" if "current_level" in bases else "n/a"
+    for name, r in reports:
+        ci = r["ci"]["pr_auc"]
+        base = r["baselines"].get(ci["against"] or "", {})
+        k = r["forward"].get("k")
+        p_at_k = f"P@{k} {_f(r['forward'].get('precision_at_k'))} / {_f(base.get('precision_at_k'))}"
+        p_at_k += f" / {_f(r['forward'].get('oracle_at_k'))}"
         lines.append(
-            f"| {path.stem} | {report['n_train']} / {report['n_test']} | {report['prevalence']:.3f} | {model:.3f}"
-            f" | {bases[best]:.3f} ({best}) | {level} | {bases['logistic']:.3f}"
-            f" | {report['random_split']['pr_auc']:.3f} | {'yes' if model > bases[best] else '**no**'} |"
+            f"| {name} | {len(r['per_series']) or 1} | {r['protocol']['n_origins']} | {r['positives']['tracks']}"
+            f" | {_f(r['forward']['pr_auc'])} | {ci['against']} {_f(ci.get('b'))} | {_interval(ci)}"
+            f" | **{r['verdict']}** | {r['champion']['name']} | {p_at_k} | {_f(r['calibration']['ece'])}"
+            f" | {_f(r['random_split']['pr_auc'])} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def series_table(reports: list[tuple[str, dict[str, Any]]]) -> str:
+    lines = [
+        "| run | series | hit tracks | model PR-AUC | its best baseline | model − baseline [95% CI] | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in reports:
+        for series, s in sorted(r["per_series"].items()):
+            ci = s["ci"]
+            lines.append(
+                f"| {name} | {series} | {s['positives']['tracks']} | {_f(s['forward'].get('pr_auc'))}"
+                f" | {ci['against']} {_f(ci.get('b'))} | {_interval(ci)} | {s['verdict']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def tables(paths: list[Path]) -> str:
+    reports = [(p.stem, json.loads(p.read_text())) for p in sorted(paths)]
+    return f"{pooled_table(reports)}\nPer series (each against its own best baseline):\n\n{series_table(reports)}"
+
+
+def rewrite_readme(readme: Path, text: str) -> None:
+    content = readme.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(content):
+        raise SystemExit(f"{readme} has no {START} ... {END} block")
+    readme.write_text(pattern.sub(lambda _: f"{START}\n{text}{END}", content))
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--summary"]:
-        sys.stdout.write(summary([Path(p) for p in sys.argv[2:]]))
+    args = sys.argv[1:]
+    if args[:1] == ["--readme"]:
+        rewrite_readme(Path(args[1]), tables([Path(p) for p in args[2:]]))
     else:
-        sys.stdout.write(table([Path(p) for p in sys.argv[1:]]))
+        sys.stdout.write(tables([Path(p) for p in args]))

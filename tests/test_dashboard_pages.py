@@ -215,7 +215,8 @@ def test_healthz_reports_publication_age(seeded: Engine) -> None:
 
 
 def test_pages_say_what_is_missing_before_a_model_is_trained(seeded: Engine) -> None:
-    alert, _, metric_rows, importance, _, versions = page("model").render_model(True)
+    alert, _, verdict, metric_rows, importance, _, versions = page("model").render_model(True)
+    assert verdict is None
     assert "python -m jobs train" in str(alert.to_plotly_json()["props"]["children"])
     assert metric_rows == [] and versions == [] and importance.layout.annotations[0].text
     note, emerging, risers, _, alert_rows, _, _ = page("morning").render_lists(None, "7", "points")

@@ -164,10 +164,11 @@ CHARTS = {
     # file: (rows, charts, first, last)
     "global-daily": (89_200, 446, date(2017, 1, 1), date(2018, 3, 26)),
     "gb-daily": (73_000, 365, date(2019, 1, 1), date(2019, 12, 31)),
-    "global-weekly": (10_800, 54, date(2018, 12, 28), date(2020, 1, 3)),
-    "us-weekly": (20_600, 103, date(2018, 12, 28), date(2020, 12, 11)),
-    "gb-weekly": (10_800, 54, date(2018, 12, 28), date(2020, 1, 3)),
-    "au-weekly": (10_800, 54, date(2018, 12, 28), date(2020, 1, 3)),
+    # Weekly charts are dated at the week's end (`week_end`): as of d, no stream after d is visible.
+    "global-weekly": (10_800, 54, date(2019, 1, 4), date(2020, 1, 10)),
+    "us-weekly": (20_600, 103, date(2019, 1, 4), date(2020, 12, 18)),
+    "gb-weekly": (10_800, 54, date(2019, 1, 4), date(2020, 1, 10)),
+    "au-weekly": (10_800, 54, date(2019, 1, 4), date(2020, 1, 10)),
 }
 
 

@@ -19,7 +19,7 @@ from model.train import TrainConfig
 END = date(2025, 6, 30)
 PLAN = TrainPlan(
     spec=LabelSpec(metric="spotify_popularity", threshold=55, horizon_days=28, step_days=7),
-    config=TrainConfig(n_trials=2, time_budget=600, max_rounds=30, early_stopping_rounds=10, k=10),
+    config=TrainConfig(n_trials=2, time_budget=600, max_rounds=30, k=10, n_boot=200),
     train_days=170,
 )
 
@@ -40,11 +40,13 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     trained = _train(engine)
     assert trained.promoted, trained.note
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM optuna.trials")).scalar() == 2
         stored = conn.execute(
             text("SELECT is_active, metrics, data_window, feature_importance FROM model_versions")
         ).one()
     assert stored.is_active and {"forward", "folds", "baselines", "random_split"} <= set(stored.metrics)
+    tuning = stored.metrics["tuning"]  # this small market holds too few positives to tune on: fixed parameters
+    assert tuning["positives"] < 50 and tuning["mode"].startswith("fixed") and tuning["n_trials"] == 0
+    assert len(stored.metrics["folds"]) == 6 and stored.metrics["champion"]["kind"] in ("model", "baseline")
     assert stored.data_window["n_test"] > 0 and stored.feature_importance
 
     # Same data, same seed: the candidate only ties the active model on the holdout, so it stays inactive.
@@ -74,7 +76,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     totals = np.array([sum(row.contributions.values()) for row in scores])
     assert all(BIAS in row.contributions for row in scores)
     np.testing.assert_allclose(totals, logit(np.array([row.probability for row in scores])), atol=1e-4)
-    assert any(row.expected_gap is not None for row in scores)
+    assert all(row.expected_gap is None for row in scores)  # removed: it was an in-sample fit
 
     # Nothing changed and the model is the same: the run does not republish.
     repeat = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)

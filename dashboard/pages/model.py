@@ -1,7 +1,9 @@
 """Model: what the active model relies on, how good it honestly is, how well calibrated, and its versions.
 
-Forward-in-time metrics sit next to the baselines and the leaky random split on the same data, so the gap
-between an honest number and a flattering one is visible.
+The verdict comes first, in words: the model's PR-AUC minus the best baseline's on the rolling origins, with its
+95% interval (clustered by track), the number of hit tracks, and what ranks the list (the model, or the baseline
+that won). Forward-in-time metrics sit next to the baselines and the leaky random split on the same data, so the
+gap between an honest number and a flattering one is visible.
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
+from core.model_report import parse_report
 from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure
-from dashboard.model_figures import calibration_curve, importance_bars
+from dashboard.model_figures import (
+    calibration_bins,
+    calibration_curve,
+    importance_bars,
+    series_rows,
+    signal_words,
+    verdict_sentences,
+)
 
 dash.register_page(__name__, path="/model", name="Model", title="Hitscope · Model", order=3, nav=True)
 
@@ -27,6 +37,13 @@ def layout(**_query: str) -> html.Div:
             page_header("Model", "What the hit model relies on, and how far its scores can be trusted."),
             html.Div(id=ids.MODEL_ALERT),
             html.Div(id=ids.MODEL_SUMMARY, className="mb-2"),
+            dbc.Card(
+                [
+                    dbc.CardHeader("Does the model beat sorting the chart? (paired, 95% interval, by track)"),
+                    dbc.CardBody(html.Div(id=ids.MODEL_VERDICT)),
+                ],
+                className=card,
+            ),
             dbc.Card(
                 [
                     dbc.CardHeader("Honest metrics: forward in time, against baselines and the leaky random split"),
@@ -66,6 +83,7 @@ def layout(**_query: str) -> html.Div:
 @callback(
     Output(ids.MODEL_ALERT, "children"),
     Output(ids.MODEL_SUMMARY, "children"),
+    Output(ids.MODEL_VERDICT, "children"),
     Output(ids.MODEL_METRICS, "rowData"),
     Output(ids.MODEL_IMPORTANCE, "figure"),
     Output(ids.MODEL_CALIBRATION, "figure"),
@@ -87,11 +105,11 @@ def render_model(_load: object) -> tuple[object, ...]:
             )
     except DataUnavailable:
         unavailable = empty_figure("Data temporarily unavailable.")
-        return unavailable_alert(), None, [], unavailable, unavailable, []
+        return unavailable_alert(), None, None, [], unavailable, unavailable, []
     version_rows = tables.version_rows(versions) if not versions.empty else []
     if model is None:
         notice = run_view.training_alert(training) if training else no_model_alert()
-        return notice, None, [], empty, empty, version_rows
+        return notice, None, None, [], empty, empty, version_rows
     alert = None if publication else no_publication_alert()
     if importance is None or importance.empty:
         importance_figure = empty_figure("The current publication has no feature importance: refresh after training.")
@@ -100,11 +118,41 @@ def render_model(_load: object) -> tuple[object, ...]:
     return (
         alert,
         model_summary(model),
+        model_verdict(model),
         tables.metric_rows(model.metrics or {}),
         importance_figure,
-        calibration_curve((model.metrics or {}).get("calibration") or []),
+        calibration_curve(calibration_bins((model.metrics or {}).get("calibration"))),
         version_rows,
     )
+
+
+def model_verdict(model: queries.ModelVersion) -> html.Div:
+    """The verdict and the champion in words, then each series' verdict with its interval."""
+    report = parse_report(model.metrics)
+    if report is None:
+        return html.Div(
+            "This model version was validated before intervals were reported: retrain to see its verdict.",
+            className="text-muted",
+        )
+    metric = "chart position" if (model.label or {}).get("metric") == "chart_position" else "current popularity"
+    lines = verdict_sentences(report, metric=metric, folds=(model.metrics or {}).get("folds"))
+    children: list[object] = [html.P(line, className="mb-1") for line in lines]
+    rows = series_rows(report)
+    if len(rows) > 1:
+        children.append(
+            html.Ul(
+                [
+                    html.Li(
+                        f"{r['series']}: {r['verdict']} against {signal_words(r['against'], metric)},"
+                        f" {r['diff']:+.2f} ({r['lo']:+.2f} to {r['hi']:+.2f}), {r['hit_tracks']} hit tracks"
+                    )
+                    for r in rows
+                    if r["diff"] is not None
+                ],
+                className="small mb-0",
+            )
+        )
+    return html.Div(children)
 
 
 def model_summary(model: queries.ModelVersion) -> html.Div:

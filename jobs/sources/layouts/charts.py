@@ -1,8 +1,8 @@
 """Spotify Charts Top 200 (daily or weekly regional charts with stream counts and track ids).
 
-Observations on the chart `date` (weekly files: the week's first day): `chart_position` (the rank) and
-`chart_streams` (that day's or week's streams). Rows with an empty title or artist still give their
-observations; the track row comes from another row of the same id where one has a name.
+Observations on the chart `date` (weekly files: the week's END, `week_end`, so nothing is seen early):
+`chart_position` (the rank) and `chart_streams` (that day's or week's streams). Rows with an empty title or
+artist still give their observations; the track row comes from another row of the same id where one has a name.
 Artists are the chart's main-artist string (`dataset:<hash>` ids).
 """
 
@@ -26,7 +26,9 @@ from jobs.sources.layouts.common import (
 
 def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
-    observed_on = day(row, "date")
+    # Weekly files: a week's streams are known only when it ends, so the row is dated at `week_end`
+    # (as of d, no stream after d is visible); daily files have no week_end and keep their `date`.
+    observed_on = day(row, "week_end") if text(row, "week_end") else day(row, "date")
     track_id = spotify_id(row, "track_id")
     if track_id is None:
         raise RowError("track_id is empty")
