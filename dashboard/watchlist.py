@@ -1,6 +1,7 @@
 """Each user's watchlist (`user_watchlist`): the SQL of the star on artist and track pages and of Morning's
-"Your watchlist". Reads take a reading connection; writes take a `dashboard.db.writing()` transaction and set
-the same statement timeout as the web tier's reads, so a stuck write cannot pin a gunicorn worker.
+"Your watchlist". Reads take a reading connection; writes take a `dashboard.db.writing()` transaction, whose
+web-tier engine bounds every statement and lock wait (`WEB_STATEMENT_TIMEOUT_MS`), so a stuck write cannot pin a
+gunicorn worker.
 
 Every function takes a keyword-only `conn` and never commits (the caller owns the transaction).
 """
@@ -10,15 +11,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard.db import STATEMENT_TIMEOUT
-
 KINDS = ("artist", "track")
 MAX_NOTE = 2000
 MAX_TAGS = 20
-
-
-def _limit(conn: Connection) -> None:
-    conn.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": STATEMENT_TIMEOUT})
 
 
 def is_watched(*, conn: Connection, username: str, entity_type: str, entity_id: str) -> bool:
@@ -38,7 +33,6 @@ def set_watched(*, conn: Connection, username: str, entity_type: str, entity_id:
     an id that is not in the catalogue is not stored."""
     if entity_type not in KINDS:
         raise ValueError(f"cannot watch a {entity_type!r}")
-    _limit(conn)
     params = {"user": username, "kind": entity_type, "id": entity_id}
     if watched:
         conn.execute(
@@ -71,7 +65,6 @@ def update_entry(
     *, conn: Connection, username: str, entity_type: str, entity_id: str, note: object, tags: object
 ) -> bool:
     """Set the note and tags of one of the user's entries; False when it is not on their list."""
-    _limit(conn)
     result = conn.execute(
         text(
             "UPDATE user_watchlist SET note = :note, tags = :tags, updated_at = now()"
