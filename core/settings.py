@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.artwork import artwork_hosts
 from core.keys import weak_key_reason
 
 NO_DATABASE = (
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     SPOTIFY_RETRY_AFTER_CAP: float = Field(default=60.0, ge=0)  # a longer 429 Retry-After stops the run
     SPOTIFY_MAX_ALBUMS: int = Field(default=50, ge=1)  # albums and singles per watched artist
     SPOTIFY_MARKET: str | None = None  # ISO country for album listings (None: all markets)
+    ARTWORK_HOSTS: str = "i.scdn.co"  # comma-separated https hosts whose image URLs are stored and shown (the CSP)
     LASTFM_API_URL: str = "https://ws.audioscrobbler.com/2.0/"
     LASTFM_RATE: float = Field(default=5.0, gt=0)  # requests per second, client-side
     LASTFM_TIMEOUT: float = Field(default=10.0, gt=0)
@@ -121,6 +123,12 @@ class Settings(BaseSettings):
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:
         return normalise_database_url(value) if value else None
+
+    @field_validator("ARTWORK_HOSTS")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        artwork_hosts(value)  # raises on anything but host names: they go into the CSP verbatim
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -9,7 +9,8 @@
 writes the catalogue and the observations: the caller owns the transaction, so a file imported as many
 staged chunks and one merge is all-or-nothing (a failure anywhere rolls every table back), and a later
 storage change (issue 12) swaps what `merge` does without changing that contract.
-Catalogue rows update only when a value really changed (the last staged version of a key wins);
+Catalogue rows update only when a value really changed (the last staged version of a key wins; a NULL
+`image_url` keeps the stored one, so a source without artwork never erases Spotify's);
 observations are keyed by entity, metric, day and source with ON CONFLICT DO NOTHING (the first staged
 value of a key wins), so loading the same batch twice changes no row.
 """
@@ -28,6 +29,7 @@ from jobs.sources.base import (
     ARTIST_GENRE_COLUMNS,
     AUDIO_FEATURE_COLUMNS,
     OBSERVATION_COLUMNS,
+    OPTIONAL_COLUMNS,
     TRACK_ARTIST_COLUMNS,
     TRACK_COLUMNS,
     SourceBatch,
@@ -48,13 +50,14 @@ class Target:
     key: list[str]
     update: list[str] | None = None
     last_wins: bool = True
+    keep_when_null: tuple[str, ...] = ()  # update columns a NULL never overwrites
 
 
 # In foreign-key order; genres are derived from the staged artists, tracks and artist genres at merge time.
 TARGETS = (
-    Target("artists", "artists", ARTIST_COLUMNS, ["artist_id"], ["name", "genre"]),
+    Target("artists", "artists", ARTIST_COLUMNS, ["artist_id"], ARTIST_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS),
     Target("artist_genres", "artist_genres", ARTIST_GENRE_COLUMNS, ARTIST_GENRE_COLUMNS),
-    Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1]),
+    Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS),
     Target("track_artists", "track_artists", TRACK_ARTIST_COLUMNS, ["track_id", "artist_id"], ["position"]),
     Target("track_audio_features", "audio_features", AUDIO_FEATURE_COLUMNS, ["track_id"], AUDIO_FEATURE_COLUMNS[1:]),
     Target(
@@ -92,9 +95,11 @@ def merge_staged(*, conn: Connection, target: Target) -> int:
     key = ", ".join(target.key)
     order = "DESC" if target.last_wins else "ASC"
     if target.update:
-        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.update)
+        new = {c: f"coalesce(EXCLUDED.{c}, {table}.{c})" if c in target.keep_when_null else f"EXCLUDED.{c}"
+               for c in target.update}  # fmt: skip
+        assignments = ", ".join(f"{c} = {value}" for c, value in new.items())
         current = ", ".join(f"{table}.{c}" for c in target.update)
-        incoming = ", ".join(f"EXCLUDED.{c}" for c in target.update)
+        incoming = ", ".join(new.values())
         conflict = f"ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE ({current}) IS DISTINCT FROM ({incoming})"
     else:
         conflict = "ON CONFLICT DO NOTHING"
@@ -151,6 +156,8 @@ class StagedLoad:
             if frame.empty:
                 continue
             frame = frame.drop_duplicates(subset=target.key, keep="last")
+            missing = [c for c in OPTIONAL_COLUMNS if c in target.columns and c not in frame.columns]
+            frame = frame.assign(**dict.fromkeys(missing))
             copy_frame(conn=self.conn, table=f"_staged_{target.table}", frame=frame, columns=target.columns)
             self.staged_rows += len(frame)
 

@@ -2,7 +2,8 @@
 
 A batch holds catalogue rows (artists, tracks, links, genres, audio features) and metric observations
 `(entity_type, entity_id, metric, observed_on, source, value)`. Any metric may be absent for a source;
-a source says which ones it could not get in `unavailable_metrics`.
+a source says which ones it could not get in `unavailable_metrics`. `image_url` (artwork, core/artwork.py) is
+optional: a frame without it loads NULL, and a NULL never erases an image another run stored.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Protocol
 
 import pandas as pd
 
-ARTIST_COLUMNS = ["artist_id", "name", "genre", "source"]
+ARTIST_COLUMNS = ["artist_id", "name", "genre", "image_url", "source"]
 TRACK_COLUMNS = [
     "track_id", "name", "album_name", "release_date", "release_date_precision",
-    "duration_ms", "explicit", "isrc", "genre", "source",
+    "duration_ms", "explicit", "isrc", "genre", "image_url", "source",
 ]  # fmt: skip
+OPTIONAL_COLUMNS = ("image_url",)  # a source may leave these out of its frames
 TRACK_ARTIST_COLUMNS = ["track_id", "artist_id", "position"]
 ARTIST_GENRE_COLUMNS = ["artist_id", "genre"]
 OBSERVATION_COLUMNS = ["entity_type", "entity_id", "metric", "observed_on", "source", "value"]

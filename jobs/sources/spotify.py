@@ -24,6 +24,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 from sqlalchemy import Engine
 
+from core.artwork import DEFAULT_HOSTS, artwork_hosts
 from core.logs import RedactSecrets
 from core.settings import Settings
 from jobs.errors import SourceUnavailable, SpotifyQuotaError
@@ -64,6 +65,7 @@ class SpotifyConfig:
     retry_after_cap: float = 60.0
     max_albums: int = 50
     market: str | None = None
+    artwork_hosts: tuple[str, ...] = DEFAULT_HOSTS  # image URLs elsewhere are not stored
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SpotifyConfig:
@@ -75,6 +77,7 @@ class SpotifyConfig:
             timeout=settings.SPOTIFY_TIMEOUT, max_retries=settings.SPOTIFY_MAX_RETRIES,
             backoff=settings.SPOTIFY_BACKOFF, retry_after_cap=settings.SPOTIFY_RETRY_AFTER_CAP,
             max_albums=settings.SPOTIFY_MAX_ALBUMS, market=settings.SPOTIFY_MARKET,
+            artwork_hosts=artwork_hosts(settings.ARTWORK_HOSTS),
         )  # fmt: skip
 
 

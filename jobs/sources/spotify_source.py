@@ -5,7 +5,8 @@
 
 The API calls and the retry policy are in `jobs/sources/spotify.py` (the only module importing spotipy).
 Here: the watchlist drives one batch per watched artist (artist, albums, album tracks with release dates and
-their precision, full tracks for the ISRC) and per watched track; each batch is loaded by the pipeline before
+their precision, full tracks for the ISRC; artwork: the artist's and each album's image near 300 px, on
+ARTWORK_HOSTS only) and per watched track; each batch is loaded by the pipeline before
 the next is fetched. A rate limit beyond the cap or `QUOTA_EXCEEDED` stops the run with a checkpoint
 (`source_checkpoints`): the next run starts at the item it stopped on (and skips items done that day). A 403
 on a single-item call, or retries running out, is an alert: run warning, `source_health` failing, the run
@@ -25,6 +26,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from core.artwork import pick_image
 from jobs.errors import SourceUnavailable, SpotifyQuotaError
 from jobs.sources.base import ARTIST_COLUMNS, TRACK_ARTIST_COLUMNS, TRACK_COLUMNS, SourceBatch
 from jobs.sources.spotify import SpotifyClient, SpotifyNotFound, SpotifyStop
@@ -164,8 +166,9 @@ class SpotifySource:
         artist = self.client.call(f"artist {artist_id}", self.client.sp.artist, artist_id)
         self._detect_mode(artist)
         genres = [g.strip().lower() for g in artist.get("genres") or [] if g and g.strip()]
+        image = pick_image(artist.get("images"), self.client.config.artwork_hosts)
         harvest.artists.append({"artist_id": artist_id, "name": artist.get("name") or artist_id,
-                                "genre": genres[0] if genres else None})  # fmt: skip
+                                "genre": genres[0] if genres else None, "image_url": image})  # fmt: skip
         harvest.genres.extend((artist_id, g) for g in dict.fromkeys(genres))
         _observe(harvest, "artist", artist_id, "spotify_popularity", day, artist.get("popularity"))
         _observe(
@@ -182,7 +185,7 @@ class SpotifySource:
                 if not track.get("id") or track["id"] in track_ids:
                     continue
                 track_ids.append(track["id"])
-                harvest.tracks.append(_track_row(track, album))
+                harvest.tracks.append(_track_row(track, album, self.client.config.artwork_hosts))
                 for position, credit in enumerate(track.get("artists") or []):
                     if credit.get("id") and SPOTIFY_ID.fullmatch(credit["id"]):
                         harvest.links.append({"track_id": track["id"], "artist_id": credit["id"], "position": position})
@@ -203,7 +206,7 @@ class SpotifySource:
         if self.mode is None and "popularity" not in full:
             self.mode = "development"
             self.unavailable.update(POPULARITY_METRICS)
-        row = _track_row(full, full.get("album") or {})
+        row = _track_row(full, full.get("album") or {}, self.client.config.artwork_hosts)
         row["isrc"] = (full.get("external_ids") or {}).get("isrc")
         harvest.tracks.append(row)
         for position, credit in enumerate(full.get("artists") or []):
@@ -252,23 +255,18 @@ class SpotifySource:
 
 def _observe(harvest: ArtistHarvest, kind: str, entity_id: str, metric: str, day: date, value: Any) -> None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        harvest.observations.append(
-            {
-                "entity_type": kind,
-                "entity_id": entity_id,
-                "metric": metric,
-                "observed_on": day,
-                "value": float(value),
-            }
-        )
+        observation = {"entity_type": kind, "entity_id": entity_id, "metric": metric, "observed_on": day}
+        harvest.observations.append(observation | {"value": float(value)})
 
 
-def _track_row(track: dict[str, Any], album: dict[str, Any]) -> dict[str, Any]:
+def _track_row(track: dict[str, Any], album: dict[str, Any], hosts: tuple[str, ...]) -> dict[str, Any]:
+    """A track's row; its artwork is its album's image (near 300 px, on an allowed host only)."""
     release, precision = _release(album.get("release_date"), album.get("release_date_precision"))
     return {
         "track_id": track["id"], "name": track.get("name") or track["id"], "album_name": album.get("name"),
         "release_date": release, "release_date_precision": precision, "duration_ms": track.get("duration_ms"),
         "explicit": track.get("explicit"), "isrc": None, "genre": None, "source": SOURCE,
+        "image_url": pick_image(album.get("images"), hosts),
     }  # fmt: skip
 
 

@@ -4,6 +4,8 @@ Responses are built from `tests/fixtures/spotify/` (real recorded bodies). `mode
 fields a development-mode app no longer gets (February 2026) and answers batch endpoints with 403.
 Faults are scripted: `server.fail(r"/v1/artists/", "429", retry_after=2)` makes the next matching request
 fail once (kinds: 429, quota, 403, 500, timeout, malformed). Every request is recorded in `requests`.
+Artists and albums carry the recorded `images` ([{url, height, width}], 640/300/64 px on i.scdn.co); a full
+track's album shares its album's list, so a test edits an album's artwork in place (`album["images"][:] = ...`).
 
     with FakeSpotify(artists={"2CWWgbxApjbyByxBBCvGTm": "Katatonia"}) as server:
         config = SpotifyConfig(CLIENT_ID, CLIENT_SECRET, api_url=server.api_url, token_url=server.token_url)
@@ -107,7 +109,8 @@ class FakeSpotify:
                 full.update(id=track_id, name=track["name"], artists=credits, popularity=40 + position)
                 full["external_ids"] = {"isrc": f"QZ{track_id[:10].upper()}"}
                 full["album"].update(id=album_id, name=album["name"], release_date=album["release_date"],
-                                     release_date_precision=album["release_date_precision"])  # fmt: skip
+                                     release_date_precision=album["release_date_precision"],
+                                     images=album["images"])  # fmt: skip
                 self.tracks[track_id] = full
 
     def _shape(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
