@@ -14,6 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html
 
+from core.artwork import artwork_hosts
 from core.settings import get_settings
 from dashboard import ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
 from dashboard.auth import check_users, current_user
@@ -64,5 +65,7 @@ def create_app() -> Dash:
     register_health(app.server)
     install_login(app.server, settings)
     install_request_checks(app, settings)
-    install_security_headers(app, production=settings.APP_ENV == "production")
+    install_security_headers(
+        app, production=settings.APP_ENV == "production", image_hosts=artwork_hosts(settings.ARTWORK_HOSTS)
+    )
     return app

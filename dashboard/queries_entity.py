@@ -29,7 +29,7 @@ def track_info(*, conn: Connection, track_id: str) -> dict[str, Any] | None:
     """The catalogue row of a track (for tracks the model has not scored)."""
     row = conn.execute(
         text(
-            "SELECT t.track_id, t.name, t.album_name, t.release_date, t.release_date_precision, t.genre,"
+            "SELECT t.track_id, t.name, t.album_name, t.release_date, t.release_date_precision, t.genre, t.image_url,"
             " a.artist_id, a.name AS artist_name"
             " FROM tracks t LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
             " LEFT JOIN artists a ON a.artist_id = ta.artist_id WHERE t.track_id = :tid"
@@ -56,7 +56,7 @@ def artist_profile(*, conn: Connection, publication_id: int, artist_id: str) -> 
     """The artist's catalogue row with its leaderboard line of the publication (when it has one)."""
     row = conn.execute(
         text(
-            "SELECT a.artist_id, a.name, coalesce(l.genre, a.genre) AS genre, a.source, l.popularity,"
+            "SELECT a.artist_id, a.name, coalesce(l.genre, a.genre) AS genre, a.source, a.image_url, l.popularity,"
             " l.popularity_7d, l.popularity_28d, l.followers, l.followers_28d_pct, l.listeners,"
             " l.listeners_28d_pct, l.n_tracks"
             " FROM artists a LEFT JOIN agg_artist_leaderboard l"

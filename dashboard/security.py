@@ -4,7 +4,8 @@
   Dash's own inline scripts (the renderer start-up and clientside callbacks, from `Dash.csp_hashes()`).
   No 'unsafe-eval' and no inline scripts: the plotly.js bundled with Dash 4 draws our bar, line, heatmap
   and waterfall charts without eval. Styles may be inline (plotly, dash-ag-grid and React set style
-  attributes). No frames, no plugins, forms post only here.
+  attributes). Images from this site, plus https on exactly the ARTWORK_HOSTS (artist and track artwork,
+  core/artwork.py). No frames, no plugins, forms post only here.
   tests/test_security_browser.py loads every page in Chromium with this policy and fails on any violation.
 - `X-Frame-Options: DENY` next to `frame-ancestors 'none'` (older browsers), `X-Content-Type-Options:
   nosniff`, `Referrer-Policy: same-origin`, and HSTS when APP_ENV=production (served behind TLS there).
@@ -21,12 +22,12 @@ from flask import Response
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy(script_hashes: list[str]) -> str:
+def content_security_policy(script_hashes: list[str], image_hosts: tuple[str, ...] = ()) -> str:
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *script_hashes],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *(f"https://{host}" for host in image_hosts)],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "worker-src": ["'self'", "blob:"],
@@ -38,12 +39,12 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def install_security_headers(app: Dash, *, production: bool) -> None:
+def install_security_headers(app: Dash, *, production: bool, image_hosts: tuple[str, ...] = ()) -> None:
     """Add the headers to every response of `app.server`. Call after every callback is registered."""
 
     @functools.cache
     def policy() -> str:  # computed at the first response, when every page's callbacks exist
-        return content_security_policy(app.csp_hashes())
+        return content_security_policy(app.csp_hashes(), image_hosts)
 
     def add_headers(response: Response) -> Response:
         headers = response.headers

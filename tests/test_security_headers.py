@@ -63,6 +63,7 @@ def assert_secure_headers(response, where: str) -> None:
     policy = headers.get("Content-Security-Policy", "")
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy, where
     assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0], where
+    assert "; img-src 'self' data: blob: https://i.scdn.co;" in policy, where  # artwork: exactly ARTWORK_HOSTS
     assert headers.get("X-Frame-Options") == "DENY", where
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") == "same-origin", where

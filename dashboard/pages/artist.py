@@ -6,11 +6,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
+from core.artwork import artwork_hosts
+from core.settings import get_settings
 from dashboard import formats, ids, queries, queries_entity, scout_rows, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
-from dashboard.links import out_links
+from dashboard.links import artwork, out_links
 from dashboard.watch_ui import star_button
 
 dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False)
@@ -82,7 +84,8 @@ def render_artist(artist_id: str) -> tuple[object, object, object]:
     if profile is None:
         alert = dbc.Alert(f"No artist with id {artist_id!r}.", color="warning")
         return [page_header("Artist not found"), alert], empty_figure("Unknown artist."), []
-    header: list[object] = [artist_header(profile, publication)]
+    hosts = artwork_hosts(get_settings().ARTWORK_HOSTS)
+    header: list[object] = [artist_header(profile, publication, hosts)]
     if publication is None:
         header.append(no_publication_alert())
     elif releases["probability"].isna().all():
@@ -95,7 +98,7 @@ def render_artist(artist_id: str) -> tuple[object, object, object]:
     return header, history_lines(history, title="Metric history"), scout_rows.release_rows(releases)
 
 
-def artist_header(profile: dict, publication: queries.Publication | None) -> html.Div:
+def artist_header(profile: dict, publication: queries.Publication | None, hosts: tuple[str, ...]) -> html.Div:
     stats = []
     for label, key, fmt in [
         ("Popularity", "popularity", formats.count),
@@ -128,7 +131,7 @@ def artist_header(profile: dict, publication: queries.Publication | None) -> htm
         ]
     )
     links = out_links("artist", profile["artist_id"], profile["name"], None, is_demo=is_demo)
-    return html.Div(
+    about = html.Div(
         [
             html.H2(title, className="h4 mb-1"),
             html.Div(
@@ -136,8 +139,11 @@ def artist_header(profile: dict, publication: queries.Publication | None) -> htm
                 + [html.A(f" · {label} ↗", href=url, target="_blank", rel="noopener") for label, url in links],
                 className="text-muted small mb-2",
             ),
-            dbc.Row(stats, className="g-0 mb-2"),
         ]
+    )
+    image = artwork(profile.get("image_url"), profile["name"], hosts)
+    return html.Div(
+        [html.Div([image, about], className="d-flex align-items-start"), dbc.Row(stats, className="g-0 mb-2")]
     )
 
 

@@ -11,6 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
+from core.artwork import artwork_hosts
 from core.settings import get_settings
 from dashboard import calibration, formats, glossary, ids, queries, queries_entity, urlstate
 from dashboard.components import (
@@ -23,7 +24,7 @@ from dashboard.components import (
 )
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
-from dashboard.links import out_links
+from dashboard.links import artwork, out_links
 from dashboard.model_figures import BIAS, contributions_waterfall
 from dashboard.reasons import reasons
 from dashboard.watch_ui import star_button
@@ -92,7 +93,8 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
     hit = (str(label.get("metric") or settings.HIT_METRIC), float(label.get("threshold") or settings.HIT_THRESHOLD))
     history_figure = history_lines(history, title="History", hit=hit)
     bins = calibration.reliability_bins(model.metrics if model else None)
-    header: list[object] = [track_header(info, score, publication, bins)]
+    hosts = artwork_hosts(settings.ARTWORK_HOSTS)
+    header: list[object] = [track_header(info, score, publication, bins, hosts)]
     if publication is None:
         header.append(no_publication_alert())
         return header, None, empty_figure("Nothing published yet."), history_figure
@@ -149,7 +151,9 @@ def reasons_card(contributions: dict, values: dict, probability: float) -> dbc.C
     )
 
 
-def track_header(info: dict, score: dict | None, publication: queries.Publication | None, bins: list) -> html.Div:
+def track_header(
+    info: dict, score: dict | None, publication: queries.Publication | None, bins: list, hosts: tuple[str, ...]
+) -> html.Div:
     is_demo = bool(publication and publication.is_demo)
     title = html.Span([info["name"], demo_badge() if is_demo else None, star_button("track", info["track_id"])])
     artist = (
@@ -189,10 +193,12 @@ def track_header(info: dict, score: dict | None, publication: queries.Publicatio
         ]  # fmt: skip
         if came_true:
             stats.append(html.Div(came_true[0].upper() + came_true[1:] + ".", className="small text-muted w-100"))
+    about = html.Div([html.H2(title, className="h4 mb-1"), html.Div(facts, className="text-muted small mb-2")])
     return html.Div(
         [
-            html.H2(title, className="h4 mb-1"),
-            html.Div(facts, className="text-muted small mb-2"),
+            html.Div(
+                [artwork(info.get("image_url"), info["name"], hosts), about], className="d-flex align-items-start"
+            ),
             html.Div(stats, id=ids.TRACK_STATS, className="d-flex flex-wrap align-items-end mb-3"),
         ]
     )
