@@ -2,7 +2,7 @@
 
 The artist's image and each album's image (the one nearest 300 px) are stored in `artists.image_url` and
 `tracks.image_url`; a plain-http or foreign-host URL is dropped; a later batch without artwork (another
-source) leaves a stored image alone.
+source) leaves a stored image alone; ARTWORK_HOSTS (which goes into the CSP) takes host names only.
 
     /work/main/.venv/bin/python -m pytest tests/test_artwork_source.py -q
 """
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from core.settings import Settings
 from jobs.load import load_batch
 from jobs.sources.base import SourceBatch
 from jobs.sources_store import add_watch
@@ -68,3 +70,11 @@ def test_a_watched_track_takes_its_albums_artwork(clean_db: Engine, sleeps: list
             add_watch(conn=conn, entity_type="track", spotify_id=track_id, name=None, added_by="test")
         run(clean_db, make_source(clean_db, server, sleeps), DAY)
     assert rows(clean_db, "SELECT image_url FROM tracks WHERE track_id = :t", t=track_id) == [(ALBUM_300,)]
+
+
+def test_artwork_hosts_are_host_names_only() -> None:
+    """The hosts go verbatim into the CSP: a setting smuggling a directive or a scheme is refused at start-up."""
+    assert Settings(ARTWORK_HOSTS=" i.scdn.co , Images.Example.org ").ARTWORK_HOSTS  # valid: kept
+    for bad in ("i.scdn.co; script-src *", "https://i.scdn.co", "*.scdn.co", "i.scdn.co 'unsafe-inline'"):
+        with pytest.raises(ValidationError, match="ARTWORK_HOSTS: not a host name"):
+            Settings(ARTWORK_HOSTS=bad)
