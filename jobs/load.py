@@ -18,6 +18,7 @@ from jobs.sources.base import (
     ARTIST_GENRE_COLUMNS,
     AUDIO_FEATURE_COLUMNS,
     OBSERVATION_COLUMNS,
+    SIMILAR_ARTIST_COLUMNS,
     TRACK_ARTIST_COLUMNS,
     TRACK_COLUMNS,
     SourceBatch,
@@ -103,6 +104,10 @@ def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None) -> d
     counts["track_audio_features"] = merge_frame(
         conn=conn, table="track_audio_features", frame=batch.audio_features, columns=AUDIO_FEATURE_COLUMNS,
         key=["track_id"], update=AUDIO_FEATURE_COLUMNS[1:],
+    )  # fmt: skip
+    counts["similar_artists"] = merge_frame(
+        conn=conn, table="similar_artists", frame=batch.similar_artists, columns=SIMILAR_ARTIST_COLUMNS,
+        key=["artist_id", "similar_name", "observed_on"],
     )  # fmt: skip
     observations = batch.observations.assign(run_id=run_id)
     counts["raw_observations"] = merge_frame(
