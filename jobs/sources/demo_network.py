@@ -98,7 +98,11 @@ def genre_sound(genre_names: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def network_frames(
-    seed: int, artists: pd.DataFrame, artist_genre: np.ndarray, track_artist: np.ndarray, tracks: pd.DataFrame,
+    seed: int,
+    artists: pd.DataFrame,
+    artist_genre: np.ndarray,
+    track_artist: np.ndarray,
+    tracks: pd.DataFrame,
     observed_on: object,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(featured track_artists rows at position 1 for the visible `tracks`, the similar_artists rows)."""
