@@ -9,6 +9,7 @@ genre, so every source with audio features still has segments.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -113,3 +114,16 @@ def partner_map(credits: pd.DataFrame) -> dict[str, set[str]]:
         for artist in names:
             partners.setdefault(artist, set()).update(names - {artist})
     return partners
+
+
+_FEAT = re.compile(r"[(\[]\s*(?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)[)\]]|\s(?:feat\.|ft\.)\s+(.+)$", re.I)
+_SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bx\b)\s*", re.I)
+
+
+def featured_names(title: str) -> list[str]:
+    """Guest names credited in a title: 'Song (feat. A & B)', 'Song [ft. A]', 'Song feat. A, B'."""
+    found = _FEAT.search(title or "")
+    if not found:
+        return []
+    names = found.group(1) or found.group(2) or ""
+    return [name.strip() for name in _SPLIT.split(names) if name.strip()]
