@@ -25,7 +25,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
     (the lowest for chart positions). Tracks without audio features have NaN there."""
     audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
     peak = "min" if hit_metric == "chart_position" else "max"
-    return _frame(
+    frame = _frame(
         conn,
         f"""
         SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name,
@@ -45,6 +45,9 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         """,
         day=day, metric=hit_metric,
     )  # fmt: skip
+    numeric = [*AUDIO_FEATURE_COLUMNS[1:], "popularity", "duration_ms"]
+    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
+    return frame.astype({"has_audio": bool, "explicit": "boolean"})
 
 
 def read_credits(*, conn: Connection) -> pd.DataFrame:
@@ -54,7 +57,7 @@ def read_credits(*, conn: Connection) -> pd.DataFrame:
 
 def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
     """(artist_id, name, genre, popularity): popularity is the latest Spotify popularity within a week of `day`."""
-    return _frame(
+    frame = _frame(
         conn,
         """
         SELECT a.artist_id, a.name, coalesce(a.genre, 'unknown') AS genre, p.value AS popularity
@@ -69,12 +72,13 @@ def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
         """,
         day=day,
     )
+    return frame.astype({"popularity": float})
 
 
 def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
     """(artist_id, similar_artist_id, match, source): each artist's newest list on or before `day`; a Last.fm name
     is resolved to the catalogue artist of that name (case-insensitive), unresolved names are dropped."""
-    return _frame(
+    frame = _frame(
         conn,
         """
         WITH newest AS (
@@ -91,6 +95,7 @@ def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
         """,
         day=day,
     )
+    return frame.astype({"match": float})
 
 
 def read_watched_artists(*, conn: Connection) -> list[str]:
