@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, urlstate
+from dashboard import ids, queries, similar_tracks, urlstate
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -34,6 +34,7 @@ def layout(track_id: str = "", **_query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
+            similar_tracks.panel(),
         ]
     )
 
