@@ -1,6 +1,7 @@
 # Hitscope's commands. The README documents them; CI runs `make test` (via .ci/run).
 #   make demo    install, start the embedded PostgreSQL unless DATABASE_URL is set, backfill, train, serve :8050
 #   make test    install, find or start PostgreSQL, run the whole suite in a throwaway database
+#   make test-fast  the same without the tests marked slow (drills, real-data runs): the inner loop
 #   make lint    ruff (check + format) and mypy
 #   make bench   the benchmarks in bench/ (figures printed and saved as JSON under bench/results/)
 
@@ -8,7 +9,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint fmt bench install install-dev browser clean-pg
+.PHONY: demo test test-fast lint fmt bench install install-dev browser clean-pg
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ demo: install
 
 test: install-dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install-dev browser
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -110,6 +110,11 @@ class PeakRSS:
         self._thread.join()
         self.peak = max(self.peak, self._process.memory_info().rss)
 
+    @property
+    def growth(self) -> int:
+        """How far the peak rose above the RSS on entry (bytes): what the measured code itself added."""
+        return self.peak - self.start
+
 
 @contextmanager
 def throwaway_engine() -> Iterator[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import types
 from datetime import UTC, datetime
 
@@ -66,11 +67,18 @@ def test_verdict_and_quiet_window() -> None:
     assert not in_quiet_window(datetime(2026, 1, 1, 6, 30, tzinfo=UTC))
 
 
-def test_peak_rss_sees_an_allocation() -> None:
+def test_peak_rss_sees_an_allocation_freed_before_the_end() -> None:
+    """The sampler thread must catch a peak that is gone by the time the block exits; the starting RSS (already
+    over 64 MiB in a pytest process) does not count, only the growth above it."""
     with PeakRSS(interval=0.01) as memory:
         block = bytearray(64 * 2**20)
-        block[-1] = 1
-    assert memory.peak >= 64 * 2**20
+        block[::4096] = b"\x01" * len(block[::4096])  # touch every page so it is resident
+        time.sleep(0.2)
+        del block
+    assert memory.start > 0 and memory.growth >= 60 * 2**20
+    with PeakRSS(interval=0.01) as idle:
+        time.sleep(0.05)
+    assert idle.growth < 32 * 2**20
 
 
 def test_command_line_runs_a_benchmark_module(tmp_path, monkeypatch, capsys) -> None:

@@ -33,3 +33,28 @@ def test_search_string_leaves_defaults_out_and_round_trips() -> None:
     assert urlstate.query_of(search) == {"genre": "r&b", "order": "growth7"}
     assert urlstate.query_of("?genre=a&genre=b") == {"genre": ["a", "b"]}
     assert urlstate.query_of(None) == {} and urlstate.query_of("") == {}
+
+
+def _parse(query: dict) -> dict:
+    return {
+        "genre": urlstate.one(query.get("genre")),
+        "top": urlstate.integer(query.get("top"), 20, low=1, high=50),
+    }
+
+
+def test_sync_url_sets_the_controls_when_the_url_fired(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back/forward or a pasted link: the query string wins and the controls follow it; the URL is not rewritten."""
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: "page-url")
+    out = urlstate.sync_url(
+        "?genre=latin&top=500", "page-url", {"genre": "pop", "top": 10}, _parse, {"genre": None, "top": 20}
+    )
+    assert out == (urlstate.dash.no_update, "latin", 50)
+
+
+def test_sync_url_writes_the_query_string_when_a_control_fired(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: "page-genre")
+    no = urlstate.dash.no_update
+    defaults = {"genre": None, "top": 20}
+    assert urlstate.sync_url("", "page-url", {"genre": "pop", "top": 20}, _parse, defaults) == ("?genre=pop", no, no)
+    # the same query string already in the URL: nothing is written (no duplicate history entry)
+    assert urlstate.sync_url("?genre=pop", "page-url", {"genre": "pop", "top": 20}, _parse, defaults) == (no, no, no)

@@ -12,7 +12,7 @@ from jobs.evaluate import evaluate_file, read_for_evaluation
 from model.examples import build_examples
 from model.features import feature_names
 
-pytestmark = pytest.mark.shared_data
+pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 
 @pytest.mark.timeout(600)

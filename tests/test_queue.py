@@ -9,7 +9,8 @@ from sqlalchemy import Engine, text
 from core.queue import enqueue_request
 from core.settings import Settings
 from jobs import tasks
-from jobs.queue import process_queue
+from jobs.pipeline import exclusive_run
+from jobs.queue import claim_next, process_queue
 from tests.factories import DAY
 
 
@@ -91,3 +92,31 @@ def test_handler_errors_do_not_stop_the_queue(clean_db: Engine) -> None:
     assert process_queue(clean_db, handler) == 1
     assert calls == ["train"]
     assert _count(clean_db, "SELECT count(*) FROM refresh_requests WHERE status = 'failed'") == 1
+
+
+def test_the_run_lock_alone_keeps_a_second_worker_out(clean_db: Engine) -> None:
+    """With the run lock held elsewhere, a worker claims nothing: the request stays pending for the lock holder."""
+    with clean_db.begin() as conn:
+        enqueue_request(conn=conn, kind="refresh", source="demo", trigger="manual", requested_by="ana")
+    with exclusive_run(clean_db, wait=False):
+        assert tasks.drain_queue(clean_db, _settings()) == 0
+    assert _count(clean_db, "SELECT count(*) FROM refresh_requests WHERE status = 'pending'") == 1
+    assert _count(clean_db, "SELECT count(*) FROM job_runs") == 0
+
+
+def test_skip_locked_alone_passes_over_a_claimed_row_without_waiting(clean_db: Engine) -> None:
+    """A row another transaction has locked is skipped (not waited on): the next pending request is claimed."""
+    with clean_db.begin() as conn:
+        first = enqueue_request(conn=conn, kind="refresh", source="demo", trigger="manual", requested_by="ana")
+        second = enqueue_request(conn=conn, kind="train", source="demo", trigger="manual", requested_by="bo")
+    with clean_db.connect() as holder, clean_db.connect() as claimer:
+        holder.begin()
+        holder.execute(
+            text("SELECT 1 FROM refresh_requests WHERE request_id = :id FOR UPDATE"), {"id": first.request_id}
+        )
+        claimer.begin()
+        claimer.execute(text("SET LOCAL lock_timeout = '2s'"))  # a claim that waited would fail here, not pass
+        claimed = claim_next(conn=claimer)
+        claimer.rollback()
+        holder.rollback()
+    assert claimed is not None and claimed.request_id == second.request_id

@@ -2,9 +2,10 @@
 
 tests/test_spotify_source.py covers single faults (one 429, one QUOTA_EXCEEDED, two 5xx/timeouts/malformed
 bodies that a retry absorbs). Here the fault persists for the whole run (a 429 storm, quota on every call,
-5xx, timeouts and truncated JSON on every artist call) or the API drops a field. Whatever the fault: the
-run completes with what it could get or stops with a checkpoint or fails; the previous publication is
-byte-for-byte what it was; any new publication is complete; and `job_runs` says what happened.
+5xx, timeouts and truncated JSON on every artist call) or the API drops a field. Each fault has one
+right outcome (see FAULTS): the run fails, or completes with what it could get and a checkpoint; in every case the
+previous publication is byte-for-byte what it was, any new publication is complete, and `job_runs` says what
+happened.
 """
 
 from __future__ import annotations
@@ -44,14 +45,18 @@ def vanished_fields(server: FakeSpotify) -> str:
     return "spotify_followers"
 
 
-FAULTS = {
-    "429 storm": storm("429", retry_after=1),
-    "429 storm with a long Retry-After": storm("429", retry_after=3600),
-    "QUOTA_EXCEEDED on every call": storm("quota", retry_after=1),
-    "5xx on every call": storm("500"),
-    "timeouts on every call": storm("timeout"),
-    "truncated JSON on every call": storm("malformed"),
-    "a vanished API field": vanished_fields,
+# Each fault has ONE right outcome. A fault that retries cannot absorb fails the run (nothing new is published).
+# A quota or a Retry-After beyond the cap stops the source early with a checkpoint: the run completes with what it
+# had and says so, and the next run resumes. A vanished field completes with the metric reported unavailable.
+FAILS, COMPLETES = "failed", "succeeded"
+FAULTS: dict[str, tuple[Callable[[FakeSpotify], str], str]] = {
+    "429 storm": (storm("429", retry_after=1), FAILS),
+    "429 storm with a long Retry-After": (storm("429", retry_after=3600), COMPLETES),
+    "QUOTA_EXCEEDED on every call": (storm("quota", retry_after=1), COMPLETES),
+    "5xx on every call": (storm("500"), FAILS),
+    "timeouts on every call": (storm("timeout"), FAILS),
+    "truncated JSON on every call": (storm("malformed"), FAILS),
+    "a vanished API field": (vanished_fields, COMPLETES),
 }
 
 
@@ -77,7 +82,8 @@ def test_a_source_failing_for_a_whole_run_never_corrupts_what_is_published(clean
         good = run(clean_db, make_source(clean_db, server, sleeps, timeout=0.3), day=DAY - timedelta(days=1))
         assert good.publication_id is not None
         before = snapshot(clean_db, good.publication_id)
-        expected = FAULTS[fault](server)
+        apply, expected_status = FAULTS[fault]
+        expected = apply(server)
         try:
             outcome = run(clean_db, make_source(clean_db, server, sleeps, timeout=0.3))
             result = f"completed, {len(outcome.warnings)} warning(s)"
@@ -89,6 +95,7 @@ def test_a_source_failing_for_a_whole_run_never_corrupts_what_is_published(clean
         publications = conn.execute(text("SELECT publication_id FROM publications ORDER BY 1")).scalars().all()
     said = f"{last.error or ''} {' '.join(last.warnings or [])}"
     assert expected.lower() in said.lower(), f"job_runs does not say what happened: {said!r}"
+    assert last.status == expected_status, f"{fault}: expected the run to end {expected_status}, it {result}"
     if outcome is None:
         assert last.status == "failed" and publications == [good.publication_id]
     else:
