@@ -72,9 +72,9 @@ def micro_map(points: pd.DataFrame, micro: pd.DataFrame) -> go.Figure:
             text=outliers["name"] + " · " + outliers["artist_name"].fillna("?"), hovertemplate="%{text}<extra></extra>",
         )  # fmt: skip
     figure.update_layout(
-        **BASE_LAYOUT, height=460, title={"text": "Micro-genre map (PCA of the audio features)", "x": 0},
+        **BASE_LAYOUT, height=560, title={"text": "Micro-genre map (PCA of the audio features)", "x": 0},
         xaxis={"title": "component 1", "zeroline": False}, yaxis={"title": "component 2", "zeroline": False},
-        legend={"font": {"size": 11}},
+        legend={"font": {"size": 11}, "orientation": "h", "y": -0.18},
     )  # fmt: skip
     return figure
 

@@ -16,6 +16,13 @@ from sqlalchemy import text
 from tests.test_browser import SHOTS, browser, seeded, server, settle, signed_in_page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
+PATIENCE_MS = 60_000  # the Discover page builds a map and three grids: generous on a loaded 2-core machine
+
+
+def open_page(chromium: Any, base: str) -> Any:
+    page = signed_in_page(chromium, base, "bo")
+    page.set_default_timeout(PATIENCE_MS)
+    return page
 
 
 def test_discover_shows_a_demo_artists_segment_underperformers_and_ideas(
@@ -36,7 +43,7 @@ def test_discover_shows_a_demo_artists_segment_underperformers_and_ideas(
         first_idea = conn.execute(
             text("SELECT name FROM agg_collab_ideas WHERE seed_artist_id = :a ORDER BY rank LIMIT 1"), {"a": artist}
         ).scalar()
-    page = signed_in_page(browser, server, "bo")
+    page = open_page(browser, server)
     page.goto(f"{server}/discover?artist={artist}")
     for grid in ("discover-segment", "discover-underperformers", "discover-ideas"):
         page.wait_for_selector(f"#{grid} .ag-row")
@@ -58,7 +65,7 @@ def test_a_playlist_is_generated_and_exported(
     seeded: dict[str, Any],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    page = signed_in_page(browser, server, "bo")
+    page = open_page(browser, server)
     page.goto(f"{server}/discover")
     page.wait_for_selector("#playlist-go")
     settle(page)
@@ -98,7 +105,7 @@ def test_track_page_lists_similar_tracks(
                 WHERE s.rank = 1 ORDER BY s.track_id LIMIT 1
             """)
         ).one()
-    page = signed_in_page(browser, server, "bo")
+    page = open_page(browser, server)
     page.goto(f"{server}/track/{track}")
     page.wait_for_selector("#track-similar .ag-row")
     settle(page)

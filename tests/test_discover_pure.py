@@ -9,9 +9,9 @@ from model.popularity import genre_evolution
 from model.segments import adjacency, collaboration_ideas, market_segment, partner_map
 from model.sound import micro_genres, nearest_tracks, standardise
 
-# A -> B (0.9), C (0.8), F (0.1); B -> D (0.5); C -> E (0.6), A (0.9); D -> F (0.7); E -> B (0.2)
+# A -> B (0.9), C (0.8), F (0.1); B -> C (0.9), D (0.5); C -> E (0.6), A (0.9); D -> F (0.7); E -> B (0.2)
 GRAPH = pd.DataFrame(
-    [("A", "B", 0.9), ("A", "C", 0.8), ("A", "F", 0.1), ("B", "D", 0.5), ("C", "E", 0.6), ("C", "A", 0.9),
+    [("A", "B", 0.9), ("A", "C", 0.8), ("A", "F", 0.1), ("B", "C", 0.9), ("B", "D", 0.5), ("C", "E", 0.6), ("C", "A", 0.9),
      ("D", "F", 0.7), ("E", "B", 0.2)],
     columns=["artist_id", "similar_artist_id", "match"],
 )  # fmt: skip
@@ -20,14 +20,15 @@ GRAPH = pd.DataFrame(
 def test_two_hop_segment_on_a_six_artist_graph() -> None:
     segment = market_segment(adjacency(GRAPH, 20), "A", hops=2, per_hop=20)
     rows = {r.artist_id: (r.hop, round(r.closeness, 3)) for r in segment.itertuples()}
-    # F is a (weak) first hop; D and E are second hops with the product of the matches; the seed is left out.
+    # F is a (weak) first hop; D and E are second hops with the product of the matches; the seed is left out;
+    # C stays a first hop at 0.8 although B -> C would make it a closer (0.81) second hop.
     assert rows == {"B": (1, 0.9), "C": (1, 0.8), "F": (1, 0.1), "D": (2, 0.45), "E": (2, 0.48)}
     assert list(segment["artist_id"]) == ["B", "C", "F", "E", "D"]
 
 
 def test_segment_takes_at_most_per_hop_of_each_artists_list_and_stops_at_hops() -> None:
     one = market_segment(adjacency(GRAPH, 1), "A", hops=2, per_hop=1)
-    assert list(one["artist_id"]) == ["B", "D"]
+    assert list(one["artist_id"]) == ["B", "C"]  # A's strongest is B, B's strongest is C
     assert set(market_segment(adjacency(GRAPH, 20), "A", hops=1)["artist_id"]) == {"B", "C", "F"}
 
 
