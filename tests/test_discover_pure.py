@@ -11,8 +11,8 @@ from model.sound import micro_genres, nearest_tracks, standardise
 
 # A -> B (0.9), C (0.8), F (0.1); B -> C (0.9), D (0.5); C -> E (0.6), A (0.9); D -> F (0.7); E -> B (0.2)
 GRAPH = pd.DataFrame(
-    [("A", "B", 0.9), ("A", "C", 0.8), ("A", "F", 0.1), ("B", "C", 0.9), ("B", "D", 0.5), ("C", "E", 0.6), ("C", "A", 0.9),
-     ("D", "F", 0.7), ("E", "B", 0.2)],
+    [("A", "B", 0.9), ("A", "C", 0.8), ("A", "F", 0.1), ("B", "C", 0.9), ("B", "D", 0.5), ("C", "E", 0.6),
+     ("C", "A", 0.9), ("D", "F", 0.7), ("E", "B", 0.2)],
     columns=["artist_id", "similar_artist_id", "match"],
 )  # fmt: skip
 
