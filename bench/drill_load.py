@@ -148,7 +148,7 @@ def page_plan(
         changes = [
             (ids.ARTISTS_TOP, "value", rng.choice([10, 30, 50])),
             (ids.ARTISTS_ORDER, "value", rng.choice(["level", "growth7", "growth28"])),
-            (ids.ARTISTS_SEARCH, "value", rng.choice(catalogue.names)[:-1] if catalogue.names else "a"),
+            (ids.NAV_SEARCH, "value", rng.choice(catalogue.names)[:-1] if catalogue.names else "a"),
         ]
         return f"/artists?genre={genre}&order={order}", values, changes
     if kind == "seasonality":

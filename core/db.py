@@ -28,20 +28,37 @@ def database_url(settings: Settings) -> str:
 
 
 @functools.cache
-def get_engine(url: str) -> Engine:
-    """One pooled engine per URL per process; pre-ping so a restarted database is reconnected transparently."""
+def get_engine(url: str, *, statement_timeout_ms: int = 0, lock_timeout_ms: int = 0) -> Engine:
+    """One pooled engine per URL (and timeouts) per process; pre-ping so a restarted database is reconnected.
+
+    Non-zero timeouts are set on every connection of the pool (libpq `options`), so no statement of that
+    engine, read or write, waits longer than `statement_timeout_ms`, or on a lock longer than `lock_timeout_ms`.
+    The web tier uses them (`web_engine`); jobs keep none (an import's statements may take minutes).
+    """
+    connect_args: dict[str, object] = {"connect_timeout": 5, "application_name": "hitscope"}
+    if statement_timeout_ms or lock_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={lock_timeout_ms}"
     return create_engine(
         normalise_database_url(url),
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5, "application_name": "hitscope"},
+        connect_args=connect_args,
     )
 
 
 def engine_from_settings(settings: Settings) -> Engine:
     return get_engine(database_url(settings))
+
+
+def web_engine(settings: Settings) -> Engine:
+    """The engine of the web tier: every statement and lock wait bounded by the WEB_*_TIMEOUT_MS settings."""
+    return get_engine(
+        database_url(settings),
+        statement_timeout_ms=settings.WEB_STATEMENT_TIMEOUT_MS,
+        lock_timeout_ms=settings.WEB_LOCK_TIMEOUT_MS,
+    )
 
 
 @retry(

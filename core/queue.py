@@ -3,6 +3,8 @@
 A manual refresh (or retrain) is a row in `refresh_requests`. At most one row per (kind, source) is
 pending, enforced by a partial unique index, so concurrent clicks collapse into one request; a
 scheduled request carries a `dedupe_key` (`schedule:<date>`) so two clocks cannot both enqueue one day.
+A request also counts its `attempts` (claims by a worker) and keeps the `error` it failed with; a request
+abandoned by a killed worker is retried up to `QUEUE_MAX_ATTEMPTS` times (`jobs.queue.recover_abandoned`).
 """
 
 from __future__ import annotations

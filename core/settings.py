@@ -10,10 +10,15 @@ import functools
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"changethis", "change-me", "secret", ""}
+from core.keys import weak_key_reason
+
+NO_DATABASE = (
+    "DATABASE_URL is not set: APP_ENV=production does not start the embedded PostgreSQL (it is for development "
+    "and the demo, and keeps its data in a local folder). Set DATABASE_URL=postgresql://user:password@host/db."
+)
 
 
 def normalise_database_url(url: str) -> str:
@@ -40,6 +45,7 @@ class Settings(BaseSettings):
 
     DAILY_CRON: str = "0 6 * * *"
     QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
+    QUEUE_MAX_ATTEMPTS: int = Field(default=3, ge=1)  # runs of one request a killed worker may abandon
     KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
 
     HIT_THRESHOLD: float = 70.0
@@ -71,7 +77,12 @@ class Settings(BaseSettings):
     DASHBOARD_USERS: str = ""
     LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)  # wrong passwords per user, and per address, per window
     LOGIN_WINDOW_MINUTES: int = Field(default=15, ge=1)
-    SESSION_HOURS: int = Field(default=12, ge=1)
+    LOGIN_CEILING: int = Field(default=30, ge=1)  # wrong passwords per user (any address) per window: locks, alerts
+    SESSION_HOURS: int = Field(default=12, ge=1)  # idle lifetime: a session unused this long ends
+    SESSION_MAX_HOURS: int = Field(default=72, ge=1)  # absolute lifetime: sign in again after this, even if in use
+    WEB_STATEMENT_TIMEOUT_MS: int = Field(default=5000, ge=100)  # every web-tier SQL statement
+    WEB_LOCK_TIMEOUT_MS: int = Field(default=2000, ge=50)  # a web-tier statement waiting on a lock gives up
+    MAX_REQUEST_KB: int = Field(default=256, ge=16)  # request bodies above this get 413 (callbacks need a few KB)
     STALE_AFTER_HOURS: int = Field(default=36, ge=1)  # Morning warns when the publication is older than this
 
     # --- sources ---
@@ -104,13 +115,33 @@ class Settings(BaseSettings):
         return normalise_database_url(value) if value else None
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
-        if self.APP_ENV == "production" and self.SECRET_KEY in PLACEHOLDER_SECRETS:
-            raise ValueError("SECRET_KEY is a placeholder: set a real one when APP_ENV=production")
+    def _refuse_unsafe_production(self) -> Settings:
+        """Production refuses a guessable SECRET_KEY (a forged admin cookie follows) and the embedded database."""
+        if self.APP_ENV != "production":
+            return self
+        reason = weak_key_reason(self.SECRET_KEY)
+        if reason:
+            raise ValueError(reason)
+        if not self.DATABASE_URL:
+            raise ValueError(NO_DATABASE)
         return self
+
+
+class SettingsError(ValueError):
+    """The environment's settings are invalid; the message says which and why, and never shows their values."""
 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this process, read once (tests clear the cache after changing the environment)."""
-    return Settings()
+    """The settings of this process, read once (tests clear the cache after changing the environment).
+
+    Raises `SettingsError` without pydantic's echo of the input (which would print secrets to the log).
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = [
+            f"{'.'.join(str(part) for part in problem['loc']) or 'settings'}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        ]
+        raise SettingsError("invalid settings: " + "; ".join(reasons)) from None

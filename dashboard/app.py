@@ -15,11 +15,12 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html
 
 from core.settings import get_settings
-from dashboard import ids
+from dashboard import ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
 from dashboard.auth import check_users, current_user
 from dashboard.components import navbar
 from dashboard.health import register_health
 from dashboard.login import install_login
+from dashboard.request_checks import install_request_checks
 from dashboard.security import install_security_headers
 
 HERE = Path(__file__).resolve().parent
@@ -62,5 +63,6 @@ def create_app() -> Dash:
     )
     register_health(app.server)
     install_login(app.server, settings)
+    install_request_checks(app, settings)
     install_security_headers(app, production=settings.APP_ENV == "production")
     return app

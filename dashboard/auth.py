@@ -31,9 +31,14 @@ DEV_USER, DEV_PASSWORD = "admin", "admin"
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    """Checked when the user name is unknown, so a wrong name costs as long as a wrong password."""
-    return generate_password_hash("not-a-user-password")
+def _dummy_hash(scheme: str) -> str:
+    """A hash made with `scheme` (e.g. `pbkdf2:sha256:600000`, `scrypt:32768:8:1`), checked in place of a user's."""
+    return generate_password_hash("not-a-user-password", method=scheme)
+
+
+def hash_scheme(password_hash: str) -> str:
+    """The method and cost of a werkzeug hash: everything before the salt (`scrypt:32768:8:1`)."""
+    return password_hash.split("$", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,21 @@ def configured_users(settings: Settings) -> dict[str, User]:
 
 
 def authenticate(users: dict[str, User], name: str, password: str) -> User | None:
-    """The user if the password matches; None otherwise (always checks a hash, known name or not)."""
+    """The user if the password matches; None otherwise.
+
+    Every call does the same work, known name or not: one hash check per scheme (and cost) that the configured
+    users have, the user's own hash for their scheme and a dummy hash for each other one. So a wrong name costs
+    what a wrong password costs, whether the users' hashes are pbkdf2, scrypt, or a mix.
+    """
     user = users.get(name)
-    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
-    return user if user and matches else None
+    schemes = sorted({hash_scheme(u.password_hash) for u in users.values()}) or ["scrypt"]
+    matches = False
+    for scheme in schemes:
+        if user is not None and hash_scheme(user.password_hash) == scheme:
+            matches = check_password_hash(user.password_hash, password)
+        else:
+            check_password_hash(_dummy_hash(scheme), password)
+    return user if user is not None and matches else None
 
 
 def current_user() -> User | None:

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard import ids
+from dashboard import formats, ids
 
 UNAVAILABLE = "Data temporarily unavailable: the database did not answer. Try again in a minute."
 NO_PUBLICATION = [
@@ -47,6 +47,7 @@ def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navba
                 dbc.Collapse(
                     [
                         dbc.Nav(links, navbar=True, className="me-auto"),
+                        search_box(),
                         html.Div(right, className="d-flex align-items-center gap-2 py-2 py-md-0"),
                     ],
                     id=ids.NAVBAR + "-collapse",
@@ -59,6 +60,25 @@ def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navba
         color="dark",
         dark=True,
         className="mb-3",
+    )
+
+
+def search_box() -> html.Div:
+    """The navbar's search input and its drop-down of hits (filled by dashboard/search_box.py)."""
+    return html.Div(
+        [
+            dbc.Label("Search artists and tracks", html_for=ids.NAV_SEARCH, className="visually-hidden"),
+            dbc.Input(
+                id=ids.NAV_SEARCH,
+                type="search",
+                placeholder="Search artists and tracks…",
+                debounce=0.3,
+                autocomplete="off",
+                size="sm",
+            ),
+            html.Div(id=ids.NAV_SEARCH_RESULTS, className="nav-search-results"),
+        ],
+        className="nav-search me-md-3 my-2 my-md-0",
     )
 
 
@@ -97,7 +117,7 @@ def age_text(moment: datetime | None, now: datetime | None = None) -> str:
 
 
 def genre_options(genres: list[str]) -> list[dict[str, str]]:
-    return [{"label": genre.title() if genre.islower() else genre, "value": genre} for genre in genres]
+    return [{"label": formats.genre(genre), "value": genre} for genre in genres]
 
 
 NO_MODEL = [

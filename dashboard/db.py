@@ -5,7 +5,9 @@ gunicorn forks its workers after importing the app, so nothing here touches the 
 `DataUnavailable`, which pages turn into a "data temporarily unavailable" message, never a traceback.
 
 A callback's reads run in one REPEATABLE READ transaction (one snapshot: even a publication pruned while the
-callback runs stays visible to it) with a statement timeout, so a slow query cannot pin a gunicorn worker.
+callback runs stays visible to it). Every connection of the web engine has a statement timeout and a lock
+timeout (`WEB_STATEMENT_TIMEOUT_MS`, `WEB_LOCK_TIMEOUT_MS`): a slow query or a lock held elsewhere (a migration,
+an operator's `LOCK TABLE`) gives `DataUnavailable` in seconds instead of pinning a gunicorn worker.
 """
 
 from __future__ import annotations
@@ -17,12 +19,10 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from core.db import engine_from_settings
+from core.db import web_engine
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
-
-STATEMENT_TIMEOUT = "5s"
 
 
 class DataUnavailable(RuntimeError):
@@ -30,7 +30,7 @@ class DataUnavailable(RuntimeError):
 
 
 def get_web_engine() -> Engine:
-    return engine_from_settings(get_settings())
+    return web_engine(get_settings())
 
 
 @contextmanager
@@ -40,7 +40,6 @@ def reading() -> Iterator[Connection]:
         with get_web_engine().connect() as conn:
             conn.execution_options(isolation_level="REPEATABLE READ")
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            conn.execute(text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": STATEMENT_TIMEOUT})
             yield conn
     except DBAPIError as error:
         logger.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)

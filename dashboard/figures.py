@@ -16,6 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard import formats, glossary
+from dashboard.plot_text import plot_text, plot_texts
+
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 ACCENT = "#0d6efd"
 SECOND = "#fd7e14"
@@ -63,10 +66,10 @@ def artist_bars(frame: pd.DataFrame, *, value: str, label: str) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=values,
-            y=frame["name"],
+            y=plot_texts(frame["name"]),
             orientation="h",
             marker_color=colours,
-            customdata=frame[["genre", "artist_id"]].to_numpy(),
+            customdata=frame[["genre", "artist_id"]].assign(genre=plot_texts(frame["genre"])).to_numpy(),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]}<br>" + label + ": %{x:.1f}<extra></extra>",
         )
     )
@@ -92,7 +95,11 @@ def seasonality_bars(frame: pd.DataFrame) -> go.Figure:
         name="Hit rate (%)",
         marker_color=ACCENT,
         customdata=by_month[["n_hits", "n_tracks"]].to_numpy(),
-        hovertemplate="%{x}: %{y:.1f}% hits (%{customdata[0]} of %{customdata[1]} tracks)<extra></extra>",
+        text=[f"n={n:,}" for n in by_month["n_tracks"]],
+        textposition="outside",
+        cliponaxis=False,
+        textfont={"size": 10, "color": "#6c757d"},
+        hovertemplate="%{x}: %{y:.1f}% hits (%{customdata[0]:,} of %{customdata[1]:,} tracks)<extra></extra>",
     )
     figure.add_scatter(
         x=MONTHS,
@@ -149,11 +156,14 @@ HEATMAP_VALUES = {  # column -> (title, colour bar, hover format, scale)
 }
 
 
-def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figure:
-    """Hit rate (%) or mean popularity per genre x release month."""
+def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate", *, genre: str | None = None) -> go.Figure:
+    """Hit rate (%) or mean popularity per genre x release month; with `genre`, the frame's rows are that genre's
+    release years (its `genre` column holds the year). Every cell says its n (faint text and on hover)."""
     if frame.empty:
         return empty_figure("No release with a known month in this selection.")
     title, bar_title, hover, scale = HEATMAP_VALUES[value]
+    if genre:
+        title = title.replace("by genre and", "by year and") + f" · {formats.genre(genre)}"
     # one row per (genre, month) already: unstack is ~10x cheaper than pivot_table here
     cells = frame.set_index(["genre", "release_month"])
     grid = cells[value].astype(float).unstack().reindex(columns=range(1, 13)).sort_index()
@@ -163,11 +173,14 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
         go.Heatmap(
             z=grid.to_numpy(dtype=float) * scale,
             x=MONTHS,
-            y=list(grid.index),
+            y=plot_texts([str(row) if genre else formats.genre(row) for row in grid.index]),
             colorscale="Blues",
             colorbar={"title": {"text": bar_title}},
             customdata=counts.to_numpy(),
-            hovertemplate="%{y}, %{x}: " + hover + " (%{customdata:.0f} tracks)<extra></extra>",
+            text=[[f"{n:,.0f}" if n else "" for n in row] for row in counts.to_numpy()],
+            texttemplate="%{text}",
+            textfont={"size": 9},  # plotly picks a colour that reads on each cell
+            hovertemplate="%{y}, %{x}: " + hover + " (n = %{customdata:,.0f} tracks)<extra></extra>",
             xgap=2,
             ygap=2,
         )
@@ -182,24 +195,23 @@ def seasonality_heatmap(frame: pd.DataFrame, value: str = "hit_rate") -> go.Figu
     return figure
 
 
-METRIC_LABELS = {
-    "spotify_popularity": "Spotify popularity",
-    "spotify_followers": "Spotify followers",
-    "lastfm_listeners": "Last.fm listeners",
-    "lastfm_playcount": "Last.fm playcount",
-    "chart_position": "Chart position",
-}
-
-
 def _title(text: str, x: float, y: float) -> dict[str, object]:
     return {"text": text, "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
             "xanchor": "center", "yanchor": "bottom", "font": {"size": 14}}  # fmt: skip
 
 
-def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
+def first_crossing(part: pd.DataFrame, threshold: float, *, lower_wins: bool) -> pd.Series | None:
+    """The first observation at or past the hit threshold (at or below it for chart positions), or None."""
+    values = part["value"].astype(float)
+    crossed = part[values <= threshold] if lower_wins else part[values >= threshold]
+    return None if crossed.empty else crossed.iloc[0]
+
+
+def history_lines(frame: pd.DataFrame, *, title: str, hit: tuple[str, float] | None = None) -> go.Figure:
     """One panel per metric on a shared date axis, one line per source; chart positions read top-down.
 
-    Panels are laid out by hand (axis domains) rather than with make_subplots, which costs ~10 ms a figure.
+    With `hit=(metric, threshold)` the metric's panel shows the hit threshold as a dashed line and marks the day
+    the entity first reached it. Panels are laid out by hand (axis domains), not make_subplots (~10 ms a figure).
     """
     if frame.empty:
         return empty_figure("No observation of this entity yet.")
@@ -216,23 +228,48 @@ def history_lines(frame: pd.DataFrame, *, title: str) -> go.Figure:
             "domain": [max(0.0, top - height), top],
             "autorange": "reversed" if metric == "chart_position" else True,
         }
-        annotations.append(_title(METRIC_LABELS.get(metric, metric), 0.5, top))
+        annotations.append(_title(plot_text(glossary.label(metric)), 0.5, top))
+        if hit and metric == hit[0]:
+            _threshold(figure, frame[frame["metric"] == metric], axis, hit[1], lower_wins=metric in RANK)
         for source, part in frame[frame["metric"] == metric].groupby("source", sort=True):
             figure.add_scatter(
                 x=part["observed_on"],
                 y=part["value"].astype(float),
                 yaxis=axis,
                 mode="lines",
-                name=f"{metric} ({source})",
+                name=plot_text(f"{metric} ({source})"),
                 line={"width": 2},
                 showlegend=False,
-                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + str(source) + "</extra>",
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>" + plot_text(str(source)) + "</extra>",
             )
     figure.update_layout(
         **{**BASE_LAYOUT, "margin": {"l": 10, "r": 10, "t": 70, "b": 10}},
         **layout,
         annotations=annotations,
         height=max(260, 190 * n + 80),
-        title={"text": title, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
+        title={"text": plot_text(title), "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
     )
     return figure
+
+
+RANK = {"chart_position"}
+
+
+def _threshold(figure: go.Figure, part: pd.DataFrame, axis: str, threshold: float, *, lower_wins: bool) -> None:
+    """The hit threshold as a dashed line across the panel, and a star on the first day at or past it."""
+    dates = part["observed_on"]
+    figure.add_scatter(
+        x=[dates.min(), dates.max()], y=[threshold, threshold], yaxis=axis, mode="lines+text",
+        text=["", f"hit threshold {threshold:g}"], textposition="bottom left",
+        textfont={"size": 11, "color": "#dc3545"},
+        line={"dash": "dash", "color": "#dc3545", "width": 1.5}, showlegend=False,
+        name=f"hit threshold {threshold:g}", hovertemplate=f"hit threshold {threshold:g}<extra></extra>",
+    )  # fmt: skip
+    crossed = first_crossing(part.sort_values("observed_on"), threshold, lower_wins=lower_wins)
+    if crossed is not None:
+        figure.add_scatter(
+            x=[crossed["observed_on"]], y=[float(crossed["value"])], yaxis=axis, mode="markers+text",
+            marker={"symbol": "star", "size": 14, "color": "#dc3545"}, text=["became a hit"],
+            textposition="top center", showlegend=False, name="became a hit",
+            hovertemplate="%{x|%Y-%m-%d}: became a hit (%{y:,.0f})<extra></extra>",
+        )  # fmt: skip

@@ -3,6 +3,8 @@
 # app shell
 NAVBAR = "app-navbar"
 NAV_USER = "app-nav-user"
+NAV_SEARCH = "app-nav-search"
+NAV_SEARCH_RESULTS = "app-nav-search-results"
 
 # Morning ("/")
 MORNING_FRESHNESS = "morning-freshness"
@@ -39,6 +41,9 @@ ADMIN_QUEUE = "admin-queue"
 ADMIN_RUNS = "admin-runs"
 ADMIN_RETRAIN = "admin-retrain"
 ADMIN_HEALTH = "admin-health"
+ADMIN_SIGN_OUT_ALL = "admin-sign-out-all"
+ADMIN_SIGN_OUT_RESULT = "admin-sign-out-result"
+ADMIN_LOCKED = "admin-locked-accounts"
 
 # Model ("/model")
 MODEL_LOAD = "model-load"
@@ -60,9 +65,6 @@ ARTIST_HISTORY = "artist-history"
 ARTIST_RELEASES = "artist-releases"
 ARTIST_RELEASES_EXPORT = "artist-releases-export"
 
-# Artist search (on the Artists page)
-ARTISTS_SEARCH = "artists-search"
-ARTISTS_SEARCH_RESULTS = "artists-search-results"
 
 # Morning: emerging hits, risers, alerts
 MORNING_URL = "morning-url"
@@ -75,3 +77,9 @@ MORNING_RISER_BASIS = "morning-riser-basis"
 MORNING_RISERS = "morning-risers"
 MORNING_ALERTS = "morning-alerts"
 MORNING_ALERTS_GRID = "morning-alerts-grid"
+MORNING_ALERTS_EXPORT = "morning-alerts-export"
+MORNING_RISERS_EXPORT = "morning-risers-export"
+TRACK_REASONS = "track-reasons"
+TRACK_EXACT = "track-exact"
+TRACK_STATS = "track-stats"
+SEASON_NOTE = "season-note"

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures import ACCENT, BASE_LAYOUT, SECOND, empty_figure
+from dashboard.plot_text import plot_texts
 
 BIAS = "bias"
 
@@ -21,11 +22,11 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
     figure = go.Figure()  # two panels sharing the feature axis, laid out by hand (make_subplots is slow)
     total_gain = float(shown["gain"].sum()) or 1.0
     figure.add_bar(
-        x=shown["gain"] / total_gain * 100, y=shown["feature"], orientation="h", marker_color=ACCENT,
+        x=shown["gain"] / total_gain * 100, y=plot_texts(shown["feature"]), orientation="h", marker_color=ACCENT,
         hovertemplate="%{y}: %{x:.1f}% of gain<extra></extra>",
     )  # fmt: skip
     figure.add_bar(
-        x=shown["mean_abs_contribution"], y=shown["feature"], orientation="h", marker_color=SECOND,
+        x=shown["mean_abs_contribution"], y=plot_texts(shown["feature"]), orientation="h", marker_color=SECOND,
         hovertemplate="%{y}: %{x:.3f}<extra></extra>", xaxis="x2",
     )  # fmt: skip
     figure.update_layout(
@@ -93,7 +94,7 @@ def contributions_waterfall(contributions: dict[str, float], probability: float)
     figure = go.Figure(
         go.Waterfall(
             orientation="h",
-            y=[*steps["feature"], "score (log-odds)"],
+            y=[*plot_texts(steps["feature"]), "score (log-odds)"],
             x=[*steps["contribution"], 0],
             measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
             increasing={"marker": {"color": "#198754"}},

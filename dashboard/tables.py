@@ -12,8 +12,21 @@ from typing import Any
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
+from dash import Input, Output, callback
 
-DEFAULT_COL = {"sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90}
+from dashboard import formats
+
+# Headers wrap instead of being cut off (tests/test_browser_scout.py compares scrollWidth with clientWidth).
+DEFAULT_COL = {
+    "sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90,
+    "wrapHeaderText": True, "autoHeaderHeight": True,
+}  # fmt: skip
+
+
+def csv_export_params(file_name: str) -> dict[str, Any]:
+    """What every grid's CSV export uses: text cells that a spreadsheet would run as a formula (starting with
+    = + - @, tab or CR) get a leading quote (`csvSafeCell` in assets/dashAgGridFunctions.js)."""
+    return {"fileName": file_name, "processCellCallback": {"function": "csvSafeCell(params)"}}
 
 
 def grid(
@@ -38,13 +51,21 @@ def grid(
             "enableCellTextSelection": True,
         },
         columnSize=column_size,
-        csvExportParams={"fileName": file_name},
+        csvExportParams=csv_export_params(file_name),
         style={"width": "100%"},
     )
 
 
 def export_button(button_id: str) -> dbc.Button:
     return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm")
+
+
+def export_on_click(grid_id: str, button_id: str) -> None:
+    """Register the callback that makes `button_id` export `grid_id` (as shown: filters and sort applied)."""
+
+    @callback(Output(grid_id, "exportDataAsCsv"), Input(button_id, "n_clicks"), prevent_initial_call=True)
+    def export(n_clicks: int | None) -> bool:
+        return bool(n_clicks)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -57,6 +78,25 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 NUMBER = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+
+
+def number_column(field: str, header: str, fmt: str = "count", **extra: Any) -> dict[str, Any]:
+    """A numeric column shown in the one number format (assets/dashAgGridComponentFunctions.js `Num`: pct,
+    count, signed, signedpct, times); sorting, filtering and CSV use the plain value."""
+    return {"field": field, "headerName": header, **NUMBER, "cellRenderer": "Num",
+            "cellRendererParams": {"format": fmt}, **extra}  # fmt: skip
+
+
+# Dates shown as text ("2026", "Mar 2026", "2026-03-14"): no date type inferred from the first row, which would
+# blank the year-only ones. Long text wraps in its cell instead of being cut off.
+TEXT_DATE: dict[str, Any] = {"cellDataType": "text"}
+WRAP: dict[str, Any] = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.3", "padding": "6px 12px"}}
+
+
+def spark_column(field: str = "trend", header: str = "Last 28 days") -> dict[str, Any]:
+    """A sparkline of daily values (`Spark`); not sortable or filterable, exported as the list of values."""
+    return {"field": field, "headerName": header, "cellRenderer": "Spark", "sortable": False, "filter": False,
+            "minWidth": 100, "maxWidth": 110}  # fmt: skip
 
 
 def link_column(field: str, header: str, *, kind: str, id_field: str, **extra: Any) -> dict[str, Any]:
@@ -72,16 +112,16 @@ def link_column(field: str, header: str, *, kind: str, id_field: str, **extra: A
 
 LEADERBOARD_COLUMNS: list[dict[str, Any]] = [
     link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=150, pinned="left"),
-    {"field": "genre", "minWidth": 100},
-    {"field": "popularity", "headerName": "Popularity", **NUMBER},
-    {"field": "popularity_7d", "headerName": "Δ 7d (pts)", **NUMBER},
-    {"field": "popularity_28d", "headerName": "Δ 28d (pts)", **NUMBER},
-    {"field": "followers", "headerName": "Followers", **NUMBER},
-    {"field": "followers_7d_pct", "headerName": "Followers 7d %", **NUMBER},
-    {"field": "followers_28d_pct", "headerName": "Followers 28d %", **NUMBER},
-    {"field": "listeners", "headerName": "Listeners", **NUMBER},
-    {"field": "listeners_28d_pct", "headerName": "Listeners 28d %", **NUMBER},
-    {"field": "n_tracks", "headerName": "Tracks", **NUMBER},
+    {"field": "genre", "headerName": "Genre", "minWidth": 100},
+    number_column("popularity", "Popularity", minWidth=125),
+    number_column("popularity_7d", "Δ 7d (pts)", "signed", minWidth=112),
+    number_column("popularity_28d", "Δ 28d (pts)", "signed", minWidth=118),
+    number_column("followers", "Followers", minWidth=122),
+    number_column("followers_7d_pct", "Followers 7d", "signedpct", minWidth=122),
+    number_column("followers_28d_pct", "Followers 28d", "signedpct", minWidth=122),
+    number_column("listeners", "Listeners", minWidth=122),
+    number_column("listeners_28d_pct", "Listeners 28d", "signedpct", minWidth=122),
+    number_column("n_tracks", "Tracks", minWidth=100),
 ]
 
 
@@ -98,6 +138,7 @@ def leaderboard_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         "listeners_28d_pct",
     ):
         shown[column] = shown[column].astype(float).round(1)
+    shown["genre"] = shown["genre"].map(formats.genre)
     return records(shown)
 
 
@@ -141,11 +182,11 @@ def run_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 METRIC_COLUMNS: list[dict[str, Any]] = [
     {"field": "model", "headerName": "Model · protocol", "minWidth": 240},
-    {"field": "pr_auc", "headerName": "PR-AUC", **NUMBER},
-    {"field": "roc_auc", "headerName": "ROC-AUC", **NUMBER},
-    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
+    {"field": "pr_auc", "headerName": "PR-AUC", **NUMBER, "minWidth": 120},
+    {"field": "roc_auc", "headerName": "ROC-AUC", **NUMBER, "minWidth": 128},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER, "minWidth": 145},
     {"field": "k", **NUMBER},
-    {"field": "brier", "headerName": "Brier", **NUMBER},
+    {"field": "brier", "headerName": "Brier", **NUMBER, "minWidth": 100},
     {"field": "note", "minWidth": 160},
 ]
 
@@ -176,16 +217,16 @@ def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 VERSION_COLUMNS: list[dict[str, Any]] = [
-    {"field": "model_version_id", "headerName": "Version", **NUMBER},
-    {"field": "created_at", "headerName": "Trained (UTC)"},
-    {"field": "is_active", "headerName": "Active"},
-    {"field": "promoted"},
-    {"field": "pr_auc", "headerName": "PR-AUC (fwd)", **NUMBER},
-    {"field": "roc_auc", "headerName": "ROC-AUC (fwd)", **NUMBER},
-    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER},
-    {"field": "random_split_roc_auc", "headerName": "ROC-AUC (random)", **NUMBER},
-    {"field": "train_from", "headerName": "Train from"},
-    {"field": "test_to", "headerName": "Test to"},
+    {"field": "model_version_id", "headerName": "Version", **NUMBER, "minWidth": 122},
+    {"field": "created_at", "headerName": "Trained (UTC)", "minWidth": 150},
+    {"field": "is_active", "headerName": "Active", "minWidth": 100},
+    {"field": "promoted", "headerName": "Promoted", "minWidth": 125},
+    {"field": "pr_auc", "headerName": "PR-AUC (fwd)", **NUMBER, "minWidth": 120},
+    {"field": "roc_auc", "headerName": "ROC-AUC (fwd)", **NUMBER, "minWidth": 128},
+    {"field": "precision_at_k", "headerName": "Precision@k", **NUMBER, "minWidth": 145},
+    {"field": "random_split_roc_auc", "headerName": "ROC-AUC (random)", **NUMBER, "minWidth": 128},
+    {"field": "train_from", "headerName": "Train from", "minWidth": 110},
+    {"field": "test_to", "headerName": "Test to", "minWidth": 100},
     {
         "field": "promotion_note",
         "headerName": "Promotion note",
@@ -203,32 +244,38 @@ def version_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records(shown)
 
 
+# Phone first: the name, the hit probability and the change come first, the rest scrolls.
 EMERGING_COLUMNS: list[dict[str, Any]] = [
-    link_column("name", "Track", kind="track", id_field="track_id", minWidth=160),
-    link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
-    {"field": "genre", "minWidth": 90},
-    {"field": "release_date", "headerName": "Released", "minWidth": 110},
-    {"field": "probability", "headerName": "Hit prob.", **NUMBER, "sort": "desc"},
-    {"field": "popularity", "headerName": "Popularity", **NUMBER},
-    {"field": "momentum_7d", "headerName": "Δ 7d", **NUMBER},
-]
+    link_column("name", "Track", kind="track", id_field="track_id", minWidth=140, tooltipField="name"),
+    number_column("probability", "Hit prob.", "pct", sort="desc", minWidth=112),
+    number_column("momentum_7d", "Δ 7d (pts)", "signed", minWidth=112),
+    {"field": "band", "headerName": "Band", "minWidth": 95},
+    {"field": "came_true", "headerName": "Scored like this, came true", "minWidth": 130,
+     "tooltipField": "came_true"},
+    spark_column(),
+    link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=120,
+                tooltipField="artist_name"),
+    {"field": "genre", "headerName": "Genre", "minWidth": 90},
+    TEXT_DATE | {"field": "released", "headerName": "Released", "minWidth": 115},
+    number_column("popularity", "Popularity", minWidth=125),
+]  # fmt: skip
 
 RISER_COLUMNS: list[dict[str, Any]] = [
-    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
-    {"field": "genre", "minWidth": 90},
-    {"field": "popularity", "headerName": "Popularity", **NUMBER},
-    {"field": "change_points", "headerName": "Δ pts", **NUMBER},
-    {"field": "change_pct", "headerName": "Δ %", **NUMBER},
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=120, tooltipField="name"),
+    number_column("change_points", "Δ pts", "signed", minWidth=95),
+    number_column("change_pct", "Δ %", "signedpct", minWidth=95),
+    spark_column(),
+    number_column("popularity", "Popularity", minWidth=125),
+    {"field": "genre", "headerName": "Genre", "minWidth": 100},
 ]
 
 ALERT_COLUMNS: list[dict[str, Any]] = [
-    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
-    {"field": "genre", "minWidth": 90},
-    {"field": "metric", "minWidth": 140},
-    {"field": "observed_on", "headerName": "Day"},
-    {"field": "value", **NUMBER},
-    {"field": "expected", **NUMBER},
-    {"field": "zscore", "headerName": "z", **NUMBER},
+    link_column("name", "Artist", kind="artist", id_field="artist_id", minWidth=120, tooltipField="name"),
+    {"field": "spike", "headerName": "Spike", "minWidth": 240, "flex": 3, **WRAP},
+    {"field": "metrics", "headerName": "Metrics", "minWidth": 150, "flex": 2, **WRAP},
+    TEXT_DATE | {"field": "since", "headerName": "Since", "minWidth": 110},
+    {"field": "genre", "headerName": "Genre", "minWidth": 100},
+    number_column("zscore", "Strength (z)", "signed", minWidth=125),
 ]
 
 

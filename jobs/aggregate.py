@@ -19,6 +19,7 @@ class AggregateParams:
     snapshot_date: date
     hit_metric: str = "spotify_popularity"
     hit_threshold: float = 70.0
+    hit_horizon_days: int = 28  # releases younger than this have not had the horizon's days: "still open"
 
 
 # The latest value of each artist metric within a week before a day, pivoted to one row per artist.
@@ -88,11 +89,15 @@ _IS_HIT = "CASE WHEN :metric = 'chart_position' THEN peak <= :threshold ELSE pea
 
 def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     """Hit rate and mean peak by genre, release year and month, over tracks with the hit metric observed (a hit
-    cannot be known otherwise); tracks whose release date is known to the year only are counted apart."""
+    cannot be known otherwise) and released at least the hit horizon ago (a younger release has not had the
+    horizon's days to become a hit, so counting it would make every recent month look bad). Tracks whose
+    release date is known to the year only, and the younger ("still open") ones, are counted apart."""
     values = {
         "pid": params.publication_id, "day": params.snapshot_date,
-        "metric": params.hit_metric, "threshold": params.hit_threshold,
+        "metric": params.hit_metric, "threshold": params.hit_threshold, "horizon": params.hit_horizon_days,
     }  # fmt: skip
+    precise = "release_date_precision IN ('day', 'month')"
+    closed = "release_date <= CAST(:day AS date) - CAST(:horizon AS integer)"
     result = conn.execute(
         text(f"""
             INSERT INTO agg_seasonality (publication_id, genre, release_year, release_month, n_tracks, n_hits,
@@ -100,17 +105,19 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
             SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
                    count(*) FILTER (WHERE {_IS_HIT}), avg(peak)
             FROM ({_TRACK_PEAKS}) tp
-            WHERE release_date_precision IN ('day', 'month') AND peak IS NOT NULL
+            WHERE {precise} AND {closed} AND peak IS NOT NULL
             GROUP BY 2, 3, 4
         """),
         values,
     )
     conn.execute(
         text(f"""
-            INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks)
-            SELECT :pid, genre, extract(year FROM release_date), count(*)
+            INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks, n_open)
+            SELECT :pid, genre, extract(year FROM release_date),
+                   count(*) FILTER (WHERE NOT coalesce({precise}, false)),
+                   count(*) FILTER (WHERE {precise} AND NOT {closed})
             FROM ({_TRACK_PEAKS}) tp
-            WHERE (release_date_precision = 'year' OR release_date_precision IS NULL) AND peak IS NOT NULL
+            WHERE peak IS NOT NULL AND (NOT coalesce({precise}, false) OR NOT {closed})
             GROUP BY 2, 3
         """),
         values,
@@ -153,12 +160,21 @@ def build_alerts(conn: Connection, params: AggregateParams) -> int:
                           / greatest(sd_change, 1.0, 0.001 * abs(today_value - today_change)) AS zscore
                 FROM stats
                 WHERE n_days >= :min_days AND today_change IS NOT NULL
+            ), ordinary AS (  -- the last day before today whose change was not unusual: the spike began after it
+                SELECT d.artist_id, d.metric, max(d.observed_on) AS last_ordinary
+                FROM daily d JOIN scored s USING (artist_id, metric)
+                WHERE s.zscore >= :min_z AND d.observed_on < :day AND d.change IS NOT NULL
+                  AND (d.change - s.mean_change)
+                      / greatest(s.sd_change, 1.0, 0.001 * abs(d.value - d.change)) < :min_z
+                GROUP BY d.artist_id, d.metric
             )
             INSERT INTO agg_alerts (publication_id, artist_id, name, genre, metric, observed_on, value, expected,
-                                    zscore)
+                                    zscore, change, usual_change, since)
             SELECT :pid, s.artist_id, a.name, coalesce(a.genre, 'unknown'), s.metric, :day, s.today_value,
-                   s.today_value - s.today_change + s.mean_change, s.zscore
+                   s.today_value - s.today_change + s.mean_change, s.zscore, s.today_change, s.mean_change,
+                   coalesce(o.last_ordinary + 1, CAST(:day AS date) - 28)
             FROM scored s JOIN artists a USING (artist_id)
+            LEFT JOIN ordinary o USING (artist_id, metric)
             WHERE s.zscore >= :min_z
             ORDER BY s.zscore DESC
             LIMIT :limit

@@ -7,8 +7,8 @@ python -m jobs request [--source S]          queue a refresh for the worker, as 
 python -m jobs worker                        the scheduler process (Procfile `worker`)
 python -m jobs status [--require-model]      freshness, last run and active model
 python -m jobs train [--time-budget S] [--trials N]   tune, validate, store and maybe promote a model
-python -m jobs evaluate --data PATH [--layout L] --report OUT.json   the model protocol on a real file
-python -m jobs import PATH [--layout L] [--snapshot-date D] [--rejects FILE]
+python -m jobs evaluate --data PATH [--layout L | --map M] --report OUT.json   the model protocol on a real file
+python -m jobs import PATH [--layout L | --map M] [--snapshot-date D] [--rejects FILE]
                                              import a dataset file or directory (docs/sources.md)
 python -m jobs watch add|list|remove [URL]   the Spotify / Last.fm watchlist
 """
@@ -30,6 +30,7 @@ from core.logs import configure_logging
 from core.queue import enqueue_request
 from core.settings import Settings, get_settings
 from jobs.errors import HitscopeError
+from jobs.sources.column_map import ColumnMap
 from jobs.sources.layouts import LAYOUT_NAMES
 from jobs.sources.registry import SOURCE_NAMES
 
@@ -68,12 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="run the honest-validation protocol on a real data file")
     evaluate.add_argument("--data", required=True, help="a dataset file (see docs/model.md for layouts)")
     evaluate.add_argument("--layout", default="auto", help="dataset layout (default: detect from the columns)")
+    evaluate.add_argument("--map", type=Path, default=None, help="a column mapping (TOML, see docs/sources.md)")
     evaluate.add_argument("--report", required=True, help="where to write the JSON report")
     evaluate.add_argument("--trials", type=int, default=None, help="Optuna trial cap (default: OPTUNA_TRIALS)")
     evaluate.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
     imports = commands.add_parser("import", help="import a dataset file or directory, then publish")
     imports.add_argument("path", type=Path, help="a .csv / .csv.gz file, or a directory of them")
     imports.add_argument("--layout", choices=("auto", *LAYOUT_NAMES), default="auto")
+    imports.add_argument(
+        "--map", type=Path, default=None, help="a column mapping (TOML) onto a layout (docs/sources.md)"
+    )
     imports.add_argument(
         "--snapshot-date", type=_date, default=None,
         help="observed_on for single-snapshot tables (default: the layout's known collection date)",
@@ -97,10 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":  # works on a file: no database needed
         from jobs.evaluate import evaluate_file
 
-        evaluate_file(
-            args.data, layout=args.layout, report_path=args.report, settings=settings, trials=args.trials,
-            time_budget=args.time_budget,
-        )  # fmt: skip
+        try:
+            evaluate_file(
+                args.data, layout=args.layout, report_path=args.report, settings=settings, trials=args.trials,
+                time_budget=args.time_budget, mapping=_mapping(args),
+            )  # fmt: skip
+        except HitscopeError as error:
+            logger.error("%s", error)
+            return 1
         return 0
     engine = engine_from_settings(settings)
     wait_for_database(engine)
@@ -178,22 +187,31 @@ def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
             logger.info("%s %s %s", kind, spotify_id, "removed" if removed else "was not watched")
 
 
+def _mapping(args: argparse.Namespace) -> ColumnMap | None:
+    """The `--map` file, checked (before any run); `--map` and `--layout` together are refused."""
+    if args.map is None:
+        return None
+    if args.layout != "auto":
+        raise HitscopeError("--map names the layout itself: give --map or --layout, not both")
+    from jobs.sources.column_map import load_mapping
+
+    return load_mapping(args.map)
+
+
 def _import(engine: Engine, settings: Settings, args: argparse.Namespace, user: str) -> None:
-    from jobs.importer import import_now, write_rejects
+    from jobs.importer import import_now
     from jobs.pipeline import RunConfig
 
     outcome = import_now(
         engine, args.path, layout=args.layout, snapshot_date=args.snapshot_date,
         config=RunConfig.from_settings(settings), user=user, chunk_rows=settings.IMPORT_CHUNK_ROWS,
+        mapping=_mapping(args), rejects=args.rejects,
     )  # fmt: skip
     report = outcome.report
     for rejected in report.rejected[:50]:
         logger.warning("skipped %s line %d: %s", rejected.file, rejected.line, rejected.reason)
     if report.rows_rejected > 50:
         logger.warning("... %d skipped rows in all", report.rows_rejected)
-    if args.rejects is not None:
-        write_rejects(report, args.rejects)
-        logger.info("skipped rows written to %s", args.rejects)
     logger.info(
         "import run %s done: %d rows read, %d kept, %d skipped on purpose, %d malformed; %d rows changed;"
         " publication %s", outcome.run_id, report.rows_read, report.rows_kept, report.rows_skipped,

@@ -25,6 +25,7 @@ import pandas as pd
 from core.settings import Settings
 from jobs.errors import DataQualityError
 from jobs.model_store import json_safe
+from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import read_dataset
 from model.examples import LabelSpec, build_examples
 from model.features import feature_names
@@ -46,9 +47,12 @@ DEFAULT_LABELS = {
 }
 
 
-def read_for_evaluation(path: str | Path, layout: str = "auto") -> tuple[ModelFrames, LabelSpec, str]:
-    """Frames of a whole file through the importer, the layout's default label, and the layout name."""
-    imported = read_dataset(Path(path), layout)
+def read_for_evaluation(
+    path: str | Path, layout: str = "auto", mapping: ColumnMap | None = None
+) -> tuple[ModelFrames, LabelSpec, str]:
+    """Frames of a whole file through the importer (and its column `mapping`, if any), the layout's default
+    label, and the layout name."""
+    imported = read_dataset(Path(path), layout, mapping=mapping)
     labelled = [found for _, found in imported.parts if found.name in DEFAULT_LABELS]
     if len(labelled) != 1:
         names = imported.layouts
@@ -94,8 +98,9 @@ def evaluate_file(
     trials: int | None = None,
     time_budget: float | None = None,
     threshold: float | None = None,
+    mapping: ColumnMap | None = None,
 ) -> dict[str, Any]:
-    frames, spec, layout = read_for_evaluation(path, layout)
+    frames, spec, layout = read_for_evaluation(path, layout, mapping)
     if threshold is not None:
         spec = replace(spec, threshold=threshold)
     examples = build_examples(frames, spec)

@@ -1,12 +1,16 @@
-"""Import a dataset file (or a directory of them) as one run: chunked loads, then aggregate + publish.
+"""Import a dataset file (or a directory of them) as one run: staged chunks, one merge, then aggregate + publish.
 
-    python -m jobs import PATH [--layout auto|spotify-600k|...] [--snapshot-date D] [--rejects FILE]
+    python -m jobs import PATH [--layout auto|spotify-600k|...] [--map mapping.toml] [--snapshot-date D]
+                               [--rejects FILE]
 
-The run is a `job_runs` row of kind 'import' (source 'dataset'). Each chunk is loaded in its own transaction
-with `jobs.load.load_batch` (idempotent merges), so re-importing a file changes no row, and a progress line
-is logged per chunk. Malformed rows are reported (file, line, reason) in the log, in the run's warnings
-(the first few) and, with `--rejects FILE`, all of them as CSV. The dashboard tables are then published
-for the last day the import observed, with the refresh pipeline's own aggregate + publish step.
+The run is a `job_runs` row of kind 'import' (source 'dataset'). All-or-nothing: every chunk is COPYed into
+staging tables and the whole import is merged in ONE transaction (`jobs.load.StagedLoad`), so a file that
+breaks part-way (a truncated gzip, a database error) leaves every table as it was, and the run is marked
+failed with the reason. Re-importing a file changes no row; a progress line is logged per chunk.
+Malformed or out-of-bounds rows are reported (file, line, reason) in the log, in the run's warnings (the
+first few) and, with `--rejects FILE`, all of them as CSV. The dashboard tables are then published with the
+refresh pipeline's own aggregate + publish step, as of the newest day the file supports
+(`ImportReport.supported_day`), and never before the current publication (`jobs.publish.publication_day`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from jobs.load import load_batch
+from jobs.errors import DataQualityError
+from jobs.load import StagedLoad
 from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
 from jobs.runs import RunRecorder, recorded_run
+from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
 from jobs.sources_store import analyze_loaded_tables, set_run_snapshot_date
 
@@ -46,26 +52,16 @@ def import_dataset(
     requested_by: str | None,
     config: RunConfig,
 ) -> ImportOutcome:
-    """Load every batch of `imported`, then publish. The caller holds the run lock (see `import_now`)."""
+    """Stage every batch of `imported`, merge them at once, then publish. The caller holds the run lock."""
     source = DatasetSource()
     report = imported.report
-    loaded: dict[str, int] = {}
     with recorded_run(
         engine, kind="import", trigger=trigger, source=source.name, snapshot_date=imported.snapshot_date,
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
         run_id = recorder.run_id
         with recorder.stage("import") as stage:
-            for number, batch in enumerate(imported.batches, start=1):
-                with engine.begin() as conn:
-                    counts = load_batch(conn=conn, batch=batch, run_id=run_id)
-                for table, count in counts.items():
-                    loaded[table] = loaded.get(table, 0) + count
-                logger.info(
-                    "import run %s chunk %d: %d rows read (%d kept, %d skipped, %d bad), %d rows changed",
-                    run_id, number, report.rows_read, report.rows_kept, report.rows_skipped,
-                    report.rows_rejected, sum(loaded.values()),
-                )  # fmt: skip
+            loaded = _load_all_or_nothing(engine, imported, run_id)
             stage.rows_in, stage.rows_out = report.rows_read, sum(loaded.values())
             stage.counts = {**report.counts(), **{f"loaded_{table}": n for table, n in loaded.items()}}
         _record_rejects(recorder, report)
@@ -74,11 +70,35 @@ def import_dataset(
         if sum(loaded.values()):
             with engine.begin() as conn:
                 analyze_loaded_tables(conn=conn)
-        publish_on = report.last_observed_on or imported.snapshot_date or date.today()
+        wanted = report.supported_day() or imported.snapshot_date
+        if wanted is not None and report.last_observed_on and wanted < report.last_observed_on:
+            recorder.warn(
+                f"rows dated after {wanted} (up to {report.last_observed_on}) are loaded, but cover under half"
+                f" of a full day of this file: the publication is not moved to them"
+            )
+        publication_id = score_and_publish(engine, source, wanted, recorder, config, loaded)
         with engine.begin() as conn:
-            set_run_snapshot_date(conn=conn, run_id=run_id, day=publish_on)
-        publication_id = score_and_publish(engine, source, publish_on, recorder, config, loaded)
+            set_run_snapshot_date(conn=conn, run_id=run_id, day=wanted or date.today())
     return ImportOutcome(run_id, publication_id, report, loaded)
+
+
+def _load_all_or_nothing(engine: Engine, imported: DatasetImport, run_id: int) -> dict[str, int]:
+    """Stage each chunk, then merge the whole import, in one transaction: it commits whole or not at all."""
+    report = imported.report
+    try:
+        with engine.begin() as conn:
+            staged = StagedLoad(conn, run_id=run_id)
+            for number, batch in enumerate(imported.batches, start=1):
+                staged.add(batch)
+                logger.info(
+                    "import run %s chunk %d staged: %d rows read (%d kept, %d skipped, %d bad)",
+                    run_id, number, report.rows_read, report.rows_kept, report.rows_skipped, report.rows_rejected,
+                )  # fmt: skip
+            loaded = staged.merge()
+    except DataQualityError as error:
+        raise DataQualityError(f"{error}. Nothing from this import was loaded: every table is as before") from error
+    logger.info("import run %s merged: %d rows changed", run_id, sum(loaded.values()))
+    return loaded
 
 
 def _record_rejects(recorder: RunRecorder, report: ImportReport) -> None:
@@ -86,6 +106,18 @@ def _record_rejects(recorder: RunRecorder, report: ImportReport) -> None:
         recorder.warn(f"skipped malformed row: {rejected.file} line {rejected.line}: {rejected.reason}")
     if report.rows_rejected > WARN_REJECTS:
         recorder.warn(f"skipped {report.rows_rejected} malformed rows in all (the first {WARN_REJECTS} listed)")
+
+
+def check_rejects_path(path: Path) -> None:
+    """Fail before any run when the rejects file cannot be written (checked by writing to it, then undone)."""
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise DataQualityError(f"--rejects {path}: cannot write there ({error.strerror or error})") from error
+    if not existed:
+        path.unlink()
 
 
 def write_rejects(report: ImportReport, path: Path) -> None:
@@ -105,9 +137,18 @@ def import_now(
     config: RunConfig,
     user: str,
     chunk_rows: int = CHUNK_ROWS,
+    mapping: ColumnMap | None = None,
+    rejects: Path | None = None,
 ) -> ImportOutcome:
-    """The CLI entry: resolve layouts first (an unknown file fails before any run), then run locked."""
-    imported = read_dataset(path, layout, snapshot_date=snapshot_date, chunk_rows=chunk_rows)
+    """The CLI entry: resolve layouts and check the rejects path first (a bad file, mapping or rejects path
+    fails before any run), then run locked."""
+    if rejects is not None:
+        check_rejects_path(rejects)
+    imported = read_dataset(path, layout, snapshot_date=snapshot_date, chunk_rows=chunk_rows, mapping=mapping)
     logger.info("importing %s", ", ".join(f"{file} as {name}" for file, name in imported.report.parts))
     with exclusive_run(engine, wait=True):
-        return import_dataset(engine, imported, trigger="cli", requested_by=user, config=config)
+        outcome = import_dataset(engine, imported, trigger="cli", requested_by=user, config=config)
+    if rejects is not None:
+        write_rejects(outcome.report, rejects)
+        logger.info("skipped rows written to %s", rejects)
+    return outcome

@@ -1,14 +1,24 @@
 """Bulk loads into PostgreSQL: catalogue upserts and append-only observations, columnar via COPY.
 
-A frame is written once as CSV into a staging table with COPY, then merged with one INSERT ... SELECT.
-Catalogue rows update only when a value really changed, and observations are keyed by entity, metric,
-day and source with ON CONFLICT DO NOTHING, so loading the same batch twice changes no row.
+    staged = StagedLoad(conn, run_id=7)      # temp staging tables, dropped at commit
+    for batch in batches:
+        staged.add(batch)                    # COPY each frame into its staging table (no target table touched)
+    counts = staged.merge()                  # one INSERT ... SELECT per table, in the caller's transaction
+
+`load_batch(conn=..., batch=..., run_id=...)` is the same for a single batch. This is the one seam that
+writes the catalogue and the observations: the caller owns the transaction, so a file imported as many
+staged chunks and one merge is all-or-nothing (a failure anywhere rolls every table back), and a later
+storage change (issue 12) swaps what `merge` does without changing that contract.
+Catalogue rows update only when a value really changed (the last staged version of a key wins);
+observations are keyed by entity, metric, day and source with ON CONFLICT DO NOTHING (the first staged
+value of a key wins), so loading the same batch twice changes no row.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -29,16 +39,75 @@ logger = logging.getLogger(__name__)
 INTEGER_COLUMNS = {"duration_ms", "position", "key", "mode", "time_signature"}
 
 
+@dataclass(frozen=True)
+class Target:
+    """One table a batch writes: its batch frame, columns, key, and the columns a conflict updates."""
+
+    table: str
+    frame: str
+    columns: list[str]
+    key: list[str]
+    update: list[str] | None = None
+    last_wins: bool = True
+
+
+# In foreign-key order; genres are derived from the staged artists, tracks and artist genres at merge time.
+TARGETS = (
+    Target("artists", "artists", ARTIST_COLUMNS, ["artist_id"], ["name", "genre"]),
+    Target("artist_genres", "artist_genres", ARTIST_GENRE_COLUMNS, ARTIST_GENRE_COLUMNS),
+    Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1]),
+    Target("track_artists", "track_artists", TRACK_ARTIST_COLUMNS, ["track_id", "artist_id"], ["position"]),
+    Target("track_audio_features", "audio_features", AUDIO_FEATURE_COLUMNS, ["track_id"], AUDIO_FEATURE_COLUMNS[1:]),
+    Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"]),
+    Target(
+        "raw_observations", "observations", [*OBSERVATION_COLUMNS, "run_id"],
+        ["entity_type", "entity_id", "metric", "observed_on", "source"], last_wins=False,
+    ),
+)  # fmt: skip
+
+
 def copy_frame(*, conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
     """COPY `frame[columns]` into `table` (CSV text: pandas writes it in C, no per-row Python)."""
     data = frame[columns].copy()
     for column in INTEGER_COLUMNS.intersection(columns):
         data[column] = pd.to_numeric(data[column], errors="coerce").round().astype("Int64")
     buffer = io.StringIO()
-    data.to_csv(buffer, index=False, header=False)
+    # CRLF as the line end makes the csv writer quote any field holding a bare CR or LF (a name from a file may),
+    # which PostgreSQL's CSV COPY would otherwise refuse as "unquoted carriage return found in data".
+    data.to_csv(buffer, index=False, header=False, lineterminator="\r\n")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
         copy.write(buffer.getvalue())
+
+
+def create_stage(*, conn: Connection, target: Target) -> None:
+    """A temp staging table shaped like the target, plus the order rows were staged in (`_seq`)."""
+    stage = f"_staged_{target.table}"
+    conn.execute(text(f"DROP TABLE IF EXISTS {stage}"))
+    conn.execute(text(f"CREATE TEMP TABLE {stage} (LIKE {target.table} INCLUDING DEFAULTS) ON COMMIT DROP"))
+    conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN _seq bigint GENERATED ALWAYS AS IDENTITY"))
+
+
+def merge_staged(*, conn: Connection, target: Target) -> int:
+    """INSERT the staged rows (one per key) into the target; on conflict update only what changed."""
+    stage, table, columns = f"_staged_{target.table}", target.table, ", ".join(target.columns)
+    key = ", ".join(target.key)
+    order = "DESC" if target.last_wins else "ASC"
+    if target.update:
+        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.update)
+        current = ", ".join(f"{table}.{c}" for c in target.update)
+        incoming = ", ".join(f"EXCLUDED.{c}" for c in target.update)
+        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE ({current}) IS DISTINCT FROM ({incoming})"
+    else:
+        conflict = "ON CONFLICT DO NOTHING"
+    result = conn.execute(
+        text(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM"
+            f" (SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, _seq {order}) s"
+            f" ORDER BY {key} {conflict}"
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def merge_frame(
@@ -50,68 +119,66 @@ def merge_frame(
     key: list[str],
     update: list[str] | None = None,
 ) -> int:
-    """Insert `frame` into `table`; on a key conflict update `update` columns if they differ. Returns rows changed."""
+    """Stage and merge one frame into any table (the benchmarks' experiment tables use it)."""
     if frame.empty:
         return 0
-    stage = f"_stage_{table}"
-    conn.execute(text(f"DROP TABLE IF EXISTS {stage}"))
-    conn.execute(text(f"CREATE TEMP TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
-    copy_frame(conn=conn, table=stage, frame=frame.drop_duplicates(subset=key, keep="last"), columns=columns)
-    column_list = ", ".join(columns)
-    if update:
-        assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
-        current = ", ".join(f"{table}.{c}" for c in update)
-        incoming = ", ".join(f"EXCLUDED.{c}" for c in update)
-        conflict = (
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
-            f" WHERE ({current}) IS DISTINCT FROM ({incoming})"
+    target = Target(table, table, columns, key, update)
+    create_stage(conn=conn, target=target)
+    copy_frame(
+        conn=conn, table=f"_staged_{table}", frame=frame.drop_duplicates(subset=key, keep="last"), columns=columns
+    )
+    changed = merge_staged(conn=conn, target=target)
+    conn.execute(text(f"DROP TABLE _staged_{table}"))
+    return changed
+
+
+class StagedLoad:
+    """Batches staged in temp tables of this transaction, then merged into the real tables at once."""
+
+    def __init__(self, conn: Connection, *, run_id: int | None) -> None:
+        self.conn, self.run_id = conn, run_id
+        self.staged_rows = 0
+        for target in TARGETS:
+            create_stage(conn=conn, target=target)
+
+    def add(self, batch: SourceBatch) -> None:
+        """Stage one batch (within a frame, a repeated key keeps its last row)."""
+        frames = {
+            "artists": batch.artists, "artist_genres": batch.artist_genres.dropna(), "tracks": batch.tracks,
+            "track_artists": batch.track_artists, "audio_features": batch.audio_features,
+            "similar_artists": batch.similar_artists, "observations": batch.observations.assign(run_id=self.run_id),
+        }  # fmt: skip
+        for target in TARGETS:
+            frame = frames[target.frame]
+            if frame.empty:
+                continue
+            frame = frame.drop_duplicates(subset=target.key, keep="last")
+            copy_frame(conn=self.conn, table=f"_staged_{target.table}", frame=frame, columns=target.columns)
+            self.staged_rows += len(frame)
+
+    def merge(self) -> dict[str, int]:
+        """Merge everything staged; return the rows inserted or changed per table. Drops the staging tables."""
+        counts = {"genres": self._merge_genres()}
+        for target in TARGETS:
+            counts[target.table] = merge_staged(conn=self.conn, target=target)
+        for target in TARGETS:
+            self.conn.execute(text(f"DROP TABLE _staged_{target.table}"))
+        return counts
+
+    def _merge_genres(self) -> int:
+        result = self.conn.execute(
+            text(
+                "INSERT INTO genres (genre) SELECT DISTINCT genre FROM ("
+                " SELECT genre FROM _staged_artists UNION ALL SELECT genre FROM _staged_tracks"
+                " UNION ALL SELECT genre FROM _staged_artist_genres) g"
+                " WHERE genre IS NOT NULL ORDER BY genre ON CONFLICT DO NOTHING"
+            )
         )
-    else:
-        conflict = "ON CONFLICT DO NOTHING"
-    result = conn.execute(text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {stage} {conflict}"))
-    conn.execute(text(f"DROP TABLE {stage}"))
-    return int(result.rowcount or 0)
+        return int(result.rowcount or 0)
 
 
 def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None) -> dict[str, int]:
     """Write one source batch; return the number of rows inserted or changed per table."""
-    genres = pd.concat(
-        [batch.artists["genre"], batch.tracks["genre"], batch.artist_genres["genre"]], ignore_index=True
-    ).dropna()
-    genre_frame = pd.DataFrame({"genre": sorted(set(genres))})
-    counts = {"genres": merge_frame(conn=conn, table="genres", frame=genre_frame, columns=["genre"], key=["genre"])}
-    counts["artists"] = merge_frame(
-        conn=conn, table="artists", frame=batch.artists, columns=ARTIST_COLUMNS,
-        key=["artist_id"], update=["name", "genre"],
-    )  # fmt: skip
-    counts["artist_genres"] = merge_frame(
-        conn=conn, table="artist_genres", frame=batch.artist_genres.dropna(), columns=ARTIST_GENRE_COLUMNS,
-        key=ARTIST_GENRE_COLUMNS,
-    )  # fmt: skip
-    track_updates = [c for c in TRACK_COLUMNS if c not in ("track_id", "source")]
-    counts["tracks"] = merge_frame(
-        conn=conn,
-        table="tracks",
-        frame=batch.tracks,
-        columns=TRACK_COLUMNS,
-        key=["track_id"],
-        update=track_updates,
-    )
-    counts["track_artists"] = merge_frame(
-        conn=conn, table="track_artists", frame=batch.track_artists, columns=TRACK_ARTIST_COLUMNS,
-        key=["track_id", "artist_id"], update=["position"],
-    )  # fmt: skip
-    counts["track_audio_features"] = merge_frame(
-        conn=conn, table="track_audio_features", frame=batch.audio_features, columns=AUDIO_FEATURE_COLUMNS,
-        key=["track_id"], update=AUDIO_FEATURE_COLUMNS[1:],
-    )  # fmt: skip
-    counts["similar_artists"] = merge_frame(
-        conn=conn, table="similar_artists", frame=batch.similar_artists, columns=SIMILAR_ARTIST_COLUMNS,
-        key=["artist_id", "similar_name", "observed_on"],
-    )  # fmt: skip
-    observations = batch.observations.assign(run_id=run_id)
-    counts["raw_observations"] = merge_frame(
-        conn=conn, table="raw_observations", frame=observations, columns=[*OBSERVATION_COLUMNS, "run_id"],
-        key=["entity_type", "entity_id", "metric", "observed_on", "source"],
-    )  # fmt: skip
-    return counts
+    staged = StagedLoad(conn, run_id=run_id)
+    staged.add(batch)
+    return staged.merge()

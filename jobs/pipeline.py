@@ -5,7 +5,9 @@ scheduled job and the manual-refresh queue all come through here.
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
-the newest publication already covers the same date, source and model, nothing is republished.
+the newest publication already covers the same date, source and model, nothing is republished (or pruned).
+The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
+back-fills history and republishes as of the current date.
 Runs are serialised by the run lock (`jobs.lock`); callers of `refresh` hold it.
 """
 
@@ -26,7 +28,7 @@ from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_dis
 from jobs.load import load_batch
 from jobs.lock import run_lock
 from jobs.model_store import active_model
-from jobs.publish import publish
+from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
@@ -41,6 +43,7 @@ class RunConfig:
 
     hit_metric: str = "spotify_popularity"
     hit_threshold: float = 70.0
+    hit_horizon_days: int = 28
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
 
@@ -49,6 +52,7 @@ class RunConfig:
         return cls(
             hit_metric=settings.HIT_METRIC,
             hit_threshold=settings.HIT_THRESHOLD,
+            hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
         )
@@ -83,6 +87,7 @@ def refresh(
     config: RunConfig,
 ) -> RunOutcome:
     """Extract one day from `source`, score, then aggregate and publish. The caller holds the run lock."""
+    check_publishable(snapshot_date, date.today())
     with recorded_run(
         engine, kind="refresh", trigger=trigger, source=source.name, snapshot_date=snapshot_date,
         requested_by=requested_by,
@@ -104,6 +109,8 @@ def backfill(
 ) -> RunOutcome:
     """Extract `days` days ending at `end_date`, then publish the last one. The caller holds the run lock."""
     dates = [end_date - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    check_publishable(dates[0], date.today())
+    check_publishable(end_date, date.today())
     with recorded_run(
         engine, kind="backfill", trigger=trigger, source=source.name, snapshot_date=end_date,
         requested_by=requested_by,
@@ -172,12 +179,15 @@ def _publication_key(source: Source, snapshot_date: date, scored: Scored | None)
 def score_and_publish(
     engine: Engine,
     source: Source,
-    snapshot_date: date,
+    wanted: date | None,
     recorder: RunRecorder,
     config: RunConfig,
     loaded: dict[str, int],
 ) -> int | None:
-    """The end of every run that loads snapshots: score with the active model, aggregate, publish atomically."""
+    """The end of every run that loads snapshots: pick the date (never backwards, see `publication_day`) from
+    the newest day the run's data supports (`wanted`), score with the active model, aggregate, publish."""
+    with engine.connect() as conn:
+        snapshot_date = publication_day(conn=conn, wanted=wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder)
     return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
@@ -211,7 +221,7 @@ def _aggregate_and_publish(
             ),
             **_headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold)
+        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold, config.hit_horizon_days)
         builders = {**BUILDERS, **(score_builders(scored) if scored else {}), **discover_builders(discovered)}
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,

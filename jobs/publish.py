@@ -4,6 +4,10 @@ A new `publications` row and every aggregate row that belongs to it are written 
 dashboard reads the newest publication, so a reader sees the previous run or this one, never a mix, and is
 never blocked (PostgreSQL readers do not wait for writers). Publications beyond the newest
 `KEEP_PUBLICATIONS` are deleted in the same transaction, their rows with them (ON DELETE CASCADE).
+
+The date rule (`publication_day`), which every run that publishes goes through: a new publication is never
+dated before the current one, nor before 1900 or after tomorrow. Data older than the current publication
+back-fills history and is republished as of the current date; only newer data moves it forward.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from jobs.aggregate import BUILDERS, AggregateParams, Builder
+from jobs.errors import DataQualityError
+from jobs.sources.layouts.bounds import FIRST_DAY, last_day
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +38,11 @@ def publish(
     keep: int,
     builders: dict[str, Builder] | None = None,
 ) -> tuple[int, dict[str, int]]:
-    """Write a publication with every aggregate; return its id and the rows written per table."""
+    """Write a publication with every aggregate; return its id and the rows written per table. Refuses a date
+    before the current publication's (callers pick it with `publication_day`), so nothing can rewind it."""
+    latest = latest_publication_date(conn=conn)
+    if latest is not None and params.snapshot_date < latest:
+        raise DataQualityError(f"publishing {params.snapshot_date} would rewind the current publication ({latest})")
     publication_id = int(
         conn.execute(
             text(
@@ -61,3 +71,24 @@ def publish(
 
 def latest_publication_date(*, conn: Connection) -> date | None:
     return conn.execute(text("SELECT max(snapshot_date) FROM publications")).scalar()
+
+
+def check_publishable(day: date, today: date) -> None:
+    """`DataQualityError` for a date no publication may have (before 1900 or after tomorrow)."""
+    if not FIRST_DAY <= day <= last_day(today):
+        raise DataQualityError(f"snapshot date {day} is outside [{FIRST_DAY}, {last_day(today)}]: nothing published")
+
+
+def publication_day(*, conn: Connection, wanted: date | None, today: date) -> date:
+    """The date the next publication gets: `wanted` (the newest day the run's data supports) if it is newer
+    than the current publication, else the current publication's date; `today` for a first run with none."""
+    if wanted is not None:
+        check_publishable(wanted, today)
+    latest = latest_publication_date(conn=conn)
+    if latest is None:
+        return wanted or today
+    if wanted is None or wanted <= latest:
+        if wanted is not None and wanted < latest:
+            logger.info("data of %s back-fills history: publishing as of the current %s", wanted, latest)
+        return latest
+    return wanted

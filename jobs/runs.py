@@ -63,7 +63,8 @@ def start_run(
 
 
 def fail_abandoned_runs(*, conn: Connection) -> int:
-    """Mark runs still 'running' as failed. Call only while holding the run lock: then none can be alive."""
+    """Mark runs still 'running' as failed. Call only while holding the run lock: then none can be alive.
+    Their queue requests are retried or failed by `jobs.queue.recover_abandoned`."""
     result = conn.execute(
         text(
             "UPDATE job_runs SET status = 'failed', finished_at = now(),"
@@ -71,7 +72,6 @@ def fail_abandoned_runs(*, conn: Connection) -> int:
             " WHERE status = 'running'"
         )
     )
-    conn.execute(text("UPDATE refresh_requests SET status = 'failed', finished_at = now() WHERE status = 'running'"))
     return int(result.rowcount or 0)
 
 

@@ -32,7 +32,7 @@ HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
 SCORE_COLUMNS = [
     "publication_id", "track_id", "name", "artist_id", "artist_name", "genre", "release_date",
     "days_since_release", "popularity", "momentum_7d", "is_hit", "probability", "expected_gap",
-    "contributions", "model_version_id",
+    "contributions", "feature_values", "model_version_id",
 ]  # fmt: skip
 IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contribution"]
 
@@ -80,6 +80,7 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
             "probability": probability,
             "expected_gap": current["track_id"].map(gap).to_numpy(),
             "contributions": _contribution_json(contrib),
+            "feature_values": _value_json(current, [c for c in contrib.columns if c != BIAS]),
             "model_version_id": model.model_version_id,
         }
     )
@@ -93,6 +94,21 @@ def _contribution_json(contrib: pd.DataFrame) -> list[str]:
     values = np.round(contrib.to_numpy(), 6)
     columns = list(contrib.columns)
     return [json.dumps(dict(zip(columns, row, strict=True))) for row in values.tolist()]
+
+
+def _value_json(rows: pd.DataFrame, features: list[str]) -> list[str]:
+    """One JSON object per row: {feature: the value the model saw}, so pages can give reasons with values.
+    Numbers are rounded to 4 decimals, categories become text, missing values null."""
+    present = [f for f in features if f in rows.columns]
+    return [json.dumps({k: _plain(v) for k, v in record.items()}) for record in rows[present].to_dict("records")]
+
+
+def _plain(value: object) -> float | str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return round(float(value), 4)
+    return str(value)
 
 
 def score_builders(scored: Scored) -> dict[str, Builder]:

@@ -39,7 +39,9 @@ def run_request(engine: Engine, settings: Settings, request: Request) -> int:
 
 def drain_queue(engine: Engine, settings: Settings) -> int:
     """Process every pending request (the worker polls this)."""
-    return process_queue(engine, lambda request: run_request(engine, settings, request))
+    return process_queue(
+        engine, lambda request: run_request(engine, settings, request), max_attempts=settings.QUEUE_MAX_ATTEMPTS
+    )
 
 
 def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = None) -> int:

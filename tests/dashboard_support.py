@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from dash import Dash
@@ -33,6 +33,9 @@ SNAPSHOT = date(2025, 6, 30)
 DAYS = 35
 PASSWORDS = {"ana": "ana-admin-pass", "bo": "bo-viewer-pass"}
 ROLES = {"ana": "admin", "bo": "viewer"}
+# A key production accepts (made with secrets.token_urlsafe(48)); production also needs a DATABASE_URL.
+STRONG_SECRET_KEY = "fskmk2KWwed3wSCxd-TaIy_4Ge3G13aXcYWXAO7q2mHuzOmY-jBXCJPtFbKN3jeB"
+SOME_DATABASE_URL = "postgresql+psycopg://hitscope@db.example/hitscope"
 
 
 @functools.cache
@@ -99,8 +102,8 @@ def login(client: FlaskClient, name: str, password: str | None = None) -> int:
     return response.status_code
 
 
-FEATURES = ["artist_popularity", "artist_popularity_28d", "track_momentum_7d", "days_since_release",
-            "release_month", "artist_prior_hits"]  # fmt: skip
+FEATURES = ["artist_spotify_popularity", "artist_spotify_popularity_28d", "track_spotify_popularity_7d",
+            "days_since_release", "release_month", "artist_prior_hits"]  # fmt: skip
 
 
 def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -> dict[str, Any]:
@@ -162,14 +165,15 @@ def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -
         ).all()
         for track_id, name, artist_id, artist_name, genre, released, popularity in tracks:
             probability = rng.uniform(0.01, 0.95)
+            momentum = round(rng.uniform(-5, 9), 1)
             pushes = [rng.gauss(0, 0.6) for _ in FEATURES]
             bias = math.log(probability / (1 - probability)) - sum(pushes)
             conn.execute(
                 text(
                     "INSERT INTO agg_track_scores (publication_id, track_id, name, artist_id, artist_name,"
                     " genre, release_date, days_since_release, popularity, momentum_7d, is_hit, probability,"
-                    " contributions, model_version_id) VALUES (:pid, :tid, :name, :aid, :aname, :genre, :rel,"
-                    " :days, :pop, :mom, :hit, :p, CAST(:contrib AS jsonb), :mv)"
+                    " contributions, feature_values, model_version_id) VALUES (:pid, :tid, :name, :aid, :aname,"
+                    " :genre, :rel, :days, :pop, :mom, :hit, :p, CAST(:contrib AS jsonb), CAST(:values AS jsonb), :mv)"
                 ),
                 {
                     "pid": publication_id,
@@ -181,10 +185,20 @@ def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -
                     "rel": released,
                     "days": (SNAPSHOT - released).days,
                     "pop": popularity,
-                    "mom": rng.uniform(-5, 9),
+                    "mom": momentum,
                     "hit": popularity >= 70,
                     "p": probability,
                     "contrib": json.dumps({"bias": bias, **dict(zip(FEATURES, pushes, strict=True))}),
+                    "values": json.dumps(
+                        {
+                            "artist_spotify_popularity": rng.randint(20, 90),
+                            "artist_spotify_popularity_28d": round(rng.uniform(-8, 15), 1),
+                            "track_spotify_popularity_7d": momentum,
+                            "days_since_release": (SNAPSHOT - released).days,
+                            "release_month": released.month,
+                            "artist_prior_hits": rng.randint(0, 4),
+                        }
+                    ),
                     "mv": version,
                 },  # fmt: skip
             )
@@ -205,10 +219,11 @@ def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -
             conn.execute(
                 text(
                     "INSERT INTO agg_alerts (publication_id, artist_id, name, genre, metric, observed_on,"
-                    " value, expected, zscore)"
-                    " VALUES (:pid, :aid, :name, :genre, 'spotify_followers', :day, :v, :e, :z)"
+                    " value, expected, zscore, change, usual_change, since)"
+                    " VALUES (:pid, :aid, :name, :genre, 'spotify_followers', :day, :v, :e, :z, :c, :u, :since)"
                 ),
                 {"pid": publication_id, "aid": artist_id, "name": name, "genre": genre, "day": SNAPSHOT,
-                 "v": 50000 + index, "e": 30000, "z": 3.0 + index},
+                 "v": 50000 + index, "e": 30000, "z": 3.0 + index, "c": 1200.0 + 300 * index, "u": 380.0,
+                 "since": SNAPSHOT - timedelta(days=index)},
             )  # fmt: skip
     return {"model_version_id": version, "metrics": metrics}

@@ -34,13 +34,17 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = 2, **env: str) -> Iterator[str]:
-    """Serve `dashboard.wsgi:server` against `database_url`; yield the base URL; stop it afterwards."""
+def gunicorn(database_url: str, *, workers: int = 2, log: Path | None = None, **env: str) -> Iterator[str]:
+    """Serve `dashboard.wsgi:server` against `database_url`; yield the base URL; stop it afterwards.
+
+    `log`: a file that receives the server's stderr (the app's log lines), for tests that read them.
+    """
     port = free_port()
+    stderr = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "dashboard.wsgi:server", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", **env},
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", **env}, stderr=stderr,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -49,3 +53,5 @@ def gunicorn(database_url: str, *, workers: int = 2, **env: str) -> Iterator[str
     finally:
         process.terminate()
         process.wait(30)
+        if stderr:
+            stderr.close()

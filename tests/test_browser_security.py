@@ -93,7 +93,7 @@ def test_hostile_names_render_as_text(site: dict[str, Any], browser_page: Any) -
     assert page.locator(".js-plotly-plot .main-svg").count() >= 2  # the waterfall and the history were drawn
     page.goto(site["base"] + "/artists")
     settle(page)
-    page.fill("#artists-search", "Evil Artist")
+    page.fill("#app-nav-search", "Evil Artist")  # the navbar search, on every page
     page.wait_for_selector("text=Evil Artist", timeout=15000)
     assert page.get_by_text(XSS_ARTIST, exact=False).first.is_visible()
     assert page.locator("img[src=x]").count() == 0 and seen["dialogs"] == []

@@ -12,7 +12,17 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from dashboard import auth, ids
-from tests.dashboard_support import PASSWORDS, dash_app, dashboard_database, login, users_setting
+from tests.dashboard_support import (
+    PASSWORDS,
+    SOME_DATABASE_URL,
+    STRONG_SECRET_KEY,
+    dash_app,
+    dashboard_database,
+    login,
+    users_setting,
+)
+
+PRODUCTION = {"SECRET_KEY": STRONG_SECRET_KEY, "DATABASE_URL": SOME_DATABASE_URL}
 
 
 @pytest.fixture
@@ -70,8 +80,8 @@ def test_default_user_only_in_development() -> None:
     assert list(dev) == ["admin"] and auth.authenticate(dev, "admin", "admin") is not None
     assert auth.configured_users(Settings(APP_ENV="test", DASHBOARD_USERS="")) == {}
     with pytest.raises(auth.UsersConfigError, match="DASHBOARD_USERS is empty"):
-        auth.check_users(Settings(APP_ENV="production", DASHBOARD_USERS="", SECRET_KEY="a-real-secret-key"))
-    auth.check_users(Settings(APP_ENV="production", DASHBOARD_USERS=users_setting(), SECRET_KEY="a-real-key"))
+        auth.check_users(Settings(APP_ENV="production", DASHBOARD_USERS="", **PRODUCTION))
+    auth.check_users(Settings(APP_ENV="production", DASHBOARD_USERS=users_setting(), **PRODUCTION))
 
 
 def test_every_page_needs_a_login(client: FlaskClient) -> None:
@@ -98,9 +108,11 @@ def test_sign_in_sets_a_safe_session_cookie(client: FlaskClient) -> None:
 def test_redirect_after_sign_in_stays_on_this_site(client: FlaskClient) -> None:
     form = client.get("/login?next=//evil.example/x").get_data(as_text=True)
     assert 'name="next" value="/"' in form
+    form = client.get("/login?next=/logout").get_data(as_text=True)
+    assert 'name="next" value="/"' in form  # a revoked session's Log out click must not sign out the next sign-in
 
 
-def test_wrong_passwords_are_rate_limited(client: FlaskClient, clean_db: Engine) -> None:
+def test_wrong_passwords_lock_that_user_at_that_address(client: FlaskClient, clean_db: Engine) -> None:
     assert login(client, "ana", "wrong-1") == 401
     assert login(client, "ana", "wrong-2") == 401
     assert login(client, "ana", "wrong-3") == 401
@@ -108,7 +120,10 @@ def test_wrong_passwords_are_rate_limited(client: FlaskClient, clean_db: Engine)
     with clean_db.connect() as conn:
         attempts = conn.execute(text("SELECT username, succeeded FROM login_attempts ORDER BY attempt_id")).all()
     assert [tuple(a) for a in attempts] == [("ana", False)] * 3
-    assert login(client, "bo") == 429  # same address: a password-guessing client cannot switch user names
+    assert login(client, "bo") == 302  # another user at the same address is not locked out by ana's guesser
+    elsewhere = dash_app().server.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert login(elsewhere, "ana") == 302  # nor is ana herself, from her own address
 
 
 def test_login_form_without_its_csrf_field_is_refused(client: FlaskClient) -> None:

@@ -39,7 +39,7 @@ def test_month_totals_weight_popularity_by_tracks_and_fill_empty_months() -> Non
     assert totals.loc[3, "hit_rate"] == pytest.approx(5 / 40)
     assert totals.loc[3, "mean_popularity"] == pytest.approx((60 * 10 + 40 * 30) / 40)
     heatmap = seasonality_heatmap(frame.assign(hit_rate=frame["n_hits"] / frame["n_tracks"]))
-    assert list(heatmap.data[0].y) == ["pop", "rock"] and heatmap.data[0].z[0][2] == pytest.approx(20.0)
+    assert list(heatmap.data[0].y) == ["Pop", "Rock"] and heatmap.data[0].z[0][2] == pytest.approx(20.0)
 
 
 def test_artist_bars_colour_decliners_red_and_explain_an_empty_frame() -> None:

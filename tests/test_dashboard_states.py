@@ -19,9 +19,10 @@ def page(name: str):
 def test_no_publication_says_what_to_do(clean_db: Engine, database_url: str) -> None:
     with dashboard_database(database_url):
         dash_app()
-        freshness, headlines, last_run = page("morning").render_morning(0)
+        freshness, last_run = page("morning").render_morning(0)
         assert "python -m jobs backfill --days 90" in str(freshness.to_plotly_json()["props"]["children"])
-        assert headlines is None and "No run has been recorded yet." in str(last_run.to_plotly_json())
+        assert "No run has been recorded yet." in str(last_run.to_plotly_json())
+        assert page("morning").render_lists(None, "7", "points")[5] is None  # no headline numbers
         alert, figure, _, grid_rows = page("artists").render_artists("pop", "level", 10)
         assert "No data published yet" in str(alert.to_plotly_json())
         assert figure.layout.annotations[0].text == "Nothing published yet." and grid_rows == []
@@ -34,7 +35,7 @@ def test_no_publication_says_what_to_do(clean_db: Engine, database_url: str) -> 
 def test_unreachable_database_is_data_temporarily_unavailable() -> None:
     with dashboard_database(UNREACHABLE):
         dash_app()
-        freshness, _, _ = page("morning").render_morning(0)
+        freshness, _ = page("morning").render_morning(0)
         assert freshness.children == UNAVAILABLE
         alert, figure, _, _ = page("artists").render_artists(None, "level", 10)
         assert alert.children == UNAVAILABLE and figure.layout.annotations[0].text == "Data temporarily unavailable."

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from dashboard import queries, search
 from dashboard.components import UNAVAILABLE
+from dashboard.search_box import search_everything
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.hostile_support import INJECTIONS, XSS_ARTIST, seed_hostile, table_counts
@@ -47,13 +48,13 @@ TRIED: dict[str, int] = {}
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
     truncate_all(engine)
-    search._NAMES.clear()  # the per-process name cache is keyed by publication id, which truncation reuses
+    search._INDEXES.clear()  # the per-process name cache is keyed by publication id, which truncation reuses
     renamed = seed_hostile(engine)
     with dashboard_database(database_url):
         dash_app()
         yield {"engine": engine, "counts": table_counts(engine), **renamed}
     truncate_all(engine)
-    search._NAMES.clear()
+    search._INDEXES.clear()
     print(f"\nhostile inputs tried: {TRIED}")  # noqa: T201 (the figure docs/hardening.md quotes)
 
 
@@ -94,7 +95,7 @@ def test_filter_callbacks_take_any_json(
     outputs = [
         page("artists").render_artists(genre, order, top),
         page("artists").artists_url(None, genre, order, top),
-        page("artists").search_artists(text),
+        search_everything(text),
         page("seasonality").render_seasonality(genre, years, metric),
         page("seasonality").season_options("/seasonality", years),
         page("seasonality").seasonality_url(None, genre, years, metric, 2000, 2025),
@@ -121,7 +122,7 @@ def test_injection_payloads_leave_every_table_and_give_a_clean_empty_state(seede
         assert rows == [] and "No artist of genre" in flat(alert)
         _, note, _, _ = page("seasonality").render_seasonality(payload, [2000, 2025], "hit_rate")
         assert note.startswith("0 ")
-        _, emerging, risers, _, _ = page("morning").render_lists(payload, "7", "points")
+        _, emerging, risers, *_ = page("morning").render_lists(payload, "7", "points")
         assert emerging == [] and risers == []
         for render in (page("artist").render_artist, page("track").render_track):
             assert "not found" in flat(render(payload)[0])
@@ -146,4 +147,4 @@ def test_hostile_names_are_data_not_markup_in_callbacks(seeded: dict[str, Any]) 
     header, _, _ = page("artist").render_artist(seeded["artist_id"])
     as_json = json.dumps(XSS_ARTIST)[1:-1]
     assert as_json in flat(header)  # a text child: React renders it as text (checked in a browser too)
-    assert as_json in flat(page("artists").search_artists("Evil Artist"))
+    assert as_json in flat(search_everything("Evil Artist"))

@@ -16,6 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 from core.queue import enqueue_request
 from core.settings import get_settings
 from dashboard import ids, queries, tables, urlstate
+from dashboard.admin_security import security_card
 from dashboard.auth import current_user, require_admin
 from dashboard.components import age_text, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
@@ -104,6 +105,7 @@ def layout(**_query: str) -> html.Div:
             dcc.Interval(id=ids.ADMIN_POLL, interval=POLL_MS),
             request_card,
             health,
+            security_card(),
             history,
         ]
     )

@@ -6,20 +6,20 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, tables, urlstate
+from dashboard import formats, ids, queries, queries_entity, scout_rows, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, history_lines
+from dashboard.links import out_links
 
 dash.register_page(__name__, path_template="/artist/<artist_id>", name="Artist", title="Hitscope · Artist", nav=False)
 
 RELEASE_COLUMNS = [
-    tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=180),
-    {"field": "release_date", "headerName": "Released"},
-    {"field": "release_date_precision", "headerName": "Precision"},
-    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
-    {"field": "is_hit", "headerName": "Hit"},
-    {"field": "probability", "headerName": "Hit probability", **tables.NUMBER},
+    tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150, tooltipField="name"),
+    tables.number_column("probability", "Hit prob.", "pct", minWidth=112),
+    tables.TEXT_DATE | {"field": "released", "headerName": "Released", "minWidth": 115},
+    tables.number_column("popularity", "Popularity", minWidth=125),
+    {"field": "is_hit", "headerName": "Hit", "minWidth": 80},
 ]
 
 
@@ -73,9 +73,9 @@ def render_artist(artist_id: str) -> tuple[object, object, object]:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             pid = publication.publication_id if publication else -1
-            profile = queries.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
-            history = queries.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
-            releases = queries.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
+            profile = queries_entity.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
+            history = queries_entity.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
+            releases = queries_entity.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
     except DataUnavailable:
         return unavailable_alert(), empty_figure("Data temporarily unavailable."), []
     if profile is None:
@@ -91,50 +91,42 @@ def render_artist(artist_id: str) -> tuple[object, object, object]:
                 className="small text-muted mb-2",
             )
         )
-    return header, history_lines(history, title="Metric history"), release_rows(releases)
-
-
-def release_rows(frame) -> list[dict]:
-    if frame.empty:
-        return []
-    shown = frame.assign(
-        release_date=frame["release_date"].astype(str),
-        probability=frame["probability"].astype(float).round(3),
-        popularity=frame["popularity"].astype(float).round(0),
-    )
-    return tables.records(shown)
+    return header, history_lines(history, title="Metric history"), scout_rows.release_rows(releases)
 
 
 def artist_header(profile: dict, publication: queries.Publication | None) -> html.Div:
     stats = []
     for label, key, fmt in [
-        ("Popularity", "popularity", "{:.0f}"),
-        ("Δ 7 days", "popularity_7d", "{:+.1f} pts"),
-        ("Δ 28 days", "popularity_28d", "{:+.1f} pts"),
-        ("Followers", "followers", "{:,.0f}"),
-        ("Followers 28d", "followers_28d_pct", "{:+.1f}%"),
-        ("Listeners", "listeners", "{:,.0f}"),
-        ("Tracks", "n_tracks", "{:,.0f}"),
+        ("Popularity", "popularity", formats.count),
+        ("Δ 7 days", "popularity_7d", lambda v: formats.signed(v, 1, " pts")),
+        ("Δ 28 days", "popularity_28d", lambda v: formats.signed(v, 1, " pts")),
+        ("Followers", "followers", formats.count),
+        ("Followers 28d", "followers_28d_pct", lambda v: formats.signed(v, 1, "%")),
+        ("Listeners", "listeners", formats.count),
+        ("Tracks", "n_tracks", formats.count),
     ]:
         value = profile.get(key)
-        if value is not None:
+        if not formats.missing(value):
             stats.append(
                 dbc.Col(
                     [
                         html.Div(label, className="text-muted small"),
-                        html.Div(fmt.format(value), className="fs-5"),
+                        html.Div(fmt(value), className="fs-5"),
                     ],
                     xs=4,
                     md="auto",
                     className="me-md-4 mb-2",
                 )
             )
+    is_demo = bool(publication and publication.is_demo) or profile.get("source") == "demo"
     title = html.Span([profile["name"], demo_badge() if publication and publication.is_demo else None])
+    links = out_links("artist", profile["artist_id"], profile["name"], None, is_demo=is_demo)
     return html.Div(
         [
             html.H2(title, className="h4 mb-1"),
             html.Div(
-                f"{profile.get('genre') or 'no genre'} · source {profile['source']}",
+                [f"{formats.genre(profile.get('genre')) or 'no genre'} · source {profile['source']}"]
+                + [html.A(f" · {label} ↗", href=url, target="_blank", rel="noopener") for label, url in links],
                 className="text-muted small mb-2",
             ),
             dbc.Row(stats, className="g-0 mb-2"),
@@ -142,10 +134,4 @@ def artist_header(profile: dict, publication: queries.Publication | None) -> htm
     )
 
 
-@callback(
-    Output(ids.ARTIST_RELEASES, "exportDataAsCsv"),
-    Input(ids.ARTIST_RELEASES_EXPORT, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_releases(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(ids.ARTIST_RELEASES, ids.ARTIST_RELEASES_EXPORT)

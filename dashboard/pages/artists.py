@@ -1,4 +1,4 @@
-"""Artists: the artist-popularity leaderboard (level or 7/28-day growth), top N, by genre, and a fuzzy search.
+"""Artists: the artist-popularity leaderboard (level or 7/28-day growth), top N, by genre (search is in the navbar).
 
 Filters live in the URL (`/artists?genre=pop&order=growth7&top=20`), so a copied link reproduces the view.
 """
@@ -9,9 +9,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, queries, tables, urlstate
+from dashboard import formats, ids, queries, tables, urlstate
 from dashboard.components import (
-    entity_link,
     genre_options,
     no_publication_alert,
     page_header,
@@ -19,7 +18,6 @@ from dashboard.components import (
 )
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import artist_bars, empty_figure
-from dashboard.search import names_for, search_names
 
 dash.register_page(__name__, path="/artists", name="Artists", title="Hitscope · Artists", order=1, nav=True)
 
@@ -88,23 +86,6 @@ def layout(**query: str) -> html.Div:
         [
             dcc.Location(id=ids.ARTISTS_URL, refresh=False),
             page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
-            dbc.Row(
-                dbc.Col(
-                    [
-                        dbc.Input(
-                            id=ids.ARTISTS_SEARCH,
-                            type="search",
-                            placeholder="Find an artist (typos are fine)…",
-                            debounce=0.3,
-                            autocomplete="off",
-                        ),
-                        html.Div(id=ids.ARTISTS_SEARCH_RESULTS, className="mt-1"),
-                    ],
-                    xs=12,
-                    md=6,
-                ),
-                className="mb-3",
-            ),
             controls,
             html.Div(id=ids.ARTISTS_ALERT),
             dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
@@ -159,20 +140,14 @@ def render_artists(genre: str | None, order: str, top: int) -> tuple[object, obj
         )
     alert = None
     if genre and genre not in genres:
-        alert = dbc.Alert(f"No artist of genre '{genre}' in the current publication.", color="secondary")
+        alert = dbc.Alert(f"No artist of genre '{formats.genre(genre)}' in the current publication.", color="secondary")
     column, label = queries.ARTIST_ORDERS[order]
-    title = f"{label} · top {top}" + (f" · {genre}" if genre else " · all genres")
+    title = f"{label} · top {top}" + (f" · {formats.genre(genre)}" if genre else " · all genres")
     figure = artist_bars(frame.head(top), value=column, label=title)
     return alert, figure, genre_options(genres), tables.leaderboard_rows(frame)
 
 
-@callback(
-    Output(ids.ARTISTS_GRID, "exportDataAsCsv"),
-    Input(ids.ARTISTS_EXPORT, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_artists(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(ids.ARTISTS_GRID, ids.ARTISTS_EXPORT)
 
 
 @callback(
@@ -191,36 +166,3 @@ def artists_url(search: str | None, genre: str | None, order: str, top: int) -> 
     filters = parse_filters({"order": order, "top": top})
     values = {"genre": urlstate.text(genre), "order": filters["order"], "top": filters["top"]}
     return urlstate.sync_url(search, ids.ARTISTS_URL, values, parse_filters, DEFAULTS)
-
-
-@callback(
-    Output(ids.ARTISTS_SEARCH_RESULTS, "children"),
-    Input(ids.ARTISTS_SEARCH, "value"),
-    prevent_initial_call=True,
-)
-def search_artists(text: str | None) -> object:
-    """Up to 8 artists whose names match the typed text, each a link to the artist's page."""
-    text = urlstate.text(text)
-    if not text:
-        return None
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return html.Div("Nothing published yet.", className="small text-muted")
-            pid = publication.publication_id
-            names = names_for(
-                (pid, publication.published_at), lambda: queries.artist_names(conn=conn, publication_id=pid)
-            )
-    except DataUnavailable:
-        return unavailable_alert()
-    matches = search_names(text, names)
-    if not matches:
-        return html.Div(f"No artist name close to '{text}'.", className="small text-muted")
-    return dbc.ListGroup(
-        [
-            dbc.ListGroupItem(name, href=entity_link("artist", artist_id), action=True, className="py-1")
-            for artist_id, name, _score in matches
-        ],
-        className="shadow-sm",
-    )

@@ -1,35 +1,29 @@
 """Morning (home): freshness and last run, the emerging-hit list, top risers, alerts, headline numbers.
 
 The genre and the risers' window and basis live in the URL (`/?genre=latin&window=28&basis=percent`).
+The emerging list keeps tracks at or above a probability floor, banded strong / watch / long shot, with how
+often such a score came true (the active model's reliability bins); risers and emerging tracks carry a
+28-day sparkline; alerts are one row per artist and spike. Every grid exports what it shows.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import ids, queries, tables, urlstate
-from dashboard.components import (
-    age_text,
-    demo_badge,
-    genre_options,
-    no_model_alert,
-    no_publication_alert,
-    page_header,
-    unavailable_alert,
-)
+from dashboard import calibration, formats, ids, queries, queries_morning, scout_rows, tables, urlstate
+from dashboard.components import genre_options, no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
+from dashboard.morning_cards import freshness_card, headline_cards, last_run_card
 
 dash.register_page(__name__, path="/", name="Morning", title="Hitscope · Morning", order=0, nav=True)
 
-STATUS_COLOURS = {"succeeded": "success", "failed": "danger", "running": "primary"}
 DEFAULTS: dict[str, object] = {"genre": None, "window": "7", "basis": "points"}
 RISER_LIMIT = 15
 ALERT_LIMIT = 15
+ARTIST_TREND_METRICS = ["spotify_popularity", "lastfm_listeners", "spotify_followers"]
 
 
 def parse_filters(query: dict[str, object]) -> dict[str, object]:
@@ -40,10 +34,10 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _card(title: object, body: object, *, export_id: str | None = None) -> dbc.Card:
+def _card(title: object, body: object, *, export_id: str) -> dbc.Card:
     header = html.Div(
-        [html.Span(title), tables.export_button(export_id) if export_id else None],
-        className="d-flex justify-content-between align-items-center",
+        [html.Span(title), tables.export_button(export_id)],
+        className="d-flex justify-content-between align-items-center gap-2",
     )
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3 h-100")
 
@@ -88,6 +82,7 @@ def layout(**query: str) -> html.Div:
                 ),
                 className="mb-3",
             ),
+            html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -108,6 +103,7 @@ def layout(**query: str) -> html.Div:
                             "Top risers",
                             [risers_controls, tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS,
                                                           file_name="hitscope-risers.csv")],
+                            export_id=ids.MORNING_RISERS_EXPORT,
                         ),
                         lg=5,
                         className="mb-3",
@@ -115,132 +111,57 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
-            _card("Alerts: spikes against an artist's own trend", html.Div(id=ids.MORNING_ALERTS)),
-            html.Div(id=ids.MORNING_HEADLINES, className="mt-3 mb-3"),
-            html.Div(id=ids.MORNING_LAST_RUN),
+            _card(
+                "Alerts: spikes against an artist's own trend",
+                [html.Div(id=ids.MORNING_ALERTS),
+                 tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")],
+                export_id=ids.MORNING_ALERTS_EXPORT,
+            ),
+            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
     )  # fmt: skip
 
 
 @callback(
     Output(ids.MORNING_FRESHNESS, "children"),
-    Output(ids.MORNING_HEADLINES, "children"),
     Output(ids.MORNING_LAST_RUN, "children"),
     Input(ids.MORNING_LOAD, "n_intervals"),
 )
-def render_morning(_tick: int | None) -> tuple[object, object, object]:
+def render_morning(_tick: int | None) -> tuple[object, object]:
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             succeeded = queries.last_run(conn=conn, status="succeeded")
             latest = queries.last_run(conn=conn)
     except DataUnavailable:
-        return unavailable_alert(), None, None
+        return unavailable_alert(), None
     run_card = last_run_card(latest)
     if publication is None:
-        return no_publication_alert(), None, run_card
-    return freshness_card(publication, succeeded), headline_cards(publication), run_card
+        return no_publication_alert(), run_card
+    return freshness_card(publication, succeeded), run_card
 
 
-def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo | None) -> dbc.Alert:
-    now = datetime.now(UTC)
-    stale_hours = get_settings().STALE_AFTER_HOURS
-    stale = (now - publication.published_at).total_seconds() > stale_hours * 3600
-    last_ok = succeeded.finished_at if succeeded else None
-    title = [
-        html.Span("Data as of ", className="me-1"),
-        html.Strong(publication.snapshot_date.isoformat()),
-        html.Span(f" · source {publication.source}", className="ms-1"),
-    ]
-    if publication.is_demo:
-        title.append(demo_badge())
-    lines = [
-        html.Div(title, className="fs-5"),
-        html.Div(
-            f"Published {age_text(publication.published_at, now)} (run #{publication.run_id}); "
-            f"last successful run finished {age_text(last_ok, now)}.",
-            className="small",
-        ),
-    ]
-    if publication.is_demo:
-        lines.append(html.Div("Simulated market: not real artists or streams.", className="small fw-semibold"))
-    if stale:
-        lines.append(
-            html.Div(
-                f"This publication is more than {stale_hours} hours old: check the worker and the "
-                "Admin page's run history.",
-                className="small fw-semibold",
-            )
-        )
-    return dbc.Alert(lines, color="warning" if stale else "light", className="mb-3 border")
-
-
-def _stat(label: str, value: object) -> dbc.Col:
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody([html.Div(label, className="text-muted small"), html.Div(value, className="fs-4")]),
-            className="h-100",
-        ),
-        xs=6,
-        md=3,
-        className="mb-2",
+def emerging_note(n_shown: int, n_scored: int, genre: str | None, bins: list[dict]) -> object:
+    """What the list is, in words: the floor, the bands, and how often such scores came true."""
+    if n_scored == 0:
+        return no_model_alert("No track scores in this publication.")
+    floor = formats.pct(calibration.LIST_FLOOR, 0)
+    scope = f" in {formats.genre(genre)}" if genre else ""
+    if n_shown == 0:
+        return html.Div(f"No track{scope} not yet a hit has a hit probability of {floor} or more.",
+                        className="text-muted small")  # fmt: skip
+    bands = []
+    for name, low, high in calibration.band_ranges():
+        span = f"{formats.pct(low, 0)} or more" if high > 1 else f"{formats.pct(low, 0)}–{formats.pct(high, 0)}"
+        rate = calibration.band_came_true(low, high, bins)
+        bands.append(f"{name} ({span})" + (f": {rate} became hits" if rate else ""))
+    words = (
+        "" if bins else " The model's report has no reliability table, so how often such scores came true is unknown."
     )
-
-
-def headline_cards(publication: queries.Publication) -> list[object]:
-    summary = publication.summary or {}
-    rows = summary.get("rows") or {}
-    metrics = summary.get("metrics") or []
-    cards = dbc.Row(
-        [
-            _stat("Artists tracked", f"{int(summary.get('n_artists', 0)):,}"),
-            _stat("Tracks released", f"{int(summary.get('n_tracks', 0)):,}"),
-            _stat("Observations that day", f"{int(summary.get('n_observations', 0)):,}"),
-            _stat("Artists on the leaderboard", f"{int(rows.get('agg_artist_leaderboard', 0)):,}"),
-        ],
-        className="g-2",
-    )
-    details = [html.Span("Metrics observed: ", className="text-muted"), ", ".join(metrics) or "none"]
-    children: list[object] = [cards, html.Div(details, className="small mt-1")]
-    unavailable = summary.get("unavailable_metrics") or []
-    if unavailable:
-        children.append(
-            html.Div(
-                [
-                    html.Span("Not available from this source: ", className="text-muted"),
-                    ", ".join(unavailable),
-                ],
-                className="small",
-            )
-        )
-    return children
-
-
-def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
-    if run is None:
-        body: list[object] = [html.Div("No run has been recorded yet.", className="text-muted")]
-    else:
-        finished = run.finished_at or datetime.now(UTC)
-        seconds = (finished - run.started_at).total_seconds()
-        body = [
-            html.Div(
-                [
-                    dbc.Badge(run.status, color=STATUS_COLOURS.get(run.status, "dark"), className="me-2"),
-                    html.Strong(f"{run.kind} #{run.run_id}"),
-                    html.Span(
-                        f" · {run.trigger}" + (f" by {run.requested_by}" if run.requested_by else "")
-                        + f" · source {run.source} · started {age_text(run.started_at)}"
-                        + f" · {seconds:.0f} s" + ("" if run.finished_at else " so far"),
-                        className="text-muted",
-                    ),
-                ]
-            )
-        ]  # fmt: skip
-        if run.error:
-            body.append(html.Pre(run.error, className="small text-danger mt-2 mb-0 text-wrap"))
-    return dbc.Card(
-        [dbc.CardHeader("Last run"), dbc.CardBody(body + [dcc.Link("Run history →", href="/admin")])],
-        className="mb-3",
+    return html.Div(
+        f"The {n_shown:,} non-hits{scope} with a hit probability of {floor} or more, most likely first. "
+        f"Of tracks scored like this in the model's forward tests: {'; '.join(bands)}.{words}",
+        className="text-muted small mb-1",
     )
 
 
@@ -249,61 +170,72 @@ def last_run_card(run: queries.RunInfo | None) -> dbc.Card:
     Output(ids.MORNING_EMERGING, "rowData"),
     Output(ids.MORNING_RISERS, "rowData"),
     Output(ids.MORNING_ALERTS, "children"),
+    Output(ids.MORNING_ALERTS_GRID, "rowData"),
+    Output(ids.MORNING_HEADLINES, "children"),
     Output(ids.MORNING_GENRE, "options"),
     Input(ids.MORNING_GENRE, "value"),
     Input(ids.MORNING_RISER_WINDOW, "value"),
     Input(ids.MORNING_RISER_BASIS, "value"),
 )
 def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
-    """The emerging-hit list, the risers and the alerts of one publication, for one genre or all."""
+    """The emerging-hit list, the risers, the alerts and the headline numbers of one publication and genre."""
     genre = urlstate.text(genre)
     days = 28 if urlstate.one(window) == "28" else 7
     basis = urlstate.choice(basis, ("points", "percent"), "points")
+    settings = get_settings()
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             if publication is None:
-                return None, [], [], None, []
-            pid = publication.publication_id
-            size = get_settings().EMERGING_LIST_SIZE
-            emerging = queries.emerging_hits(conn=conn, publication_id=pid, genre=genre, limit=size)
+                return None, [], [], None, [], None, []
+            pid, day = publication.publication_id, publication.snapshot_date
+            emerging = queries_morning.emerging_hits(
+                conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
+                min_probability=calibration.LIST_FLOOR,
+            )  # fmt: skip
             n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
-            risers = queries.top_risers(
+            risers = queries_morning.top_risers(
                 conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
             )
-            spikes = queries.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
+            spikes = queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
             genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+            counts = queries_morning.headline_counts(
+                conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
+            )
+            model = queries.active_model(conn=conn)
+            track_trends = queries_morning.sparklines(
+                conn=conn, entity_type="track", entity_ids=list(emerging["track_id"]),
+                metrics=[settings.HIT_METRIC], day=day,
+            )  # fmt: skip
+            artist_trends = queries_morning.sparklines(
+                conn=conn, entity_type="artist", entity_ids=list(risers["artist_id"]),
+                metrics=ARTIST_TREND_METRICS, day=day,
+            )  # fmt: skip
     except DataUnavailable:
-        return unavailable_alert(), dash.no_update, dash.no_update, None, dash.no_update
-    if n_scored == 0:
-        note = no_model_alert("No track scores in this publication.")
-    elif emerging.empty:
-        note = html.Div("No scored track of this genre is below the hit threshold.", className="text-muted small")
-    else:
-        note = html.Div(
-            f"The {len(emerging)} non-hits with the highest hit probability" + (f" in {genre}." if genre else "."),
-            className="text-muted small mb-1",
-        )
-    emerging_rows = tables.rounded_rows(emerging, {"probability": 3, "popularity": 0, "momentum_7d": 1})
-    riser_rows = tables.rounded_rows(risers, {"popularity": 0, "change_points": 1, "change_pct": 1})
+        return (unavailable_alert(), *(dash.no_update,) * 6)
+    bins = calibration.reliability_bins(model.metrics if model else None)
+    note = emerging_note(len(emerging), n_scored, genre, bins)
+    alerts_note = None
     if spikes.empty:
-        alerts_body: object = html.Div(
-            "No spike against an artist's own trend in this publication" + (f" for {genre}." if genre else "."),
+        alerts_note = html.Div(
+            "No spike against an artist's own trend in this publication"
+            + (f" for {formats.genre(genre)}." if genre else "."),
             className="text-muted small",
         )
-    else:
-        alerts_body = tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
-        alerts_body.rowData = tables.rounded_rows(spikes, {"value": 0, "expected": 0, "zscore": 1})
-    return note, emerging_rows, riser_rows, alerts_body, genre_options(genres)
+    return (
+        note,
+        scout_rows.emerging_rows(emerging, bins, track_trends),
+        scout_rows.riser_rows(risers, artist_trends),
+        alerts_note,
+        scout_rows.alert_rows(spikes),
+        headline_cards(counts, publication, genre),
+        genre_options(genres),
+    )
 
 
-@callback(
-    Output(ids.MORNING_EMERGING, "exportDataAsCsv"),
-    Input(ids.MORNING_EMERGING_EXPORT, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_emerging(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)
+tables.export_on_click(ids.MORNING_RISERS, ids.MORNING_RISERS_EXPORT)
+tables.export_on_click(ids.MORNING_ALERTS_GRID, ids.MORNING_ALERTS_EXPORT)
 
 
 @callback(

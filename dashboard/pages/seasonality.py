@@ -1,7 +1,9 @@
 """Seasonality: which release months work for which genre (hit rate and mean popularity by release month).
 
 Filters live in the URL (`/seasonality?genre=latin&from=2024&to=2025`). Tracks whose release date is known
-to the year only cannot be placed in a month; the page says how many were left out.
+to the year only cannot be placed in a month, and releases younger than the hit horizon have not had the time
+to become hits ("still open"): both are left out, and the page says how many. Every bar and cell shows its n.
+With a genre chosen, the heatmap shows that genre by release year and month.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import ids, queries, urlstate
+from core.settings import get_settings
+from dashboard import formats, ids, queries, queries_season, urlstate
 from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap
@@ -116,8 +119,8 @@ def season_options(_path: str | None, years: list[int] | None) -> tuple[object, 
             if publication is None:
                 return [], 0, 1, None, None
             pid = publication.publication_id
-            genres = queries.seasonality_genres(conn=conn, publication_id=pid)
-            bounds = queries.seasonality_years(conn=conn, publication_id=pid)
+            genres = queries_season.seasonality_genres(conn=conn, publication_id=pid)
+            bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
     except DataUnavailable:
         return (dash.no_update,) * 5
     if bounds is None:
@@ -151,30 +154,37 @@ def render_seasonality(genre: str | None, years: list[int] | None, metric: str =
                 empty = empty_figure("Nothing published yet.")
                 return no_publication_alert(), None, empty, empty
             pid = publication.publication_id
-            bounds = queries.seasonality_years(conn=conn, publication_id=pid)
+            bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
             if bounds is None:
                 empty = empty_figure("No release with a known month yet.")
                 return None, None, empty, empty
             low, high = chosen or bounds
-            selected = queries.seasonality(conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high)
-            every_genre = (
+            selected = queries_season.seasonality(
+                conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
+            )
+            cells = (
                 selected
                 if genre is None
-                else queries.seasonality(conn=conn, publication_id=pid, genre=None, year_from=low, year_to=high)
+                else queries_season.seasonality_by_year(
+                    conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
+                )
             )
-            excluded = queries.seasonality_excluded(
+            excluded, still_open = queries_season.seasonality_excluded(
                 conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
             )
     except DataUnavailable:
         empty = empty_figure("Data temporarily unavailable.")
         return unavailable_alert(), None, empty, empty
-    scope = f"{genre} releases" if genre else "releases of every genre"
+    scope = f"{formats.genre(genre)} releases" if genre else "releases of every genre"
     counted = int(selected["n_tracks"].sum()) if not selected.empty else 0
+    horizon = get_settings().HIT_HORIZON_DAYS
     note = (
-        f"{counted:,} {scope} from {low} to {high} with a day or month release date. "
-        f"{excluded:,} with a year-only release date are excluded (their month is unknown)."
+        f"{counted:,} {scope} from {low} to {high} with a day or month release date, each released at least "
+        f"{horizon} days before the data date. Left out: {still_open:,} younger ones, still open (they have "
+        f"not had {horizon} days to become hits), and {excluded:,} with a year-only release date (their month "
+        "is unknown)."
     )
-    return None, note, seasonality_bars(selected), seasonality_heatmap(every_genre, metric)
+    return None, note, seasonality_bars(selected), seasonality_heatmap(cells, metric, genre=genre)
 
 
 @callback(

@@ -4,10 +4,13 @@
     for batch in imported.batches: ...                     # chunks of `chunk_rows` rows, constant memory
     imported.report                                        # rows read/kept, rejected rows (line + why), notes
 
-Files are read by `jobs/sources/csv_files.py` (plain or gzip, UTF-8): line numbers are exact even when a field
-spans several lines. A malformed row is rejected with its line number and reason; good rows are kept. A file
-of no known layout raises one `DataQualityError` naming every layout and its key columns. The layouts live
-in `jobs/sources/layouts/`. Run it with `python -m jobs import PATH` (see `jobs/importer.py`).
+Files are read by `jobs/sources/csv_files.py` (plain or gzip, UTF-8 or UTF-16 with a BOM): line numbers are
+exact even when a field spans several lines. A malformed row, or one with a value or date outside the bounds of
+`jobs/sources/layouts/bounds.py` (checked here on every layout's output), is rejected with its line number and
+reason; good rows are kept. A file of no known layout raises one `DataQualityError` naming every layout and its
+key columns; `read_dataset(..., mapping=load_mapping(path))` reads files of other column names through a
+mapping (`jobs/sources/column_map.py`). The layouts live in `jobs/sources/layouts/`. Run it with
+`python -m jobs import PATH` (see `jobs/importer.py`).
 
 Within one import a track, artist or (artist, genre) pair is emitted once, from its first row; the ids seen
 are kept in memory (a few tens of MB for the full 600k-tracks set), everything else streams.
@@ -16,7 +19,6 @@ are kept in memory (a few tens of MB for the full 600k-tracks set), everything e
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,61 +37,17 @@ from jobs.sources.base import (
     TRACK_COLUMNS,
     SourceBatch,
 )
+from jobs.sources.column_map import ColumnMap, mapped_layout
 from jobs.sources.csv_files import file_stem, iter_rows, list_files, read_header
+from jobs.sources.import_report import ImportReport
 from jobs.sources.layouts import BY_NAME, LAYOUT_NAMES, detect, expected_layouts, spotify600k
+from jobs.sources.layouts.bounds import check_day, check_row
 from jobs.sources.layouts.common import Layout, ParsedRow, RowContext, RowError
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "dataset"
 CHUNK_ROWS = 20_000
-MAX_REPORTED_REJECTS = 10_000
-
-
-@dataclass(frozen=True)
-class Rejected:
-    file: str
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportReport:
-    """What an import did, filled while its batches are consumed."""
-
-    parts: list[tuple[str, str]] = field(default_factory=list)  # (file, layout)
-    rows_read: int = 0
-    rows_kept: int = 0
-    rows_skipped: int = 0  # dropped on purpose (e.g. a superseded snapshot), not malformed
-    rows_rejected: int = 0
-    rejected: list[Rejected] = field(default_factory=list)  # the first MAX_REPORTED_REJECTS
-    notes: Counter[str] = field(default_factory=Counter)
-    first_observed_on: date | None = None
-    last_observed_on: date | None = None
-
-    def reset(self) -> None:
-        """Zero the counts in place (reading the batches again starts a fresh report, same object)."""
-        self.rows_read = self.rows_kept = self.rows_skipped = self.rows_rejected = 0
-        self.rejected.clear()
-        self.notes.clear()
-        self.first_observed_on = self.last_observed_on = None
-
-    def reject(self, file: str, line: int, reason: str) -> None:
-        self.rows_rejected += 1
-        if len(self.rejected) < MAX_REPORTED_REJECTS:
-            self.rejected.append(Rejected(file, line, reason))
-
-    def observed(self, days: list[date]) -> None:
-        if days:
-            low, high = min(days), max(days)
-            self.first_observed_on = min(low, self.first_observed_on or low)
-            self.last_observed_on = max(high, self.last_observed_on or high)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rows_read": self.rows_read, "rows_kept": self.rows_kept,
-            "rows_skipped": self.rows_skipped, "rows_rejected": self.rows_rejected,
-        }  # fmt: skip
 
 
 @dataclass
@@ -100,6 +58,7 @@ class DatasetImport:
     snapshot_date: date | None
     chunk_rows: int = CHUNK_ROWS
     report: ImportReport = field(default_factory=ImportReport)
+    today: date = field(default_factory=date.today)  # the bounds' "tomorrow" is counted from this day
 
     def __post_init__(self) -> None:
         self.report.parts = [(str(path), layout.name) for path, layout in self.parts]
@@ -154,6 +113,7 @@ class DatasetImport:
     ) -> None:
         try:
             parsed = layout.parse_row(row, context)
+            check_row(parsed, self.today)
         except RowError as error:
             self.report.reject(path.name, line, str(error))
             return
@@ -218,7 +178,7 @@ class _BatchBuilder:
         deduplicated = observations.drop_duplicates(subset=key, keep="first")
         if len(deduplicated) < len(observations):
             self.report.notes["repeated observation of one day (first kept)"] += len(observations) - len(deduplicated)
-        self.report.observed(list(deduplicated["observed_on"].unique()))
+        self.report.observed(list(deduplicated["observed_on"]))
         batch = SourceBatch(
             source=SOURCE,
             artists=pd.DataFrame(self.artists, columns=ARTIST_COLUMNS),
@@ -232,8 +192,10 @@ class _BatchBuilder:
         return batch
 
 
-def _resolve(path: Path, layout: str) -> tuple[Path, Layout]:
+def _resolve(path: Path, layout: str, mapping: ColumnMap | None) -> tuple[Path, Layout]:
     header = read_header(path)
+    if mapping is not None:
+        return path, mapped_layout(mapping, header, path)
     found = detect(header)
     if layout == "auto":
         if found is None:
@@ -273,15 +235,28 @@ def _with_pairs(parts: list[tuple[Path, Layout]]) -> list[tuple[Path, Layout]]:
 
 
 def read_dataset(
-    path: Path, layout: str = "auto", *, snapshot_date: date | None = None, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    layout: str = "auto",
+    *,
+    snapshot_date: date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    mapping: ColumnMap | None = None,
 ) -> DatasetImport:
     """Resolve `path` (a file or a directory of files) to layouts; `DataQualityError` if one is unknown.
 
     `snapshot_date` is the `observed_on` of single-snapshot tables (default: each layout's known collection
-    date); time-series layouts take their dates from the rows.
+    date); time-series layouts take their dates from the rows. With a `mapping` (`jobs.sources.column_map`)
+    every file is read through it, as the layout it names.
     """
-    parts = _with_pairs([_resolve(file, layout) for file in list_files(Path(path))])
-    return DatasetImport(parts=parts, snapshot_date=snapshot_date, chunk_rows=chunk_rows)
+    if mapping is not None and layout != "auto":
+        raise DataQualityError(f"the mapping {mapping.path} names the layout; give --map or --layout, not both")
+    today = date.today()
+    try:
+        check_day("--snapshot-date", snapshot_date, today)
+    except RowError as error:
+        raise DataQualityError(str(error)) from None
+    parts = _with_pairs([_resolve(file, layout, mapping) for file in list_files(Path(path))])
+    return DatasetImport(parts=parts, snapshot_date=snapshot_date, chunk_rows=chunk_rows, today=today)
 
 
 class DatasetSource:

@@ -30,8 +30,8 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
     track_id = spotify_id(row, "track_id")
     if track_id is None:
         raise RowError("track_id is empty")
-    rank = integer(row, "rank", 1, 10_000)
-    streams = integer(row, "streams", 0)
+    rank = integer(row, "rank")
+    streams = integer(row, "streams")
     if rank is None:
         raise RowError("rank is empty")
     name, artist_name = text(row, "track_name"), text(row, "artist", MISSING)
@@ -50,4 +50,7 @@ LAYOUT = Layout(
     key_columns=("date", "region", "rank", "track_name", "artist", "streams", "track_id"),
     parse_row=parse_row,
     description="Spotify Charts Top 200, daily or weekly (date, region, rank, streams, track_id)",
+    required_columns=("date", "rank", "track_id"),
+    artist_column="artist",
+    track_column="track_name",
 )

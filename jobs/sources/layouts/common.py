@@ -83,9 +83,25 @@ class Layout:
     rank: int = 2  # import order within one import: 0 artist tables, 1 track catalogues, 2 time series
     # An optional first pass over the file (constant memory), filling `RowContext.state` before parsing.
     prescan: Callable[[dict[str, Any], Row], None] | None = None
+    # For column mappings (`jobs/sources/column_map.py`): the other columns the parser reads when present,
+    # the ones a mapped file must provide (default: `key_columns`), and the artist-name and track-name
+    # columns that the `artist_ids` and `track_id` roles may stand in for.
+    optional_columns: tuple[str, ...] = ()
+    required_columns: tuple[str, ...] | None = None
+    artist_column: str | None = None
+    track_column: str | None = None
 
     def matches(self, header: list[str]) -> bool:
         return set(self.key_columns) <= set(header)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the parser reads."""
+        return tuple(dict.fromkeys((*self.key_columns, *self.optional_columns)))
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.key_columns if self.required_columns is None else self.required_columns
 
 
 # --- value parsers: each takes raw text and a field name, returns a value or None, or raises RowError ---
@@ -120,14 +136,13 @@ def number(row: Row, column: str) -> float | None:
     return result
 
 
-def integer(row: Row, column: str, low: float | None = None, high: float | None = None) -> int | None:
+def integer(row: Row, column: str) -> int | None:
+    """A whole number (its bounds are checked on the parsed row, see `layouts/bounds.py`)."""
     value = number(row, column)
     if value is None:
         return None
     if value != int(value):
         raise RowError(f"{column} is not a whole number: {value}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise RowError(f"{column} out of range [{low}, {high}]: {value}")
     return int(value)
 
 
@@ -237,6 +252,17 @@ def required_spotify_id(row: Row, column: str) -> str:
     return value
 
 
+_OWN_ID = re.compile(r"[^\s]{1,100}")
+
+
+def own_id(row: Row, column: str) -> str | None:
+    """An id of the file's own (Spotify's or a label's): 1-100 characters without spaces, or None when empty."""
+    value = text(row, column)
+    if value is not None and not _OWN_ID.fullmatch(value):
+        raise RowError(f"{column} must be 1-100 characters without spaces: {value[:40]!r}")
+    return value
+
+
 def genre(value: str | None) -> str | None:
     cleaned = normalise(value) if value else ""
     return cleaned or None
@@ -263,7 +289,7 @@ AUDIO_COLUMNS = (
     "tempo",
     "time_signature",
 )
-_AUDIO_INTEGER = {"key": (-1, 11), "mode": (0, 1), "time_signature": (0, 12)}
+_AUDIO_INTEGER = {"key", "mode", "time_signature"}  # whole numbers; every range is in `layouts/bounds.py`
 
 
 def audio_features(row: Row, track_id: str) -> dict[str, Any] | None:
@@ -271,7 +297,7 @@ def audio_features(row: Row, track_id: str) -> dict[str, Any] | None:
     features: dict[str, Any] = {"track_id": track_id}
     for column in AUDIO_COLUMNS:
         if column in _AUDIO_INTEGER:
-            features[column] = integer(row, column, *_AUDIO_INTEGER[column]) if column in row else None
+            features[column] = integer(row, column) if column in row else None
         else:
             features[column] = number(row, column) if column in row else None
     return features if any(features[c] is not None for c in AUDIO_COLUMNS) else None
@@ -288,8 +314,6 @@ def track_record(
     isrc: str | None = None,
     genre_name: str | None = None,
 ) -> dict[str, Any]:
-    if duration_ms is not None and duration_ms < 0:
-        raise RowError(f"duration_ms is negative: {duration_ms}")
     return {
         "track_id": track_id,
         "name": name,

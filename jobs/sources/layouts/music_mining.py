@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.sources.layouts.common import (
+    AUDIO_COLUMNS,
     Layout,
     ParsedRow,
     Row,
@@ -72,7 +73,7 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
     if len(ids) == 1:
         parsed.artist_genres.extend((ids[0], item) for item in dict.fromkeys(genres))
     parsed.link(track_id, ids)
-    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)
@@ -87,7 +88,7 @@ def parse_artist(row: Row, context: RowContext) -> ParsedRow:
     genres = [g for g in (genre(item) for item in string_list(row, "genres")) if g]
     parsed.artist(artist_id, required(row, "name"), genres[0] if genres else None)
     parsed.artist_genres.extend((artist_id, item) for item in dict.fromkeys(genres))
-    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
+    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
     return parsed
 
 
@@ -103,7 +104,7 @@ def parse_chart(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
     observed_on = chart_month(row)
     song, artist_name = required(row, "song"), required(row, "artist")
-    position = integer(row, "position", 1, 10_000)
+    position = integer(row, "position")
     track_id = spotify_id(row, "spotify_track_id") or dataset_id("track", song, artist_name)
     release, precision = release_date(row, "spotify_track_album_release_date")
     stated = text(row, "spotify_track_album_release_date_precision")
@@ -132,6 +133,8 @@ TRACKS = Layout(
     parse_row=parse_track,
     description="music-mining tracks.csv (tracks, ISRC, popularity, audio features, artist genres)",
     snapshot_date=COLLECTED_ON,
+    optional_columns=("duration_ms", "explicit", "genre", "artist_genres", *AUDIO_COLUMNS),
+    required_columns=("id", "artists", "artist_ids"),
 )
 ARTISTS = Layout(
     rank=0,
@@ -140,10 +143,20 @@ ARTISTS = Layout(
     parse_row=parse_artist,
     description="music-mining artist_summary.csv (artist popularity and genres)",
     snapshot_date=COLLECTED_ON,
+    required_columns=("name",),
 )
 CHARTS = Layout(
     name="music-mining-charts",
     key_columns=("month", "position", "artist", "song", "spotify_track_id"),
     parse_row=parse_chart,
     description="music-mining song_chart_by_month.csv (chart2000 monthly positions)",
+    optional_columns=(
+        "spotify_track_album_release_date",
+        "spotify_track_album_release_date_precision",
+        "spotify_track_duration_ms",
+        "spotify_track_explicit",
+    ),
+    required_columns=("month", "position", "artist", "song"),
+    artist_column="artist",
+    track_column="song",
 )

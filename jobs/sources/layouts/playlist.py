@@ -52,8 +52,8 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
     moment = snapshot_time(row)
     track_id = required_spotify_id(row, "track_id")
-    position = integer(row, "position", 1, 10_000)
-    popularity = integer(row, "popularity", 0, 100)
+    position = integer(row, "position")
+    popularity = integer(row, "popularity")
     release = release_date(row, "release_date")
     latest = context.state.get("latest", {}).get(moment.date())
     if latest is not None and moment != latest:
@@ -81,4 +81,8 @@ LAYOUT = Layout(
     parse_row=parse_row,
     description="playlist snapshots (snapshot_time, position, track_id, popularity; last snapshot per day)",
     prescan=prescan,
+    optional_columns=("album_name", "release_date"),
+    required_columns=("snapshot_time", "position", "track_id"),
+    artist_column="artist_name",
+    track_column="track_name",
 )

@@ -24,21 +24,14 @@ from jobs.sources.layouts.common import (
     integer,
     metric_name,
     number,
+    own_id,
     release_date,
     required,
     text,
     track_record,
 )
 
-_OWN_ID = re.compile(r"[^\s]{1,100}")
 _SOURCE = re.compile(r"[a-z][a-z0-9_-]{0,40}")
-
-
-def _own_id(row: Row, column: str) -> str | None:
-    value = text(row, column)
-    if value is not None and not _OWN_ID.fullmatch(value):
-        raise RowError(f"{column} must be 1-100 characters without spaces: {value[:40]!r}")
-    return value
 
 
 def parse_row(row: Row, context: RowContext) -> ParsedRow:
@@ -59,7 +52,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
     if feed is not None and not _SOURCE.fullmatch(feed):
         raise RowError(f"source must be lower-case letters, digits, '_' or '-': {feed[:40]!r}")
     parsed.series = feed
-    artist_id = _own_id(row, "artist_id") or dataset_id("artist", artist_name)
+    artist_id = own_id(row, "artist_id") or dataset_id("artist", artist_name)
     artist_genre = genre(text(row, "genre"))
     parsed.artist(artist_id, artist_name, artist_genre)
     if artist_genre:
@@ -68,7 +61,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         parsed.observe("artist", artist_id, metric, observed_on, value)
         return parsed
     isrc = text(row, "isrc")
-    track_id = _own_id(row, "track_id") or (dataset_id("isrc", isrc) if isrc else None)
+    track_id = own_id(row, "track_id") or (dataset_id("isrc", isrc) if isrc else None)
     track_id = track_id or dataset_id("track", track_name, artist_name)
     parsed.tracks.append(
         track_record(
@@ -91,4 +84,17 @@ LAYOUT = Layout(
     key_columns=("date", "artist", "metric", "value"),
     parse_row=parse_row,
     description="generic snapshots: date, artist, metric, value [, track, artist_id, track_id, isrc, ...]",
+    optional_columns=(
+        "track",
+        "entity",
+        "artist_id",
+        "track_id",
+        "isrc",
+        "album",
+        "release_date",
+        "genre",
+        "duration_ms",
+        "source",
+    ),
+    artist_column="artist",
 )

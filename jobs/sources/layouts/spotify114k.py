@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.sources.layouts.common import (
+    AUDIO_COLUMNS,
     Layout,
     ParsedRow,
     Row,
@@ -46,7 +47,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         if track_genre:
             parsed.artist_genres.append((artist_id, track_genre))
     parsed.link(track_id, ids)
-    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)
@@ -60,4 +61,8 @@ LAYOUT = Layout(
     parse_row=parse_row,
     description="Kaggle Spotify Tracks Dataset dataset.csv (114k tracks, one row per genre)",
     snapshot_date=date(2022, 10, 1),
+    optional_columns=("duration_ms", "explicit", *AUDIO_COLUMNS),
+    required_columns=("track_id",),
+    artist_column="artists",
+    track_column="track_name",
 )

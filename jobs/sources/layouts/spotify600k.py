@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from jobs.sources.layouts.common import (
+    AUDIO_COLUMNS,
     Layout,
     ParsedRow,
     Row,
@@ -53,7 +54,7 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
     for artist_id, name in zip(ids, names, strict=True):
         parsed.artist(artist_id, name)
     parsed.link(track_id, ids)
-    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
+    parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
     features = audio_features(row, track_id)
     if features is not None:
         parsed.audio_features.append(features)
@@ -67,11 +68,8 @@ def parse_artist(row: Row, context: RowContext) -> ParsedRow:
     name = required(row, "name")
     parsed.artist(artist_id, name, genres[0] if genres else None)
     parsed.artist_genres.extend((artist_id, item) for item in genres)
-    followers = number(row, "followers")
-    if followers is not None and followers < 0:
-        raise RowError(f"followers is negative: {followers}")
-    parsed.observe("artist", artist_id, "spotify_followers", context.snapshot_date, followers)
-    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity", 0, 100))
+    parsed.observe("artist", artist_id, "spotify_followers", context.snapshot_date, number(row, "followers"))
+    parsed.observe("artist", artist_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
     return parsed
 
 
@@ -82,6 +80,8 @@ TRACKS = Layout(
     parse_row=parse_track,
     description="Kaggle 600k tracks.csv (its artists.csv next to it is imported first)",
     snapshot_date=COLLECTED_ON,
+    optional_columns=("duration_ms", "explicit", *AUDIO_COLUMNS),
+    required_columns=("id", "artists", "id_artists"),
 )
 ARTISTS = Layout(
     rank=0,
@@ -90,4 +90,5 @@ ARTISTS = Layout(
     parse_row=parse_artist,
     description="Kaggle 600k artists.csv (followers, genres, popularity)",
     snapshot_date=COLLECTED_ON,
+    required_columns=("id", "name"),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.sources.layouts.common import (
+    AUDIO_COLUMNS,
     MISSING,
     Layout,
     ParsedRow,
@@ -52,7 +53,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         track_id,
         "spotify_popularity",
         context.snapshot_date,
-        integer(row, "track_popularity", 0, 100),
+        integer(row, "track_popularity"),
     )
     features = audio_features(row, track_id)
     if features is not None:
@@ -74,4 +75,8 @@ LAYOUT = Layout(
     parse_row=parse_row,
     description="TidyTuesday spotify_songs.csv (tracks, popularity, playlist genre, audio features)",
     snapshot_date=date(2020, 1, 21),
+    optional_columns=("track_album_name", "duration_ms", *AUDIO_COLUMNS),
+    required_columns=("track_id",),
+    artist_column="track_artist",
+    track_column="track_name",
 )

@@ -26,7 +26,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
     parsed = ParsedRow()
     observed_on = day(row, "date")
     song, artists = required(row, "song"), required(row, "artist")
-    position = integer(row, "position", 1, 10_000)
+    position = integer(row, "position")
     track_id = dataset_id("track", song, artists)
     parsed.tracks.append(
         track_record(
@@ -43,7 +43,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         parsed.artist(artist_id, name)
     parsed.link(track_id, ids)
     parsed.observe("track", track_id, "chart_position", observed_on, position)
-    popularity = integer(row, "popularity", 0, 100)
+    popularity = integer(row, "popularity")
     if popularity == 0:
         parsed.notes.append("popularity 0 treated as missing")
         popularity = None
@@ -56,4 +56,8 @@ LAYOUT = Layout(
     key_columns=("date", "position", "song", "artist", "popularity", "release_date"),
     parse_row=parse_row,
     description="daily Top-50 playlist file (date, position, song, artist, popularity)",
+    optional_columns=("duration_ms", "is_explicit"),
+    required_columns=("date", "position", "song", "artist"),
+    artist_column="artist",
+    track_column="song",
 )

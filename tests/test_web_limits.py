@@ -1,0 +1,171 @@
+"""The web tier under crafted and hostile requests, against the real gunicorn server (with its real log).
+
+- Bodies above MAX_REQUEST_KB get 413; crafted callback values and malformed asset URLs get a 4xx, and the
+  server's log holds no traceback; a newline in a value cannot start a forged log line.
+- A lock held on the tables sign-in and /healthz use: both answer "unavailable" within the web timeouts.
+- Parallel wrong passwords are counted one by one (threads against 4 workers); lockout is per (user, address),
+  with a per-user ceiling that locks the account everywhere, is logged as an error and is listed on Admin.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from werkzeug.security import generate_password_hash
+
+from dashboard import ids
+from tests.dashboard_support import users_setting
+from tests.servers import gunicorn
+from tests.web_support import WebClient, callback_payload, page_route
+
+CY_PASSWORD = "cy-second-admin-pass"  # a second admin, to see the alert while ana is locked out
+FORGED = "2026-12-01 06:00:00,000 INFO dashboard.login: mallory (admin) signed in from 10.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
+    users = users_setting() + ",cy:admin:" + generate_password_hash(CY_PASSWORD, method="pbkdf2:sha256:1000")
+    env = {
+        "DASHBOARD_USERS": users,
+        "MAX_REQUEST_KB": "64",
+        "LOGIN_MAX_FAILURES": "5",
+        "LOGIN_CEILING": "8",
+        "WEB_STATEMENT_TIMEOUT_MS": "1500",
+        "WEB_LOCK_TIMEOUT_MS": "500",
+    }
+    with gunicorn(database_url, workers=4, log=log, **env) as base:
+        yield {"base": base, "log": log}
+
+
+@pytest.fixture
+def site(server: dict[str, Any], clean_db: Engine) -> dict[str, Any]:
+    return server
+
+
+def log_text(site: dict[str, Any]) -> str:
+    return Path(site["log"]).read_text()
+
+
+def test_request_bodies_are_capped(site: dict[str, Any]) -> None:
+    web = WebClient(site["base"])
+    assert web.post("/login", data={"username": "ana", "password": "x" * 200_000, "csrf": "t"}).status_code == 413
+    assert web.sign_in("ana") == 302
+    search = callback_payload(
+        f"{ids.ARTISTS_SEARCH_RESULTS}.children",
+        [{"id": ids.ARTISTS_SEARCH, "property": "value", "value": "a" * 100_000}],
+    )
+    assert web.callback(search).status_code == 413
+    search["inputs"][0]["value"] = "a" * 1000  # a real callback's size still works
+    assert web.callback(search).status_code == 200
+
+
+def test_crafted_callback_values_and_asset_urls_get_4xx_without_a_traceback(site: dict[str, Any]) -> None:
+    web = WebClient(site["base"])
+    assert web.sign_in("bo") == 302
+    assert web.callback(page_route("/seasonality")).status_code == 200
+    crafted = {
+        "a number for the pathname": page_route(5),
+        "a pathname without '/'": page_route("artists"),
+        "a list for the search": page_route("/", ["?genre=pop"]),
+        "a newline in the pathname": page_route("/\n" + FORGED),
+        "no such callback": callback_payload("nope.children", [{"id": "x", "property": "y", "value": 1}]),
+        "too few inputs": {**page_route("/"), "inputs": page_route("/")["inputs"][:1]},
+        "another component's input": page_route("/")
+        | {"inputs": [{"id": "x", "property": "pathname", "value": "/"}, page_route("/")["inputs"][1]]},
+        "nested JSON": '{"output": "x", "inputs": ' + "[" * 5000 + "]" * 5000 + "}",
+        "JSON nested 100 deep": json.dumps(page_route("/", search=None)).replace("null", "[" * 100 + "]" * 100),
+        "not JSON": "{broken",
+    }
+    for what, body in crafted.items():
+        response = web.callback(body)
+        assert response.status_code == 400, what
+    for path in [
+        "/_dash-component-suites/dash/x.js",
+        "/_dash-component-suites/nope/x.js",
+        "/_dash-component-suites/dash/deps/%2e%2e/x.js",
+        "/assets/%ff",
+        "/assets/..%2f..%2fsettings.py",
+    ]:
+        assert web.get(path).status_code == 404, path
+    log = log_text(site)
+    assert "Traceback" not in log and "Exception on" not in log
+    assert "refused a callback request" in log
+
+
+def test_a_newline_in_a_value_cannot_forge_a_log_line(site: dict[str, Any]) -> None:
+    web = WebClient(site["base"])
+    assert web.sign_in("bo") == 302
+    assert web.callback(page_route("x\n" + FORGED)).status_code == 400
+    assert web.sign_in("x\n" + FORGED, "wrong") == 401
+    lines = log_text(site).splitlines()
+    assert not [line for line in lines if line.startswith(FORGED)]
+    assert any(("\\n" + FORGED) in line for line in lines)  # the value is there, escaped, inside one line
+
+
+def test_a_held_lock_gives_unavailable_not_a_hung_worker(site: dict[str, Any], clean_db: Engine) -> None:
+    signed_in = WebClient(site["base"])
+    assert signed_in.sign_in("ana") == 302
+    web = WebClient(site["base"])
+    token = web.form_token()
+    with clean_db.connect() as conn:
+        locker = conn.begin()
+        conn.execute(text("LOCK TABLE login_attempts, web_sessions, publications IN ACCESS EXCLUSIVE MODE"))
+        try:
+            login = web.post("/login", data={"username": "ana", "password": "whatever", "csrf": token})
+            health = web.get("/healthz")
+            page = signed_in.get("/artists")
+        finally:
+            locker.rollback()
+    assert login.status_code == 503 and "temporarily unavailable" in login.text
+    assert health.status_code == 503 and health.json()["status"] == "unavailable"
+    assert page.status_code == 503
+    assert web.get("/healthz").status_code == 200  # and all is well once the lock is gone
+    assert signed_in.get("/artists").status_code == 200
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_limit(site: dict[str, Any], clean_db: Engine) -> None:
+    clients = [WebClient(site["base"]) for _ in range(16)]
+    tokens = [web.form_token() for web in clients]
+    start = threading.Barrier(len(clients))
+
+    def guess(index: int) -> int:
+        start.wait()
+        data = {"username": "ana", "password": f"guess-{index}", "csrf": tokens[index]}
+        return clients[index].post("/login", data=data).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(guess, range(len(clients))))
+    sys.stderr.write(f"\nparallel sign-in drill: {len(clients)} wrong passwords at once, 4 workers: "
+                     f"{statuses.count(401)} checked (401), {statuses.count(429)} refused (429)\n")  # fmt: skip
+    assert sorted(statuses) == [401] * 5 + [429] * 11  # LOGIN_MAX_FAILURES=5: exactly 5 passwords checked
+    with clean_db.connect() as conn:
+        checked = conn.execute(text("SELECT count(*) FROM login_attempts WHERE NOT succeeded")).scalar_one()
+    assert checked == 5
+
+
+def test_lockout_is_per_user_and_address_with_a_ceiling_that_alerts(site: dict[str, Any], clean_db: Engine) -> None:
+    first, second = (WebClient(site["base"], address=f"127.0.0.{n}") for n in (2, 3))
+    assert [first.sign_in("ana", f"wrong-{i}") for i in range(5)] == [401] * 5
+    assert first.sign_in("ana") == 429  # LOGIN_MAX_FAILURES=5 for (ana, 127.0.0.2)
+    assert first.sign_in("bo") == 302  # another user at the guessing address is not locked out
+    assert [second.sign_in("ana", f"wrong-{i}") for i in range(3)] == [401] * 3  # ana elsewhere is not either
+    assert second.sign_in("ana") == 429  # 8 failures from any address = LOGIN_CEILING: locked everywhere
+    assert WebClient(site["base"], address="127.0.0.4").sign_in("ana") == 429
+    assert "ERROR dashboard.login: account 'ana' locked for every address" in log_text(site)
+    viewer, admin = WebClient(site["base"], address="127.0.0.5"), WebClient(site["base"], address="127.0.0.5")
+    assert viewer.sign_in("bo") == 302 and admin.sign_in("cy", CY_PASSWORD) == 302
+    poll = callback_payload(
+        f"{ids.ADMIN_LOCKED}.children", [{"id": ids.ADMIN_POLL, "property": "n_intervals", "value": 1}]
+    )
+    assert "ana" not in viewer.callback(poll).text  # the alert is for admins
+    listed = admin.callback(poll)
+    assert listed.status_code == 200 and "ana: 8 wrong passwords from 2 address(es)" in listed.text
