@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, ids, queries, queries_entity, urlstate
+from dashboard import calibration, formats, glossary, ids, queries, queries_entity, similar_tracks, urlstate
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -58,6 +58,7 @@ def layout(track_id: str = "", **_query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
+            similar_tracks.panel(),
         ]
     )  # fmt: skip
 
