@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     LASTFM_MAX_RETRIES: int = Field(default=3, ge=0)  # for error 29 / 11 / 16, timeouts and 5xx
     LASTFM_BACKOFF: float = Field(default=2.0, ge=0)  # first retry delay in seconds, doubled each time
     LASTFM_SIMILAR_LIMIT: int = Field(default=20, ge=0)  # similar artists per watched artist (0: none)
+    # Discover (jobs/discover.py): market segments, micro-genres, similar tracks.
+    DISCOVER_HOPS: int = Field(default=2, ge=1, le=5)  # segment depth: similar artists of similar artists
+    DISCOVER_PER_HOP: int = Field(default=20, ge=1)  # similar artists taken from each artist at each hop
+    DISCOVER_SEEDS: int = Field(default=30, ge=0)  # most popular artists whose segment is precomputed (+ watched)
+    DISCOVER_K_MIN: int = Field(default=4, ge=2)  # micro-genre count range searched by silhouette
+    DISCOVER_K_MAX: int = Field(default=12, ge=2)
+    DISCOVER_NEIGHBOURS: int = Field(default=10, ge=1)  # similar tracks kept per track
 
     # --- operations: scheduled retraining, alert delivery (jobs/deliver.py, run by the worker) ---
     RETRAIN_CRON: str = "0 3 * * sun"  # crontab (UTC) of the scheduled retraining; empty: never (weekly by default)

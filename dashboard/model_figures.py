@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import glossary
 from dashboard.figures import ACCENT, BASE_LAYOUT, SECOND, empty_figure
 from dashboard.plot_text import plot_texts
 
@@ -21,12 +22,13 @@ def importance_bars(frame: pd.DataFrame, *, top: int = 20) -> go.Figure:
     shown = frame.sort_values("gain", ascending=False).head(top)
     figure = go.Figure()  # two panels sharing the feature axis, laid out by hand (make_subplots is slow)
     total_gain = float(shown["gain"].sum()) or 1.0
+    labels = plot_texts([glossary.label(feature) for feature in shown["feature"]])  # the words of every page
     figure.add_bar(
-        x=shown["gain"] / total_gain * 100, y=plot_texts(shown["feature"]), orientation="h", marker_color=ACCENT,
+        x=shown["gain"] / total_gain * 100, y=labels, orientation="h", marker_color=ACCENT,
         hovertemplate="%{y}: %{x:.1f}% of gain<extra></extra>",
     )  # fmt: skip
     figure.add_bar(
-        x=shown["mean_abs_contribution"], y=plot_texts(shown["feature"]), orientation="h", marker_color=SECOND,
+        x=shown["mean_abs_contribution"], y=labels, orientation="h", marker_color=SECOND,
         hovertemplate="%{y}: %{x:.3f}<extra></extra>", xaxis="x2",
     )  # fmt: skip
     figure.update_layout(

@@ -12,7 +12,7 @@ from typing import Any
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback
+from dash import Input, Output, callback, html
 
 from dashboard import formats
 
@@ -58,6 +58,14 @@ def grid(
 
 def export_button(button_id: str) -> dbc.Button:
     return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm")
+
+
+def export_header(title: object, button_id: str) -> html.Div:
+    """A card header: the title on the left, the grid's Export CSV button on the right."""
+    return html.Div(
+        [html.Span(title), export_button(button_id)],
+        className="d-flex justify-content-between align-items-center gap-2",
+    )
 
 
 def export_on_click(grid_id: str, button_id: str) -> None:

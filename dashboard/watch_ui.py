@@ -72,10 +72,7 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
 
 
 def morning_card() -> dbc.Card:
-    header = html.Div(
-        [html.Span("Your watchlist"), tables.export_button(ids.MORNING_WATCHLIST_EXPORT)],
-        className="d-flex justify-content-between align-items-center",
-    )
+    header = tables.export_header("Your watchlist", ids.MORNING_WATCHLIST_EXPORT)
     body = [
         html.Div(id=ids.MORNING_WATCHLIST_NOTE),
         tables.grid(ids.MORNING_WATCHLIST, COLUMNS, file_name="hitscope-watchlist.csv", page_size=10),
@@ -149,10 +146,4 @@ def save_edit(changes: list[dict[str, Any]] | None) -> object:
     return html.Div("Saved.", className="text-success small mb-1")
 
 
-@callback(
-    Output(ids.MORNING_WATCHLIST, "exportDataAsCsv"),
-    Input(ids.MORNING_WATCHLIST_EXPORT, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_watchlist(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(ids.MORNING_WATCHLIST, ids.MORNING_WATCHLIST_EXPORT)

@@ -30,6 +30,7 @@ from jobs.sources.base import (
     AUDIO_FEATURE_COLUMNS,
     OBSERVATION_COLUMNS,
     OPTIONAL_COLUMNS,
+    SIMILAR_ARTIST_COLUMNS,
     TRACK_ARTIST_COLUMNS,
     TRACK_COLUMNS,
     SourceBatch,
@@ -60,6 +61,7 @@ TARGETS = (
     Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS),
     Target("track_artists", "track_artists", TRACK_ARTIST_COLUMNS, ["track_id", "artist_id"], ["position"]),
     Target("track_audio_features", "audio_features", AUDIO_FEATURE_COLUMNS, ["track_id"], AUDIO_FEATURE_COLUMNS[1:]),
+    Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"]),
     Target(
         "raw_observations", "observations", [*OBSERVATION_COLUMNS, "run_id"],
         ["entity_type", "entity_id", "metric", "observed_on", "source"], last_wins=False,
@@ -149,7 +151,7 @@ class StagedLoad:
         frames = {
             "artists": batch.artists, "artist_genres": batch.artist_genres.dropna(), "tracks": batch.tracks,
             "track_artists": batch.track_artists, "audio_features": batch.audio_features,
-            "observations": batch.observations.assign(run_id=self.run_id),
+            "similar_artists": batch.similar_artists, "observations": batch.observations.assign(run_id=self.run_id),
         }  # fmt: skip
         for target in TARGETS:
             frame = frames[target.frame]

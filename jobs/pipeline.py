@@ -1,5 +1,5 @@
-"""One refresh run: extract -> score -> aggregate -> publish, recorded in `job_runs`. The CLI, the scheduled job and
-the manual-refresh queue all come through here.
+"""One refresh run: extract -> score -> discover -> aggregate -> publish, recorded in `job_runs`. The CLI, the
+scheduled job and the manual-refresh queue all come through here.
 
     python -m jobs refresh [--date YYYY-MM-DD]     # one run for a snapshot date (default: today)
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from jobs.aggregate import BUILDERS, AggregateParams
+from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
 from jobs.load import load_batch
 from jobs.lock import run_lock
 from jobs.model_store import active_model
@@ -45,6 +46,7 @@ class RunConfig:
     hit_threshold: float = 70.0
     hit_horizon_days: int = 28
     keep_publications: int = 3
+    discover: DiscoverConfig = DiscoverConfig()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
@@ -53,6 +55,7 @@ class RunConfig:
             hit_threshold=settings.HIT_THRESHOLD,
             hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
+            discover=DiscoverConfig.from_settings(settings),
         )
 
 
@@ -209,14 +212,17 @@ def _aggregate_and_publish(
     scored: Scored | None,
 ) -> int | None:
     key = _publication_key(source, snapshot_date, scored)
-    with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
+    with engine.connect() as conn:
         latest = conn.execute(
             text("SELECT publication_id, summary -> 'key' FROM publications ORDER BY publication_id DESC LIMIT 1")
         ).first()
-        if latest is not None and latest[1] == key and sum(loaded.values()) == 0:
+    if latest is not None and latest[1] == key and sum(loaded.values()) == 0:
+        with recorder.stage("aggregate_publish") as stage:
             logger.info("nothing changed since publication %s: not republishing", latest[0])
             stage.counts = {"republished": 0}
-            return int(latest[0])
+        return int(latest[0])
+    discovered = _discover(engine, snapshot_date, recorder, config)
+    with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
         summary = {
             "key": key,
             "warnings": recorder.warnings,
@@ -226,14 +232,26 @@ def _aggregate_and_publish(
             **_headline_counts(conn, snapshot_date),
         }
         params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold, config.hit_horizon_days)
+        builders = {**BUILDERS, **(score_builders(scored) if scored else {}), **discover_builders(discovered)}
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
-            params=params, summary=summary, keep=config.keep_publications,
-            builders={**BUILDERS, **score_builders(scored)} if scored else None,
+            params=params, summary=summary, keep=config.keep_publications, builders=builders,
         )  # fmt: skip
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}
     return publication_id
+
+
+def _discover(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Discovered:
+    """Segments, micro-genres, similar tracks and the rest (jobs.discover), published with the other tables."""
+    with recorder.stage("discover") as stage, engine.connect() as conn:
+        discovered = run_discover(
+            conn=conn, snapshot_date=snapshot_date, hit_metric=config.hit_metric,
+            hit_threshold=config.hit_threshold, config=config.discover,
+        )  # fmt: skip
+        stage.rows_in = int(discovered.summary.get("n_tracks", 0))
+        stage.rows_out = len(discovered.sound.tracks) + len(discovered.segments.segments)
+    return discovered
 
 
 def _headline_counts(conn: Any, snapshot_date: date) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import gzip
 import logging
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -121,7 +122,8 @@ class Progress:
 
 def estimate_rows(paths: list[Path]) -> int | None:
     """Data rows in CSV files (.csv or .csv.gz): lines minus each header, so a bar can show an ETA.
-    Quoted fields with newlines make it an overestimate; about ten times faster than parsing."""
+    Quoted fields with newlines make it an overestimate; about ten times faster than parsing. A file that cannot
+    be read to its end (truncated gzip, unreadable) gives None: no ETA, and the import's own reader reports it."""
     total = 0
     try:
         for path in paths:
@@ -129,7 +131,7 @@ def estimate_rows(paths: list[Path]) -> int | None:
             with opener(path, "rb") as handle:
                 lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
             total += max(0, lines - 1)
-    except OSError:
+    except (OSError, EOFError, zlib.error):
         return None
     return total
 

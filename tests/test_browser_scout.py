@@ -20,13 +20,12 @@ from tests.test_browser import VIEWPORTS, browser, seeded, server, settle, signe
 pytestmark = pytest.mark.browser
 
 GRIDS_OF = {  # page -> the grids it shows
-    "morning": ["morning-emerging", "morning-risers", "morning-alerts-grid"],
+    "morning": ["morning-emerging", "morning-risers", "morning-alerts-grid", "morning-watchlist"],
     "artists": ["artists-grid"],
     "artist": ["artist-releases"],
     "model": ["model-metrics", "model-versions"],
-    "admin": ["admin-runs"],
+    "admin": ["admin-runs", "admin-deliveries"],
 }
-OTHER_OWNERS = {"model"}  # built by another helper of issue 13: its grids have no export yet
 
 
 def one(seeded: dict[str, Any], sql: str, **params: object) -> Any:  # noqa: F811
@@ -119,15 +118,7 @@ def test_no_grid_header_is_cut_off(browser: Any, server: str, seeded: dict[str, 
     assert (shown == "none") == (viewport == "phone")  # Plotly's mode bar would cover chart titles on a phone
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason="the Model page (another helper) has no exports yet"))
-        if name in OTHER_OWNERS
-        else name
-        for name in GRIDS_OF
-    ],
-)
+@pytest.mark.parametrize("name", list(GRIDS_OF))
 def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, Any], name: str) -> None:  # noqa: F811
     page = signed_in_page(browser, server, "ana")
     page.goto(f"{server}{paths(seeded)[name]}")

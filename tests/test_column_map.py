@@ -124,7 +124,7 @@ def test_every_mapping_mistake_is_one_clear_error_before_any_run(
 @pytest.mark.timeout(300)
 def test_evaluate_runs_on_the_export_through_the_same_mapping(tmp_path: Path) -> None:
     path, mapping, out = tmp_path / "export.csv", tmp_path / "mapping.toml", tmp_path / "report.json"
-    regional_export(path, days=200, n_tracks=80, top=15)
+    regional_export(path, days=300, n_tracks=200, top=40)
     mapping.write_text(MAPPING)
     settings = Settings(MODEL_MAX_ROUNDS=20, MODEL_NUM_THREADS=1, MODEL_FOLDS=2)
     evaluate_file(

@@ -88,12 +88,7 @@ def layout(**_query: str) -> html.Div:
     )
     history = dbc.Card(
         [
-            dbc.CardHeader(
-                html.Div(
-                    [html.Span("Run history"), tables.export_button(ids.ADMIN_RUNS + "-export")],
-                    className="d-flex justify-content-between align-items-center",
-                )
-            ),
+            dbc.CardHeader(tables.export_header("Run history", ids.ADMIN_RUNS_EXPORT)),
             dbc.CardBody(
                 tables.grid(ids.ADMIN_RUNS, tables.RUN_COLUMNS, file_name="hitscope-runs.csv", column_size="autoSize")
             ),
@@ -105,12 +100,7 @@ def layout(**_query: str) -> html.Div:
     )
     deliveries = dbc.Card(
         [
-            dbc.CardHeader(
-                html.Div(
-                    [html.Span("Alert deliveries (email, webhook)"), tables.export_button(ids.ADMIN_DELIVERIES_EXPORT)],
-                    className="d-flex justify-content-between align-items-center",
-                )
-            ),
+            dbc.CardHeader(tables.export_header("Alert deliveries (email, webhook)", ids.ADMIN_DELIVERIES_EXPORT)),
             dbc.CardBody(
                 tables.grid(
                     ids.ADMIN_DELIVERIES, admin_view.DELIVERY_COLUMNS, file_name="hitscope-deliveries.csv", page_size=10
@@ -271,19 +261,5 @@ def render_deliveries(_tick: int | None) -> object:
     return tables.records(frame)
 
 
-@callback(
-    Output(ids.ADMIN_DELIVERIES, "exportDataAsCsv"),
-    Input(ids.ADMIN_DELIVERIES_EXPORT, "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_deliveries(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
-
-
-@callback(
-    Output(ids.ADMIN_RUNS, "exportDataAsCsv"),
-    Input(ids.ADMIN_RUNS + "-export", "n_clicks"),
-    prevent_initial_call=True,
-)
-def export_runs(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(ids.ADMIN_DELIVERIES, ids.ADMIN_DELIVERIES_EXPORT)
+tables.export_on_click(ids.ADMIN_RUNS, ids.ADMIN_RUNS_EXPORT)

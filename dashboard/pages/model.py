@@ -46,7 +46,12 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Card(
                 [
-                    dbc.CardHeader("Honest metrics: forward in time, against baselines and the leaky random split"),
+                    dbc.CardHeader(
+                        tables.export_header(
+                            "Honest metrics: forward in time, against baselines and the leaky random split",
+                            ids.MODEL_METRICS_EXPORT,
+                        )
+                    ),
                     dbc.CardBody(
                         tables.grid(
                             ids.MODEL_METRICS,
@@ -66,7 +71,11 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Card(
                 [
-                    dbc.CardHeader("Model versions (every version is kept; one is active)"),
+                    dbc.CardHeader(
+                        tables.export_header(
+                            "Model versions (every version is kept; one is active)", ids.MODEL_VERSIONS_EXPORT
+                        )
+                    ),
                     dbc.CardBody(
                         tables.grid(
                             ids.MODEL_VERSIONS,
@@ -171,3 +180,7 @@ def model_summary(model: queries.ModelVersion) -> html.Div:
             f"tested on {window.get('test_from')} to {window.get('test_to')}."
         )
     return html.Div(" ".join(parts), className="small text-muted")
+
+
+tables.export_on_click(ids.MODEL_METRICS, ids.MODEL_METRICS_EXPORT)
+tables.export_on_click(ids.MODEL_VERSIONS, ids.MODEL_VERSIONS_EXPORT)

@@ -47,11 +47,9 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
 
 
 def _card(title: object, body: object, *, export_id: str) -> dbc.Card:
-    header = html.Div(
-        [html.Span(title), tables.export_button(export_id)],
-        className="d-flex justify-content-between align-items-center gap-2",
+    return dbc.Card(
+        [dbc.CardHeader(tables.export_header(title, export_id)), dbc.CardBody(body)], className="mb-3 h-100"
     )
-    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3 h-100")
 
 
 def layout(**query: str) -> html.Div:

@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 
 from core.artwork import artwork_hosts
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, ids, queries, queries_entity, urlstate
+from dashboard import calibration, formats, glossary, ids, queries, queries_entity, similar_tracks, urlstate
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -59,6 +59,7 @@ def layout(track_id: str = "", **_query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
+            similar_tracks.panel(),
         ]
     )  # fmt: skip
 

@@ -23,6 +23,8 @@ OPTIONAL_COLUMNS = ("image_url",)  # a source may leave these out of its frames
 TRACK_ARTIST_COLUMNS = ["track_id", "artist_id", "position"]
 ARTIST_GENRE_COLUMNS = ["artist_id", "genre"]
 OBSERVATION_COLUMNS = ["entity_type", "entity_id", "metric", "observed_on", "source", "value"]
+# Similar artists: Last.fm gives names; a source that knows the similar artist's own id fills similar_artist_id.
+SIMILAR_ARTIST_COLUMNS = ["artist_id", "similar_name", "mbid", "match", "observed_on", "source", "similar_artist_id"]
 AUDIO_FEATURE_COLUMNS = [
     "track_id", "danceability", "energy", "key", "loudness", "mode", "speechiness",
     "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature",
@@ -44,6 +46,7 @@ class SourceBatch:
     artist_genres: pd.DataFrame = field(default_factory=lambda: empty_frame(ARTIST_GENRE_COLUMNS))
     observations: pd.DataFrame = field(default_factory=lambda: empty_frame(OBSERVATION_COLUMNS))
     audio_features: pd.DataFrame = field(default_factory=lambda: empty_frame(AUDIO_FEATURE_COLUMNS))
+    similar_artists: pd.DataFrame = field(default_factory=lambda: empty_frame(SIMILAR_ARTIST_COLUMNS))
     warnings: list[str] = field(default_factory=list)
     unavailable_metrics: list[str] = field(default_factory=list)
 

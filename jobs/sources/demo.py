@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from jobs.sources.base import SourceBatch
+from jobs.sources.demo_network import genre_sound, network_frames
 
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
@@ -204,6 +205,9 @@ class DemoMarket:
             "tempo": rng.normal(120, 25, m).clip(60, 200),
             "time_signature": np.where(rng.random(m) < 0.92, 4, 3),
         }
+        sound = genre_sound(np.array(GENRES)[self.catalogue.artist_genre[self.catalogue.track_artist]])
+        for column, offset in sound.items():  # each genre its own sound (demo_network.GENRE_SOUND)
+            features[column] = (features[column] + offset).clip(*((60, 200) if column == "tempo" else (0, 1)))
         frame = pd.DataFrame({"track_id": self.track_ids(), **features})
         return frame.iloc[index].reset_index(drop=True)
 
@@ -281,13 +285,16 @@ class DemoSource:
         market = self.market
         tracks = market.tracks_frame(released_by)
         artists = market.artists_frame()
+        c = market.catalogue
+        featured, similar = network_frames(market.seed, artists, c.artist_genre, c.track_artist, tracks, market.start)
         return SourceBatch(
             source=SOURCE,
             artists=artists,
             tracks=tracks,
-            track_artists=market.track_artists_frame(tracks),
+            track_artists=pd.concat([market.track_artists_frame(tracks), featured], ignore_index=True),
             artist_genres=artists[["artist_id", "genre"]],
             audio_features=market.audio_features_frame(tracks),
+            similar_artists=similar,
         )
 
     def extract(self, snapshot_date: date) -> SourceBatch:

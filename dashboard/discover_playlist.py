@@ -1,0 +1,122 @@
+"""The playlist generator of the Discover page: sound ranges, genre and micro-genre in; an ordered playlist of
+published tracks out (most popular first), exportable as CSV. One indexed query, no model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import discover_queries, queries, tables
+from dashboard.components import genre_options, unavailable_alert
+from dashboard.db import DataUnavailable, reading
+
+ENERGY, DANCE, VALENCE, TEMPO = "playlist-energy", "playlist-danceability", "playlist-valence", "playlist-tempo"
+GENRE, MICRO, LENGTH = "playlist-genre", "playlist-micro", "playlist-length"
+GO, NOTE, GRID, EXPORT = "playlist-go", "playlist-note", "playlist-grid", "playlist-export"
+
+COLUMNS: list[dict[str, Any]] = [
+    {"field": "position", "headerName": "#", "maxWidth": 70},
+    tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150),
+    tables.link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "micro_genre_label", "headerName": "Micro-genre", "minWidth": 120},
+    {"field": "energy", **tables.NUMBER}, {"field": "danceability", **tables.NUMBER},
+    {"field": "valence", **tables.NUMBER}, {"field": "tempo", **tables.NUMBER},
+    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
+]  # fmt: skip
+
+
+def _slider(component_id: str, label: str, low: float, high: float, step: float) -> html.Div:
+    return html.Div(
+        [
+            html.Label(label, className="small mb-0"),
+            dcc.RangeSlider(
+                id=component_id,
+                min=low,
+                max=high,
+                step=step,
+                value=[low, high],
+                allowCross=False,
+                tooltip={"placement": "bottom"},
+                marks=None,
+            ),
+        ],  # fmt: skip
+        className="mb-2",
+    )
+
+
+def section(micro: pd.DataFrame, genres: list[str]) -> html.Div:
+    micro_options = [{"label": r.label, "value": int(r.cluster)} for r in micro.itertuples()]
+    controls = dbc.Row(
+        [
+            dbc.Col([_slider(ENERGY, "Energy", 0, 1, 0.05), _slider(DANCE, "Danceability", 0, 1, 0.05)], md=4),
+            dbc.Col([_slider(VALENCE, "Valence (mood)", 0, 1, 0.05), _slider(TEMPO, "Tempo (BPM)", 50, 220, 5)], md=4),
+            dbc.Col(
+                [
+                    dcc.Dropdown(id=GENRE, options=genre_options(genres), placeholder="Any genre", className="mb-2"),
+                    dcc.Dropdown(id=MICRO, options=micro_options, placeholder="Any micro-genre", className="mb-2"),
+                    dbc.InputGroup(
+                        [
+                            dbc.InputGroupText("Tracks"),
+                            dbc.Input(id=LENGTH, type="number", min=1, max=discover_queries.PLAYLIST_MAX, value=30),
+                        ],
+                        size="sm",
+                        className="mb-2",
+                    ),  # fmt: skip
+                    dbc.Button("Generate playlist", id=GO, color="primary", size="sm", className="me-2"),
+                    tables.export_button(EXPORT),
+                ],
+                md=4,
+            ),
+        ]
+    )
+    body = [controls, html.Div(id=NOTE, className="small text-muted my-2"),
+            tables.grid(GRID, COLUMNS, file_name="hitscope-playlist.csv", page_size=15)]  # fmt: skip
+    if micro.empty:
+        body.insert(0, dbc.Alert("No playlists: this source has no audio features.", color="secondary"))
+    return html.Div([html.H3("Playlist generator", className="h5 mt-4"), dbc.Card(dbc.CardBody(body))])
+
+
+@callback(
+    Output(GRID, "rowData"),
+    Output(NOTE, "children"),
+    Input(GO, "n_clicks"),
+    State(ENERGY, "value"), State(DANCE, "value"), State(VALENCE, "value"), State(TEMPO, "value"),
+    State(GENRE, "value"), State(MICRO, "value"), State(LENGTH, "value"),
+    prevent_initial_call=True,
+)  # fmt: skip
+def generate(_n: int | None, energy: list, dance: list, valence: list, tempo: list, genre: str | None,
+             micro: int | None, length: int | None) -> tuple[list, object]:  # fmt: skip
+    request = discover_queries.PlaylistRequest(
+        energy=_range(energy, 0, 1), danceability=_range(dance, 0, 1), valence=_range(valence, 0, 1),
+        tempo=_range(tempo, 0, 250), genre=genre or None, micro_genre=int(micro) if micro is not None else None,
+        length=int(length or 30),
+    )  # fmt: skip
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return [], "Nothing published yet."
+            pid = publication.publication_id
+            frame = discover_queries.playlist(conn=conn, publication_id=pid, request=request)
+            labels = discover_queries.micro_genres(conn=conn, publication_id=pid).set_index("cluster")["label"]
+    except DataUnavailable:
+        return [], unavailable_alert()
+    if frame.empty:
+        return [], "No track matches every setting: widen a range or drop the genre."
+    frame = frame.assign(position=range(1, len(frame) + 1), micro_genre_label=frame["micro_genre"].map(labels))
+    return tables.records(frame), f"{len(frame)} tracks, most popular first."
+
+
+def _range(value: list | None, low: float, high: float) -> tuple[float, float]:
+    if not value or len(value) != 2:
+        return (low, high)
+    return (float(value[0]), float(value[1]))
+
+
+@callback(Output(GRID, "exportDataAsCsv"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
+def export_playlist(n_clicks: int | None) -> bool:
+    return bool(n_clicks)

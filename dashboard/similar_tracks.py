@@ -1,0 +1,49 @@
+"""The "Similar tracks" panel of the Track page: the track's nearest tracks in sound, precomputed by the worker
+(agg_similar_tracks). Its own callback, so the Track page only places `panel()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from dashboard import discover_queries, ids, queries, tables, urlstate
+from dashboard.db import DataUnavailable, reading
+
+GRID, NOTE = "track-similar", "track-similar-note"
+COLUMNS: list[dict[str, Any]] = [
+    {"field": "rank", "headerName": "#", "maxWidth": 70},
+    tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150),
+    tables.link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
+    {"field": "genre", "minWidth": 90},
+    {"field": "distance", "headerName": "Distance in sound", **tables.NUMBER},
+    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
+]
+
+
+def panel() -> dbc.Card:
+    return dbc.Card(
+        [dbc.CardHeader("Similar tracks (nearest in sound)"),
+         dbc.CardBody([html.Div(id=NOTE, className="small text-muted mb-2"),
+                       tables.grid(GRID, COLUMNS, file_name="similar-tracks.csv", page_size=10)])],
+        className="mt-3",
+    )  # fmt: skip
+
+
+@callback(Output(GRID, "rowData"), Output(NOTE, "children"), Input(ids.TRACK_ID, "data"))
+def render_similar(track_id: str) -> tuple[list, str]:
+    track_id = urlstate.text(track_id) or ""
+    try:
+        with reading() as conn:
+            publication = queries.current_publication(conn=conn)
+            if publication is None:
+                return [], "Nothing published yet."
+            frame = discover_queries.similar_tracks(
+                conn=conn, publication_id=publication.publication_id, track_id=track_id
+            )
+    except DataUnavailable:
+        return [], "Data temporarily unavailable."
+    if frame.empty:
+        return [], "No similar tracks: this track (or its source) has no audio features."
+    return tables.records(frame), f"The {len(frame)} tracks closest in standardised audio features."

@@ -1,0 +1,159 @@
+"""Discover, the artist side: market segments, their drivers, underperformers and collaboration ideas.
+
+Precomputed for the seeds a page can show: the `seeds` most popular artists plus every watched artist (a segment
+model per seed keeps it cheap; other artists show what is missing). Links come from the stored similar-artist
+lists (Last.fm or the demo network); an artist without a list gets its nearest artists by sound and genre.
+Collaborations are tracks with several credited artists, plus 'feat.' credits in titles matched to catalogue names.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from model.segment_model import fit_segment_model
+from model.segments import adjacency, collaboration_ideas, featured_names, market_segment, partner_map, sound_graph
+from model.sound import SOUND_FEATURES
+
+logger = logging.getLogger(__name__)
+MODEL_FEATURES = [*SOUND_FEATURES, "release_month", "duration_min", "explicit"]
+CLOSEST_FOR_IDEAS = 20
+
+
+@dataclass
+class SegmentResult:
+    segments: pd.DataFrame
+    drivers: pd.DataFrame
+    underperformers: pd.DataFrame
+    ideas: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def artist_levels(artists: pd.DataFrame, tracks: pd.DataFrame) -> pd.Series:
+    """Each artist's level now: its popularity, else the mean peak of its tracks (datasets have no artist level)."""
+    by_tracks = tracks.groupby("artist_id")["popularity"].mean()
+    level = artists.set_index("artist_id")["popularity"].astype(float)
+    return level.fillna(by_tracks).dropna()
+
+
+def credits_with_features(credits: pd.DataFrame, tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
+    """Credited artists plus 'feat.' guests named in titles (matched to a catalogue artist of that exact name)."""
+    ids = artists.assign(key=artists["name"].str.lower()).drop_duplicates("key", keep=False).set_index("key")
+    guests = [
+        (track_id, ids.at[name.lower(), "artist_id"])
+        for track_id, title in tracks[["track_id", "name"]].itertuples(index=False)
+        if "feat" in str(title).lower() or "ft." in str(title).lower()
+        for name in featured_names(str(title))
+        if name.lower() in ids.index
+    ]
+    extra = pd.DataFrame(guests, columns=["track_id", "artist_id"])
+    return pd.concat([credits, extra], ignore_index=True).drop_duplicates()
+
+
+def discover_segments(
+    tracks: pd.DataFrame,
+    credits: pd.DataFrame,
+    artists: pd.DataFrame,
+    similar: pd.DataFrame,
+    watched: list[str],
+    *,
+    hops: int,
+    per_hop: int,
+    n_seeds: int,
+    seed: int = 0,
+) -> SegmentResult:
+    level = artist_levels(artists, tracks)
+    names = artists.set_index("artist_id")["name"]
+    known = set(artists["artist_id"])
+    seeds = list(
+        dict.fromkeys([*level.sort_values(ascending=False).head(n_seeds).index, *(w for w in watched if w in known)])
+    )
+    missing: list[str] = []
+    listed = set(similar["artist_id"])
+    graph = similar[["artist_id", "similar_artist_id", "match"]]
+    basis_of = similar.drop_duplicates("artist_id").set_index("artist_id")["source"].to_dict()
+    profiles = tracks[tracks["has_audio"]].groupby("artist_id")[SOUND_FEATURES].mean()
+    if similar.empty:
+        missing.append("No similar-artist lists (Last.fm or the demo network): segments come from sound and genre.")
+    if len(profiles) > 1 and len(listed) < len(known):
+        sound = sound_graph(profiles, artists.set_index("artist_id")["genre"], per_hop=per_hop)
+        graph = pd.concat([graph, sound[~sound["artist_id"].isin(listed)]], ignore_index=True)
+    elif not len(listed):
+        missing.append("No similar artists and no audio features: this source has no market segments.")
+    links = adjacency(graph, per_hop)
+    full = credits_with_features(credits, tracks, artists)
+    partners = partner_map(full)
+    if not any(partners.values()):
+        missing.append("No tracks with several credited artists: no collaboration ideas.")
+    frame = _model_frame(tracks)
+    parts: dict[str, list[pd.DataFrame]] = {"segments": [], "drivers": [], "under": [], "ideas": []}
+    notes: dict[str, str] = {}
+    for artist in seeds:
+        segment = market_segment(links, artist, hops=hops, per_hop=per_hop)
+        if segment.empty:
+            notes[artist] = "no similar artists"
+            continue
+        segment = segment.assign(
+            seed_artist_id=artist, name=segment["artist_id"].map(names).fillna(segment["artist_id"]),
+            popularity=segment["artist_id"].map(level), basis=basis_of.get(artist, "sound"),
+        )  # fmt: skip
+        parts["segments"].append(segment)
+        members = set(segment["artist_id"])
+        fitted = fit_segment_model(
+            frame[frame["artist_id"].isin(members)], frame[frame["artist_id"] == artist], MODEL_FEATURES, seed=seed
+        )
+        if fitted.note:
+            notes[artist] = fitted.note
+        parts["drivers"].append(fitted.drivers.assign(seed_artist_id=artist, n_tracks=fitted.n_tracks))
+        parts["under"].append(fitted.underperformers.assign(seed_artist_id=artist))
+        ideas = collaboration_ideas(segment, partners, artist, level.to_dict(), closest=CLOSEST_FOR_IDEAS)
+        parts["ideas"].append(ideas.assign(seed_artist_id=artist))
+    result = SegmentResult(
+        segments=_concat(parts["segments"]),
+        drivers=_concat(parts["drivers"]),
+        underperformers=_named(_ranked(_concat(parts["under"])), tracks),
+        ideas=_ideas_named(_ranked(_concat(parts["ideas"])), names),
+        summary={"seeds": len(seeds), "basis": pd.Series(basis_of).value_counts().to_dict(), "notes": notes},
+        missing=missing,
+    )
+    logger.info("segments for %d seeds: %d segment rows, %d ideas", len(seeds), len(result.segments), len(result.ideas))
+    return result
+
+
+def _model_frame(tracks: pd.DataFrame) -> pd.DataFrame:
+    release = pd.to_datetime(tracks["release_date"])
+    return tracks.assign(
+        release_month=release.dt.month.astype(float),
+        duration_min=pd.to_numeric(tracks["duration_ms"], errors="coerce") / 60000.0,
+        explicit=tracks["explicit"].astype(float),
+    )
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame.assign(rank=frame.groupby("seed_artist_id").cumcount() + 1)
+
+
+def _named(under: pd.DataFrame, tracks: pd.DataFrame) -> pd.DataFrame:
+    if under.empty:
+        return under
+    return under.assign(name=under["track_id"].map(tracks.set_index("track_id")["name"]).fillna(under["track_id"]))
+
+
+def _ideas_named(ideas: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    if ideas.empty:
+        return ideas
+    return ideas.assign(
+        name=ideas["artist_id"].map(names).fillna(ideas["artist_id"]),
+        via_name=ideas["via_artist_id"].map(names).fillna(ideas["via_artist_id"]),
+    )

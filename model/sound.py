@@ -1,0 +1,104 @@
+"""Sound: micro-genres (KMeans on standardised audio features, k chosen by silhouette), their descriptions,
+outliers, a 2-D PCA map, and each track's nearest tracks in audio space (pure: arrays in, frames out).
+
+k is the value in `k_range` with the best silhouette, each candidate fitted and scored on the same seeded sample
+(at most `SELECT_SAMPLE` rows, so choosing k stays cheap at 100k tracks); the chosen k is then fitted on all rows.
+An outlier is a track farther from its centroid than `OUTLIER_QUANTILE` of all tracks are from theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+from sklearn.neighbors import NearestNeighbors
+
+SOUND_FEATURES = [
+    "danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness", "liveness",
+    "valence", "tempo",
+]  # fmt: skip
+SELECT_SAMPLE = 2000
+OUTLIER_QUANTILE = 0.99
+
+
+@dataclass
+class MicroGenres:
+    labels: np.ndarray
+    k: int
+    silhouette: float
+    silhouettes: dict[int, float]
+    centroids: np.ndarray  # in standardised units
+    distance: np.ndarray  # each row's distance to its centroid
+    is_outlier: np.ndarray
+
+
+def standardise(values: np.ndarray) -> np.ndarray:
+    """Z-scores per column (a constant column becomes 0); missing values become the column mean (0)."""
+    mean = np.nanmean(values, axis=0)
+    spread = np.nanstd(values, axis=0)
+    z = (values - mean) / np.where(spread > 0, spread, 1.0)
+    return np.nan_to_num(z)
+
+
+def micro_genres(z: np.ndarray, k_range: tuple[int, int], *, seed: int = 0) -> MicroGenres:
+    """KMeans with the k in `k_range` (inclusive) of best silhouette on a seeded sample, then fitted on all."""
+    rng = np.random.default_rng(seed)
+    sample = z[rng.choice(len(z), size=min(len(z), SELECT_SAMPLE), replace=False)]
+    low, high = max(2, k_range[0]), min(k_range[1], len(sample) - 1)
+    if high < low:
+        raise ValueError(f"{len(z)} tracks are too few for micro-genres (k from {k_range[0]})")
+    silhouettes: dict[int, float] = {}
+    for k in range(low, high + 1):
+        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(sample)
+        silhouettes[k] = float(silhouette_score(sample, labels)) if len(set(labels)) > 1 else -1.0
+    best = max(silhouettes, key=lambda k: (silhouettes[k], -k))
+    fitted = KMeans(n_clusters=best, n_init=3, random_state=seed).fit(z)
+    labels = fitted.labels_.astype(int)
+    distance = np.linalg.norm(z - fitted.cluster_centers_[labels], axis=1)
+    cut = float(np.quantile(distance, OUTLIER_QUANTILE))
+    return MicroGenres(labels, best, silhouettes[best], silhouettes, fitted.cluster_centers_, distance, distance > cut)
+
+
+def describe_clusters(
+    centroids: np.ndarray, features: list[str], labels: np.ndarray, genres: pd.Series, *, top: int = 2
+) -> pd.DataFrame:
+    """(cluster, label, description, top_genres): what sets each cluster's sound apart (the centroid's largest
+    standardised deviations, 'high energy, low acousticness') and its three most common genres with shares."""
+    rows = []
+    for cluster, centre in enumerate(centroids):
+        order = np.argsort(-np.abs(centre), kind="stable")[:top]
+        words = [f"{'high' if centre[i] > 0 else 'low'} {features[i]}" for i in order if abs(centre[i]) >= 0.25]
+        description = ", ".join(words) or "average sound"
+        counts = genres[labels == cluster].value_counts(normalize=True).head(3)
+        top_genres = [{"genre": str(g), "share": round(float(s), 3)} for g, s in counts.items()]
+        main = f" · mostly {top_genres[0]['genre']}" if top_genres else ""
+        rows.append((cluster, f"M{cluster + 1}: {description}{main}", description, top_genres))
+    return pd.DataFrame(rows, columns=["cluster", "label", "description", "top_genres"])
+
+
+def map_2d(z: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """The first two principal components (n x 2) of the standardised features."""
+    components = min(2, z.shape[1], len(z))
+    coords = PCA(n_components=components, random_state=seed).fit_transform(z)
+    if components < 2:
+        coords = np.hstack([coords, np.zeros((len(z), 2 - components))])
+    return coords
+
+
+def nearest_tracks(z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(index n x k, distance n x k) of each row's k nearest other rows, nearest first (itself excluded).
+    Brute force in chunks: in ~9 dimensions of sound, trees prune little and are several times slower."""
+    k = min(k, len(z) - 1)
+    if k <= 0:
+        return np.zeros((len(z), 0), dtype=int), np.zeros((len(z), 0))
+    distance, index = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(z).kneighbors(z)
+    own = index == np.arange(len(z))[:, None]
+    # Drop each row's own index (usually first; with duplicate points it may come later), else the farthest.
+    drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+    keep = np.ones_like(index, dtype=bool)
+    keep[np.arange(len(z)), drop] = False
+    return index[keep].reshape(len(z), k), distance[keep].reshape(len(z), k)

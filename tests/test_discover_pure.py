@@ -1,0 +1,79 @@
+"""The discover computations on tiny hand-made tables: segments, collaborators, micro-genres, neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.popularity import genre_evolution
+from model.segments import adjacency, collaboration_ideas, market_segment, partner_map
+from model.sound import micro_genres, nearest_tracks, standardise
+
+# A -> B (0.9), C (0.8), F (0.1); B -> C (0.9), D (0.5); C -> E (0.6), A (0.9); D -> F (0.7); E -> B (0.2)
+GRAPH = pd.DataFrame(
+    [("A", "B", 0.9), ("A", "C", 0.8), ("A", "F", 0.1), ("B", "C", 0.9), ("B", "D", 0.5), ("C", "E", 0.6),
+     ("C", "A", 0.9), ("D", "F", 0.7), ("E", "B", 0.2)],
+    columns=["artist_id", "similar_artist_id", "match"],
+)  # fmt: skip
+
+
+def test_two_hop_segment_on_a_six_artist_graph() -> None:
+    segment = market_segment(adjacency(GRAPH, 20), "A", hops=2, per_hop=20)
+    rows = {r.artist_id: (r.hop, round(r.closeness, 3)) for r in segment.itertuples()}
+    # F is a (weak) first hop; D and E are second hops with the product of the matches; the seed is left out;
+    # C stays a first hop at 0.8 although B -> C would make it a closer (0.81) second hop.
+    assert rows == {"B": (1, 0.9), "C": (1, 0.8), "F": (1, 0.1), "D": (2, 0.45), "E": (2, 0.48)}
+    assert list(segment["artist_id"]) == ["B", "C", "F", "E", "D"]
+
+
+def test_segment_takes_at_most_per_hop_of_each_artists_list_and_stops_at_hops() -> None:
+    one = market_segment(adjacency(GRAPH, 1), "A", hops=2, per_hop=1)
+    assert list(one["artist_id"]) == ["B", "C"]  # A's strongest is B, B's strongest is C
+    assert set(market_segment(adjacency(GRAPH, 20), "A", hops=1)["artist_id"]) == {"B", "C", "F"}
+
+
+def test_collaborators_exclude_the_seed_and_its_existing_partners() -> None:
+    credits = pd.DataFrame(
+        [("t1", "B"), ("t1", "X"), ("t2", "C"), ("t2", "Y"), ("t3", "A"), ("t3", "Y"), ("t4", "B"), ("t4", "A"),
+         ("t5", "Z"), ("t5", "W"), ("t6", "C"), ("t6", "V")],
+        columns=["track_id", "artist_id"],
+    )  # fmt: skip
+    segment = market_segment(adjacency(GRAPH, 20), "A", hops=2)
+    ideas = collaboration_ideas(segment, partner_map(credits), "A", {"X": 50.0, "V": 90.0}, closest=20)
+    # Y already worked with A, B did too (t4), Z/W never worked with the segment; X via B, V via C.
+    assert set(ideas["artist_id"]) == {"X", "V"}
+    assert dict(zip(ideas["artist_id"], ideas["via_artist_id"], strict=True)) == {"X": "B", "V": "C"}
+    assert list(ideas["artist_id"]) == ["V", "X"]  # 0.5*0.8 + 0.45 beats 0.5*0.9 + 0.25
+
+
+def test_kmeans_finds_separable_blobs_and_picks_their_number() -> None:
+    rng = np.random.default_rng(1)
+    centres = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8]])
+    points = np.vstack([c + rng.normal(0, 0.5, (60, 3)) for c in centres])
+    truth = np.repeat(np.arange(4), 60)
+    found = micro_genres(standardise(points), (2, 7), seed=0)
+    assert found.k == 4 and found.silhouette > 0.7
+    # every blob is one cluster and no cluster spans two blobs
+    pairs = set(zip(truth, found.labels, strict=True))
+    assert len(pairs) == 4 and len({b for _, b in pairs}) == 4
+
+
+def test_neighbours_on_a_known_grid() -> None:
+    grid = np.array([(x, y) for x in range(5) for y in range(5)], dtype=float)
+    index, distance = nearest_tracks(grid, 4)
+    centre = 2 * 5 + 2  # (2, 2)
+    assert {tuple(grid[i]) for i in index[centre]} == {(1, 2), (3, 2), (2, 1), (2, 3)}
+    assert np.allclose(distance[centre], 1.0)
+    corner = nearest_tracks(grid, 2)[0][0]  # (0, 0): its two neighbours at distance 1
+    assert {tuple(grid[i]) for i in corner} == {(0, 1), (1, 0)}
+    assert all(centre not in row for row in index[[centre]])
+
+
+def test_genre_evolution_shares_sum_to_one_per_year() -> None:
+    tracks = pd.DataFrame(
+        {"release_year": [2020, 2020, 2020, 2021, 2021], "genre": ["pop", "pop", "rock", "rock", "pop"],
+         "is_hit": [True, True, True, True, False]}
+    )  # fmt: skip
+    evolution = genre_evolution(tracks, "genre")
+    shares = {(r.label, r.release_year): round(r.share, 3) for r in evolution.itertuples()}
+    assert shares == {("pop", 2020): 0.667, ("rock", 2020): 0.333, ("rock", 2021): 1.0}
