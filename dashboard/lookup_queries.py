@@ -20,6 +20,12 @@ def is_tracked(*, conn: Connection, track_id: str) -> bool:
     )
 
 
+def waiting_lookups(*, conn: Connection, username: str) -> int:
+    """How many of the user's lookups the worker has not answered yet."""
+    query = text("SELECT count(*) FROM lookup_requests WHERE username = :user AND status IN ('pending', 'running')")
+    return int(conn.execute(query, {"user": username}).scalar_one())
+
+
 def queue_lookup(*, conn: Connection, username: str, spotify_id: str) -> int:
     """A new lookup request for the user; the user's own pending request for the same id is reused."""
     existing = conn.execute(

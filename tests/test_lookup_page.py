@@ -84,6 +84,9 @@ def test_an_untracked_link_queues_one_request_and_a_tracked_one_links_to_its_pag
     with signed_in(None):
         refused, request, _ = lookup().look_up(1, None, UNTRACKED)
     assert request is None and "Sign in" in html_text(refused)
+    with signed_in("ana"):  # a user's unanswered lookups are capped at MAX_WAITING (5)
+        queued = [lookup().look_up(1, None, f"spotify:track:{n}{UNTRACKED[1:]}")[1] for n in range(1, 7)]
+    assert all(isinstance(q, dict) for q in queued[:5]) and queued[5] is None
 
 
 def test_the_answer_shows_gauge_reasons_and_tracked_daily(seeded: Engine) -> None:

@@ -21,7 +21,7 @@ from dashboard import discover_figures, queries, queries_morning, reasons, urlst
 from dashboard.auth import current_user
 from dashboard.components import entity_link, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
-from dashboard.lookup_queries import is_tracked, lookup_answer, queue_lookup
+from dashboard.lookup_queries import is_tracked, lookup_answer, queue_lookup, waiting_lookups
 from dashboard.search import Hit, index_for
 from dashboard.search_box import hit_item
 
@@ -33,6 +33,7 @@ RESULT = "lookup-result"
 REQUEST = "lookup-request"
 POLL = "lookup-poll"
 GAUGE = "lookup-gauge"
+MAX_WAITING = 5  # unanswered lookups per user: each costs the worker a few source calls
 FIRST_SIGHT_NOTE = (
     "Scored at first sight: the active model, given only what is known before the track has a history of its own "
     "(the artist's level and prior success, genre, release timing, duration, audio where present); its own "
@@ -112,6 +113,9 @@ def look_up(_clicks: int | None, _submit: int | None, value: Any) -> tuple[objec
             link = html.A("open its page", href=entity_link("track", spotify_id))
             return html.P(["This track is already tracked: ", link, "."], className="lookup-tracked"), None, True
         with writing() as conn:
+            if waiting_lookups(conn=conn, username=user.name) >= MAX_WAITING:
+                busy = f"You have {MAX_WAITING} lookups waiting for the worker: try again when they are answered."
+                return dbc.Alert(busy, color="warning"), None, True
             request_id = queue_lookup(conn=conn, username=user.name, spotify_id=spotify_id)
     except DataUnavailable:
         return unavailable_alert(), None, True
