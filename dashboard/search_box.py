@@ -47,8 +47,8 @@ def search_everything(text: str | None) -> object:
     if not text:
         return None
     lookup = dbc.ListGroupItem(
-        "Score a track that is not here (Spotify link or 'song - artist') →", href=f"/lookup?q={quote(text)}",
-        action=True, className="py-1 small search-lookup",
+        "Score a track that is not here (Spotify link or 'song - artist') →",
+        href=f"/lookup?q={quote(text, errors='replace')}", action=True, className="py-1 small search-lookup",
     )  # fmt: skip
     try:
         with reading() as conn:
