@@ -1,7 +1,10 @@
 """The navbar search box's callback: artists and tracks together, each hit with enough to tell namesakes apart
-(kind, genre, popularity, main artist, id), linking to its page. Imported once by dashboard/app.py."""
+(kind, genre, popularity, main artist, id), linking to its page; a last item opens /lookup with the text, to score
+a track that is not tracked. Imported once by dashboard/app.py."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
@@ -43,11 +46,16 @@ def search_everything(text: str | None) -> object:
     text = urlstate.text(text)
     if not text:
         return None
+    lookup = dbc.ListGroupItem(
+        "Score a track that is not here (Spotify link or 'song - artist') →",
+        href=f"/lookup?q={quote(text, errors='replace')}", action=True, className="py-1 small search-lookup",
+    )  # fmt: skip
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             if publication is None:
-                return html.Div("Nothing published yet.", className="small text-muted p-2")
+                note = dbc.ListGroupItem("Nothing published yet.", className="small text-muted py-1")
+                return dbc.ListGroup([note, lookup], className="shadow")
             pid = publication.publication_id
             index = index_for(
                 (pid, publication.published_at), lambda: queries_morning.search_rows(conn=conn, publication_id=pid)
@@ -56,5 +64,6 @@ def search_everything(text: str | None) -> object:
         return unavailable_alert()
     hits = index.search(text)
     if not hits:
-        return html.Div(f"No artist or track close to '{text}'.", className="small text-muted p-2")
-    return dbc.ListGroup([hit_item(hit) for hit in hits], className="shadow")
+        note = dbc.ListGroupItem(f"No artist or track close to '{text}'.", className="small text-muted py-1")
+        return dbc.ListGroup([note, lookup], className="shadow")
+    return dbc.ListGroup([*(hit_item(hit) for hit in hits), lookup], className="shadow")

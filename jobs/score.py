@@ -95,10 +95,10 @@ def _value_json(rows: pd.DataFrame, features: list[str]) -> list[str]:
     """One JSON object per row: {feature: the value the model saw}, so pages can give reasons with values.
     Numbers are rounded to 4 decimals, categories become text, missing values null."""
     present = [f for f in features if f in rows.columns]
-    return [json.dumps({k: _plain(v) for k, v in record.items()}) for record in rows[present].to_dict("records")]
+    return [json.dumps({k: plain_value(v) for k, v in record.items()}) for record in rows[present].to_dict("records")]
 
 
-def _plain(value: object) -> float | str | None:
+def plain_value(value: object) -> float | str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, int | float | np.integer | np.floating):

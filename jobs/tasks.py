@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from core.queue import enqueue_request
 from core.settings import Settings
+from jobs.lookup import LookupSources, answer_lookups
 from jobs.model_store import active_model
 from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run, refresh
 from jobs.queue import Request, process_queue
@@ -38,10 +39,11 @@ def run_request(engine: Engine, settings: Settings, request: Request) -> int:
 
 
 def drain_queue(engine: Engine, settings: Settings) -> int:
-    """Process every pending request (the worker polls this)."""
-    return process_queue(
+    """Process every pending request, then answer the pending track lookups (the worker polls this)."""
+    processed = process_queue(
         engine, lambda request: run_request(engine, settings, request), max_attempts=settings.QUEUE_MAX_ATTEMPTS
     )
+    return processed + answer_lookups(engine, lambda: LookupSources.from_settings(engine, settings), today=date.today())
 
 
 def scheduled_refresh(engine: Engine, settings: Settings, today: date | None = None) -> int:

@@ -216,3 +216,12 @@ def build_features(
 def feature_names(features: pd.DataFrame) -> list[str]:
     """The model's input columns: everything but the identifying columns."""
     return [c for c in features.columns if c not in META_COLUMNS]
+
+
+def first_sight_at(ctx: FeatureContext, when: pd.Timestamp, *, hit_metric: str, hit_threshold: float) -> pd.DataFrame:
+    """Feature rows without any track's own history (for a track seen for the first time): the artist's level
+    and growth, prior success, release timing, genre, duration and audio where present."""
+    rows = features_at(ctx, when, hit_metric=hit_metric, hit_threshold=hit_threshold, mode="snapshot")
+    rows = rows.join(_artist_features(ctx, int((when - ctx.start).days)), on="artist_id")
+    rows["genre"] = pd.Categorical(rows["genre"], categories=ctx.genres)
+    return rows

@@ -200,6 +200,10 @@ class LastfmSource:
             set_health(conn=conn, source=SOURCE, status=status, message=message)
         yield SourceBatch(source=SOURCE, warnings=warnings)
 
+    def lookup_observations(self, item: WatchItem, day: date) -> pd.DataFrame:
+        """Listeners and playcount of one item looked up on demand (raises LastfmError when Last.fm has none)."""
+        return self._fetch(item, day)[0]
+
     def _fetch(self, item: WatchItem, day: date) -> tuple[pd.DataFrame, list[str]]:
         if not item.name or (item.entity_type == "track" and not item.artist_name):
             return _frame([]), [f"lastfm: no name known yet for {item.entity_type} {item.spotify_id}, skipped"]

@@ -17,7 +17,6 @@ detected and the missing metrics go to `SourceBatch.unavailable_metrics`, the ru
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +26,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from core.artwork import pick_image
+from core.spotify_refs import SPOTIFY_ID
+from core.spotify_refs import parse_reference as parse_reference  # re-exported for the CLI and tests
 from jobs.errors import SourceUnavailable, SpotifyQuotaError
 from jobs.sources.base import ARTIST_COLUMNS, TRACK_ARTIST_COLUMNS, TRACK_COLUMNS, SourceBatch
 from jobs.sources.spotify import SpotifyClient, SpotifyNotFound, SpotifyStop
@@ -42,25 +43,7 @@ from jobs.sources_store import (
 logger = logging.getLogger(__name__)
 
 SOURCE = "spotify"
-SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
-_REFERENCE = re.compile(
-    r"^(?:spotify:(?P<uri_type>artist|track):(?P<uri_id>[0-9A-Za-z]{22})"
-    r"|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?(?P<url_type>artist|track)/(?P<url_id>[0-9A-Za-z]{22})\S*"
-    r"|(?P<bare_id>[0-9A-Za-z]{22}))$"
-)
 POPULARITY_METRICS = ["spotify_popularity", "spotify_followers"]
-
-
-def parse_reference(reference: str) -> tuple[str, str]:
-    """(entity type, id) from a Spotify URL, URI or bare id (a bare id is an artist)."""
-    match = _REFERENCE.match(reference.strip())
-    if match is None:
-        raise ValueError(
-            f"not a Spotify artist or track: {reference!r} (expected https://open.spotify.com/artist/<id>,"
-            " spotify:artist:<id> or the 22-character id)"
-        )
-    kind = match["uri_type"] or match["url_type"] or "artist"
-    return kind, match["uri_id"] or match["url_id"] or match["bare_id"]
 
 
 @dataclass
@@ -217,6 +200,23 @@ class SpotifySource:
                 )
         _observe(harvest, "track", track_id, "spotify_popularity", day, full.get("popularity"))
         return harvest
+
+    def lookup_batch(self, track_id: str, day: date) -> SourceBatch:
+        """One track looked up on demand (the lookup page): the track, its credits and its main artist's row
+        (genre, popularity, followers). Raises SpotifyNotFound for an unknown id."""
+        harvest = self._harvest_track(track_id, day)
+        main = next((link["artist_id"] for link in harvest.links if link["position"] == 0), None)
+        if main is not None:
+            artist = self.client.call(f"artist {main}", self.client.sp.artist, main)
+            genres = [g.strip().lower() for g in artist.get("genres") or [] if g and g.strip()]
+            image = pick_image(artist.get("images"), self.client.config.artwork_hosts)
+            harvest.artists.append({"artist_id": main, "name": artist.get("name") or main,
+                                    "genre": genres[0] if genres else None, "image_url": image})  # fmt: skip
+            harvest.genres.extend((main, g) for g in dict.fromkeys(genres))
+            for metric, value in (("spotify_popularity", artist.get("popularity")),
+                                  ("spotify_followers", (artist.get("followers") or {}).get("total"))):  # fmt: skip
+                _observe(harvest, "artist", main, metric, day, value)
+        return self._batch(harvest, set(), [])
 
     def _detect_mode(self, artist: dict[str, Any]) -> None:
         if self.mode is not None:
