@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from dashboard import glossary
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, seed_demo, seed_model_outputs, signed_in
 
@@ -96,7 +97,7 @@ def test_model_page_shows_honest_metrics_next_to_baselines_and_random_split(seed
     assert by_name["Baseline: momentum_only"]["pr_auc"] == metrics["baselines"]["momentum_only"]["pr_auc"]
     assert by_name["Baseline: audio_only"]["note"].startswith("skipped: no audio features")
     gains = rows(seeded["engine"], "SELECT feature, gain FROM agg_feature_importance ORDER BY gain DESC")
-    assert list(importance.data[0].y) == [f for f, _ in gains]
+    assert list(importance.data[0].y) == [glossary.label(f) for f, _ in gains]  # the glossary's words, in gain order
     total = sum(g for _, g in gains)
     assert list(importance.data[0].x) == pytest.approx([g / total * 100 for _, g in gains])
     assert list(calibration.data[1].x) == pytest.approx([b["mean_predicted"] for b in metrics["calibration"]])
