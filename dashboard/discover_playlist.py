@@ -22,10 +22,10 @@ COLUMNS: list[dict[str, Any]] = [
     tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150),
     tables.link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
     {"field": "genre", "minWidth": 90},
-    {"field": "micro_genre_label", "headerName": "Micro-genre", "minWidth": 120},
-    {"field": "energy", **tables.NUMBER}, {"field": "danceability", **tables.NUMBER},
-    {"field": "valence", **tables.NUMBER}, {"field": "tempo", **tables.NUMBER},
-    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
+    {"field": "micro_genre_label", "headerName": "Micro-genre", "minWidth": tables.header_min_width("Micro-genre")},
+    *({"field": field, "headerName": header, **tables.NUMBER, "minWidth": tables.header_min_width(header)}
+      for field, header in (("energy", "Energy"), ("danceability", "Danceability"), ("valence", "Valence"),
+                            ("tempo", "Tempo"), ("popularity", "Popularity"))),
 ]  # fmt: skip
 
 
@@ -117,6 +117,4 @@ def _range(value: list | None, low: float, high: float) -> tuple[float, float]:
     return (float(value[0]), float(value[1]))
 
 
-@callback(Output(GRID, "exportDataAsCsv"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
-def export_playlist(n_clicks: int | None) -> bool:
-    return bool(n_clicks)
+tables.export_on_click(GRID, EXPORT)

@@ -11,20 +11,30 @@ from dash import Input, Output, callback, html
 from dashboard import discover_queries, ids, queries, tables, urlstate
 from dashboard.db import DataUnavailable, reading
 
-GRID, NOTE = "track-similar", "track-similar-note"
+GRID, NOTE = ids.TRACK_SIMILAR, ids.TRACK_SIMILAR_NOTE
 COLUMNS: list[dict[str, Any]] = [
     {"field": "rank", "headerName": "#", "maxWidth": 70},
     tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150),
     tables.link_column("artist_name", "Artist", kind="artist", id_field="artist_id", minWidth=130),
     {"field": "genre", "minWidth": 90},
-    {"field": "distance", "headerName": "Distance in sound", **tables.NUMBER},
-    {"field": "popularity", "headerName": "Popularity", **tables.NUMBER},
+    {
+        "field": "distance",
+        "headerName": "Distance in sound",
+        **tables.NUMBER,
+        "minWidth": tables.header_min_width("Distance in sound"),
+    },
+    {
+        "field": "popularity",
+        "headerName": "Popularity",
+        **tables.NUMBER,
+        "minWidth": tables.header_min_width("Popularity"),
+    },
 ]
 
 
 def panel() -> dbc.Card:
     return dbc.Card(
-        [dbc.CardHeader("Similar tracks (nearest in sound)"),
+        [dbc.CardHeader(tables.export_header("Similar tracks (nearest in sound)", ids.TRACK_SIMILAR_EXPORT)),
          dbc.CardBody([html.Div(id=NOTE, className="small text-muted mb-2"),
                        tables.grid(GRID, COLUMNS, file_name="similar-tracks.csv", page_size=10)])],
         className="mt-3",
@@ -47,3 +57,6 @@ def render_similar(track_id: str) -> tuple[list, str]:
     if frame.empty:
         return [], "No similar tracks: this track (or its source) has no audio features."
     return tables.records(frame), f"The {len(frame)} tracks closest in standardised audio features."
+
+
+tables.export_on_click(GRID, ids.TRACK_SIMILAR_EXPORT)

@@ -88,6 +88,12 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 NUMBER = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
 
 
+def header_min_width(header: str) -> int:
+    """A column's minimum width in px so that its longest header word is never cut: about 8 px a character plus
+    the cell padding and the filter icon (a single word cannot wrap)."""
+    return max(90, 8 * max(len(word) for word in header.split() or [""]) + 62)
+
+
 def number_column(field: str, header: str, fmt: str = "count", **extra: Any) -> dict[str, Any]:
     """A numeric column shown in the one number format (assets/dashAgGridComponentFunctions.js `Num`: pct,
     count, signed, signedpct, times); sorting, filtering and CSV use the plain value."""

@@ -25,6 +25,8 @@ GRIDS_OF = {  # page -> the grids it shows
     "artist": ["artist-releases"],
     "model": ["model-metrics", "model-versions"],
     "admin": ["admin-runs", "admin-deliveries"],
+    "track": ["track-similar"],
+    "discover": ["discover-segment", "discover-underperformers", "discover-ideas", "playlist-grid"],
 }
 
 
@@ -37,7 +39,7 @@ def paths(seeded: dict[str, Any]) -> dict[str, str]:  # noqa: F811
     track = one(seeded, "SELECT track_id FROM agg_track_scores ORDER BY probability DESC LIMIT 1")[0]
     artist = one(seeded, "SELECT artist_id FROM agg_track_scores GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
     return {"morning": "/", "artists": "/artists", "artist": f"/artist/{artist}", "track": f"/track/{track}",
-            "seasonality": "/seasonality", "model": "/model", "admin": "/admin"}  # fmt: skip
+            "seasonality": "/seasonality", "model": "/model", "admin": "/admin", "discover": "/discover"}  # fmt: skip
 
 
 def test_navbar_search_finds_a_track_by_a_misspelt_title(browser: Any, server: str, seeded: dict[str, Any]) -> None:  # noqa: F811

@@ -60,8 +60,8 @@ def test_request_bodies_are_capped(site: dict[str, Any]) -> None:
     assert web.post("/login", data={"username": "ana", "password": "x" * 200_000, "csrf": "t"}).status_code == 413
     assert web.sign_in("ana") == 302
     search = callback_payload(
-        f"{ids.ARTISTS_SEARCH_RESULTS}.children",
-        [{"id": ids.ARTISTS_SEARCH, "property": "value", "value": "a" * 100_000}],
+        f"{ids.NAV_SEARCH_RESULTS}.children",
+        [{"id": ids.NAV_SEARCH, "property": "value", "value": "a" * 100_000}],
     )
     assert web.callback(search).status_code == 413
     search["inputs"][0]["value"] = "a" * 1000  # a real callback's size still works

@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import discover_figures, discover_playlist, discover_queries, queries, tables, urlstate
+from dashboard import discover_figures, discover_playlist, discover_queries, ids, queries, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure
@@ -24,15 +24,18 @@ dash.register_page(__name__, path="/discover", name="Discover", title="Hitscope 
 
 ARTIST = "discover-artist"
 SEGMENT_NOTE = "discover-segment-note"
-SEGMENT_GRID = "discover-segment"
+SEGMENT_GRID = ids.DISCOVER_SEGMENT
 DRIVERS = "discover-drivers"
-UNDER_GRID = "discover-underperformers"
-IDEAS_GRID = "discover-ideas"
+UNDER_GRID = ids.DISCOVER_UNDER
+IDEAS_GRID = ids.DISCOVER_IDEAS
+EXPORTS = {SEGMENT_GRID: ids.DISCOVER_SEGMENT_EXPORT, UNDER_GRID: ids.DISCOVER_UNDER_EXPORT,
+           IDEAS_GRID: ids.DISCOVER_IDEAS_EXPORT}  # fmt: skip
 
 
 def _num(field: str, header: str, digits: int | None = None, **extra: Any) -> dict[str, Any]:
     formatter = {"valueFormatter": {"function": f"d3.format('.{digits}f')(params.value)"}} if digits else {}
-    return {"field": field, "headerName": header, **tables.NUMBER, **formatter, **extra}
+    return {"field": field, "headerName": header, **tables.NUMBER, "minWidth": tables.header_min_width(header),
+            **formatter, **extra}  # fmt: skip
 
 
 SEGMENT_COLUMNS: list[dict[str, Any]] = [
@@ -57,8 +60,10 @@ IDEA_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
-def _card(title: str, body: object) -> dbc.Card:
-    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3 h-100")
+def _card(title: str, body: object, *, export_of: str | None = None) -> dbc.Card:
+    """A card; with `export_of` (a grid id), its header carries that grid's Export CSV button."""
+    header = tables.export_header(title, EXPORTS[export_of]) if export_of else title
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3 h-100")
 
 
 def layout(artist: str = "", **_query: str) -> html.Div:
@@ -95,7 +100,11 @@ def layout(artist: str = "", **_query: str) -> html.Div:
         dbc.Row(
             [
                 dbc.Col(
-                    _card("Segment", tables.grid(SEGMENT_GRID, SEGMENT_COLUMNS, file_name="segment.csv", page_size=10)),
+                    _card(
+                        "Segment",
+                        tables.grid(SEGMENT_GRID, SEGMENT_COLUMNS, file_name="segment.csv", page_size=10),
+                        export_of=SEGMENT_GRID,
+                    ),
                     lg=4,
                 ),  # fmt: skip
                 dbc.Col(_card("Drivers", dcc.Graph(id=DRIVERS, config={"displaylogo": False})), lg=8),
@@ -108,6 +117,7 @@ def layout(artist: str = "", **_query: str) -> html.Div:
                     _card(
                         "Underperformers: the segment expects more (promotion candidates)",
                         tables.grid(UNDER_GRID, UNDER_COLUMNS, file_name="underperformers.csv", page_size=10),
+                        export_of=UNDER_GRID,
                     ),
                     lg=6,
                 ),  # fmt: skip
@@ -115,6 +125,7 @@ def layout(artist: str = "", **_query: str) -> html.Div:
                     _card(
                         "Collaboration ideas: worked with the closest segment artists, never with this one",
                         tables.grid(IDEAS_GRID, IDEA_COLUMNS, file_name="collaboration-ideas.csv", page_size=10),
+                        export_of=IDEAS_GRID,
                     ),
                     lg=6,
                 ),  # fmt: skip
@@ -248,3 +259,7 @@ def segment_note(seg: Any, drv: Any, under: Any, ideas: Any) -> object:
     if ideas.empty:
         parts.append(" No collaboration ideas: the closest artists have no collaborators this artist lacks.")
     return html.P("".join(parts), className="small text-muted", id="discover-segment-facts")
+
+
+for _grid, _button in EXPORTS.items():
+    tables.export_on_click(_grid, _button)
