@@ -16,12 +16,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 
 from jobs import pipeline
+from jobs.discover import DiscoverConfig
 from jobs.sources.demo import DemoSource
 from tests.factories import DAY, config
 
@@ -29,12 +31,19 @@ pytestmark = pytest.mark.slow
 
 N_ARTISTS = 300
 KILLS = 20
+# The discover stage runs in every drill run, kept small (3 segments, k up to 5) so 20 kills fit the suite's time
+DISCOVER = DiscoverConfig(seeds=3, k_max=5)
+
+
+def drill_config() -> pipeline.RunConfig:
+    return replace(config(), discover=DISCOVER)
 
 
 def _env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ, "DATABASE_URL": database_url, "DEMO_ARTISTS": str(N_ARTISTS), "DEMO_SEED": "7",
-        "DEMO_START": "2024-01-01", "HIT_THRESHOLD": "60", "APP_ENV": "test", **extra,
+        "DEMO_START": "2024-01-01", "HIT_THRESHOLD": "60", "APP_ENV": "test",
+        "DISCOVER_SEEDS": str(DISCOVER.seeds), "DISCOVER_K_MAX": str(DISCOVER.k_max), **extra,
     }  # fmt: skip
 
 
@@ -73,7 +82,9 @@ def _check_invariants(engine: Engine, source: DemoSource, days: list) -> None:
 def test_sigkill_at_random_points_loses_nothing(clean_db: Engine, database_url: str) -> None:
     source = DemoSource(seed=7, n_artists=N_ARTISTS, start=DAY.replace(year=2024, month=1, day=1))
     with pipeline.exclusive_run(clean_db):
-        pipeline.backfill(clean_db, source, end_date=DAY, days=8, trigger="cli", requested_by="drill", config=config())
+        pipeline.backfill(
+            clean_db, source, end_date=DAY, days=8, trigger="cli", requested_by="drill", config=drill_config()
+        )
     calibration = _refresh_process(database_url, DAY + timedelta(days=1))
     _wait_for_run_row(clean_db, calibration, DAY + timedelta(days=1))
     started = time.perf_counter()
@@ -103,7 +114,9 @@ def test_sigkill_at_random_points_loses_nothing(clean_db: Engine, database_url: 
         outcomes["killed before its run began" if latest.snapshot_date != day else f"run {latest.status}"] += 1
 
         with pipeline.exclusive_run(clean_db):  # the next run, in-process: the same code path, no start-up cost
-            pipeline.refresh(clean_db, source, snapshot_date=day, trigger="cli", requested_by="drill", config=config())
+            pipeline.refresh(
+                clean_db, source, snapshot_date=day, trigger="cli", requested_by="drill", config=drill_config()
+            )
         _check_invariants(clean_db, source, days)
         with clean_db.connect() as conn:
             stuck = conn.execute(text("SELECT count(*) FROM job_runs WHERE status = 'running'")).scalar()
