@@ -57,7 +57,8 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
     current = build_features(ctx, [now], hit_metric=metric, hit_threshold=threshold).reset_index(drop=True)
     is_hit = history_labels(ctx, current, metric=metric, threshold=threshold, horizon_days=1)["is_hit_now"]
     champion = (model.metrics or {}).get("champion")
-    probability, contrib = published_scores(booster, model.params, champion, current)
+    raw = contributions(booster, current)  # TreeSHAP once: for the published reasons and for importance
+    probability, contrib = published_scores(booster, model.params, champion, current, raw=raw)
     names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
     scores = pd.DataFrame(
         {
@@ -78,7 +79,7 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
             "model_version_id": model.model_version_id,
         }
     )
-    importance = feature_importance(booster, contributions(booster, current))
+    importance = feature_importance(booster, raw)
     logger.info("scored %d tracks with model %s (list ranked by %s)", len(scores), model.model_version_id,
                 (champion or {}).get("name", "model"))  # fmt: skip
     return Scored(scores, importance, model.model_version_id)

@@ -49,7 +49,11 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def published_scores(
-    booster: lgb.Booster, params: dict[str, Any], champion: dict[str, Any] | None, rows: pd.DataFrame
+    booster: lgb.Booster,
+    params: dict[str, Any],
+    champion: dict[str, Any] | None,
+    rows: pd.DataFrame,
+    raw: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """The probability the list shows and its contributions, in calibrated log-odds (they sum to its logit).
 
@@ -57,13 +61,14 @@ def published_scores(
       ["calibration"]`), and with a blend, mixed with the signal's logit and re-calibrated (`params["blend"]`);
     - a baseline champion (`champion["signal"]`): the list is ranked by that one signal, and its only reason is
       that signal (plus the bias).
+    `raw` is `contributions(booster, rows)` when the caller already has it (TreeSHAP is the slow part).
     """
     if champion and champion.get("kind") == "baseline" and champion.get("signal"):
         signal = SignalModel(**champion["signal"])
         part, bias = signal.parts(rows)
         frame = pd.DataFrame({signal.column: part, BIAS: bias}, index=rows.index)
         return signal.scores(rows), frame
-    raw = contributions(booster, rows)
+    raw = contributions(booster, rows) if raw is None else raw  # `raw`: the caller's, to run TreeSHAP once
     platt = Platt.from_dict(params.get("calibration"))
     scaled = raw * platt.a
     scaled[BIAS] += platt.b
