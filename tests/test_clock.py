@@ -94,6 +94,28 @@ def test_retraining_fires_weekly_at_the_configured_time(clean_db: Engine, clock:
         scheduler.shutdown(wait=False)
 
 
+def test_the_cron_settings_decide_when_jobs_fire(clean_db: Engine, clock: FakeClock) -> None:
+    """Non-default crontabs: a scheduler that ignored them (or hard-coded the defaults) fails here."""
+    settings = Settings(APP_ENV="test", DAILY_CRON="30 14 * * *", RETRAIN_CRON="15 9 * * wed", QUEUE_POLL_SECONDS=3600)
+    scheduler = ManualScheduler(job_defaults=JOB_DEFAULTS, executors={"default": DebugExecutor()}, timezone="UTC")
+    build_scheduler(clean_db, settings, scheduler)
+    scheduler.start()
+    try:
+        assert scheduler.get_job("daily_refresh").next_run_time == datetime(2026, 6, 27, 14, 30, tzinfo=UTC)
+        assert scheduler.get_job("scheduled_retrain").next_run_time == datetime(2026, 7, 1, 9, 15, tzinfo=UTC)
+        scheduler.remove_job("daily_refresh")  # its run (a demo refresh) is not what this test is about
+
+        clock.now = datetime(2026, 6, 28, 3, 0, 5, tzinfo=UTC)  # the default retraining time: nothing
+        scheduler.tick()
+        assert train_requests(clean_db) == []
+
+        clock.now = datetime(2026, 7, 1, 9, 15, 5, tzinfo=UTC)  # the configured one: fires
+        scheduler.tick()
+        assert [row[:2] for row in train_requests(clean_db)] == [("schedule", "scheduler")]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def test_an_empty_retrain_cron_schedules_no_retraining(clean_db: Engine) -> None:
     scheduler = ManualScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     build_scheduler(clean_db, Settings(APP_ENV="test", RETRAIN_CRON=""), scheduler)
