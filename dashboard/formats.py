@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.hit_definition import HitDefinition
+
 # Genre names as people write them; sources often deliver them lower-cased.
 GENRE_CASING = {
     "edm": "EDM", "r&b": "R&B", "rnb": "R&B", "k-pop": "K-pop", "j-pop": "J-pop", "uk garage": "UK garage",
@@ -80,3 +82,13 @@ def genre(name: Any) -> str:
 def times(ratio: float) -> str:
     """3.14 -> '3.1×'."""
     return f"{ratio:.1f}×"
+
+
+def hit_sentence(label: dict[str, Any]) -> str:
+    """The sentence "A hit is chart_position ≤ 10 within 28 days (history labels).", its sign from the definition."""
+    try:
+        hit = HitDefinition.from_json(label)
+    except ValueError:
+        return "This model version does not record its full hit definition: retrain to see it."
+    mode = f" ({label['mode']} labels)." if label.get("mode") else "."
+    return f"A hit is {hit.metric} {hit.sign} {hit.threshold:g} within {hit.horizon_days} days{mode}"

@@ -12,14 +12,16 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from core.hit_definition import HitDefinition
+
 
 @dataclass(frozen=True)
 class AggregateParams:
     publication_id: int
     snapshot_date: date
-    hit_metric: str = "spotify_popularity"
-    hit_threshold: float = 70.0
-    hit_horizon_days: int = 28  # releases younger than this have not had the horizon's days: "still open"
+    # What a hit is, as the publication stores it (the active model's definition). Releases younger than its
+    # horizon have not had the horizon's days: "still open".
+    hit: HitDefinition = HitDefinition()
 
 
 # The latest value of each artist metric within a week before a day, pivoted to one row per artist.
@@ -77,14 +79,18 @@ _TRACK_PEAKS = """
     LEFT JOIN artists a ON a.artist_id = ta.artist_id
     LEFT JOIN (
         SELECT entity_id AS track_id,
-               CASE WHEN :metric = 'chart_position' THEN min(value) ELSE max(value) END AS peak
+               {best}(value) AS peak
         FROM raw_observations
         WHERE entity_type = 'track' AND metric = :metric AND observed_on <= :day
         GROUP BY entity_id
     ) p ON p.track_id = t.track_id
     WHERE t.release_date IS NOT NULL AND t.release_date <= :day
 """
-_IS_HIT = "CASE WHEN :metric = 'chart_position' THEN peak <= :threshold ELSE peak >= :threshold END"
+
+
+def _peaks_and_hit(hit: HitDefinition) -> tuple[str, str]:
+    """The peaks subquery and the hit test, with the definition's direction (min/<= when lower wins)."""
+    return _TRACK_PEAKS.format(best=hit.best), f"peak {hit.operator} :threshold"
 
 
 def build_seasonality(conn: Connection, params: AggregateParams) -> int:
@@ -94,8 +100,9 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     release date is known to the year only, and the younger ("still open") ones, are counted apart."""
     values = {
         "pid": params.publication_id, "day": params.snapshot_date,
-        "metric": params.hit_metric, "threshold": params.hit_threshold, "horizon": params.hit_horizon_days,
+        "metric": params.hit.metric, "threshold": params.hit.threshold, "horizon": params.hit.horizon_days,
     }  # fmt: skip
+    peaks, is_hit = _peaks_and_hit(params.hit)
     precise = "release_date_precision IN ('day', 'month')"
     closed = "release_date <= CAST(:day AS date) - CAST(:horizon AS integer)"
     result = conn.execute(
@@ -103,8 +110,8 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
             INSERT INTO agg_seasonality (publication_id, genre, release_year, release_month, n_tracks, n_hits,
                                          mean_popularity)
             SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
-                   count(*) FILTER (WHERE {_IS_HIT}), avg(peak)
-            FROM ({_TRACK_PEAKS}) tp
+                   count(*) FILTER (WHERE {is_hit}), avg(peak)
+            FROM ({peaks}) tp
             WHERE {precise} AND {closed} AND peak IS NOT NULL
             GROUP BY 2, 3, 4
         """),
@@ -116,7 +123,7 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
             SELECT :pid, genre, extract(year FROM release_date),
                    count(*) FILTER (WHERE NOT coalesce({precise}, false)),
                    count(*) FILTER (WHERE {precise} AND NOT {closed})
-            FROM ({_TRACK_PEAKS}) tp
+            FROM ({peaks}) tp
             WHERE peak IS NOT NULL AND (NOT coalesce({precise}, false) OR NOT {closed})
             GROUP BY 2, 3
         """),

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.hit_definition import HitDefinition
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
 
 
@@ -24,7 +25,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
     """One row per track released by `day` (or undated): catalogue, sound and `popularity` = peak of the metric
     (the lowest for chart positions). Tracks without audio features have NaN there."""
     audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
-    peak = "min" if hit_metric == "chart_position" else "max"
+    peak = HitDefinition(hit_metric).best
     frame = _frame(
         conn,
         f"""

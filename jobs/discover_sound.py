@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.hit_definition import HitDefinition
 from model.popularity import fit_popularity, genre_evolution
 from model.sound import SOUND_FEATURES, describe_clusters, map_2d, micro_genres, nearest_tracks, standardise
 
@@ -35,8 +36,7 @@ class SoundResult:
 
 
 def is_hit(popularity: pd.Series, hit_metric: str, threshold: float) -> pd.Series:
-    hit = popularity <= threshold if hit_metric == "chart_position" else popularity >= threshold
-    return hit & popularity.notna()
+    return HitDefinition(hit_metric, threshold).is_hit(popularity) & popularity.notna()
 
 
 def discover_sound(

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.hit_definition import HitDefinition
 from core.model_report import validated_report
 from core.settings import Settings
 from jobs.errors import DataQualityError
@@ -38,16 +39,16 @@ from model.train import TrainConfig, train_and_validate
 logger = logging.getLogger(__name__)
 METRICS = ("pr_auc", "roc_auc", "precision_at_k", "brier")
 TOP50_LIST = 10  # a Top-50 date has 27-35 candidates: precision@10, not @50
-CHART_LABEL = LabelSpec(metric="chart_position", threshold=10, horizon_days=28, mode="history", step_days=7)
+CHART_LABEL = LabelSpec(HitDefinition("chart_position", 10, 28), mode="history", step_days=7)
 DEFAULT_LABELS = {
     "top50-daily": CHART_LABEL,
     "playlist-snapshots": CHART_LABEL,
     "spotify-charts": CHART_LABEL,
     "music-mining-charts": CHART_LABEL,
-    "tidytuesday": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
-    "spotify-114k": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
-    "spotify-600k": LabelSpec(metric="spotify_popularity", threshold=70, mode="snapshot"),
-    "music-mining": LabelSpec(metric="chart_status", threshold=1, mode="snapshot"),
+    "tidytuesday": LabelSpec(HitDefinition("spotify_popularity", 70), mode="snapshot"),
+    "spotify-114k": LabelSpec(HitDefinition("spotify_popularity", 70), mode="snapshot"),
+    "spotify-600k": LabelSpec(HitDefinition("spotify_popularity", 70), mode="snapshot"),
+    "music-mining": LabelSpec(HitDefinition("chart_status", 1), mode="snapshot"),
 }
 
 
@@ -118,11 +119,12 @@ def read_series(
     specs, layouts, tracks = set(), set(), 0
     for path in paths:
         frames, spec, found = read_for_evaluation(path, layout, mapping)
-        spec = replace(
-            spec,
+        hit = replace(
+            spec.hit,
             threshold=spec.threshold if threshold is None else threshold,
             horizon_days=spec.horizon_days if horizon is None else horizon,
         )
+        spec = replace(spec, hit=hit)
         ctx = FeatureContext.build(frames)
         examples = build_examples(ctx, spec)
         if spec.mode == "snapshot":  # forward in time = by release date; undated tracks cannot be placed
@@ -181,7 +183,7 @@ def evaluate_data(
     labelled = examples[examples["label"].notna()]
     report = {
         **result.report,
-        "label": {**spec.describe(), "hit": _hit_rule(spec.metric, spec.threshold)},
+        "label": {**spec.describe(), "hit": spec.hit.rule()},
         "data": {
             "path": ", ".join(map(str, data)),
             "files": [str(p) for p in paths],
@@ -208,10 +210,6 @@ def tracks_count(examples: pd.DataFrame) -> int:
 def evaluate_file(path: str | Path, **options: Any) -> dict[str, Any]:
     """One file (kept for callers of the single-file form)."""
     return evaluate_data([path], **options)
-
-
-def _hit_rule(metric: str, threshold: float) -> str:
-    return f"{metric} <= {threshold:g}" if metric == "chart_position" else f"{metric} >= {threshold:g}"
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:

@@ -137,7 +137,7 @@ def _add_lastfm(engine: Engine, lastfm: LastfmSource | None, item: WatchItem, to
 def first_sight_score(*, conn: Connection, model: StoredModel, track_id: str, day: date) -> dict[str, Any] | None:
     """The active model's first-sight probability, contributions and values for one catalogue track (None when
     the track has no row on `day`, e.g. released later)."""
-    metric, threshold = model.label["metric"], float(model.label["threshold"])
+    metric, threshold = model.hit.metric, model.hit.threshold
     frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=metric)
     ctx = FeatureContext.build(frames, until=pd.Timestamp(day))
     rows = first_sight_at(ctx, pd.Timestamp(day), hit_metric=metric, hit_threshold=threshold)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from core.hit_definition import HitDefinition
 from core.model_report import validated_report
 
 
@@ -25,6 +26,12 @@ class StoredModel:
     feature_names: list[str]
     feature_importance: list[dict[str, Any]]
     model_text: str
+    hit_definition: dict[str, Any] | None = None  # the stored column; older caches (bench) have only the label
+
+    @property
+    def hit(self) -> HitDefinition:
+        """What this model predicts: the hit definition it was trained on."""
+        return HitDefinition.from_json(self.hit_definition or self.label)
 
 
 def json_safe(value: Any) -> Any:
@@ -56,6 +63,7 @@ def save_version(
     values = {
         "run_id": run_id, "label": label, "params": params, "metrics": metrics, "window": data_window,
         "names": feature_names, "importance": feature_importance, "model_text": model_text,
+        "hit": HitDefinition.from_json(label).to_json(),  # ValueError for a label without a definition
     }  # fmt: skip
     encoded = {
         k: v if k in ("run_id", "model_text") else json.dumps(json_safe(v), default=str) for k, v in values.items()
@@ -64,9 +72,10 @@ def save_version(
         conn.execute(
             text(
                 "INSERT INTO model_versions (run_id, label, params, metrics, data_window, feature_names,"
-                " feature_importance, model_text) VALUES (:run_id, CAST(:label AS jsonb),"
+                " feature_importance, model_text, hit_definition) VALUES (:run_id, CAST(:label AS jsonb),"
                 " CAST(:params AS jsonb), CAST(:metrics AS jsonb), CAST(:window AS jsonb),"
-                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text) RETURNING model_version_id"
+                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text, CAST(:hit AS jsonb))"
+                " RETURNING model_version_id"
             ),
             encoded,
         ).scalar_one()
@@ -76,8 +85,8 @@ def save_version(
 def active_model(*, conn: Connection) -> StoredModel | None:
     row = conn.execute(
         text(
-            "SELECT model_version_id, label, params, metrics, feature_names, feature_importance, model_text"
-            " FROM model_versions WHERE is_active"
+            "SELECT model_version_id, label, params, metrics, feature_names, feature_importance, model_text,"
+            " hit_definition FROM model_versions WHERE is_active"
         )
     ).first()
     return StoredModel(*row) if row is not None else None

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.aggregate import BUILDERS, AggregateParams
 from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 class RunConfig:
     """The run's knobs, taken from settings at the entry point."""
 
-    hit_metric: str = "spotify_popularity"
+    hit_metric: str = "spotify_popularity"  # the settings' hit definition: used only while no model is active
     hit_threshold: float = 70.0
     hit_horizon_days: int = 28
     keep_publications: int = 3
@@ -57,6 +58,16 @@ class RunConfig:
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
         )
+
+    @property
+    def hit(self) -> HitDefinition:
+        return HitDefinition(self.hit_metric, self.hit_threshold, self.hit_horizon_days)
+
+
+def served_hit(config: RunConfig, scored: Scored | None) -> HitDefinition:
+    """The definition a publication is built with: the scoring model's (so Seasonality and Discover count hits
+    the way the scores predict them, whatever the settings say now), else the settings' when no model is active."""
+    return scored.hit if scored else config.hit
 
 
 @dataclass
@@ -221,7 +232,8 @@ def _aggregate_and_publish(
             logger.info("nothing changed since publication %s: not republishing", latest[0])
             stage.counts = {"republished": 0}
         return int(latest[0])
-    discovered = _discover(engine, snapshot_date, recorder, config)
+    hit = served_hit(config, scored)
+    discovered = _discover(engine, snapshot_date, recorder, config, hit)
     with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
         summary = {
             "key": key,
@@ -231,7 +243,7 @@ def _aggregate_and_publish(
             ),
             **_headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold, config.hit_horizon_days)
+        params = AggregateParams(0, snapshot_date, hit)
         builders = {**BUILDERS, **(score_builders(scored) if scored else {}), **discover_builders(discovered)}
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
@@ -242,12 +254,14 @@ def _aggregate_and_publish(
     return publication_id
 
 
-def _discover(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Discovered:
+def _discover(
+    engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig, hit: HitDefinition
+) -> Discovered:
     """Segments, micro-genres, similar tracks and the rest (jobs.discover), published with the other tables."""
     with recorder.stage("discover") as stage, engine.connect() as conn:
         discovered = run_discover(
-            conn=conn, snapshot_date=snapshot_date, hit_metric=config.hit_metric,
-            hit_threshold=config.hit_threshold, config=config.discover,
+            conn=conn, snapshot_date=snapshot_date, hit_metric=hit.metric, hit_threshold=hit.threshold,
+            config=config.discover,
         )  # fmt: skip
         stage.rows_in = int(discovered.summary.get("n_tracks", 0))
         stage.rows_out = len(discovered.sound.tracks) + len(discovered.segments.segments)

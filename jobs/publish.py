@@ -46,10 +46,16 @@ def publish(
     publication_id = int(
         conn.execute(
             text(
-                "INSERT INTO publications (run_id, snapshot_date, source, is_demo)"
-                " VALUES (:run_id, :day, :source, :demo) RETURNING publication_id"
+                "INSERT INTO publications (run_id, snapshot_date, source, is_demo, hit_definition)"
+                " VALUES (:run_id, :day, :source, :demo, CAST(:hit AS jsonb)) RETURNING publication_id"
             ),
-            {"run_id": run_id, "day": params.snapshot_date, "source": source, "demo": is_demo},
+            {
+                "run_id": run_id,
+                "day": params.snapshot_date,
+                "source": source,
+                "demo": is_demo,
+                "hit": json.dumps(params.hit.to_json()),
+            },  # fmt: skip
         ).scalar_one()
     )
     params = replace(params, publication_id=publication_id)

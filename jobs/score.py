@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from core.hit_definition import HitDefinition
 from jobs.aggregate import AggregateParams, Builder
 from jobs.extract import read_model_frames, track_names
 from jobs.load import copy_frame
@@ -43,11 +44,11 @@ class Scored:
     scores: pd.DataFrame
     importance: pd.DataFrame
     model_version_id: int
+    hit: HitDefinition  # the scoring model's definition: the publication is built with it
 
 
 def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date) -> Scored:
-    label = model.label
-    metric, threshold = label["metric"], float(label["threshold"])
+    metric, threshold = model.hit.metric, model.hit.threshold
     booster = lgb.Booster(model_str=model.model_text)
     frames = read_model_frames(
         conn=conn, first=snapshot_date - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
@@ -82,7 +83,7 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
     importance = feature_importance(booster, raw)
     logger.info("scored %d tracks with model %s (list ranked by %s)", len(scores), model.model_version_id,
                 (champion or {}).get("name", "model"))  # fmt: skip
-    return Scored(scores, importance, model.model_version_id)
+    return Scored(scores, importance, model.model_version_id, model.hit)
 
 
 def _contribution_json(contrib: pd.DataFrame) -> list[str]:

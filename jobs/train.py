@@ -21,10 +21,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.errors import DataQualityError
 from jobs.extract import observed_range, read_model_frames
 from jobs.model_store import (
+    StoredModel,
     active_model,
     ensure_optuna_schema,
     optuna_storage_url,
@@ -54,10 +56,7 @@ class TrainPlan:
     def from_settings(
         cls, settings: Settings, *, time_budget: float | None = None, trials: int | None = None
     ) -> TrainPlan:
-        spec = LabelSpec(
-            metric=settings.HIT_METRIC, threshold=settings.HIT_THRESHOLD,
-            horizon_days=settings.HIT_HORIZON_DAYS, step_days=settings.MODEL_STEP_DAYS,
-        )  # fmt: skip
+        spec = LabelSpec(HitDefinition.from_settings(settings), step_days=settings.MODEL_STEP_DAYS)
         config = TrainConfig(
             seed=settings.MODEL_SEED, n_trials=trials or settings.OPTUNA_TRIALS,
             time_budget=time_budget or settings.TRAIN_TIME_BUDGET, num_threads=settings.MODEL_NUM_THREADS,
@@ -75,9 +74,9 @@ class TrainOutcome:
     report: dict[str, Any]
 
 
-def _comparable(active_label: dict[str, Any], spec: LabelSpec) -> bool:
-    mine = spec.describe()
-    return all(active_label.get(key) == mine[key] for key in ("metric", "threshold", "horizon_days", "mode"))
+def _comparable(active: StoredModel, spec: LabelSpec) -> bool:
+    """Same hit definition and the same labelling mode: the two models answer the same question."""
+    return active.hit == spec.hit and active.label.get("mode") == spec.mode
 
 
 def train_model(
@@ -120,7 +119,7 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
         stage.rows_out = int(examples["label"].notna().sum())
         stage.counts = {"examples": len(examples), "positives": int(np.nansum(examples["label"]))}
     incumbent = None
-    if active is not None and _comparable(active.label, spec):
+    if active is not None and _comparable(active, spec):
         incumbent = (active.params, active.feature_names)
     if database_url:
         # Run ids restart when a database is reset, while the optuna schema keeps its studies: add a suffix.
@@ -143,9 +142,8 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
     latest = examples[examples["as_of"] == examples["as_of"].max()]
     importance = feature_importance(result.booster, contributions(result.booster, latest[names]))
     report = {**result.report, "tuning": result.tuning}
-    decision = decide(report, has_active=incumbent is not None)
-    if active is not None and incumbent is None:
-        decision = replace(decision, note=f"{decision.note} (the active model predicts another label)")
+    active_hit = active.hit.rule() if active is not None and incumbent is None else None
+    decision = decide(report, has_active=active is not None, active_hit=active_hit)
     params = {**result.params, **result.fitted.describe()}
     with engine.begin() as conn:
         version = save_version(

@@ -1,6 +1,6 @@
 """Labelled examples for training and evaluation: features as of each date plus the hit label.
 
-    examples = build_examples(frames, spec)        # spec: metric, threshold, horizon, mode, step
+    examples = build_examples(frames, spec)        # spec: the HitDefinition, plus mode and step
 
 History mode samples one date every `step_days` (consecutive daily snapshots are near-copies of each other)
 from the first date with 28 days of history to the last date whose horizon closes inside the data.
@@ -13,23 +13,34 @@ from typing import Any
 
 import pandas as pd
 
+from core.hit_definition import HitDefinition
 from model.features import FeatureContext, build_features
 from model.labels import history_labels, snapshot_labels
 
 
 @dataclass(frozen=True)
 class LabelSpec:
-    metric: str = "spotify_popularity"
-    threshold: float = 70.0
-    horizon_days: int = 28
+    """How examples are labelled: what a hit is (`core.hit_definition`) and how dates are sampled."""
+
+    hit: HitDefinition = HitDefinition()
     mode: str = "history"  # or "snapshot"
     step_days: int = 7
 
+    @property
+    def metric(self) -> str:
+        return self.hit.metric
+
+    @property
+    def threshold(self) -> float:
+        return self.hit.threshold
+
+    @property
+    def horizon_days(self) -> int:
+        return self.hit.horizon_days
+
     def describe(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric, "threshold": self.threshold, "horizon_days": self.horizon_days,
-            "mode": self.mode, "step_days": self.step_days,
-        }  # fmt: skip
+        """The label as stored with a model version: the hit definition's keys plus the sampling."""
+        return {**self.hit.to_json(), "mode": self.mode, "step_days": self.step_days}
 
 
 def min_history_days(spec: LabelSpec, n_origins: int, *, warmup_days: int = 28) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.hit_definition import LOWER_WINS_METRICS, HitDefinition
+
 OBSERVATION_COLUMNS = ["entity_type", "entity_id", "metric", "observed_on", "source", "value"]
 TRACK_COLUMNS = [
     "track_id", "name", "release_date", "release_date_precision", "duration_ms", "explicit", "genre",
@@ -21,8 +23,8 @@ AUDIO_COLUMNS = [
 ]  # fmt: skip
 # Metrics that count people or plays: their growth is a percentage; the others (0-100 scores) grow in points.
 COUNT_METRICS = {"spotify_followers", "lastfm_listeners", "lastfm_playcount", "streams", "chart_streams"}
-# Metrics where a smaller value is better.
-RANK_METRICS = {"chart_position"}
+# Metrics where a smaller value is better (the one list lives with the hit definition).
+RANK_METRICS = LOWER_WINS_METRICS
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -62,7 +64,5 @@ class ModelFrames:
 
 
 def is_hit(values: Any, metric: str, threshold: float) -> Any:
-    """Hit test for an array or frame of metric values (NaN is never a hit)."""
-    if metric in RANK_METRICS:
-        return values <= threshold
-    return values >= threshold
+    """Hit test for an array or frame of metric values (NaN is never a hit); `HitDefinition.is_hit`."""
+    return HitDefinition(metric, threshold).is_hit(values)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
+from core.hit_definition import HitDefinition
 from jobs.pipeline import NO_MODEL_WARNING, RunConfig, backfill, refresh
 from jobs.sources.demo import DemoSource
 from jobs.train import TrainPlan, train_model
@@ -18,7 +19,7 @@ from model.train import TrainConfig
 
 END = date(2025, 6, 30)
 PLAN = TrainPlan(
-    spec=LabelSpec(metric="spotify_popularity", threshold=55, horizon_days=28, step_days=7),
+    spec=LabelSpec(HitDefinition("spotify_popularity", 55, 28), step_days=7),
     config=TrainConfig(n_trials=2, time_budget=600, max_rounds=30, k=10, n_boot=200),
     train_days=170,
 )
@@ -93,6 +94,38 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
             {"pid": young.publication_id},
         ).one()
     assert gaps[0] > 0 and gaps[1] == 0
+
+    # The settings change after training: the publication keeps the scoring model's definition, so Seasonality
+    # counts hits exactly as the scores predict them (55), not as the new setting (90) would.
+    changed = RunConfig(hit_threshold=90)
+    later = refresh(engine, source, snapshot_date=date(2025, 7, 3), trigger="cli", requested_by="test", config=changed)
+    with engine.connect() as conn:
+        stored_hit = conn.execute(
+            text("SELECT hit_definition FROM publications WHERE publication_id = :pid"), {"pid": later.publication_id}
+        ).scalar()
+        model_hit = conn.execute(text("SELECT hit_definition FROM model_versions WHERE is_active")).scalar()
+        seasonal = conn.execute(
+            text("SELECT sum(n_hits) FROM agg_seasonality WHERE publication_id = :pid"), {"pid": later.publication_id}
+        ).scalar()
+        expected = {threshold: _closed_hits(conn, date(2025, 7, 3), threshold) for threshold in (55, 90)}
+    assert stored_hit == model_hit == {"metric": "spotify_popularity", "threshold": 55.0, "horizon_days": 28}
+    assert expected[55] != expected[90] and seasonal == expected[55]
+
+
+def _closed_hits(conn: object, day: date, threshold: float) -> int:
+    """Tracks Seasonality counts as hits, computed directly: precise release a horizon ago, peak >= threshold."""
+    return int(
+        conn.execute(  # type: ignore[attr-defined]
+            text(
+                "SELECT count(*) FROM tracks t JOIN (SELECT entity_id, max(value) AS peak FROM raw_observations"
+                "  WHERE entity_type = 'track' AND metric = 'spotify_popularity' AND observed_on <= :day"
+                "  GROUP BY entity_id) p ON p.entity_id = t.track_id"
+                " WHERE t.release_date_precision IN ('day', 'month') AND t.release_date <= CAST(:day AS date) - 28"
+                " AND p.peak >= :threshold"
+            ),
+            {"day": day, "threshold": threshold},
+        ).scalar()
+    )
 
 
 @pytest.mark.timeout(600)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.hit_definition import HitDefinition
 from core.model_report import ModelReport, validated_report
 from model.baselines import fit_signal
 from model.examples import LabelSpec, build_examples
@@ -45,7 +46,7 @@ def test_rolling_origins_test_whole_blocks_after_the_gap_and_report_one_class_bl
 @pytest.fixture(scope="module")
 def examples() -> pd.DataFrame:
     # A lower threshold keeps positives frequent enough in a tiny market.
-    return build_examples(demo_frames(n_artists=150, days=150), LabelSpec(threshold=55, step_days=7))
+    return build_examples(demo_frames(n_artists=150, days=150), LabelSpec(HitDefinition(threshold=55), step_days=7))
 
 
 def _train(examples: pd.DataFrame) -> tuple:
@@ -108,6 +109,17 @@ def test_promotion_needs_the_lower_bound_above_both_the_best_baseline_and_the_ac
     assert not decide(_report(-0.01, 0.05), has_active=True).promote  # beats the active model, not the baseline
     assert not decide(_report(0.01, 0.0), has_active=True).promote  # beats the baseline, ties the active model
     assert decide(_report(0.01, 0.001), has_active=True).promote
+
+
+def test_a_candidate_on_another_hit_definition_is_judged_on_its_own_label_only() -> None:
+    other = "spotify_popularity >= 70"
+    # A "difference to the active model" across two labels means nothing: it neither blocks nor promotes.
+    beats_base = decide(_report(0.01, -0.5), has_active=True, active_hit=other)
+    assert beats_base.promote and "not compared" in beats_base.note and other in beats_base.note
+    # The baseline bar still holds: a candidate that does not beat it on its own label does not replace
+    # the active model (which keeps serving its own definition), unlike a first version.
+    loses = decide(_report(-0.01, 0.5, "baseline"), has_active=True, active_hit=other)
+    assert not loses.promote and "stay" in loses.note
 
 
 def test_cross_series_state_uses_other_series_as_of_the_date_only() -> None:

@@ -17,6 +17,7 @@ from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure
+from dashboard.formats import hit_sentence
 from dashboard.model_figures import (
     calibration_bins,
     calibration_curve,
@@ -169,11 +170,7 @@ def model_summary(model: queries.ModelVersion) -> html.Div:
     window = model.data_window or {}
     parts = [f"Active model: version {model.model_version_id}, trained {model.created_at:%Y-%m-%d %H:%M} UTC."]
     if label:
-        parts.append(
-            f"A hit is {label.get('metric', 'the hit metric')} ≥ {label.get('threshold', '?')}"
-            + (f" within {label['horizon_days']} days" if label.get("horizon_days") else "")
-            + (f" ({label['mode']} labels)." if label.get("mode") else ".")
-        )
+        parts.append(hit_sentence(label))
     if window.get("train_from"):
         parts.append(
             f"Trained on {window.get('train_from')} to {window.get('train_to')}, "
