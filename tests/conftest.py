@@ -2,7 +2,7 @@
 
 - `engine`: the migrated database; tests that commit (queues, locks, publishing) use it with `clean_db`.
 - `conn`: a connection inside an outer transaction that is rolled back after the test.
-- `shared_data`: the path of ../shared/data, or a skip with the reason when it is absent.
+- `shared_data`: the path of ../shared/data (or $SHARED_DATA), or a skip with the reason when it is absent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from core.db import get_engine
 from tests import pg
 
 os.environ.setdefault("APP_ENV", "test")
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# ../shared/data next to the checkout; SHARED_DATA overrides it (a git worktree elsewhere points at the real one).
+SHARED_DATA = Path(os.environ.get("SHARED_DATA") or Path(__file__).resolve().parent.parent.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")
