@@ -5,8 +5,9 @@
 
 Feature names follow model/features.py: `artist_<metric>`, `artist_<metric>_7d|28d`, `track_<metric>`,
 `track_<metric>_7d`, `track_<metric>_best`, plus fixed names (release facts, prior success, audio). Count metrics
-enter the model as log1p(count), so their value is shown back as a count. tests/test_dashboard_glossary.py builds
-real features and fails when one has no entry here.
+enter the model as log1p(count), so their value is shown back as a count.
+tests/test_dashboard_scout.py::test_every_feature_the_model_emits_has_a_glossary_label builds real features and
+fails when one has no entry here.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
   and waterfall charts without eval. Styles may be inline (plotly, dash-ag-grid and React set style
   attributes). Images from this site, plus https on exactly the ARTWORK_HOSTS (artist and track artwork,
   core/artwork.py). No frames, no plugins, forms post only here.
-  tests/test_security_browser.py loads every page in Chromium with this policy and fails on any violation.
+  tests/test_browser_security.py loads every page in Chromium with this policy and fails on any violation.
 - `X-Frame-Options: DENY` next to `frame-ancestors 'none'` (older browsers), `X-Content-Type-Options:
   nosniff`, `Referrer-Policy: same-origin`, and HSTS when APP_ENV=production (served behind TLS there).
 - Error pages are plain: Flask's debugger is never on outside `python -m dashboard` in development.
