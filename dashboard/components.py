@@ -120,6 +120,9 @@ def genre_options(genres: list[str]) -> list[dict[str, str]]:
     return [{"label": formats.genre(genre), "value": genre} for genre in genres]
 
 
+# "Scheduled retraining" is true by default: jobs/clock.py schedules it on RETRAIN_CRON (weekly, Sunday 03:00
+# UTC), tests/test_clock.py fires it under a fake clock. An empty RETRAIN_CRON turns it off (then the worker's
+# start-up log says "retraining at 'never'").
 NO_MODEL = [
     html.Strong("No model trained yet. "),
     "Train one with ",
