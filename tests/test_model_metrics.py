@@ -1,12 +1,24 @@
 """Metrics on hand-computed cases: precision@k and its oracle, average precision, the track-clustered paired
-interval and its verdict, quantile reliability bins and ECE."""
+interval and its verdict, quantile reliability bins and ECE, log-loss, the whole metrics dict and its fold mean
+(every public function of model/metrics.py).
+
+    python -m pytest tests/test_model_metrics.py -q
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model.metrics import expected_calibration_error, oracle_at_k, precision_at_k, reliability_bins
+from model.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    log_loss,
+    mean_metrics,
+    oracle_at_k,
+    precision_at_k,
+    reliability_bins,
+)
 from model.uncertainty import average_precision, paired_difference, verdict
 
 
@@ -82,3 +94,34 @@ def test_reliability_bins_are_quantiles_and_ece_is_their_weighted_gap() -> None:
     # Tied scores never straddle two bins: five equal scores and one higher give two bins.
     tied = reliability_bins(np.array([0, 0, 1, 0, 0, 1]), np.array([0.3] * 5 + [0.9]), bins=3)
     assert [b["n"] for b in tied] == [5, 1]
+
+
+def test_log_loss_by_hand_and_clipped_at_certainty() -> None:
+    # -(ln 0.8 + ln 0.5) / 2: a hit scored 0.8, a non-hit scored 0.5.
+    assert log_loss(np.array([1, 0]), np.array([0.8, 0.5])) == pytest.approx(-(np.log(0.8) + np.log(0.5)) / 2)
+    # A confident miss costs -ln(1e-6), not infinity; an empty set has no loss.
+    assert log_loss(np.array([1]), np.array([0.0])) == pytest.approx(-np.log(1e-6))
+    assert np.isnan(log_loss(np.array([]), np.array([])))
+
+
+def test_classification_metrics_by_hand() -> None:
+    y = np.array([1, 0, 1, 0])
+    p = np.array([0.9, 0.6, 0.4, 0.1])
+    m = classification_metrics(y, p, k=2)
+    # Ranking 1, 0, 1, 0: AP = (1/1 + 2/3) / 2; ROC-AUC = 3 of 4 (hit, non-hit) pairs in order.
+    assert m["pr_auc"] == pytest.approx((1 + 2 / 3) / 2) and m["roc_auc"] == pytest.approx(3 / 4)
+    assert m["precision_at_k"] == pytest.approx(1 / 2) and m["oracle_at_k"] == pytest.approx(1.0)
+    assert m["brier"] == pytest.approx((0.1**2 + 0.6**2 + 0.6**2 + 0.1**2) / 4)
+    assert (m["n"], m["positives"], m["prevalence"], m["k"]) == (4, 2, 0.5, 2)
+    one_class = classification_metrics(np.array([0, 0]), np.array([0.2, 0.3]), k=1)
+    assert np.isnan(one_class["pr_auc"]) and np.isnan(one_class["roc_auc"])  # undefined, not 0
+
+
+def test_mean_metrics_averages_defined_folds_and_sums_counts() -> None:
+    a = {"pr_auc": 0.2, "roc_auc": 0.6, "precision_at_k": 0.5, "oracle_at_k": 1.0, "brier": 0.1, "log_loss": 0.3,
+         "prevalence": 0.1, "k": 5, "n": 10, "positives": 1}  # fmt: skip
+    b = {**a, "pr_auc": 0.4, "roc_auc": float("nan"), "n": 30, "positives": 3}
+    m = mean_metrics([a, b])
+    assert m["pr_auc"] == pytest.approx(0.3) and m["roc_auc"] == pytest.approx(0.6)  # the NaN fold is left out
+    assert (m["n"], m["positives"], m["k"]) == (40, 4, 5)
+    assert mean_metrics([]) == {}
