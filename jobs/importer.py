@@ -26,7 +26,8 @@ from sqlalchemy import Engine
 
 from jobs.errors import DataQualityError
 from jobs.load import StagedLoad
-from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, score_and_publish
 from jobs.progress import estimate_rows
 from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.column_map import ColumnMap

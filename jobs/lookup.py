@@ -25,9 +25,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from core.settings import Settings
-from jobs.extract import read_model_frames
 from jobs.load import load_batch
 from jobs.lookup_store import Lookup, claim_lookup, finish_lookup, track_label, watch_for_user
+from jobs.model_inputs import read_model_frames
 from jobs.model_store import StoredModel, active_model
 from jobs.score import HISTORY_DAYS, plain_value
 from jobs.sources.base import SourceBatch

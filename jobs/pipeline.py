@@ -8,14 +8,13 @@ A run is idempotent for its date: the extract merges with ON CONFLICT, and when 
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
 The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
 back-fills history and republishes as of the current date.
-Runs are serialised by the run lock (`jobs.lock`); callers of `refresh` hold it.
+Runs are serialised by the run lock (`jobs.lock.exclusive_run`); callers of `refresh` hold it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,10 +26,9 @@ from core.settings import Settings
 from jobs.aggregate import BUILDERS, AggregateParams
 from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
 from jobs.load import load_batch
-from jobs.lock import run_lock
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
-from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
+from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
 from jobs.sources.base import Source, SourceBatch
 from jobs.sources_store import analyze_loaded_tables
@@ -65,17 +63,6 @@ class RunOutcome:
     publication_id: int | None
     loaded: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def exclusive_run(engine: Engine, *, wait: bool = True) -> Iterator[None]:
-    """Hold the run lock; runs left 'running' by a dead worker are marked failed on the way in."""
-    with run_lock(engine, wait=wait):
-        with engine.begin() as conn:
-            abandoned = fail_abandoned_runs(conn=conn)
-        if abandoned:
-            logger.warning("marked %d abandoned run(s) as failed", abandoned)
-        yield
 
 
 def refresh(

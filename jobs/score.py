@@ -20,8 +20,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from jobs.aggregate import AggregateParams, Builder
-from jobs.extract import read_model_frames, track_names
 from jobs.load import copy_frame
+from jobs.model_inputs import read_model_frames, track_names
 from jobs.model_store import StoredModel
 from model.explain import BIAS, contributions, feature_importance, published_scores
 from model.features import FeatureContext, build_features

@@ -11,7 +11,8 @@ from datetime import date
 
 from sqlalchemy import Engine, text
 
-from jobs.pipeline import RunConfig, backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
 from jobs.sources.base import SourceBatch
 from jobs.sources.demo import DemoSource
 

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from jobs.errors import RunFailed
-from jobs.pipeline import backfill, exclusive_run, refresh
+from jobs.lock import exclusive_run
+from jobs.pipeline import backfill, refresh
 from jobs.runs import RunRecorder
 from jobs.sources.base import SourceBatch
 from jobs.tasks import drain_queue

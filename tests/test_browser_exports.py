@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dashboard import formats
-from jobs.pipeline import RunConfig, backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
 from jobs.sources.base import SourceBatch
 from jobs.sources.demo import DemoSource
 from tests.conftest import truncate_all

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jobs.deliver import DeliveryConfig, deliver
-from jobs.pipeline import RunConfig, backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
 from jobs.runs import RunRecorder
 from jobs.sources.base import SourceBatch
 from jobs.sources.demo import DemoSource

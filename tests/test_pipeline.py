@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from jobs import aggregate, pipeline
+from jobs import aggregate, lock, pipeline
 from jobs.errors import RunFailed
 from tests.factories import DATA_TABLES, DAY, PUBLISHED_TABLES, config, table_digest, tiny_source
 
 
 def _backfill(engine: Engine, days: int = 10) -> pipeline.RunOutcome:
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         return pipeline.backfill(
             engine,
             tiny_source(),
@@ -27,7 +27,7 @@ def _backfill(engine: Engine, days: int = 10) -> pipeline.RunOutcome:
 
 
 def _refresh(engine: Engine, day=DAY) -> pipeline.RunOutcome:
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         return pipeline.refresh(
             engine, tiny_source(), snapshot_date=day, trigger="cli", requested_by="test", config=config()
         )
@@ -185,7 +185,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
                 source="x", artists=artists, artist_genres=artists[["artist_id", "genre"]], observations=observations
             )
 
-    with pipeline.exclusive_run(clean_db):
+    with lock.exclusive_run(clean_db):
         outcome = pipeline.refresh(
             clean_db, Fixed(), snapshot_date=day, trigger="cli", requested_by="t", config=config()
         )

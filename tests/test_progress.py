@@ -23,7 +23,8 @@ import optuna
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs.pipeline import backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import backfill
 from jobs.progress import Progress, estimate_rows, optuna_trials
 from jobs.runs import RunRecorder
 from jobs.sources.base import SourceBatch
