@@ -30,11 +30,11 @@ from jobs.lookup_store import Lookup, claim_lookup, finish_lookup, track_label, 
 from jobs.model_inputs import read_model_frames
 from jobs.model_store import StoredModel, active_model
 from jobs.score import HISTORY_DAYS, plain_value
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import WatchItem
 from jobs.sources.lastfm import LastfmError, LastfmSource, build_lastfm_source
 from jobs.sources.spotify import SpotifyNotFound
-from jobs.sources.spotify_source import SpotifySource
-from jobs.sources_store import WatchItem, add_watch
+from jobs.sources.spotify_source import SpotifySource, build_spotify_source
+from jobs.sources_store import StoredState, add_watch
 from model.explain import BIAS
 from model.features import FeatureContext, first_sight_at
 from model.first_sight import first_sight_features, first_sight_scores
@@ -51,12 +51,11 @@ class LookupSources:
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> LookupSources:
+        state = StoredState(engine)
         spotify = None
         if settings.SPOTIPY_CLIENT_ID and settings.SPOTIPY_CLIENT_SECRET:
-            from jobs.sources.spotify import build_spotify_source
-
-            spotify = build_spotify_source(engine, settings)
-        lastfm = build_lastfm_source(engine, settings) if settings.LASTFM_API_KEY else None
+            spotify = build_spotify_source(state, settings)
+        lastfm = build_lastfm_source(state, settings) if settings.LASTFM_API_KEY else None
         return cls(spotify, lastfm)
 
 
@@ -126,11 +125,11 @@ def _add_lastfm(engine: Engine, lastfm: LastfmSource | None, item: WatchItem, to
     if lastfm is None:
         return []
     try:
-        observations = lastfm.lookup_observations(item, today)
+        batch = lastfm.lookup_batch(item, today)
     except LastfmError as error:
         return [f"Last.fm has no figures for it yet ({error})."]
     with engine.begin() as conn:
-        load_batch(conn=conn, batch=SourceBatch(source="lastfm", observations=observations), run_id=None)
+        load_batch(conn=conn, batch=batch, run_id=None)
     return []
 
 

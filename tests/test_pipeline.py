@@ -162,7 +162,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
 
     import pandas as pd
 
-    from jobs.sources.base import SourceBatch
+    from jobs.sources.base import DailySource, SourceBatch
 
     day = _date(2026, 3, 31)
     artists = pd.DataFrame(
@@ -177,7 +177,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
         entity_type="artist", metric="spotify_popularity", source="x"
     )
 
-    class Fixed:
+    class Fixed(DailySource):
         name, is_demo = "x", False
 
         def extract(self, snapshot_date):
