@@ -1,5 +1,7 @@
 """The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
 
+Its rows come from the features stage (`jobs.features.snapshot_features`).
+
 For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
 margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
 ranked by it) and its contributions in the same calibrated log-odds (`model.explain.published_scores`).
@@ -13,21 +15,19 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from jobs.model_inputs import read_model_frames, track_names
+from jobs.features import snapshot_features
+from jobs.model_inputs import track_names
 from jobs.model_store import StoredModel
 from model.explain import BIAS, contributions, feature_importance, published_scores
-from model.features import FeatureContext, build_features
-from model.labels import history_labels
 
 logger = logging.getLogger(__name__)
-HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
 
 
 @dataclass
@@ -41,13 +41,8 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
     label = model.label
     metric, threshold = label["metric"], float(label["threshold"])
     booster = lgb.Booster(model_str=model.model_text)
-    frames = read_model_frames(
-        conn=conn, first=snapshot_date - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
-    )
-    ctx = FeatureContext.build(frames, until=pd.Timestamp(snapshot_date))
-    now = pd.Timestamp(snapshot_date)
-    current = build_features(ctx, [now], hit_metric=metric, hit_threshold=threshold).reset_index(drop=True)
-    is_hit = history_labels(ctx, current, metric=metric, threshold=threshold, horizon_days=1)["is_hit_now"]
+    features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
+    current, is_hit = features.rows, features.is_hit
     champion = (model.metrics or {}).get("champion")
     raw = contributions(booster, current)  # TreeSHAP once: for the published reasons and for importance
     probability, contrib = published_scores(booster, model.params, champion, current, raw=raw)
