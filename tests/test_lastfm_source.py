@@ -15,10 +15,11 @@ from sqlalchemy import Engine, text
 from jobs.errors import RunFailed
 from jobs.load import load_batch
 from jobs.pipeline import RunConfig, RunOutcome, refresh
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import SourceBatch, WatchItem
 from jobs.sources.lastfm import LastfmClient, LastfmConfig, LastfmSource, RateLimiter
 from jobs.sources_store import StoredState, add_watch
 from tests.fakes.lastfm_server import API_KEY, FakeLastfm
+from tests.fakes.source_state import MemoryState
 
 WEEKND, LINKIN, STEP = "1Xyo4u8uXC1ZmMpatF05PJ", "6XyY86QOPPrYVGvF9ch6wz", "3K4HG9evC7dg3N0R9cYqk4"
 DAY = date(2026, 11, 20)
@@ -76,6 +77,20 @@ def observations(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
         sql = "SELECT entity_id, metric, observed_on, value FROM raw_observations WHERE source = 'lastfm'"
         return [tuple(r) for r in conn.execute(text(sql + " ORDER BY 1, 2, 3"))]
+
+
+def test_the_source_returns_counts_and_similar_artists_without_a_database(server: FakeLastfm) -> None:
+    clock = FakeClock()
+    client = LastfmClient(
+        LastfmConfig(api_key=API_KEY, api_url=server.api_url, timeout=0.5, max_retries=2),
+        sleep=clock.sleep, limiter=RateLimiter(5.0, clock=clock.clock, sleep=clock.sleep),
+    )  # fmt: skip
+    source = LastfmSource(MemoryState([WatchItem("artist", WEEKND, "The Weeknd", None)]), client)
+    batch = source.extract(DAY)
+    assert sorted(batch.observations["metric"]) == ["lastfm_listeners", "lastfm_playcount"]
+    similar = batch.similar_artists
+    assert len(similar) == 3 and set(similar["source"]) == {"lastfm"} and set(similar["observed_on"]) == {DAY}
+    assert similar.sort_values("match", ascending=False)["similar_name"].iloc[0] == "Megadeth"
 
 
 def test_daily_snapshots_of_cumulative_counts_and_similar_artists(

@@ -13,14 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
 from jobs.errors import RunFailed, SourceUnavailable
 from jobs.pipeline import NO_MODEL_WARNING, RunConfig, RunOutcome, refresh
+from jobs.sources.base import Checkpoint, WatchItem
 from jobs.sources.spotify import SpotifyClient, SpotifyConfig
 from jobs.sources.spotify_source import SpotifySource, parse_reference
 from jobs.sources_store import StoredState, add_watch, get_checkpoint
+from tests.fakes.source_state import MemoryState
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 
 KATATONIA = "2CWWgbxApjbyByxBBCvGTm"
@@ -32,11 +35,15 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_source(engine: Engine, server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifySource:
+def make_client(server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifyClient:
     settings = {"timeout": 0.5, "max_retries": 2, "backoff": 1.0, "retry_after_cap": 60.0, **config}
     secret = settings.pop("secret", CLIENT_SECRET)
     spotify = SpotifyConfig(CLIENT_ID, secret, api_url=server.api_url, token_url=server.token_url, **settings)
-    return SpotifySource(StoredState(engine), SpotifyClient(spotify, sleep=sleeps.append))
+    return SpotifyClient(spotify, sleep=sleeps.append)
+
+
+def make_source(engine: Engine, server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifySource:
+    return SpotifySource(StoredState(engine), make_client(server, sleeps, **config))
 
 
 def watch(engine: Engine, *artist_ids: str) -> None:
@@ -113,6 +120,18 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
     assert rows(clean_db, "SELECT DISTINCT run_id FROM raw_observations") == [(outcome.run_id,)]
     assert outcome.publication_id is not None and outcome.warnings == [NO_MODEL_WARNING]
     assert sleeps == [] and not list(tmp_path.iterdir())  # no retries; no token file written
+
+
+def test_the_source_returns_records_and_its_checkpoint_without_a_database(
+    one_artist: FakeSpotify, sleeps: list[float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    state = MemoryState([WatchItem("artist", KATATONIA, None, None)])
+    batches = list(SpotifySource(state, make_client(one_artist, sleeps)).extract_range(DAY, DAY))
+    assert sum(len(batch.tracks) for batch in batches) == 36
+    assert sorted(pd.concat([b.artists for b in batches])["artist_id"]) == sorted([KATATONIA, "19HFRWmRCl27kTk6LeqAO8"])
+    assert state.asked == [["19HFRWmRCl27kTk6LeqAO8"]]  # the co-credited artist: new to this catalogue, so a row
+    assert [b.checkpoint for b in batches if b.checkpoint] == [Checkpoint("spotify", DAY, "done", None, [KATATONIA])]
 
 
 def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(clean_db: Engine, sleeps: list[float]) -> None:
