@@ -27,7 +27,8 @@ DAY = date(2026, 11, 20)
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now, self.sleeps = 100.0, []
+        self.now = 100.0
+        self.sleeps: list[float] = []
 
     def clock(self) -> float:
         return self.now

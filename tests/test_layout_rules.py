@@ -4,6 +4,8 @@
 - model never imports core.db, jobs or sqlalchemy (it is pure);
 - only jobs/sources/spotify.py imports spotipy;
 - sources (jobs/sources/**) import no storage module: they return records, the pipeline stores them;
+- one orchestrator: in jobs/, only jobs/pipeline.py runs the stages (extract + load, ANALYZE, score, discover,
+  publish); an import brings its own load stage and goes through `jobs.pipeline.run_stages`;
 - no import cycle among the packages' modules, counting imports inside functions (a lazy import hides none);
 - no module over 300 lines is added: today's longer ones are named in `LONG_MODULES`, which may only shrink.
 
@@ -94,6 +96,20 @@ def test_sources_import_no_storage_module() -> None:
     files = python_files("jobs/sources")
     assert files, "no jobs/sources package"
     assert offending(files, STORAGE_MODULES) == []
+
+
+# The calls that run a stage of a run; only the orchestrator (and the module defining each) may import them.
+STAGE_RUNNERS = (
+    "jobs.extract.extract_and_load", "jobs.sources_store.analyze_loaded_tables", "jobs.score.score_snapshot",
+    "jobs.discover.run_discover", "jobs.publish.publish", "jobs.publish.publication_day",
+    "jobs.aggregate.build_aggregates",
+)  # fmt: skip
+ORCHESTRATOR = {"jobs/pipeline.py", "jobs/publish.py"}  # publish calls build_aggregates inside its transaction
+
+
+def test_only_the_orchestrator_runs_the_stages() -> None:
+    files = [path for path in python_files("jobs") if str(path.relative_to(ROOT)) not in ORCHESTRATOR]
+    assert offending(files, STAGE_RUNNERS) == []
 
 
 def module_name(path: Path) -> str:
