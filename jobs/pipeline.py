@@ -5,8 +5,9 @@ dataset import (`jobs.importer`, which brings its own all-or-nothing load) all c
     python -m jobs refresh [--date YYYY-MM-DD]     # one run for a snapshot date (default: today)
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
-Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), score (`jobs.score`, reading its inputs
-through `jobs.model_inputs`), discover (`jobs.discover`), aggregate (`jobs.aggregate`), publish (`jobs.publish`).
+Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), features (`jobs.features`, reading
+through `jobs.model_inputs`) and score (`jobs.score`), discover (`jobs.discover`), aggregate (`jobs.aggregate`),
+publish (`jobs.publish`). The ANALYZE after a load runs between the load and score stages, outside both.
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
 The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
