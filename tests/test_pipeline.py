@@ -108,7 +108,7 @@ def test_reader_sees_previous_publication_until_commit(clean_db: Engine, monkeyp
     finally:
         release.set()
         worker.join(60)
-    assert _latest_publication(clean_db) == first.publication_id + 1
+    assert first.publication_id is not None and _latest_publication(clean_db) == first.publication_id + 1
 
 
 def test_crashed_run_is_failed_previous_publication_serves_next_run_succeeds(clean_db: Engine, monkeypatch) -> None:
@@ -131,7 +131,8 @@ def test_crashed_run_is_failed_previous_publication_serves_next_run_succeeds(cle
 
     monkeypatch.delitem(aggregate.BUILDERS, "zz_broken")
     retry = _refresh(clean_db, DAY + timedelta(days=1))
-    assert retry.publication_id is not None and retry.publication_id > first.publication_id
+    assert first.publication_id is not None and retry.publication_id is not None
+    assert retry.publication_id > first.publication_id
 
 
 def test_old_publications_are_pruned(clean_db: Engine) -> None:
