@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.errors import DataQualityError
-from jobs.extract import observed_range, read_model_frames
+from jobs.model_inputs import observed_range, read_model_frames
 from jobs.model_store import (
     StoredModel,
     active_model,
