@@ -63,8 +63,8 @@ def save_version(
     values = {
         "run_id": run_id, "label": label, "params": params, "metrics": metrics, "window": data_window,
         "names": feature_names, "importance": feature_importance, "model_text": model_text,
+        "hit": HitDefinition.from_json(label).to_json(),  # ValueError for a label without a definition
     }  # fmt: skip
-    HitDefinition.from_json(label)  # ValueError for a label without a definition (the column derives from it)
     encoded = {
         k: v if k in ("run_id", "model_text") else json.dumps(json_safe(v), default=str) for k, v in values.items()
     }
@@ -72,9 +72,10 @@ def save_version(
         conn.execute(
             text(
                 "INSERT INTO model_versions (run_id, label, params, metrics, data_window, feature_names,"
-                " feature_importance, model_text) VALUES (:run_id, CAST(:label AS jsonb),"
+                " feature_importance, model_text, hit_definition) VALUES (:run_id, CAST(:label AS jsonb),"
                 " CAST(:params AS jsonb), CAST(:metrics AS jsonb), CAST(:window AS jsonb),"
-                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text) RETURNING model_version_id"
+                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text, CAST(:hit AS jsonb))"
+                " RETURNING model_version_id"
             ),
             encoded,
         ).scalar_one()
