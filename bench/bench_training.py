@@ -85,7 +85,8 @@ def run(options: Options) -> Report:
         "market_artists": TRAIN_ARTISTS, "history_days": days,
         "trials_cap": trials or defaults.OPTUNA_TRIALS, "time_budget_s": budget or defaults.TRAIN_TIME_BUDGET,
         "trials_done": len(curve), "trials_pruned": sum(t["state"] == "PRUNED" for t in curve),
-        "best_tuning_pr_auc": final, "curve": curve, "stages": stages,
+        "pruned_at_round": outcome.report.get("tuning", {}).get("pruned_at_round"),
+        "best_tuning_pr_auc": final, "curve": curve, "curve_table": curve_table(curve), "stages": stages,
         "forward_mean": forward, "holdout": holdout, "promoted": outcome.promoted,
         "wall_seconds_with_history_load": round(wall, 1), "peak_rss_bytes": memory.peak,
     }  # fmt: skip
