@@ -32,6 +32,7 @@ from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
+from jobs.scorers import scorer_for
 from jobs.sources.base import Source, SourceBatch
 from jobs.sources_store import analyze_loaded_tables
 
@@ -47,6 +48,7 @@ class RunConfig:
     hit_horizon_days: int = 28
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
+    dask_scheduler: str | None = None  # score on this Dask cluster (unset: in-process)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
@@ -56,6 +58,7 @@ class RunConfig:
             hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
+            dask_scheduler=settings.DASK_SCHEDULER,
         )
 
 
@@ -164,14 +167,15 @@ def _days_done(dates: list[date], batch: SourceBatch, before: int) -> int:
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
 
 
-def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder) -> Scored | None:
+def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Scored | None:
     """Score every tracked track with the active model; without one, warn and publish the rest."""
     with recorder.stage("score") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date)
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date,
+                                scorer=scorer_for(config.dask_scheduler))  # fmt: skip
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}
     return scored
@@ -198,7 +202,7 @@ def score_and_publish(
     the newest day the run's data supports (`wanted`), score with the active model, aggregate, publish."""
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder)
+    scored = _score(engine, snapshot_date, recorder, config)
     return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
 

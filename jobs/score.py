@@ -5,6 +5,7 @@ margin, or the blend, or, when a baseline is the champion, that baseline's proba
 ranked by it) and its contributions in the same calibrated log-odds (`model.explain.published_scores`).
 `expected_gap` is written empty: it was the final model's in-sample fit on its own training rows.
 The frames are written by two extra publish builders, so they appear in the same publication, atomically.
+Features and contributions come from a `jobs.scorers` scorer: in-process, or on Dask with `DASK_SCHEDULER`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from jobs.aggregate import AggregateParams, Builder
 from jobs.extract import read_model_frames, track_names
 from jobs.load import copy_frame
 from jobs.model_store import StoredModel
-from model.explain import BIAS, contributions, feature_importance, published_scores
-from model.features import FeatureContext, build_features
-from model.labels import history_labels
+from jobs.scorers import Scorer, score_rows
+from model.explain import BIAS, feature_importance, published_scores
 
 logger = logging.getLogger(__name__)
 HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
@@ -45,19 +45,19 @@ class Scored:
     model_version_id: int
 
 
-def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date) -> Scored:
+def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date, scorer: Scorer = score_rows) -> Scored:
+    """`scorer`: in-process (`score_rows`) or on Dask (`jobs.scorers.scorer_for(DASK_SCHEDULER)`)."""
     label = model.label
     metric, threshold = label["metric"], float(label["threshold"])
     booster = lgb.Booster(model_str=model.model_text)
     frames = read_model_frames(
         conn=conn, first=snapshot_date - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
     )
-    ctx = FeatureContext.build(frames, until=pd.Timestamp(snapshot_date))
     now = pd.Timestamp(snapshot_date)
-    current = build_features(ctx, [now], hit_metric=metric, hit_threshold=threshold).reset_index(drop=True)
-    is_hit = history_labels(ctx, current, metric=metric, threshold=threshold, horizon_days=1)["is_hit_now"]
+    rows = scorer(frames, booster, now, metric=metric, threshold=threshold)
+    current, is_hit = rows.current, rows.is_hit
     champion = (model.metrics or {}).get("champion")
-    raw = contributions(booster, current)  # TreeSHAP once: for the published reasons and for importance
+    raw = rows.raw  # TreeSHAP once: for the published reasons and for importance
     probability, contrib = published_scores(booster, model.params, champion, current, raw=raw)
     names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
     scores = pd.DataFrame(
@@ -71,7 +71,7 @@ def score_snapshot(*, conn: Connection, model: StoredModel, snapshot_date: date)
             "days_since_release": current["days_since_release"].round().astype("Int64"),
             "popularity": current.get(f"track_{metric}"),
             "momentum_7d": current.get(f"track_{metric}_7d"),
-            "is_hit": is_hit.to_numpy(),
+            "is_hit": is_hit,
             "probability": probability,
             "expected_gap": np.nan,  # removed: it was the final model's in-sample fit, not an expectation
             "contributions": _contribution_json(contrib),
