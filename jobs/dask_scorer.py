@@ -52,6 +52,9 @@ class DaskScorer:
             futures = client.map(score_rows, parts, booster=shared, now=now, metric=metric, threshold=threshold,
                                  genres=genres, pure=False)  # fmt: skip
             results: list[ScoredRows] = client.gather(futures)
+        # A partition with no track scored today has an empty frame with its own columns: leave it out. Columns
+        # come in the order of the partitions' union (rows and values are the in-process ones; order may differ).
+        results = [r for r in results if len(r.current)] or results[:1]
         return ScoredRows(
             pd.concat([r.current for r in results], ignore_index=True),
             np.concatenate([r.is_hit for r in results]),
