@@ -30,7 +30,7 @@ import pandas as pd
 
 from bench.harness import Options, PeakRSS, Report
 from bench.world import DAY
-from jobs.score import HISTORY_DAYS
+from jobs.features import HISTORY_DAYS
 from jobs.sources.demo import DemoSource
 from model.booster import FIXED_PARAMS, LightGBMFitter, base_params
 from model.examples import LabelSpec, build_examples

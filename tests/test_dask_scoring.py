@@ -20,7 +20,8 @@ from scipy.stats import spearmanr
 
 from core.settings import Settings
 from jobs.dask_scorer import DaskScorer, DaskUnavailable
-from jobs.scorers import score_rows, scorer_for
+from jobs.pipeline import RunConfig
+from jobs.scorers import score_rows
 from model.booster import FIXED_PARAMS, LightGBMFitter, base_params
 from model.dask_fit import DaskLightGBMFitter
 from model.examples import LabelSpec, build_examples
@@ -94,9 +95,9 @@ def test_the_final_fit_on_dask_ranks_like_the_local_fit(cluster: str, market, ob
     assert rho >= 0.9 and overlap >= 0.8, (rho, overlap)
 
 
-def test_the_setting_chooses_the_scorer(cluster: str) -> None:
-    assert scorer_for(Settings(APP_ENV="test").DASK_SCHEDULER) is score_rows
-    assert scorer_for(Settings(APP_ENV="test", DASK_SCHEDULER=cluster).DASK_SCHEDULER) == DaskScorer(cluster)
+def test_the_setting_reaches_the_score_stage(cluster: str) -> None:
+    assert RunConfig.from_settings(Settings(APP_ENV="test")).dask_scheduler is None  # in-process by default
+    assert RunConfig.from_settings(Settings(APP_ENV="test", DASK_SCHEDULER=cluster)).dask_scheduler == cluster
     with pytest.raises(ValueError, match="scheduler address"):
         Settings(APP_ENV="test", DASK_SCHEDULER="localhost")
 
