@@ -6,7 +6,7 @@ worker processes and a small demo market.
 - The booster fitted on Dask (`lightgbm.dask`, data-parallel) against the in-process fit: not the same trees,
   so the test asks for close agreement of the rankings they give, not identity.
 
-    python -m pytest tests/test_dask_scoring.py -q
+    python -m pytest tests/test_dask_scoring.py -q        # marked slow: `make test-fast` leaves it out
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from model.partitions import artist_partitions
 from tests.model_data import demo_frames
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # ~25 s on a quiet machine, 2-3 min under the shared machine's load
 NOW = pd.Timestamp("2025-06-30")
 TOP = 50
 
@@ -90,7 +91,7 @@ def test_the_final_fit_on_dask_ranks_like_the_local_fit(cluster: str, market, ob
     mine, theirs = local.probability(rows), remote.probability(rows)
     rho = spearmanr(mine, theirs).statistic
     overlap = len(set(np.argsort(-mine)[:TOP]) & set(np.argsort(-theirs)[:TOP])) / TOP
-    # measured on this market: binary rho 0.96+, lambdarank 0.94 with 46 of the top 50 shared (bin edges are found
+    # measured on this market: binary rho >= 0.95, lambdarank 0.94 with 46 of the top 50 shared (bin edges are found
     # per worker, bagging draws per worker): close, not equal; a wrong fit (e.g. labels shuffled) gives rho ~0
     assert rho >= 0.9 and overlap >= 0.8, (rho, overlap)
 
