@@ -207,9 +207,17 @@ def regression_card(regression: dict) -> dbc.Card:
     lines = [html.Li(f"LightGBM: RMSE {model['rmse']}, MAE {model['mae']}")]
     lines += [html.Li(f"{name}: RMSE {m['rmse']}, MAE {m['mae']}") for name, m in regression["baselines"].items()]
     note = (f"Forward validation: trained on {regression['n_train']} older releases, tested on the "
-            f"{regression['n_test']} released from {regression['test_from']}.")  # fmt: skip
+            f"{regression['n_test']} released from {regression['test_from']}. ")  # fmt: skip
+    note += _predictions_note(regression)
     return _card("Popularity regression (peak popularity from sound and timing)",
                  [html.P(note, className="small"), html.Ul(lines, className="small mb-0")])  # fmt: skip
+
+
+def _predictions_note(regression: dict) -> str:
+    if regression.get("predictions", "").startswith("out-of-fold"):
+        return ("Each published predicted popularity is out-of-fold: it comes from a fit on the other release-date"
+                " blocks, never on the track itself.")  # fmt: skip
+    return "The published predictions were refitted on all tracks (in-sample): the next run makes them out-of-fold."
 
 
 @callback(

@@ -2,7 +2,9 @@
 
 A Spotify track URL, URI or id that is not tracked yet becomes a lookup request (`lookup_requests`); the worker
 answers it within seconds (jobs/lookup.py: fetch, store, watch, score at first sight) while this page polls the
-request, then shows a gauge of the hit probability, the reasons in words and "tracked daily from now on". The
+request, then shows a gauge of the hit probability, the reasons in words, which model scored it (the first-sight
+model with its validated PR-AUC, precision and interval in words, or the blanked main model for a version
+without one: `dashboard.first_sight_words`) and "tracked daily from now on". The
 web tier never loads the model. Text ("song - artist") is matched against the catalogue with RapidFuzz: no match
 says so, matches give a pick list. A tracked track links to its page.
 """
@@ -16,12 +18,14 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from rapidfuzz import fuzz
 
+from core.model_report import parse_report
 from core.spotify_refs import parse_reference
 from dashboard import discover_figures, queries, queries_morning, reasons, urlstate
 from dashboard.auth import current_user
 from dashboard.components import entity_link, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading, writing
-from dashboard.lookup_queries import is_tracked, lookup_answer, queue_lookup, waiting_lookups
+from dashboard.first_sight_words import scored_with_note
+from dashboard.lookup_queries import is_tracked, lookup_answer, queue_lookup, version_metrics, waiting_lookups
 from dashboard.search import Hit, index_for
 from dashboard.search_box import hit_item
 
@@ -34,11 +38,6 @@ REQUEST = "lookup-request"
 POLL = "lookup-poll"
 GAUGE = "lookup-gauge"
 MAX_WAITING = 5  # unanswered lookups per user: each costs the worker a few source calls
-FIRST_SIGHT_NOTE = (
-    "Scored at first sight: the active model, given only what is known before the track has a history of its own "
-    "(the artist's level and prior success, genre, release timing, duration, audio where present); its own "
-    "metrics count as missing. There is no separately trained first-sight model yet."
-)
 
 
 def layout(q: str = "", **_query: str) -> html.Div:
@@ -154,6 +153,8 @@ def poll(_tick: int | None, data: Any) -> tuple[object, bool]:
     try:
         with reading() as conn:
             answer = lookup_answer(conn=conn, request_id=request_id, username=user.name)
+            if answer is not None:
+                answer["report"] = version_metrics(conn=conn, model_version_id=answer["model_version_id"])
     except DataUnavailable:
         return unavailable_alert(), False
     if answer is None:
@@ -177,7 +178,9 @@ def answer_view(answer: dict[str, Any]) -> html.Div:
         body.append(dcc.Graph(id=GAUGE, figure=discover_figures.gauge(probability), config={"displayModeBar": False}))
         found = reasons.reasons(answer["contributions"], answer["feature_values"], probability)
         body.append(html.Ul([html.Li(reason.words) for reason in found]) if found else html.P("No strong reasons."))
-        body.append(html.P(FIRST_SIGHT_NOTE, className="small text-muted"))
+        notes = scored_with_note(answer.get("scored_with"), parse_report(answer.get("report")))
+        body.append(html.Div([html.P(note, className="small text-muted mb-1") for note in notes],
+                             className="lookup-scored-with"))  # fmt: skip
     if answer["message"]:
         body.append(dbc.Alert(answer["message"], color="info"))
     body.append(html.P("Tracked daily from now on, and on your watchlist.", className="fw-semibold lookup-tracked"))

@@ -3,7 +3,8 @@
 The verdict comes first, in words: the model's PR-AUC minus the best baseline's on the rolling origins, with its
 95% interval (clustered by track), the number of hit tracks, and what ranks the list (the model, or the baseline
 that won). Forward-in-time metrics sit next to the baselines and the leaky random split on the same data, so the
-gap between an honest number and a flattering one is visible.
+gap between an honest number and a flattering one is visible. Beside the verdict, the first-sight model's (the
+one that scores on-demand lookups, `dashboard.first_sight_words`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import DataUnavailable, reading
 from dashboard.figures import empty_figure
+from dashboard.first_sight_words import first_sight_sentences
 from dashboard.model_figures import (
     calibration_bins,
     calibration_curve,
@@ -161,6 +163,13 @@ def model_verdict(model: queries.ModelVersion) -> html.Div:
                 className="small mb-0",
             )
         )
+    children.append(
+        html.Div(
+            [html.H4("First sight (on-demand lookups)", className="h6 mt-3 mb-1"),
+             *[html.P(line, className="small mb-1") for line in first_sight_sentences(report)]],
+            className="model-first-sight",
+        )
+    )  # fmt: skip
     return html.Div(children)
 
 
