@@ -62,6 +62,7 @@ class TrainPlan:
             seed=settings.MODEL_SEED, n_trials=trials or settings.OPTUNA_TRIALS,
             time_budget=time_budget or settings.TRAIN_TIME_BUDGET, num_threads=settings.MODEL_NUM_THREADS,
             max_rounds=settings.MODEL_MAX_ROUNDS, n_folds=settings.MODEL_FOLDS, k=settings.EMERGING_LIST_SIZE,
+            dask_scheduler=settings.DASK_SCHEDULER,
         )  # fmt: skip
         return cls(spec, config, settings.MODEL_TRAIN_DAYS)
 
