@@ -16,8 +16,8 @@ from dash import Input, Output, callback, dcc, html
 from core.model_report import parse_report
 from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, unavailable_figure
 from dashboard.first_sight_words import first_sight_sentences
 from dashboard.model_figures import (
     calibration_bins,
@@ -32,7 +32,6 @@ dash.register_page(__name__, path="/model", name="Model", title="Hitscope · Mod
 
 
 def layout(**_query: str) -> html.Div:
-    card = "mb-3"
     return html.Div(
         [
             dcc.Store(id=ids.MODEL_LOAD, data=True),
@@ -44,25 +43,15 @@ def layout(**_query: str) -> html.Div:
                     dbc.CardHeader("Does the model beat sorting the chart? (paired, 95% interval, by track)"),
                     dbc.CardBody(html.Div(id=ids.MODEL_VERDICT)),
                 ],
-                className=card,
+                className="mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        tables.export_header(
-                            "Honest metrics: forward in time, against baselines and the leaky random split",
-                            ids.MODEL_METRICS_EXPORT,
-                        )
-                    ),
-                    dbc.CardBody(
-                        tables.grid(
-                            ids.MODEL_METRICS,
-                            tables.METRIC_COLUMNS,
-                            file_name="hitscope-metrics.csv",
-                        )
-                    ),
-                ],
-                className=card,
+            grid_card(
+                "Honest metrics: forward in time, against baselines and the leaky random split",
+                ids.MODEL_METRICS,
+                tables.METRIC_COLUMNS,
+                export_id=ids.MODEL_METRICS_EXPORT,
+                file_name="hitscope-metrics.csv",
+                className="mb-3",
             ),
             dbc.Row(
                 [
@@ -71,23 +60,27 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        tables.export_header(
-                            "Model versions (every version is kept; one is active)", ids.MODEL_VERSIONS_EXPORT
-                        )
-                    ),
-                    dbc.CardBody(
-                        tables.grid(
-                            ids.MODEL_VERSIONS,
-                            tables.VERSION_COLUMNS,
-                            file_name="hitscope-models.csv",
-                        )
-                    ),
-                ]
+            grid_card(
+                "Model versions (every version is kept; one is active)",
+                ids.MODEL_VERSIONS,
+                tables.VERSION_COLUMNS,
+                export_id=ids.MODEL_VERSIONS_EXPORT,
+                file_name="hitscope-models.csv",
             ),
         ]
+    )
+
+
+def grid_card(
+    title: str, grid_id: str, columns: list, *, export_id: str, file_name: str, className: str = ""
+) -> dbc.Card:
+    """A card holding one grid, its Export CSV button in the header."""
+    return dbc.Card(
+        [
+            dbc.CardHeader(tables.export_header(title, export_id)),
+            dbc.CardBody(tables.grid(grid_id, columns, file_name=file_name)),
+        ],
+        className=className,
     )
 
 
@@ -101,22 +94,17 @@ def layout(**_query: str) -> html.Div:
     Output(ids.MODEL_VERSIONS, "rowData"),
     Input(ids.MODEL_LOAD, "data"),
 )
+@when_unavailable(lambda: (unavailable_alert(), None, None, [], unavailable_figure(), unavailable_figure(), []))
 def render_model(_load: object) -> tuple[object, ...]:
     empty = empty_figure("No model trained yet.")
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            model = queries.active_model(conn=conn)
-            versions = queries.model_versions(conn=conn)
-            training = ops_queries.running_run(conn=conn, kind="train") if model is None else None
-            importance = (
-                queries.feature_importance(conn=conn, publication_id=publication.publication_id)
-                if publication
-                else None
-            )
-    except DataUnavailable:
-        unavailable = empty_figure("Data temporarily unavailable.")
-        return unavailable_alert(), None, None, [], unavailable, unavailable, []
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        model = queries.active_model(conn=conn)
+        versions = queries.model_versions(conn=conn)
+        training = ops_queries.running_run(conn=conn, kind="train") if model is None else None
+        importance = (
+            queries.feature_importance(conn=conn, publication_id=publication.publication_id) if publication else None
+        )
     version_rows = tables.version_rows(versions) if not versions.empty else []
     if model is None:
         notice = run_view.training_alert(training) if training else no_model_alert()
