@@ -77,9 +77,10 @@ def train_and_validate(
     hit_metric: str = "spotify_popularity",
     series_column: str | None = None,
     incumbent: tuple[dict[str, Any], list[str]] | None = None,
+    first_sight: bool = False,
 ) -> TrainResult:
     """Choose, validate, fit; with `incumbent` (the active model's params and features), refit it on the same
-    origins so the two are compared on equal terms."""
+    origins so the two are compared on equal terms; `first_sight` validates against the first-sight baselines."""
     examples = examples[examples[label].notna()].reset_index(drop=True)
     selection, origins, _ = protocol_origins(examples[time_column], n_origins=config.n_folds, gap_days=gap_days,
                                              labels=examples[label])  # fmt: skip
@@ -103,7 +104,7 @@ def train_and_validate(
     report = evaluate(
         examples, features, fitter, label=label, time_column=time_column, gap_days=gap_days,
         n_origins=config.n_folds, k=config.k, hit_metric=hit_metric, seed=config.seed,
-        series_column=series_column, incumbent=active_fitter, n_boot=config.n_boot,
+        series_column=series_column, incumbent=active_fitter, n_boot=config.n_boot, first_sight=first_sight,
     )  # fmt: skip
     report["tuning"] = tuning
     final_fitter = DaskLightGBMFitter.like(fitter, config.dask_scheduler) if config.dask_scheduler else fitter
