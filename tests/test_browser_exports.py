@@ -118,3 +118,19 @@ def test_html_in_names_is_text_in_charts(page: Any) -> None:
     labels = page.evaluate("() => [...document.querySelectorAll('#artists-graph text')].map(t => t.textContent)")
     assert LINK_NAME in labels  # the literal name, shown as text
     assert "Evil Link" not in labels
+
+
+def test_export_holds_every_row_not_just_the_loaded_blocks(site: dict[str, Any], page: Any, tmp_path: Path) -> None:
+    """The grid holds one block of 20 (infinite row model); the server-side export holds all 60 artists."""
+    page.goto(f"{site['base']}/artists")
+    page.wait_for_selector("#artists-grid .ag-row")
+    page.wait_for_load_state("networkidle")
+    loaded = page.evaluate("() => dash_ag_grid.getApi('artists-grid').getDisplayedRowCount()")
+    with page.expect_download() as download:
+        page.click("#artists-export")
+    target = tmp_path / "all.csv"
+    download.value.save_as(target)
+    with target.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert loaded <= 40 < len(rows) == 60
+    assert len({row["Genre"] for row in rows}) > 1
