@@ -13,6 +13,7 @@ import csv
 import importlib
 import io
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -200,3 +201,21 @@ def test_the_main_callback_is_cached_per_publication(seeded: Engine) -> None:
         with seeded.begin() as conn:
             conn.execute(text("DELETE FROM publications WHERE publication_id = (SELECT max(publication_id)"
                               " FROM publications)"))  # fmt: skip
+
+
+def test_publish_analyzes_the_tables_it_wrote(seeded: Engine) -> None:
+    """Statistics that know the new publication id: publish ANALYZEs what it wrote (jobs/publish.py)."""
+    for _ in range(50):  # the statistics collector reports within a second or so of the commit
+        with seeded.connect() as conn:
+            counts = dict(conn.execute(text(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables"
+                " WHERE relname IN ('agg_artist_leaderboard', 'agg_alerts', 'agg_seasonality')")).all())  # fmt: skip
+        if len(counts) == 3 and all(counts.values()):
+            break
+        time.sleep(0.1)
+    assert len(counts) == 3 and all(counts.values()), counts
+    with seeded.connect() as conn:
+        stats = conn.execute(text(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'agg_artist_leaderboard'"
+            " AND attname = 'publication_id'")).scalar()  # fmt: skip
+    assert stats == 1

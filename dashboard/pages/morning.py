@@ -11,6 +11,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
+from sqlalchemy import Connection
 
 from core.settings import get_settings
 from dashboard import (
@@ -18,6 +19,7 @@ from dashboard import (
     formats,
     ids,
     ops_queries,
+    publication_cache,
     queries,
     queries_morning,
     run_view,
@@ -194,36 +196,16 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
     genre = urlstate.text(genre)
     days = 28 if urlstate.one(window) == "28" else 7
     basis = urlstate.choice(basis, ("points", "percent"), "points")
-    settings = get_settings()
     try:
         with reading() as conn:
             publication = queries.current_publication(conn=conn)
             if publication is None:
                 return None, [], [], None, [], None, []
-            pid, day = publication.publication_id, publication.snapshot_date
-            emerging = queries_morning.emerging_hits(
-                conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
-                min_probability=calibration.LIST_FLOOR,
-            )  # fmt: skip
-            n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
-            risers = queries_morning.top_risers(
-                conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
-            )
-            spikes = queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
-            genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
-            counts = queries_morning.headline_counts(
-                conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
-            )
+            key = ("morning", publication_cache.publication_key(publication), genre, days, basis)
+            lists = publication_cache.get_or_build(key, lambda: _lists(conn, publication, genre, days, basis))
+            emerging, risers, spikes, n_scored = lists["emerging"], lists["risers"], lists["spikes"], lists["n_scored"]
             model = queries.active_model(conn=conn)
             training = ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None
-            track_trends = queries_morning.sparklines(
-                conn=conn, entity_type="track", entity_ids=list(emerging["track_id"]),
-                metrics=[settings.HIT_METRIC], day=day,
-            )  # fmt: skip
-            artist_trends = queries_morning.sparklines(
-                conn=conn, entity_type="artist", entity_ids=list(risers["artist_id"]),
-                metrics=ARTIST_TREND_METRICS, day=day,
-            )  # fmt: skip
     except DataUnavailable:
         return (unavailable_alert(), *(dash.no_update,) * 6)
     bins = calibration.reliability_bins(model.metrics if model else None)
@@ -237,13 +219,50 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         )
     return (
         note,
-        scout_rows.emerging_rows(emerging, bins, track_trends),
-        scout_rows.riser_rows(risers, artist_trends),
+        scout_rows.emerging_rows(emerging, bins, lists["track_trends"]),
+        scout_rows.riser_rows(risers, lists["artist_trends"]),
         alerts_note,
         scout_rows.alert_rows(spikes),
-        headline_cards(counts, publication, genre),
-        genre_options(genres),
+        headline_cards(lists["counts"], publication, genre),
+        genre_options(lists["genres"]),
     )
+
+
+def _lists(conn: Connection, publication: queries.Publication, genre: str | None, days: int, basis: str) -> dict:
+    """What the lists read from one publication (cached per publication and filters: it never changes)."""
+    settings = get_settings()
+    pid, day = publication.publication_id, publication.snapshot_date
+    emerging = queries_morning.emerging_hits(
+        conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
+        min_probability=calibration.LIST_FLOOR,
+    )  # fmt: skip
+    risers = queries_morning.top_risers(
+        conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
+    )
+    return {
+        "emerging": emerging,
+        "risers": risers,
+        "n_scored": queries.scored_track_count(conn=conn, publication_id=pid),
+        "spikes": queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT),
+        "genres": queries.leaderboard_genres(conn=conn, publication_id=pid),
+        "counts": queries_morning.headline_counts(
+            conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
+        ),
+        "track_trends": queries_morning.sparklines(
+            conn=conn,
+            entity_type="track",
+            entity_ids=list(emerging["track_id"]),
+            metrics=[settings.HIT_METRIC],
+            day=day,
+        ),  # fmt: skip
+        "artist_trends": queries_morning.sparklines(
+            conn=conn,
+            entity_type="artist",
+            entity_ids=list(risers["artist_id"]),
+            metrics=ARTIST_TREND_METRICS,
+            day=day,
+        ),  # fmt: skip
+    }
 
 
 tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)
