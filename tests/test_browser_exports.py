@@ -10,6 +10,7 @@ link anywhere in the chart's DOM.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -134,3 +135,18 @@ def test_export_holds_every_row_not_just_the_loaded_blocks(site: dict[str, Any],
         rows = list(csv.DictReader(handle))
     assert loaded <= 40 < len(rows) == 60
     assert len({row["Genre"] for row in rows}) > 1
+
+
+def test_changing_the_order_reloads_the_server_side_grid(site: dict[str, Any], page: Any, engine: Engine) -> None:
+    """The grid's block cache is purged when a control changes: its first row follows the new order."""
+    page.goto(f"{site['base']}/artists")
+    page.wait_for_selector("#artists-grid .ag-row")
+    with engine.connect() as conn:
+        top7 = conn.execute(
+            text("SELECT name FROM agg_artist_leaderboard WHERE popularity_7d IS NOT NULL"
+                 " ORDER BY popularity_7d DESC NULLS LAST, artist_id LIMIT 1")
+        ).scalar_one()  # fmt: skip
+    first = "() => dash_ag_grid.getApi('artists-grid').getDisplayedRowAtIndex(0)?.data?.name"
+    assert page.evaluate(first) != top7
+    page.get_by_label("Growth, 7 days").check()
+    page.wait_for_function(f"() => ({first})() === {json.dumps(top7)}", timeout=15_000)

@@ -122,7 +122,7 @@ def render_artists(genre: str | None, order: str, top: int) -> tuple[object, obj
         return unavailable_alert(), empty_figure("Data temporarily unavailable."), dash.no_update
 
 
-def _artists_view(conn: Connection, pid: int, genre: str | None, order: str, top: int) -> tuple[object, ...]:
+def _artists_view(conn: Connection, pid: int, genre: str | None, order: str, top: int) -> tuple[object, object, object]:
     genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
     frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order, limit=top)
     alert = None
