@@ -17,8 +17,8 @@ from dashboard.components import (
     page_header,
     unavailable_alert,
 )
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import artist_bars, empty_figure
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import artist_bars, empty_figure, unavailable_figure
 
 dash.register_page(__name__, path="/artists", name="Artists", title="Hitscope · Artists", order=1, nav=True)
 
@@ -37,15 +37,29 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
 
 def layout(**query: str) -> html.Div:
     filters = parse_filters(query)
+    return html.Div(
+        [
+            dcc.Location(id=ids.ARTISTS_URL, refresh=False),
+            page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
+            controls(filters),
+            html.Div(id=ids.ARTISTS_ALERT),
+            dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
+            leaderboard_card(),
+        ]
+    )
+
+
+def controls(filters: dict[str, object]) -> dbc.Row:
+    """Genre, ranking and top N, set from the URL's filters."""
     genre = filters["genre"]
-    controls = dbc.Row(
+    return dbc.Row(
         [
             dbc.Col(
                 [
                     dbc.Label("Genre", html_for=ids.ARTISTS_GENRE, className="small text-muted mb-0"),
                     dcc.Dropdown(
                         id=ids.ARTISTS_GENRE,
-                        options=genre_options([genre]) if genre else [],
+                        options=genre_options([str(genre)]) if genre else [],
                         value=genre,
                         placeholder="All genres",
                         clearable=True,
@@ -83,16 +97,10 @@ def layout(**query: str) -> html.Div:
         ],
         className="g-2 mb-3 align-items-end",
     )
-    return html.Div(
-        [
-            dcc.Location(id=ids.ARTISTS_URL, refresh=False),
-            page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
-            controls,
-            html.Div(id=ids.ARTISTS_ALERT),
-            dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
-            artists_grid.panel(),
-        ]
-    )
+
+
+def leaderboard_card() -> dbc.Card:
+    return artists_grid.panel()
 
 
 @callback(
@@ -103,23 +111,21 @@ def layout(**query: str) -> html.Div:
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
 )
+@when_unavailable(lambda: (unavailable_alert(), unavailable_figure(), dash.no_update))
 def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object]:
     """The alert, the top-N figure and the genre options; the grid's rows come from `artists_grid`.
     Cached per (publication, genre, order, top): a publication never changes."""
     genre = urlstate.text(genre)
     order = urlstate.choice(order, queries.ARTIST_ORDERS, str(DEFAULTS["order"]))
     top = urlstate.integer(top, int(DEFAULTS["top"]), low=1, high=max(TOP_CHOICES)) or int(DEFAULTS["top"])
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update
-            key = ("artists", publication_cache.publication_key(publication), genre, order, top)
-            return publication_cache.get_or_build(
-                key, lambda: _artists_view(conn, publication.publication_id, genre, order, top)
-            )
-    except DataUnavailable:
-        return unavailable_alert(), empty_figure("Data temporarily unavailable."), dash.no_update
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update
+        key = ("artists", publication_cache.publication_key(publication), genre, order, top)
+        return publication_cache.get_or_build(
+            key, lambda: _artists_view(conn, publication.publication_id, genre, order, top)
+        )
 
 
 def _artists_view(conn: Connection, pid: int, genre: str | None, order: str, top: int) -> tuple[object, object, object]:
