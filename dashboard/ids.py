@@ -28,6 +28,7 @@ ARTISTS_TOP = "artists-top"
 ARTISTS_GRAPH = "artists-graph"
 ARTISTS_GRID = "artists-grid"
 ARTISTS_EXPORT = "artists-export"
+ARTISTS_DOWNLOAD = "artists-download"  # the leaderboard's CSV, written on the server (dashboard/server_grid.py)
 
 # Seasonality ("/seasonality")
 SEASON_URL = "season-url"

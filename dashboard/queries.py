@@ -51,6 +51,12 @@ class Health:
     last_published_at: datetime | None
 
 
+def genre_filter(genre: str | None, column: str = "genre") -> str:
+    """` AND genre = :genre`, or nothing for all genres: two statements, each planned for its own index
+    (`(:genre IS NULL OR genre = :genre)` would be one plan that can use neither)."""
+    return "" if genre is None else f" AND {column} = :genre"
+
+
 def _frame(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     result = conn.execute(text(sql), params or {})
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -133,10 +139,8 @@ def artist_leaderboard(
         conn,
         "SELECT artist_id, name, genre, popularity, popularity_7d, popularity_28d, followers,"
         " followers_7d_pct, followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct, n_tracks"
-        " FROM agg_artist_leaderboard"
-        " WHERE publication_id = :pid AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
-        f"   AND {column} IS NOT NULL"
-        f" ORDER BY {column} DESC, artist_id LIMIT :limit",
+        f" FROM agg_artist_leaderboard WHERE publication_id = :pid{genre_filter(genre)} AND {column} IS NOT NULL"
+        f" ORDER BY {column} DESC NULLS LAST, artist_id LIMIT :limit",
         {"pid": publication_id, "genre": genre, "limit": limit},
     )
 

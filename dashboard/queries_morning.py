@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard.queries import _frame
+from dashboard.queries import _frame, genre_filter
 
 # (window, basis) -> ranking column; percent is followers' growth, else listeners' where followers are absent
 RISER_ORDERS = {
@@ -22,7 +22,6 @@ RISER_ORDERS = {
     (28, "percent"): "coalesce(followers_28d_pct, listeners_28d_pct)",
 }
 SPARK_DAYS = 28
-_GENRE = "(CAST(:genre AS text) IS NULL OR genre = :genre)"
 
 
 def emerging_hits(
@@ -35,14 +34,14 @@ def emerging_hits(
     max_age_days: int | None = None,
 ) -> pd.DataFrame:
     """Tracks not yet hits at or above a probability floor, most likely first (optionally only recent ones)."""
+    age = "" if max_age_days is None else " AND s.days_since_release <= :age"
     return _frame(
         conn,
         "SELECT s.track_id, s.name, s.artist_id, s.artist_name, s.genre, s.release_date, t.release_date_precision,"
         " s.days_since_release, s.popularity, s.momentum_7d, s.probability, s.expected_gap"
         " FROM agg_track_scores s LEFT JOIN tracks t USING (track_id)"
-        " WHERE s.publication_id = :pid AND NOT s.is_hit AND (CAST(:genre AS text) IS NULL OR s.genre = :genre)"
-        "   AND s.probability >= :floor"
-        "   AND (CAST(:age AS integer) IS NULL OR s.days_since_release <= :age)"
+        f" WHERE s.publication_id = :pid AND NOT s.is_hit{genre_filter(genre, 's.genre')}"
+        f"   AND s.probability >= :floor{age}"
         " ORDER BY s.probability DESC, s.track_id LIMIT :limit",
         {"pid": publication_id, "genre": genre, "limit": limit, "age": max_age_days, "floor": min_probability},
     )
@@ -58,8 +57,8 @@ def top_risers(
         f"SELECT artist_id, name, genre, popularity, popularity_{window}d AS change_points,"
         f" coalesce(followers_{window}d_pct, listeners_{window}d_pct) AS change_pct"
         " FROM agg_artist_leaderboard"
-        f" WHERE publication_id = :pid AND {_GENRE} AND {column} IS NOT NULL"
-        f" ORDER BY {column} DESC, artist_id LIMIT :limit",
+        f" WHERE publication_id = :pid{genre_filter(genre)} AND {column} IS NOT NULL"
+        f" ORDER BY {column} DESC NULLS LAST, artist_id LIMIT :limit",
         {"pid": publication_id, "genre": genre, "limit": limit},
     )
 
@@ -74,7 +73,7 @@ def alerts(*, conn: Connection, publication_id: int, genre: str | None, limit: i
         " (array_agg(value ORDER BY zscore DESC))[1] AS value,"
         " (array_agg(change ORDER BY zscore DESC))[1] AS change,"
         " (array_agg(usual_change ORDER BY zscore DESC))[1] AS usual_change"
-        f" FROM agg_alerts WHERE publication_id = :pid AND {_GENRE}"
+        f" FROM agg_alerts WHERE publication_id = :pid{genre_filter(genre)}"
         " GROUP BY artist_id, name, genre, observed_on ORDER BY max(zscore) DESC, artist_id LIMIT :limit",
         {"pid": publication_id, "genre": genre, "limit": limit},
     )
@@ -108,17 +107,16 @@ def sparklines(
 def headline_counts(*, conn: Connection, publication_id: int, genre: str | None, floor: float) -> dict[str, Any]:
     """The Morning cards for one genre (or all): artists ranked, rising this week, tracks scored, on the emerging
     list (at or above the floor), artists with a spike."""
+    where = f"publication_id = :pid{genre_filter(genre)}"
     row = conn.execute(
         text(
             "SELECT"
-            f" (SELECT count(*) FROM agg_artist_leaderboard WHERE publication_id = :pid AND {_GENRE}) AS n_artists,"
-            " (SELECT count(*) FROM agg_artist_leaderboard WHERE publication_id = :pid"
-            f"   AND {_GENRE} AND popularity_7d > 0) AS n_rising,"
-            f" (SELECT count(*) FROM agg_track_scores WHERE publication_id = :pid AND {_GENRE}) AS n_scored,"
-            " (SELECT count(*) FROM agg_track_scores WHERE publication_id = :pid"
-            f"   AND {_GENRE} AND NOT is_hit AND probability >= :floor) AS n_emerging,"
-            " (SELECT count(DISTINCT artist_id) FROM agg_alerts WHERE publication_id = :pid"
-            f"   AND {_GENRE}) AS n_alerted"
+            f" (SELECT count(*) FROM agg_artist_leaderboard WHERE {where}) AS n_artists,"
+            f" (SELECT count(*) FROM agg_artist_leaderboard WHERE {where} AND popularity_7d > 0) AS n_rising,"
+            f" (SELECT count(*) FROM agg_track_scores WHERE {where}) AS n_scored,"
+            f" (SELECT count(*) FROM agg_track_scores WHERE {where} AND NOT is_hit AND probability >= :floor)"
+            "   AS n_emerging,"
+            f" (SELECT count(DISTINCT artist_id) FROM agg_alerts WHERE {where}) AS n_alerted"
         ),
         {"pid": publication_id, "genre": genre, "floor": floor},
     ).one()

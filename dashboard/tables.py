@@ -1,6 +1,8 @@
 """dash-ag-grid tables: sortable, filterable, and exported to CSV exactly as shown (filters and sort applied).
 
-`grid(...)` builds one; `export_button(...)` pairs with a page callback that sets `exportDataAsCsv`.
+`grid(...)` builds a client-side one (every row sent at once: the short, fixed-size lists); `export_button(...)`
+pairs with a page callback that sets `exportDataAsCsv`. Lists that grow with the catalogue use
+dashboard/server_grid.py instead (rows from SQL a block at a time).
 Frame-to-rows helpers here are pure, like `figures`.
 """
 
@@ -13,8 +15,6 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, html
-
-from dashboard import formats
 
 # Headers wrap instead of being cut off (tests/test_browser_scout.py compares scrollWidth with clientWidth).
 DEFAULT_COL = {
@@ -137,23 +137,6 @@ LEADERBOARD_COLUMNS: list[dict[str, Any]] = [
     number_column("listeners_28d_pct", "Listeners 28d", "signedpct", minWidth=122),
     number_column("n_tracks", "Tracks", minWidth=100),
 ]
-
-
-def leaderboard_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The leaderboard with levels as whole numbers and changes to one decimal."""
-    shown = frame.copy()
-    for column in ("popularity", "followers", "listeners"):
-        shown[column] = shown[column].astype(float).round(0)
-    for column in (
-        "popularity_7d",
-        "popularity_28d",
-        "followers_7d_pct",
-        "followers_28d_pct",
-        "listeners_28d_pct",
-    ):
-        shown[column] = shown[column].astype(float).round(1)
-    shown["genre"] = shown["genre"].map(formats.genre)
-    return records(shown)
 
 
 RUN_COLUMNS: list[dict[str, Any]] = [

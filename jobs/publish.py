@@ -3,7 +3,9 @@
 A new `publications` row and every aggregate row that belongs to it are written in one transaction; the
 dashboard reads the newest publication, so a reader sees the previous run or this one, never a mix, and is
 never blocked (PostgreSQL readers do not wait for writers). Publications beyond the newest
-`KEEP_PUBLICATIONS` are deleted in the same transaction, their rows with them (ON DELETE CASCADE).
+`KEEP_PUBLICATIONS` are deleted in the same transaction, their rows with them (ON DELETE CASCADE). Each table
+written is ANALYZEd in that transaction too, so the dashboard's first queries on it are planned on fresh
+statistics.
 
 The date rule (`publication_day`), which every run that publishes goes through: a new publication is never
 dated before the current one, nor before 1900 or after tomorrow. Data older than the current publication
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
@@ -71,6 +74,7 @@ def publish(
         text("UPDATE publications SET summary = CAST(:summary AS jsonb) WHERE publication_id = :pid"),
         {"summary": json.dumps({**summary, "rows": counts}, default=str), "pid": publication_id},
     )
+    analyze_published(conn, counts)
     pruned = conn.execute(
         text(
             "DELETE FROM publications WHERE publication_id NOT IN"
@@ -80,6 +84,15 @@ def publish(
     ).rowcount
     logger.info("publication %s for %s: %s (pruned %s old)", publication_id, params.snapshot_date, counts, pruned)
     return publication_id, counts
+
+
+def analyze_published(conn: Connection, counts: dict[str, int]) -> None:
+    """ANALYZE each published table that got rows, in the publication's transaction: the planner's statistics
+    commit with the rows, so the first dashboard read of a new publication is planned on them (a publication
+    adds a new `publication_id` value that stale statistics have never seen)."""
+    for table, rows in counts.items():
+        if rows and re.fullmatch(r"agg_[a-z_]+", table):  # builder names are table names, from code
+            conn.execute(text(f'ANALYZE "{table}"'))
 
 
 def latest_publication_date(*, conn: Connection) -> date | None:

@@ -10,6 +10,7 @@ link anywhere in the chart's DOM.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -119,3 +120,34 @@ def test_html_in_names_is_text_in_charts(page: Any) -> None:
     labels = page.evaluate("() => [...document.querySelectorAll('#artists-graph text')].map(t => t.textContent)")
     assert LINK_NAME in labels  # the literal name, shown as text
     assert "Evil Link" not in labels
+
+
+def test_export_holds_every_row_not_just_the_loaded_blocks(site: dict[str, Any], page: Any, tmp_path: Path) -> None:
+    """The grid holds one block of 20 (infinite row model); the server-side export holds all 60 artists."""
+    page.goto(f"{site['base']}/artists")
+    page.wait_for_selector("#artists-grid .ag-row")
+    page.wait_for_load_state("networkidle")
+    loaded = page.evaluate("() => dash_ag_grid.getApi('artists-grid').getDisplayedRowCount()")
+    with page.expect_download() as download:
+        page.click("#artists-export")
+    target = tmp_path / "all.csv"
+    download.value.save_as(target)
+    with target.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert loaded <= 40 < len(rows) == 60
+    assert len({row["Genre"] for row in rows}) > 1
+
+
+def test_changing_the_order_reloads_the_server_side_grid(site: dict[str, Any], page: Any, engine: Engine) -> None:
+    """The grid's block cache is purged when a control changes: its first row follows the new order."""
+    page.goto(f"{site['base']}/artists")
+    page.wait_for_selector("#artists-grid .ag-row")
+    with engine.connect() as conn:
+        top7 = conn.execute(
+            text("SELECT name FROM agg_artist_leaderboard WHERE popularity_7d IS NOT NULL"
+                 " ORDER BY popularity_7d DESC NULLS LAST, artist_id LIMIT 1")
+        ).scalar_one()  # fmt: skip
+    first = "() => dash_ag_grid.getApi('artists-grid').getDisplayedRowAtIndex(0)?.data?.name"
+    assert page.evaluate(first) != top7
+    page.get_by_label("Growth, 7 days").check()
+    page.wait_for_function(f"() => ({first})() === {json.dumps(top7)}", timeout=15_000)

@@ -7,6 +7,7 @@ import importlib
 from dash import no_update
 from sqlalchemy import Engine
 
+from dashboard import artists_grid
 from dashboard.components import UNAVAILABLE
 from dashboard.db import DataUnavailable, when_unavailable
 from tests.dashboard_support import dash_app, dashboard_database, login, signed_in
@@ -25,9 +26,10 @@ def test_no_publication_says_what_to_do(clean_db: Engine, database_url: str) -> 
         assert "python -m jobs backfill --days 90" in str(freshness.to_plotly_json()["props"]["children"])
         assert "No run has been recorded yet." in str(last_run.to_plotly_json())
         assert page("morning").render_lists(None, "7", "points")[5] is None  # no headline numbers
-        alert, figure, _, grid_rows = page("artists").render_artists("pop", "level", 10)
+        alert, figure, _ = page("artists").render_artists("pop", "level", 10)
         assert "No data published yet" in str(alert.to_plotly_json())
-        assert figure.layout.annotations[0].text == "Nothing published yet." and grid_rows == []
+        assert figure.layout.annotations[0].text == "Nothing published yet."
+        assert artists_grid.rows({"startRow": 0, "endRow": 20}, "pop", "level") == {"rowData": [], "rowCount": 0}
         alert, _, bars, heatmap = page("seasonality").render_seasonality(None, None)
         assert "No data published yet" in str(alert.to_plotly_json()) and not bars.data and not heatmap.data
         health = dash_app().server.test_client().get("/healthz")
@@ -39,7 +41,7 @@ def test_unreachable_database_is_data_temporarily_unavailable() -> None:
         dash_app()
         freshness, _ = page("morning").render_morning(0)
         assert freshness.children == UNAVAILABLE
-        alert, figure, _, _ = page("artists").render_artists(None, "level", 10)
+        alert, figure, _ = page("artists").render_artists(None, "level", 10)
         assert alert.children == UNAVAILABLE and figure.layout.annotations[0].text == "Data temporarily unavailable."
         alert, _, _, _ = page("seasonality").render_seasonality("pop", [2024, 2025])
         assert alert.children == UNAVAILABLE

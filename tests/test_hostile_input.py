@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from dashboard import queries, search
+from dashboard import artists_grid, queries, search
 from dashboard.components import UNAVAILABLE
 from dashboard.search_box import search_everything
 from tests.conftest import truncate_all
@@ -29,6 +29,7 @@ from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.hostile_support import INJECTIONS, XSS_ARTIST, seed_hostile, table_counts
 
 EXAMPLES = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+BLOCK = {"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}}  # the grid's first block request
 QUERY_KEYS = ["genre", "order", "top", "from", "to", "metric", "window", "basis", "artist_id", "track_id", "q"]
 
 hostile_text = st.one_of(st.text(max_size=300), st.sampled_from(INJECTIONS))
@@ -94,6 +95,7 @@ def test_filter_callbacks_take_any_json(
 ) -> None:
     outputs = [
         page("artists").render_artists(genre, order, top),
+        artists_grid.rows(BLOCK, genre, order),
         page("artists").artists_url(None, genre, order, top),
         search_everything(text),
         page("seasonality").render_seasonality(genre, years, metric),
@@ -118,8 +120,9 @@ def test_artist_and_track_pages_take_any_id(seeded: dict[str, Any], entity_id: A
 
 def test_injection_payloads_leave_every_table_and_give_a_clean_empty_state(seeded: dict[str, Any]) -> None:
     for payload in INJECTIONS:
-        alert, _, _, rows = page("artists").render_artists(payload, "level", 10)
-        assert rows == [] and "No artist of genre" in flat(alert)
+        alert, _, _ = page("artists").render_artists(payload, "level", 10)
+        assert artists_grid.rows(BLOCK, payload, "level") == {"rowData": [], "rowCount": 0}
+        assert "No artist of genre" in flat(alert)
         _, note, _, _ = page("seasonality").render_seasonality(payload, [2000, 2025], "hit_rate")
         assert note.startswith("0 ")
         _, emerging, risers, *_ = page("morning").render_lists(payload, "7", "points")
@@ -134,10 +137,11 @@ def test_injection_payloads_leave_every_table_and_give_a_clean_empty_state(seede
 
 def test_out_of_range_filters_are_normalised(seeded: dict[str, Any]) -> None:
     artists = page("artists")
-    _, figure, _, rows = artists.render_artists(None, "level", "-5")
+    _, figure, _ = artists.render_artists(None, "level", "-5")
     assert len(figure.data[0].y) == 1  # clamped to top 1, not "all but five"
-    _, figure, _, _ = artists.render_artists(None, "; DROP", 10**9)
-    assert len(figure.data[0].y) == 50 and rows  # the biggest choice; unknown order -> level
+    _, figure, _ = artists.render_artists(None, "; DROP", 10**9)
+    assert len(figure.data[0].y) == 50  # the biggest choice; unknown order -> level
+    assert artists_grid.rows(BLOCK, None, "; DROP")["rowData"]  # unknown order -> level
     assert artists.artists_url(None, "pop", "nonsense", "x")[0] == "?genre=pop"
     _, note, _, _ = page("seasonality").render_seasonality(None, ["1800", "3000"], "x")
     assert "from 1900 to 2100" in note

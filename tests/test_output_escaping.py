@@ -1,7 +1,8 @@
 """Rules that keep the CSV and chart escaping in force for grids and figures added later (no browser needed).
 
 - Every dash-ag-grid table in `dashboard/` is built by `tables.grid`, whose CSV export runs each cell through
-  `csvSafeCell` (tests/test_browser_exports.py downloads a real export in Chromium).
+  `csvSafeCell`, or by `server_grid.server_grid`, whose export is written on the server through
+  `grid_export.csv_safe` (tests/test_browser_exports.py downloads real exports of both kinds in Chromium).
 - Every figure builder draws a hostile name as escaped text: no raw `<a href` reaches Plotly.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import plotly
 
-from dashboard import figures, model_figures, tables
+from dashboard import figures, grid_export, model_figures, server_grid, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = '<a href="https://evil.example/">x</a> & <b>co</b>'
@@ -24,12 +25,14 @@ NAME = '<a href="https://evil.example/">x</a> & <b>co</b>'
 def test_every_grid_is_built_by_tables_grid_with_a_safe_csv_export() -> None:
     built_elsewhere = []
     for path in sorted((ROOT / "dashboard").rglob("*.py")):
-        if path.name == "tables.py":
+        if path.name in ("tables.py", "server_grid.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "AgGrid":
                 built_elsewhere.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert built_elsewhere == [], "build grids with dashboard.tables.grid (its CSV export neutralises formulas)"
+    assert built_elsewhere == [], "build grids with dashboard.tables.grid or server_grid (their exports are safe)"
+    assert server_grid.csv_download is grid_export.csv_download  # the server-side export quotes formulas
+    assert grid_export.csv_safe("=1+1") == "'=1+1"
     params = tables.grid("g", [], file_name="x.csv").csvExportParams
     assert params["processCellCallback"] == {"function": "csvSafeCell(params)"}
     assert "dagfuncs.csvSafeCell" in (ROOT / "dashboard" / "assets" / "dashAgGridFunctions.js").read_text()

@@ -8,8 +8,9 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
+from sqlalchemy import Connection
 
-from dashboard import formats, ids, queries, tables, urlstate
+from dashboard import artists_grid, formats, ids, publication_cache, queries, urlstate
 from dashboard.components import (
     genre_options,
     no_publication_alert,
@@ -99,54 +100,43 @@ def controls(filters: dict[str, object]) -> dbc.Row:
 
 
 def leaderboard_card() -> dbc.Card:
-    return dbc.Card(
-        [
-            dbc.CardHeader(
-                html.Div(
-                    [
-                        html.Span("Leaderboard (sort, filter, export what is shown)"),
-                        tables.export_button(ids.ARTISTS_EXPORT),
-                    ],
-                    className="d-flex justify-content-between align-items-center",
-                )
-            ),
-            dbc.CardBody(tables.grid(ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv")),
-        ],
-        className="mt-3",
-    )
+    return artists_grid.panel()
 
 
 @callback(
     Output(ids.ARTISTS_ALERT, "children"),
     Output(ids.ARTISTS_GRAPH, "figure"),
     Output(ids.ARTISTS_GENRE, "options"),
-    Output(ids.ARTISTS_GRID, "rowData"),
     Input(ids.ARTISTS_GENRE, "value"),
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
 )
-@when_unavailable(lambda: (unavailable_alert(), unavailable_figure(), dash.no_update, dash.no_update))
-def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
+@when_unavailable(lambda: (unavailable_alert(), unavailable_figure(), dash.no_update))
+def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object]:
+    """The alert, the top-N figure and the genre options; the grid's rows come from `artists_grid`.
+    Cached per (publication, genre, order, top): a publication never changes."""
     genre = urlstate.text(genre)
     order = urlstate.choice(order, queries.ARTIST_ORDERS, str(DEFAULTS["order"]))
     top = urlstate.integer(top, int(DEFAULTS["top"]), low=1, high=max(TOP_CHOICES)) or int(DEFAULTS["top"])
     with reading() as conn:
         publication = queries.current_publication(conn=conn)
         if publication is None:
-            return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update, []
-        pid = publication.publication_id
-        genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
-        frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order)
+            return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update
+        key = ("artists", publication_cache.publication_key(publication), genre, order, top)
+        return publication_cache.get_or_build(
+            key, lambda: _artists_view(conn, publication.publication_id, genre, order, top)
+        )
+
+
+def _artists_view(conn: Connection, pid: int, genre: str | None, order: str, top: int) -> tuple[object, object, object]:
+    genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+    frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order, limit=top)
     alert = None
     if genre and genre not in genres:
         alert = dbc.Alert(f"No artist of genre '{formats.genre(genre)}' in the current publication.", color="secondary")
     column, label = queries.ARTIST_ORDERS[order]
     title = f"{label} · top {top}" + (f" · {formats.genre(genre)}" if genre else " · all genres")
-    figure = artist_bars(frame.head(top), value=column, label=title)
-    return alert, figure, genre_options(genres), tables.leaderboard_rows(frame)
-
-
-tables.export_on_click(ids.ARTISTS_GRID, ids.ARTISTS_EXPORT)
+    return alert, artist_bars(frame, value=column, label=title), genre_options(genres)
 
 
 @callback(
