@@ -46,15 +46,36 @@ def conn(engine: Engine) -> Iterator[Connection]:
 
 
 def truncate_all(engine: Engine) -> None:
+    """Empty every table that holds a row, and restart every sequence.
+
+    TRUNCATE costs about 10 ms a table whether or not it holds rows (new files for the table and its indexes), so
+    truncating all of them was ~0.7 s, twice per test. Most tests fill a handful: one query finds which (an
+    EXISTS probe per table, cheap on empty tables), and only those are truncated. Sequences are restarted
+    separately, since an empty table's sequence may have moved (a rolled-back insert).
+    """
     with engine.begin() as connection:
-        tables = connection.execute(
-            text(
-                "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables"
-                " WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+                )
             )
-        ).scalar()
-        if tables:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            .scalars()
+            .all()
+        )
+        if not tables:
+            return
+        probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+        filled = connection.execute(text(probe)).scalars().all()
+        if filled:
+            connection.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
+        connection.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
+                " FROM pg_sequences WHERE schemaname = 'public'"
+            )
+        )
 
 
 @pytest.fixture
