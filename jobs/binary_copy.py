@@ -7,9 +7,8 @@
 
 Each row is a field count, then per field a 4-byte length and the big-endian value; a NULL is length -1 and
 no bytes. A numpy structured array of packed big-endian fields is exactly that layout, so a million rows
-encode in milliseconds. Only fixed-width, non-NULL-in-part columns are supported (a column is either all
-values or all NULL): that is what the narrow observations table needs. `read_payload` parses the same
-format back (for `COPY ... TO STDOUT (FORMAT binary)` of fixed-width columns).
+encode in milliseconds. Only fixed-width columns are supported, each either all values or all NULL: that is
+what the narrow observations table needs.
 """
 
 from __future__ import annotations
@@ -59,11 +58,3 @@ def copy_payload(columns: Sequence[Column]) -> bytes:
             rows[f"len{index}"] = np.dtype(KINDS[kind]).itemsize
             rows[f"val{index}"] = values
     return HEADER + rows.tobytes() + TRAILER
-
-
-def read_payload(payload: bytes, kinds: Sequence[str]) -> dict[str, np.ndarray]:
-    """Parse a binary COPY stream of non-NULL fixed-width columns into arrays named val0, val1, ..."""
-    body = payload[len(HEADER) : len(payload) - len(TRAILER)]
-    rows = np.frombuffer(body, dtype=_row_dtype([(kind, True) for kind in kinds]))
-    return {f"val{index}": rows[f"val{index}"].astype(KINDS[kind].replace(">", "=")) for index, kind in
-            enumerate(kinds)}  # fmt: skip

@@ -147,12 +147,12 @@ def merge_frame(
 class StagedLoad:
     """Batches staged in temp tables of this transaction, then merged into the real tables at once."""
 
-    def __init__(self, conn: Connection, *, run_id: int | None) -> None:
+    def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
         self.conn, self.run_id = conn, run_id
         self.staged_rows = self.observations_inserted = 0
         for target in TARGETS:
             create_stage(conn=conn, target=target)
-        self.observations = ObservationWriter(conn, run_id=run_id)
+        self.observations = ObservationWriter(conn, run_id=run_id, fast_path=fast_path)
 
     def add(self, batch: SourceBatch) -> None:
         """Stage one batch's catalogue and write its observations (within a frame, a repeated key keeps its
@@ -197,8 +197,9 @@ class StagedLoad:
         return int(result.rowcount or 0)
 
 
-def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None) -> dict[str, int]:
-    """Write one source batch; return the number of rows inserted or changed per table."""
-    staged = StagedLoad(conn, run_id=run_id)
+def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None, fast_path: bool = True) -> dict[str, int]:
+    """Write one source batch; return the number of rows inserted or changed per table. `fast_path=False`
+    sends every observation through the staged merge (the tests and the benchmark compare the two)."""
+    staged = StagedLoad(conn, run_id=run_id, fast_path=fast_path)
     staged.add(batch)
     return staged.merge()

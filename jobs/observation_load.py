@@ -20,13 +20,14 @@ import pandas as pd
 from psycopg import errors
 from sqlalchemy import Connection, text
 
-from jobs.binary_copy import copy_payload, pg_days, read_payload
+from jobs.binary_copy import copy_payload, pg_days
 from jobs.copy_frames import copy_frame
 from jobs.partitions import ensure_partitions
 
 NARROW = ["entity", "metric", "source", "observed_on", "value", "run_id"]
 KINDS = ["int4", "int2", "int2", "date", "float8", "int8"]
 STAGE = "_staged_observations"
+PG_EPOCH_DAY = np.datetime64("2000-01-01", "D")
 CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
 
 
@@ -40,8 +41,8 @@ def copy_in(conn: Connection, table: str, columns: list[str], payload: bytes) ->
 
 
 def name_codes(*, conn: Connection, table: str, code: str, names: np.ndarray) -> dict[str, int]:
-    """The int2 code of each metric or source name, adding the names not coded yet."""
-    distinct = sorted({str(name) for name in names})
+    """The int2 code of each (distinct) metric or source name, adding the names not coded yet."""
+    distinct = sorted(str(name) for name in names)
     conn.execute(
         text(f"INSERT INTO {table} (name) SELECT unnest(CAST(:names AS text[])) ORDER BY 1 ON CONFLICT DO NOTHING"),
         {"names": distinct},
@@ -52,6 +53,7 @@ def name_codes(*, conn: Connection, table: str, code: str, names: np.ndarray) ->
 
 def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
     """The int4 entity of each of `ids` (distinct), adding the ones not in the dictionary yet."""
+    _check_entity_type(entity_type)
     stage = "_staged_entities"
     conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (i integer, entity_id text) ON COMMIT DROP"))
     conn.execute(text(f"TRUNCATE {stage}"))
@@ -62,23 +64,21 @@ def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.n
             f"INSERT INTO observation_entities (entity_type, entity_id) SELECT :type, s.entity_id FROM {stage} s"
             " WHERE NOT EXISTS (SELECT 1 FROM observation_entities e"
             "  WHERE e.entity_type = :type AND e.entity_id = s.entity_id)"
-            " ORDER BY s.entity_id ON CONFLICT DO NOTHING"
+            " ON CONFLICT DO NOTHING"
         ),
         {"type": entity_type},
     )
-    buffer = bytearray()
-    cursor = _raw_cursor(conn)
-    query = (
-        f"COPY (SELECT s.i, e.entity FROM {stage} s JOIN observation_entities e"
-        f" ON e.entity_type = {_literal(entity_type)}"
-        " AND e.entity_id = s.entity_id) TO STDOUT (FORMAT binary)"
-    )
-    with cursor.copy(query) as copy:
-        for chunk in copy:
-            buffer += chunk
-    pairs = read_payload(bytes(buffer), ["int4", "int4"])
-    codes = np.full(len(ids), -1, dtype=np.int32)
-    codes[pairs["val0"]] = pairs["val1"]
+    # One bytea of big-endian int4s in staging order: a single value to fetch, parsed by numpy.
+    packed = conn.execute(
+        text(
+            f"SELECT string_agg(int4send(e.entity), ''::bytea ORDER BY s.i) FROM {stage} s"
+            " JOIN observation_entities e ON e.entity_type = :type AND e.entity_id = s.entity_id"
+        ),
+        {"type": entity_type},
+    ).scalar_one()
+    codes = np.frombuffer(packed or b"", dtype=">i4").astype(np.int32)
+    if len(codes) != len(ids):
+        raise RuntimeError(f"entity dictionary answered {len(codes)} codes for {len(ids)} ids")
     return codes
 
 
@@ -88,17 +88,16 @@ def group_keys(rows: pd.DataFrame) -> np.ndarray:
     return (metric << 48) | (source << 32) | (rows["observed_on"].to_numpy(dtype=np.int64) & 0xFFFFFFFF)
 
 
-def _literal(entity_type: str) -> str:
+def _check_entity_type(entity_type: str) -> None:
     if entity_type not in ("artist", "track"):
         raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
-    return f"'{entity_type}'"
 
 
 class ObservationWriter:
     """Codes, partitions, fast path or merge, for the frames of one transaction."""
 
-    def __init__(self, conn: Connection, *, run_id: int | None) -> None:
-        self.conn, self.run_id = conn, run_id
+    def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
+        self.conn, self.run_id, self.fast_path = conn, run_id, fast_path  # fast_path=False: always merge
         self.fast_rows = self.merged_rows = 0
         conn.execute(
             text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -115,14 +114,15 @@ class ObservationWriter:
             entity[mask] = codes[positions]
         narrow = {"entity": entity}
         for column, table in CODE_TABLES.items():
-            names = frame[column].to_numpy(dtype=object)
-            mapping = name_codes(conn=self.conn, table=table, code=column, names=names)
-            narrow[column] = pd.Series(names).map(mapping).to_numpy(dtype=np.int16)
+            positions, names = pd.factorize(frame[column].to_numpy(dtype=object))
+            mapping = name_codes(conn=self.conn, table=table, code=column, names=np.asarray(names, dtype=object))
+            narrow[column] = np.array([mapping[str(name)] for name in names], dtype=np.int16)[positions]
         narrow["observed_on"] = pg_days(pd.to_datetime(frame["observed_on"]).to_numpy())
         narrow["value"] = pd.to_numeric(frame["value"]).to_numpy(dtype=np.float64)
         return pd.DataFrame(narrow)
 
-    def _payload(self, rows: pd.DataFrame) -> bytes:
+    def payload(self, rows: pd.DataFrame) -> bytes:
+        """The binary COPY stream of `coded` rows, with this writer's run id."""
         run_ids = None if self.run_id is None else np.full(len(rows), self.run_id, dtype=np.int64)
         columns = [(kind, rows[name].to_numpy()) for name, kind in zip(NARROW[:-1], KINDS[:-1], strict=True)]
         return copy_payload([*columns, ("int8", run_ids)])
@@ -139,7 +139,7 @@ class ObservationWriter:
             {
                 "m": groups["metric"].tolist(),
                 "s": groups["source"].tolist(),
-                "d": (np.datetime64("2000-01-01") + groups["observed_on"].to_numpy().astype("timedelta64[D]")).tolist(),
+                "d": (PG_EPOCH_DAY + groups["observed_on"].to_numpy().astype("timedelta64[D]")).tolist(),
             },  # fmt: skip
         )
         found = pd.DataFrame(rows.all(), columns=["metric", "source", "observed_on"])
@@ -150,25 +150,28 @@ class ObservationWriter:
         if frame.empty:
             return 0
         rows = self.coded(frame)
-        first = pd.Timestamp("2000-01-01") + pd.Timedelta(days=int(rows["observed_on"].min()))
-        last = pd.Timestamp("2000-01-01") + pd.Timedelta(days=int(rows["observed_on"].max()))
-        ensure_partitions(conn=self.conn, first=first.date(), last=last.date())
-        groups = rows[["metric", "source", "observed_on"]].drop_duplicates()
-        present = self._days_present(groups)
-        is_new = ~np.isin(group_keys(rows), present) if len(present) else None
-        fresh = rows if is_new is None else rows[is_new]
-        inserted = self._fast(fresh) if len(fresh) else 0
-        if is_new is not None and not is_new.all():
+        # In primary-key order: the index of a new partition then grows at its right edge, and an older one is
+        # walked once, leaf by leaf, instead of at random.
+        rows = rows.iloc[np.lexsort([rows[c].to_numpy() for c in reversed(NARROW[:4])])].reset_index(drop=True)
+        days = PG_EPOCH_DAY + rows["observed_on"].to_numpy().astype("timedelta64[D]")
+        ensure_partitions(conn=self.conn, first=days.min().item(), last=days.max().item())
+        if not self.fast_path:
+            return self._merge(rows)
+        present = self._days_present(rows[["metric", "source", "observed_on"]].drop_duplicates())
+        is_new = ~np.isin(group_keys(rows), present)
+        inserted = self._fast(rows[is_new], days[is_new]) if is_new.any() else 0
+        if not is_new.all():
             inserted += self._merge(rows[~is_new])
         return inserted
 
-    def _fast(self, rows: pd.DataFrame) -> int:
+    def _fast(self, rows: pd.DataFrame, days: np.ndarray) -> int:
         """COPY rows of days new for their (metric, source) straight into each month's partition."""
-        months = (pd.Timestamp("2000-01-01") + pd.to_timedelta(rows["observed_on"], unit="D")).dt.strftime("y%Ym%m")
+        months = days.astype("datetime64[M]")
         try:
             with self.conn.begin_nested():
-                for month, part in rows.groupby(months.to_numpy(), sort=True):
-                    copy_in(self.conn, f"observations_{month}", NARROW, self._payload(part))
+                for month in np.unique(months):
+                    part = f"observations_{month.item():y%Ym%m}"
+                    copy_in(self.conn, part, NARROW, self.payload(rows[months == month]))
         except errors.UniqueViolation:  # another transaction wrote one of these days first: merge instead
             return self._merge(rows)
         self.fast_rows += len(rows)
@@ -177,7 +180,7 @@ class ObservationWriter:
     def _merge(self, rows: pd.DataFrame) -> int:
         """COPY into the temp stage, then INSERT ... SELECT ... ON CONFLICT DO NOTHING on the narrow key."""
         self.conn.execute(text(f"TRUNCATE {STAGE}"))
-        copy_in(self.conn, STAGE, NARROW, self._payload(rows))
+        copy_in(self.conn, STAGE, NARROW, self.payload(rows))
         columns = ", ".join(NARROW)
         result = self.conn.execute(
             text(f"INSERT INTO observations ({columns}) SELECT {columns} FROM {STAGE} ON CONFLICT DO NOTHING")

@@ -36,9 +36,10 @@ CREATE TABLE observations (
 ) PARTITION BY RANGE (observed_on);
 CREATE INDEX observations_day ON observations USING brin (observed_on);
 
--- The monthly partitions covering [first, last], created when missing (idempotent). An advisory lock per
--- month serialises two runs that want the same month; the partition is created detached and then ATTACHed,
--- which takes only SHARE UPDATE EXCLUSIVE on `observations`, so readers and other writers never wait.
+-- The monthly partitions covering [first, last], created when missing (idempotent). SHARE UPDATE EXCLUSIVE
+-- on `observations` serialises two runs that want a new month (the second waits for the first's commit,
+-- then finds the month); the partition is created detached and then ATTACHed, which needs no stronger lock,
+-- so readers and writers of existing months never wait.
 -- Returns the partitions created.
 CREATE FUNCTION ensure_observation_partitions(first date, last date) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
@@ -53,7 +54,9 @@ BEGIN
     WHILE month <= last LOOP
         part := 'observations_' || to_char(month, '"y"YYYY"m"MM');
         IF to_regclass(part) IS NULL THEN
-            PERFORM pg_advisory_xact_lock(7270013, (extract(year FROM month) * 12 + extract(month FROM month))::int);
+            -- Waits for another run creating a partition to commit; taking a table lock also refreshes this
+            -- session's view of the catalogue, so the second look below sees what that run created.
+            LOCK TABLE observations IN SHARE UPDATE EXCLUSIVE MODE;
             IF to_regclass(part) IS NULL THEN
                 EXECUTE 'CREATE TABLE ' || quote_ident(part) || ' (LIKE observations INCLUDING DEFAULTS INCLUDING CONSTRAINTS)';
                 EXECUTE 'ALTER TABLE observations ATTACH PARTITION ' || quote_ident(part) || ' FOR VALUES FROM ('
