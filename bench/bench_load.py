@@ -92,7 +92,7 @@ def _create_tables(engine: Engine, frame: pd.DataFrame) -> None:
         )
 
 
-def _variants(engine: Engine, frame: pd.DataFrame, payload: bytes, narrow: bytes) -> dict[str, Callable[[], float]]:
+def _variants(engine: Engine, frame: pd.DataFrame, payload: bytes, narrow: bytes) -> dict[str, Callable[[], object]]:
     batch = SourceBatch(source="demo", observations=frame)
 
     def timed(tables: tuple[str, ...], load: Callable[..., object]) -> Callable[[], float]:

@@ -6,9 +6,9 @@
 
 Partitions are named `observations_yYYYYmMM` and hold [first of the month, first of the next). Creation is
 the SQL function `ensure_observation_partitions` (migration 0013): idempotent, and safe when two runs want
-the same month (SHARE UPDATE EXCLUSIVE on `observations`, then ATTACH: readers and writers never wait). Retention DETACHes a
-month whose last day is before the cutoff and DROPs it: no row-by-row DELETE, no bloat. Functions take a
-keyword-only `conn` and never commit; the caller owns the transaction.
+the same month (SHARE UPDATE EXCLUSIVE on `observations`, then ATTACH: readers and writers never wait).
+Retention DETACHes a month whose last day is before the cutoff and DROPs it: no row-by-row DELETE, no bloat.
+Functions take a keyword-only `conn` and never commit; the caller owns the transaction.
 """
 
 from __future__ import annotations

@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, inspect, text
 
 from core import migrations
 from core.db import get_engine
+from jobs.load import load_batch
+from jobs.sources.base import SourceBatch
 from tests import pg
 
 
@@ -70,13 +73,6 @@ def test_migration_files_need_both_sections(tmp_path) -> None:
 def test_0013_moves_existing_observations_and_hashes_the_catalogue(empty_engine: Engine) -> None:
     """Rows stored in the wide table before 0013 read back the same through the view, in their months'
     partitions, and the backfilled content hashes match the loader's: reloading the same rows changes none."""
-    from datetime import date
-
-    import pandas as pd
-
-    from jobs.load import load_batch
-    from jobs.sources.base import SourceBatch
-
     migrations.upgrade(empty_engine)
     migrations.downgrade(empty_engine, to_version="0012")  # the wide table again, as before 0013
     wide = "SELECT entity_type, entity_id, metric, observed_on, source, value, run_id FROM raw_observations"

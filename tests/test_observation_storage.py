@@ -54,9 +54,7 @@ def test_two_runs_wanting_the_same_month_create_it_once(clean_db: Engine) -> Non
     created: list[list[str]] = []
     with clean_db.begin() as conn:
         created.append(ensure_partitions(conn=conn, first=date(2030, 1, 5), last=date(2030, 1, 6)))
-        other = threading.Thread(
-            target=lambda: created.append(_ensure_in_own_transaction(clean_db, date(2030, 1, 20)))
-        )
+        other = threading.Thread(target=lambda: created.append(_ensure_in_own_transaction(clean_db, date(2030, 1, 20))))
         other.start()
         other.join(timeout=1.0)
         assert other.is_alive()  # waiting on the first transaction, not creating a second copy
@@ -129,7 +127,7 @@ def test_catalogue_merge_skips_unchanged_rows(clean_db: Engine) -> None:
 
 def _xmins(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        return {a: x for a, x in conn.execute(text("SELECT artist_id, CAST(xmin AS text) FROM artists"))}
+        return {str(a): str(x) for a, x in conn.execute(text("SELECT artist_id, CAST(xmin AS text) FROM artists"))}
 
 
 def test_retention_drops_whole_months_before_the_cutoff(clean_db: Engine) -> None:
