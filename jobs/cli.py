@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch_remove.add_argument("reference")
     retention = commands.add_parser("retention", help="drop whole months of observations older than N months")
     retention.add_argument(
-        "--keep-months", type=int, default=None, help="months kept, this one included (default: KEEP_OBSERVATION_MONTHS)"
+        "--keep-months", type=int, default=None, help="months kept, this one too (default: KEEP_OBSERVATION_MONTHS)"
     )
     return parser
 
