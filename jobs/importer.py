@@ -72,7 +72,7 @@ def import_dataset(
             logger.info("import run %s: %d x %s", run_id, count, note)
         if sum(loaded.values()):
             with engine.begin() as conn:
-                analyze_loaded_tables(conn=conn)
+                analyze_loaded_tables(conn=conn, changed=loaded)
         wanted = report.supported_day() or imported.snapshot_date
         if wanted is not None and report.last_observed_on and wanted < report.last_observed_on:
             recorder.warn(

@@ -149,7 +149,7 @@ def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorde
         stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
         if stage.rows_out:  # fresh statistics: without them the aggregate queries after a big backfill crawl
             with engine.begin() as conn:
-                analyze_loaded_tables(conn=conn)
+                analyze_loaded_tables(conn=conn, changed=loaded)
     return loaded
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from jobs.load import StagedLoad, load_batch
 from jobs.partitions import drop_partitions_before, ensure_partitions, list_partitions, months_before
 from jobs.sources.base import SourceBatch
+from jobs.sources_store import analyze_loaded_tables
 from tests.factories import table_digest
 
 
@@ -151,3 +152,19 @@ def test_the_readers_view_refuses_writes(clean_db: Engine) -> None:
             ),
             {"d": date(2026, 1, 1) + timedelta(days=1)},
         )
+
+
+def test_only_the_tables_a_load_changed_are_analysed(clean_db: Engine) -> None:
+    with clean_db.begin() as conn:
+        analysed = analyze_loaded_tables(conn=conn, changed={"artists": 2, "tracks": 0, "raw_observations": 5})
+    assert analysed == ["artists", "observations", "observation_entities"]
+    with clean_db.connect() as conn:
+        stats = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables"
+                    " WHERE relname IN ('artists', 'tracks')"
+                )
+            ).all()
+        )
+    assert stats["artists"] is True
