@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 
 from jobs.binary_copy import copy_payload, pg_days
 from jobs.copy_frames import copy_frame
+from jobs.errors import DataQualityError
 from jobs.partitions import ensure_partitions
 
 NARROW = ["entity", "metric", "source", "observed_on", "value", "run_id"]
@@ -119,6 +120,9 @@ class ObservationWriter:
             narrow[column] = np.array([mapping[str(name)] for name in names], dtype=np.int16)[positions]
         narrow["observed_on"] = pg_days(pd.to_datetime(frame["observed_on"]).to_numpy())
         narrow["value"] = pd.to_numeric(frame["value"]).to_numpy(dtype=np.float64)
+        missing = int(np.isnan(narrow["value"]).sum())
+        if missing:  # `value` is NOT NULL: refused, as the wide table's constraint refused it
+            raise DataQualityError(f"{missing} observation(s) have no value (NULL or NaN): nothing was loaded")
         return pd.DataFrame(narrow)
 
     def payload(self, rows: pd.DataFrame) -> bytes:

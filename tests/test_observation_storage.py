@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from jobs.errors import DataQualityError
 from jobs.load import StagedLoad, load_batch
 from jobs.partitions import drop_partitions_before, ensure_partitions, list_partitions, months_before
 from jobs.sources.base import SourceBatch
@@ -168,3 +169,12 @@ def test_only_the_tables_a_load_changed_are_analysed(clean_db: Engine) -> None:
             ).all()
         )
     assert stats["artists"] is True
+
+
+def test_an_observation_without_a_value_is_refused_and_nothing_is_loaded(clean_db: Engine) -> None:
+    frame = observations([date(2026, 6, 1)])
+    frame.loc[2, "value"] = None
+    with pytest.raises(DataQualityError, match="1 observation"), clean_db.begin() as conn:
+        load_batch(conn=conn, batch=SourceBatch("demo", observations=frame), run_id=1)
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM raw_observations")).scalar() == 0
