@@ -28,7 +28,7 @@ from model.explain import model_input
 
 SIZES = {"10k": 2_090, "100k": 20_900}
 PROFILED = {  # function name -> module path part, for the profile of one stage
-    "read_model_frames": "jobs/extract.py", "track_names": "jobs/extract.py", "build": "model/features.py",
+    "read_model_frames": "jobs/model_inputs.py", "track_names": "jobs/model_inputs.py", "build": "model/features.py",
     "build_features": "model/features.py", "history_labels": "model/labels.py",
     "contributions": "model/explain.py", "predict": "model/explain.py", "_contribution_json": "jobs/score.py",
     "feature_importance": "model/explain.py", "__init__": "lightgbm/basic.py",
