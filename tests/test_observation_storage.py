@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jobs.errors import DataQualityError
 from jobs.load import StagedLoad, load_batch
+from jobs.observation_load import ObservationWriter
 from jobs.partitions import drop_partitions_before, ensure_partitions, list_partitions, months_before
 from jobs.sources.base import SourceBatch
 from jobs.sources_store import analyze_loaded_tables
@@ -178,3 +180,22 @@ def test_an_observation_without_a_value_is_refused_and_nothing_is_loaded(clean_d
         load_batch(conn=conn, batch=SourceBatch("demo", observations=frame), run_id=1)
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM raw_observations")).scalar() == 0
+
+
+def test_a_fast_path_that_meets_rows_written_meanwhile_falls_back_to_the_merge(
+    clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when another transaction wrote the day between the check and the COPY: the unique violation is
+    caught in a savepoint and the rows are merged instead (nothing doubled, nothing lost, no error)."""
+    day = [date(2026, 8, 1)]
+    with clean_db.begin() as conn:
+        load_batch(conn=conn, batch=SourceBatch("demo", observations=observations(day, n=3)), run_id=1)
+    monkeypatch.setattr(ObservationWriter, "_days_present", lambda self, groups: np.array([], dtype=np.int64))
+    with clean_db.begin() as conn:
+        staged = StagedLoad(conn, run_id=2)
+        staged.add(SourceBatch("demo", observations=observations(day, n=5, value=0.0)))
+        assert staged.merge()["raw_observations"] == 2
+        assert staged.observations.fast_rows == 0 and staged.observations.merged_rows == 2
+    with clean_db.connect() as conn:
+        rows = conn.execute(text("SELECT entity_id, value FROM raw_observations ORDER BY 1")).all()
+    assert [tuple(r) for r in rows] == [("a0", 50.0), ("a1", 51.0), ("a2", 52.0), ("a3", 3.0), ("a4", 4.0)]
