@@ -48,6 +48,7 @@ class RunConfig:
     hit_horizon_days: int = 28
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
+    dask_scheduler: str | None = None  # score on this Dask cluster (unset: in-process)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
@@ -57,6 +58,7 @@ class RunConfig:
             hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
+            dask_scheduler=settings.DASK_SCHEDULER,
         )
 
 
@@ -137,21 +139,22 @@ def run_stages(
             analyze_loaded_tables(conn=conn, changed=loaded.counts)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder)
+    scored = _score(engine, snapshot_date, recorder, config)
     return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
 
 
-def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder) -> Scored | None:
+def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Scored | None:
     """Score every tracked track with the active model; without one, warn and publish the rest."""
     with recorder.stage("score") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date)
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date,
+                                dask_scheduler=config.dask_scheduler)  # fmt: skip
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}
     return scored
