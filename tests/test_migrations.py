@@ -88,7 +88,7 @@ def test_0013_moves_existing_observations_and_hashes_the_catalogue(empty_engine:
             )
         )
         before = conn.execute(text(f"{wide} ORDER BY 1, 2, 3, 4")).all()
-    assert migrations.upgrade(empty_engine) == ["0013"]
+    assert migrations.upgrade(empty_engine)[0] == "0013"  # (and any later migration main has)
     with empty_engine.begin() as conn:
         assert conn.execute(text(f"{wide} ORDER BY 1, 2, 3, 4")).all() == before
         assert conn.execute(text("SELECT count(*) FROM observations_y2026m05")).scalar() == 1
