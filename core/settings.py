@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     QUEUE_POLL_SECONDS: int = Field(default=5, ge=1)
     QUEUE_MAX_ATTEMPTS: int = Field(default=3, ge=1)  # runs of one request a killed worker may abandon
     KEEP_PUBLICATIONS: int = Field(default=3, ge=2)
+    KEEP_OBSERVATION_MONTHS: int = Field(default=0, ge=0)  # `jobs retention`: whole months kept; 0 = all
 
     HIT_THRESHOLD: float = 70.0
     HIT_HORIZON_DAYS: int = Field(default=28, ge=1)

@@ -12,6 +12,7 @@ python -m jobs evaluate --data PATH... [--layout L | --map M] [--horizon D] --re
 python -m jobs import PATH [--layout L | --map M] [--snapshot-date D] [--rejects FILE]
                                              import a dataset file or directory (docs/sources.md)
 python -m jobs watch add|list|remove [URL]   the Spotify / Last.fm watchlist
+python -m jobs retention [--keep-months N]   drop observation months older than N (KEEP_OBSERVATION_MONTHS)
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     watch_commands.add_parser("list", help="list what is watched")
     watch_remove = watch_commands.add_parser("remove", help="stop watching")
     watch_remove.add_argument("reference")
+    retention = commands.add_parser("retention", help="drop whole months of observations older than N months")
+    retention.add_argument(
+        "--keep-months", type=int, default=None, help="months kept, this one too (default: KEEP_OBSERVATION_MONTHS)"
+    )
     return parser
 
 
@@ -157,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             _import(engine, settings, args, user)
         elif args.command == "watch":
             _watch(engine, args, user)
+        elif args.command == "retention":
+            _retention(engine, settings, args)
         elif args.command == "worker":
             from jobs.clock import run_worker
 
@@ -189,6 +196,24 @@ def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:
         else:
             removed = remove_watch(conn=conn, spotify_id=spotify_id)
             logger.info("%s %s %s", kind, spotify_id, "removed" if removed else "was not watched")
+
+
+def _retention(engine: Engine, settings: Settings, args: argparse.Namespace) -> None:
+    """DROP the observation partitions of months before the kept ones, under the run lock (no load runs)."""
+    from jobs.lock import run_lock
+    from jobs.partitions import drop_partitions_before, months_before
+
+    keep = settings.KEEP_OBSERVATION_MONTHS if args.keep_months is None else args.keep_months
+    if keep < 0:
+        raise HitscopeError(f"--keep-months must be 0 (keep all) or more, not {keep}")
+    if keep == 0:
+        logger.info("retention: keeping every month (KEEP_OBSERVATION_MONTHS=0)")
+        return
+    cutoff = months_before(date.today(), keep)
+    with run_lock(engine, wait=True), engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '30s'")  # never queue readers behind us for long
+        dropped = drop_partitions_before(conn=conn, cutoff=cutoff)
+    logger.info("retention: dropped %d month(s) before %s: %s", len(dropped), cutoff, ", ".join(dropped) or "none")
 
 
 def _mapping(args: argparse.Namespace) -> ColumnMap | None:

@@ -2,33 +2,35 @@
 
     staged = StagedLoad(conn, run_id=7)      # temp staging tables, dropped at commit
     for batch in batches:
-        staged.add(batch)                    # COPY each frame into its staging table (no target table touched)
-    counts = staged.merge()                  # one INSERT ... SELECT per table, in the caller's transaction
+        staged.add(batch)                    # COPY the catalogue into staging; observations go in now
+    counts = staged.merge()                  # one INSERT ... SELECT per catalogue table, same transaction
 
 `load_batch(conn=..., batch=..., run_id=...)` is the same for a single batch. This is the one seam that
 writes the catalogue and the observations: the caller owns the transaction, so a file imported as many
-staged chunks and one merge is all-or-nothing (a failure anywhere rolls every table back), and a later
-storage change (issue 12) swaps what `merge` does without changing that contract.
-Catalogue rows update only when a value really changed (the last staged version of a key wins; a NULL
-`image_url` keeps the stored one, so a source without artwork never erases Spotify's);
-observations are keyed by entity, metric, day and source with ON CONFLICT DO NOTHING (the first staged
-value of a key wins), so loading the same batch twice changes no row.
+chunks and one merge is all-or-nothing (a failure anywhere rolls every table back, the observations, the
+dictionary codes and any partition created on the way included).
+Catalogue rows are written only when new or changed: each stores `content_md5` of its content, and the
+merge drops staged rows whose hash matches before the INSERT (the last staged version of a key wins; a NULL
+`image_url` keeps the stored one, so a source without artwork never erases Spotify's).
+Observations go to the narrow, month-partitioned `observations` table (`jobs.observation_load`: a binary
+COPY straight into the partition when the day is new for its metric and source, else a staged merge with
+ON CONFLICT DO NOTHING, so the first value written for a key wins and loading a batch twice changes no row).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from jobs.copy_frames import copy_frame
+from jobs.observation_load import ObservationWriter
 from jobs.sources.base import (
     ARTIST_COLUMNS,
     ARTIST_GENRE_COLUMNS,
     AUDIO_FEATURE_COLUMNS,
-    OBSERVATION_COLUMNS,
     OPTIONAL_COLUMNS,
     SIMILAR_ARTIST_COLUMNS,
     TRACK_ARTIST_COLUMNS,
@@ -37,8 +39,6 @@ from jobs.sources.base import (
 )
 
 logger = logging.getLogger(__name__)
-
-INTEGER_COLUMNS = {"duration_ms", "position", "key", "mode", "time_signature"}
 
 
 @dataclass(frozen=True)
@@ -52,35 +52,23 @@ class Target:
     update: list[str] | None = None
     last_wins: bool = True
     keep_when_null: tuple[str, ...] = ()  # update columns a NULL never overwrites
+    hashed: bool = False  # the table stores `content_md5` of the update columns: unchanged rows are skipped
 
 
 # In foreign-key order; genres are derived from the staged artists, tracks and artist genres at merge time.
 TARGETS = (
-    Target("artists", "artists", ARTIST_COLUMNS, ["artist_id"], ARTIST_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS),
+    Target("artists", "artists", ARTIST_COLUMNS, ["artist_id"], ARTIST_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS,
+           hashed=True),
     Target("artist_genres", "artist_genres", ARTIST_GENRE_COLUMNS, ARTIST_GENRE_COLUMNS),
-    Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS),
-    Target("track_artists", "track_artists", TRACK_ARTIST_COLUMNS, ["track_id", "artist_id"], ["position"]),
-    Target("track_audio_features", "audio_features", AUDIO_FEATURE_COLUMNS, ["track_id"], AUDIO_FEATURE_COLUMNS[1:]),
+    Target("tracks", "tracks", TRACK_COLUMNS, ["track_id"], TRACK_COLUMNS[1:-1], keep_when_null=OPTIONAL_COLUMNS,
+           hashed=True),
+    Target("track_artists", "track_artists", TRACK_ARTIST_COLUMNS, ["track_id", "artist_id"], ["position"],
+           hashed=True),
+    Target("track_audio_features", "audio_features", AUDIO_FEATURE_COLUMNS, ["track_id"], AUDIO_FEATURE_COLUMNS[1:],
+           hashed=True),
     Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"]),
-    Target(
-        "raw_observations", "observations", [*OBSERVATION_COLUMNS, "run_id"],
-        ["entity_type", "entity_id", "metric", "observed_on", "source"], last_wins=False,
-    ),
 )  # fmt: skip
-
-
-def copy_frame(*, conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
-    """COPY `frame[columns]` into `table` (CSV text: pandas writes it in C, no per-row Python)."""
-    data = frame[columns].copy()
-    for column in INTEGER_COLUMNS.intersection(columns):
-        data[column] = pd.to_numeric(data[column], errors="coerce").round().astype("Int64")
-    buffer = io.StringIO()
-    # CRLF as the line end makes the csv writer quote any field holding a bare CR or LF (a name from a file may),
-    # which PostgreSQL's CSV COPY would otherwise refuse as "unquoted carriage return found in data".
-    data.to_csv(buffer, index=False, header=False, lineterminator="\r\n")
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buffer.getvalue())
+OBSERVATION_KEY = ["entity_type", "entity_id", "metric", "observed_on", "source"]
 
 
 def create_stage(*, conn: Connection, target: Target) -> None:
@@ -91,25 +79,44 @@ def create_stage(*, conn: Connection, target: Target) -> None:
     conn.execute(text(f"ALTER TABLE {stage} ADD COLUMN _seq bigint GENERATED ALWAYS AS IDENTITY"))
 
 
+def content_md5(values: list[str]) -> str:
+    """SQL for the md5 of a row's content (its update columns), stored in `content_md5`. Migration 0013 fills
+    the column for existing rows with the same expression over the same columns."""
+    return f"CAST(md5(CAST(ROW({', '.join(values)}) AS text)) AS uuid)"
+
+
 def merge_staged(*, conn: Connection, target: Target) -> int:
-    """INSERT the staged rows (one per key) into the target; on conflict update only what changed."""
-    stage, table, columns = f"_staged_{target.table}", target.table, ", ".join(target.columns)
-    key = ", ".join(target.key)
+    """INSERT the staged rows (one per key) that are new or changed; on conflict update only what changed.
+
+    A staged row equal to the stored one is dropped by a join before the INSERT (by `content_md5` for hashed
+    tables, by its columns otherwise, by key for key-only tables), so an unchanged catalogue costs one hash
+    join instead of a speculative insert and a conflict per row. ON CONFLICT stays for concurrent writers."""
+    stage, table, key = f"_staged_{target.table}", target.table, ", ".join(target.key)
     order = "DESC" if target.last_wins else "ASC"
-    if target.update:
-        new = {c: f"coalesce(EXCLUDED.{c}, {table}.{c})" if c in target.keep_when_null else f"EXCLUDED.{c}"
-               for c in target.update}  # fmt: skip
-        assignments = ", ".join(f"{c} = {value}" for c, value in new.items())
-        current = ", ".join(f"{table}.{c}" for c in target.update)
-        incoming = ", ".join(new.values())
-        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE ({current}) IS DISTINCT FROM ({incoming})"
+    on_key = " AND ".join(f"t.{c} = s.{c}" for c in target.key)
+    latest = f"SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, _seq {order}"
+    source = f"({latest}) s LEFT JOIN {table} t ON {on_key}"
+    sort = ", ".join(f"s.{c}" for c in target.key)
+    final = {c: f"coalesce(s.{c}, t.{c})" if c in target.keep_when_null else f"s.{c}" for c in target.columns}
+    columns, values = list(target.columns), [f"{value} AS {c}" for c, value in final.items()]
+    if not target.update:
+        changed, conflict = f"t.{target.key[0]} IS NULL", "DO NOTHING"
+    elif target.hashed:
+        new_hash = content_md5([final[c] for c in target.update])
+        columns, values = [*columns, "content_md5"], [*values, new_hash]
+        changed = f"t.content_md5 IS DISTINCT FROM {new_hash}"
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*target.update, "content_md5"])
+        conflict = f"DO UPDATE SET {sets} WHERE {table}.content_md5 IS DISTINCT FROM EXCLUDED.content_md5"
     else:
-        conflict = "ON CONFLICT DO NOTHING"
+        stored = ", ".join(f"t.{c}" for c in target.update)
+        changed = f"({stored}) IS DISTINCT FROM ({', '.join(final[c] for c in target.update)})"
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in target.update)
+        current, incoming = (", ".join(f"{p}.{c}" for c in target.update) for p in (table, "EXCLUDED"))
+        conflict = f"DO UPDATE SET {sets} WHERE ({current}) IS DISTINCT FROM ({incoming})"
     result = conn.execute(
         text(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM"
-            f" (SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, _seq {order}) s"
-            f" ORDER BY {key} {conflict}"
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+            f" WHERE {changed} ORDER BY {sort} ON CONFLICT ({key}) {conflict}"
         )
     )
     return int(result.rowcount or 0)
@@ -140,18 +147,20 @@ def merge_frame(
 class StagedLoad:
     """Batches staged in temp tables of this transaction, then merged into the real tables at once."""
 
-    def __init__(self, conn: Connection, *, run_id: int | None) -> None:
+    def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
         self.conn, self.run_id = conn, run_id
-        self.staged_rows = 0
+        self.staged_rows = self.observations_inserted = 0
         for target in TARGETS:
             create_stage(conn=conn, target=target)
+        self.observations = ObservationWriter(conn, run_id=run_id, fast_path=fast_path)
 
     def add(self, batch: SourceBatch) -> None:
-        """Stage one batch (within a frame, a repeated key keeps its last row)."""
+        """Stage one batch's catalogue and write its observations (within a frame, a repeated key keeps its
+        last row; across batches the observation written first wins)."""
         frames = {
             "artists": batch.artists, "artist_genres": batch.artist_genres.dropna(), "tracks": batch.tracks,
             "track_artists": batch.track_artists, "audio_features": batch.audio_features,
-            "similar_artists": batch.similar_artists, "observations": batch.observations.assign(run_id=self.run_id),
+            "similar_artists": batch.similar_artists,
         }  # fmt: skip
         for target in TARGETS:
             frame = frames[target.frame]
@@ -162,12 +171,16 @@ class StagedLoad:
             frame = frame.assign(**dict.fromkeys(missing))
             copy_frame(conn=self.conn, table=f"_staged_{target.table}", frame=frame, columns=target.columns)
             self.staged_rows += len(frame)
+        observations = batch.observations.drop_duplicates(subset=OBSERVATION_KEY, keep="last")
+        self.observations_inserted += self.observations.write(observations)
+        self.staged_rows += len(observations)
 
     def merge(self) -> dict[str, int]:
         """Merge everything staged; return the rows inserted or changed per table. Drops the staging tables."""
         counts = {"genres": self._merge_genres()}
         for target in TARGETS:
             counts[target.table] = merge_staged(conn=self.conn, target=target)
+        counts["raw_observations"] = self.observations_inserted
         for target in TARGETS:
             self.conn.execute(text(f"DROP TABLE _staged_{target.table}"))
         return counts
@@ -184,8 +197,9 @@ class StagedLoad:
         return int(result.rowcount or 0)
 
 
-def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None) -> dict[str, int]:
-    """Write one source batch; return the number of rows inserted or changed per table."""
-    staged = StagedLoad(conn, run_id=run_id)
+def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None, fast_path: bool = True) -> dict[str, int]:
+    """Write one source batch; return the number of rows inserted or changed per table. `fast_path=False`
+    sends every observation through the staged merge (the tests and the benchmark compare the two)."""
+    staged = StagedLoad(conn, run_id=run_id, fast_path=fast_path)
     staged.add(batch)
     return staged.merge()

@@ -147,7 +147,7 @@ def run_stages(
     loaded = load(recorder)
     if sum(loaded.counts.values()):  # fresh statistics: without them the aggregate queries after a big load crawl
         with engine.begin() as conn:
-            analyze_loaded_tables(conn=conn)
+            analyze_loaded_tables(conn=conn, changed=loaded.counts)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder, config)

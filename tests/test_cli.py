@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 
 from sqlalchemy import Engine, text
 
+from jobs.load import load_batch
+from jobs.sources.base import SourceBatch
 from tests.factories import DAY
+from tests.test_observation_storage import observations, partitions
 
 
 def _jobs(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -48,3 +52,19 @@ def test_bad_date_is_a_clear_error(database_url: str) -> None:
     result = _jobs(database_url, "refresh", "--date", "22/11/2026")
     assert result.returncode == 2
     assert "not a date (YYYY-MM-DD)" in result.stderr
+
+
+def test_retention_drops_old_months_and_zero_keeps_everything(clean_db: Engine, database_url: str) -> None:
+    today = date.today()
+    old = date(today.year - 3, today.month, 1)  # three years back: no other test's month
+    with clean_db.begin() as conn:
+        load_batch(conn=conn, batch=SourceBatch("demo", observations=observations([old, today])), run_id=None)
+    keep_all = _jobs(database_url, "retention")  # KEEP_OBSERVATION_MONTHS defaults to 0
+    assert keep_all.returncode == 0 and "keeping every month" in keep_all.stderr
+    assert partitions(clean_db, old.year) != []
+    dropped = _jobs(database_url, "retention", "--keep-months", "2")
+    assert dropped.returncode == 0, dropped.stderr
+    assert partitions(clean_db, old.year) == [] and partitions(clean_db, today.year) != []
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT min(observed_on) FROM raw_observations")).scalar() == today
+    assert _jobs(database_url, "retention", "--keep-months", "-1").returncode == 1

@@ -182,18 +182,18 @@ def test_cli_import_exits_1_on_an_unknown_layout(
 
 
 def test_import_run_failure_is_recorded_and_loads_nothing(clean_db: Engine, tmp_path: Path) -> None:
-    """A database error at the merge marks the run failed with the cause; no chunk of the file stays loaded."""
+    """A database error at the load marks the run failed with the cause; no chunk of the file stays loaded."""
     path = tmp_path / "report.csv"
     path.write_text(SNAPSHOTS)
     imported = read_dataset(path, chunk_rows=1)
     with clean_db.begin() as conn:
-        conn.execute(text("ALTER TABLE raw_observations ADD CONSTRAINT small CHECK (value <> 64)"))  # line 10
+        conn.execute(text("ALTER TABLE observations ADD CONSTRAINT small CHECK (value <> 64)"))  # line 10
     try:
         with pytest.raises(Exception, match="run 1 failed"):
             import_dataset(clean_db, imported, trigger="cli", requested_by="test", config=RunConfig())
     finally:
         with clean_db.begin() as conn:
-            conn.execute(text("ALTER TABLE raw_observations DROP CONSTRAINT small"))
+            conn.execute(text("ALTER TABLE observations DROP CONSTRAINT small"))
     assert scalar(clean_db, "SELECT status FROM job_runs WHERE run_id = 1") == "failed"
     assert "small" in str(scalar(clean_db, "SELECT error FROM job_runs WHERE run_id = 1"))
     assert scalar(clean_db, "SELECT count(*) FROM raw_observations") == 0  # lines 2-4 were rolled back too

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from jobs.sources.demo import GENRES, DemoMarket, DemoSource, season_effect
+from jobs.sources.demo_names import _SYLLABLES, artist_names
 from tests.factories import DAY, tiny_source
 
 
@@ -57,3 +59,14 @@ def test_year_only_release_dates_fall_on_january_first_with_year_precision() -> 
     year_only = tracks[tracks["release_date_precision"] == "year"]
     assert len(year_only) > 0
     assert all(d.month == 1 and d.day == 1 for d in year_only["release_date"])
+
+
+def test_artist_names_are_seeded_words_of_syllables() -> None:
+    """Vectorised naming: 2-3 syllables, capitalised, half the artists with a second two-syllable word."""
+    names = artist_names(seed=5, n=4000)
+    title = "(?:" + "|".join(s.capitalize() for s in _SYLLABLES) + ")"
+    lower = "(?:" + "|".join(_SYLLABLES) + ")"
+    shape = re.compile(f"^{title}{lower}{{1,2}}( {title}{lower})?$")
+    assert all(shape.match(name) for name in names)
+    assert 0.45 < sum(" " in name for name in names) / len(names) < 0.55
+    assert list(artist_names(seed=5, n=4000)) == list(names) and list(artist_names(seed=6, n=4000)) != list(names)

@@ -86,7 +86,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
 
     # A young install (no tracked history a horizon ago) still scores: there is just no expectation to compare.
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM raw_observations WHERE observed_on < '2025-06-25'"))
+        conn.execute(text("DELETE FROM observations WHERE observed_on < '2025-06-25'"))
     young = refresh(engine, source, snapshot_date=date(2025, 7, 2), trigger="cli", requested_by="test", config=config)
     with engine.connect() as conn:
         gaps = conn.execute(

@@ -59,7 +59,6 @@ MAX_LINES = 300
 # Modules already over MAX_LINES when the rule came in. Split one and take it off; never add one.
 LONG_MODULES = {
     "bench/drill_load.py",
-    "jobs/sources/demo.py",
     "jobs/sources/layouts/common.py",
     "tests/test_browser.py",
 }

@@ -64,7 +64,7 @@ def test_popular_artist_scores_higher_than_an_obscure_one_at_first_sight(clean_d
         answer_lookups(clean_db, lambda: sources(clean_db, spotify, lastfm), today=DAY)
         spotify.artists[ARTIST_ID]["popularity"] = 3
         with clean_db.begin() as conn:  # forget the track, so the second lookup fetches it afresh
-            conn.execute(text("TRUNCATE user_watchlist, watchlist, raw_observations, track_artists, tracks CASCADE"))
+            conn.execute(text("TRUNCATE user_watchlist, watchlist, observations, track_artists, tracks CASCADE"))
         second = queue(clean_db, f"spotify:track:{track_id}", user="ana")
         answer_lookups(clean_db, lambda: sources(clean_db, spotify, lastfm), today=DAY)
     with clean_db.connect() as conn:

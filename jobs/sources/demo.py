@@ -19,28 +19,16 @@ import numpy as np
 import pandas as pd
 
 from jobs.sources.base import SourceBatch
+from jobs.sources.demo_names import artist_names, track_names
 from jobs.sources.demo_network import genre_sound, network_frames
 
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
 SEASON_PEAK = {"pop": 11, "hip hop": 9, "rock": 4, "latin": 7, "edm": 6, "r&b": 2, "country": 5, "indie": 10}
-SEASON_STRENGTH = {
-    "pop": 9,
-    "hip hop": 4,
-    "rock": 5,
-    "latin": 11,
-    "edm": 9,
-    "r&b": 6,
-    "country": 7,
-    "indie": 5,
-}
+SEASON_STRENGTH = {"pop": 9, "hip hop": 4, "rock": 5, "latin": 11, "edm": 9, "r&b": 6, "country": 7, "indie": 5}
 TRACKED_DAYS = 365  # tracks are observed for a year after release
 CATALOGUE_YEARS = 5
 SOURCE = "demo"
-
-_SYLLABLES = ["ka", "lo", "mi", "ra", "ze", "no", "vi", "ta", "lu", "sa", "de", "yo", "ri", "ma", "el", "xo"]
-_WORDS = ["Night", "Gold", "Fever", "Echo", "River", "Neon", "Heart", "Summer", "Ghost", "Fire", "Blue",
-          "Paper", "Wild", "Glass", "Velvet", "Storm", "Honey", "Static", "Moon", "Signal"]  # fmt: skip
 
 
 def season_effect(genre_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -131,16 +119,10 @@ class DemoMarket:
         return np.char.add("demo:t", np.char.zfill(np.arange(m).astype(str), 7))
 
     def artists_frame(self) -> pd.DataFrame:
-        rng = np.random.default_rng([self.seed, 1])
-        names = [
-            "".join(rng.choice(_SYLLABLES, rng.integers(2, 4))).capitalize()
-            + ("" if rng.random() < 0.5 else " " + "".join(rng.choice(_SYLLABLES, 2)).capitalize())
-            for _ in range(self.n_artists)
-        ]
         return pd.DataFrame(
             {
                 "artist_id": self.artist_ids(),
-                "name": names,
+                "name": artist_names(seed=self.seed, n=self.n_artists),
                 "genre": np.array(GENRES)[self.catalogue.artist_genre],
                 "source": SOURCE,
             }
@@ -152,8 +134,7 @@ class DemoMarket:
         visible = np.flatnonzero(c.track_release_day <= self.day_index(released_by))
         rng = np.random.default_rng([self.seed, 2])
         m = c.track_artist.size
-        words = rng.integers(0, len(_WORDS), (m, 2))
-        names = np.char.add(np.char.add(np.array(_WORDS)[words[:, 0]], " "), np.array(_WORDS)[words[:, 1]])
+        names = track_names(rng, m)
         duration = rng.normal(200_000, 35_000, m).clip(60_000, 480_000).astype(int)
         explicit = rng.random(m) < 0.3
         release = pd.Timestamp(self.start) + pd.to_timedelta(c.track_release_day, unit="D")
