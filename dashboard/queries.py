@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame as _frame  # the pages' modules import it from here
+
 ARTIST_ORDERS = {  # order key -> (column, label)
     "level": ("popularity", "Popularity"),
     "growth7": ("popularity_7d", "Popularity change, 7 days (points)"),
@@ -49,11 +51,6 @@ class RunInfo:
 class Health:
     now: datetime
     last_published_at: datetime | None
-
-
-def _frame(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    result = conn.execute(text(sql), params or {})
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def current_publication(*, conn: Connection) -> Publication | None:

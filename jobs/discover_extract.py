@@ -12,12 +12,12 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
 
 
 def _frame(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
-    result = conn.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return read_frame(conn, sql, params)
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
