@@ -32,6 +32,7 @@ from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
 from jobs.score import Scored, score_builders, score_snapshot
+from jobs.shown_tracks import ReasonsPolicy
 from jobs.sources.base import Source, SourceBatch
 from jobs.sources_store import analyze_loaded_tables
 
@@ -47,6 +48,7 @@ class RunConfig:
     hit_horizon_days: int = 28
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
+    reasons: ReasonsPolicy = ReasonsPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
@@ -56,6 +58,9 @@ class RunConfig:
             hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
+            reasons=ReasonsPolicy(
+                settings.REASONS_PROBABILITY_FLOOR, settings.REASONS_MAX_TRACKS, settings.EMERGING_LIST_SIZE
+            ),  # fmt: skip
         )
 
 
@@ -164,14 +169,14 @@ def _days_done(dates: list[date], batch: SourceBatch, before: int) -> int:
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
 
 
-def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder) -> Scored | None:
+def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, reasons: ReasonsPolicy) -> Scored | None:
     """Score every tracked track with the active model; without one, warn and publish the rest."""
     with recorder.stage("score") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date)
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=reasons)
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}
     return scored
@@ -198,7 +203,7 @@ def score_and_publish(
     the newest day the run's data supports (`wanted`), score with the active model, aggregate, publish."""
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder)
+    scored = _score(engine, snapshot_date, recorder, config.reasons)
     return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
 
