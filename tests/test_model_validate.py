@@ -3,6 +3,8 @@ calibrated contributions, promotion against the baselines and the active model, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,11 +106,12 @@ def test_probability_without_contributions_is_the_published_one(examples: pd.Dat
     params = {**result.params, **result.fitted.describe()}
     outer = {"a": 1.7, "b": -0.4, "method": "platt", "fitted_on": "x"}
     blended = {**params, "blend": {"weight": 0.3, "signal": signal.to_dict(), "calibration": outer}}
-    for run_params, champion in [
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
         (params, {"kind": "model"}),
         (blended, {"kind": "model"}),
         (params, {"kind": "baseline", "signal": signal.to_dict()}),
-    ]:
+    ]
+    for run_params, champion in cases:
         p, _ = published_scores(result.booster, run_params, champion, rows)
         np.testing.assert_allclose(published_probability(result.booster, run_params, champion, rows), p, atol=1e-9)
 
