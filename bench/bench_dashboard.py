@@ -28,7 +28,7 @@ from bench import loadgen
 from bench.harness import ROOT, Options, Report, throwaway_engine, verdict
 from bench.world import DAY, TRAIN_ARTISTS, install_model, load_history, model_for_scoring
 from dashboard import ids
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.sources.demo import DemoSource
 
 CREDENTIALS = ("admin", "admin")  # the development user (APP_ENV=development, no DASHBOARD_USERS)
@@ -101,7 +101,7 @@ def prepare_database(engine: Any, days: int) -> None:
     install_model(engine, model_for_scoring())
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
                          config=pipeline.RunConfig())  # fmt: skip
 

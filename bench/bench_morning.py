@@ -22,7 +22,7 @@ from sqlalchemy import text
 from bench.harness import Options, Report, throwaway_engine
 from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
 from dashboard import ids
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.sources.demo import DemoSource
 from tests.dashboard_support import PASSWORDS, users_setting
 from tests.servers import gunicorn
@@ -50,7 +50,7 @@ def prepare_database(engine: Any, n_artists: int, days: int) -> dict[str, float]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     started = time.perf_counter()
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
                          config=pipeline.RunConfig())  # fmt: skip
     seconds["refresh"] = time.perf_counter() - started

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from bench.harness import Options, PeakRSS, Report, throwaway_engine, verdict
 from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.aggregate import AggregateParams
 from jobs.model_store import StoredModel
 from jobs.publish import publish
@@ -99,7 +99,7 @@ def measure(label: str, n_artists: int, model: StoredModel) -> dict[str, Any]:
             conn.execute(text("ANALYZE"))  # what autovacuum does after a big load; a daily run finds stats there
         analyze_seconds = time.perf_counter() - started
         started, aborted = time.perf_counter(), None
-        with PeakRSS(abort_above=MEMORY_GUARD) as memory, pipeline.exclusive_run(engine):
+        with PeakRSS(abort_above=MEMORY_GUARD) as memory, lock.exclusive_run(engine):
             try:
                 pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
                                  config=config)  # fmt: skip

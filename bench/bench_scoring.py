@@ -30,7 +30,7 @@ from model.explain import model_input
 
 SIZES = {"10k": 2_090, "100k": 20_900}
 PROFILED = {  # function name -> module path part, for the profile of one stage
-    "read_model_frames": "jobs/extract.py", "track_names": "jobs/extract.py", "build": "model/features.py",
+    "read_model_frames": "jobs/model_inputs.py", "track_names": "jobs/model_inputs.py", "build": "model/features.py",
     "build_features": "model/features.py", "history_labels": "model/labels.py",
     "contributions": "model/explain.py", "published_probability": "model/explain.py",
     "shown_tracks": "jobs/shown_tracks.py", "_contribution_json": "jobs/score.py",
@@ -39,20 +39,21 @@ PROFILED = {  # function name -> module path part, for the profile of one stage
 
 
 def captured_matrix(engine: Engine, model: StoredModel) -> pd.DataFrame:
-    """The frame the stage scores: every current track's features (what `build_features` gives it)."""
+    """The frame the stage scores: every current track's features (what `snapshot_features` gives it)."""
     seen: list[pd.DataFrame] = []
-    original = score.build_features
+    original = score.snapshot_features
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(original(*args, **kwargs))
-        return seen[-1]
+        features = original(*args, **kwargs)
+        seen.append(features.rows)
+        return features
 
-    score.build_features = spy  # type: ignore[assignment]
+    score.snapshot_features = spy  # type: ignore[assignment]
     try:
         with engine.connect() as conn:
             score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
     finally:
-        score.build_features = original  # type: ignore[assignment]
+        score.snapshot_features = original  # type: ignore[assignment]
     return seen[0]
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, text
 from bench.harness import RESULTS_DIR, ROOT, throwaway_engine
 from core.settings import Settings
 from jobs.load import load_batch
+from jobs.lock import exclusive_run
 from jobs.model_store import StoredModel, active_model, record_promotion, save_version
-from jobs.pipeline import exclusive_run
 from jobs.sources.demo import DemoSource
 from jobs.tasks import train_now
 

@@ -1,16 +1,26 @@
-"""Build the tables the dashboard reads, for one publication, inside PostgreSQL (INSERT ... SELECT).
+"""The aggregate stage: build the tables the dashboard reads, for one publication.
 
 Each builder takes the publication id and the run's parameters and writes only rows of that publication,
-so the whole set becomes visible at once when `publish` commits.
+so the whole set becomes visible at once when `publish` commits. The SQL builders (`BUILDERS`) aggregate
+inside PostgreSQL (INSERT ... SELECT); the score stage's frames are COPYed into `agg_track_scores` and
+`agg_feature_importance` here too (`build_aggregates`), and `headline_counts` gives the publication summary's
+headline-card figures. The discover stage brings its own builders (`jobs.discover.discover_builders`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import Connection, text
+
+from jobs.load import copy_frame
+
+if TYPE_CHECKING:
+    from jobs.score import Scored
 
 
 @dataclass(frozen=True)
@@ -198,3 +208,52 @@ BUILDERS: dict[str, Builder] = {
     "agg_seasonality": build_seasonality,
     "agg_alerts": build_alerts,
 }
+
+SCORE_COLUMNS = [
+    "publication_id", "track_id", "name", "artist_id", "artist_name", "genre", "release_date",
+    "days_since_release", "popularity", "momentum_7d", "is_hit", "probability", "expected_gap",
+    "contributions", "feature_values", "model_version_id",
+]  # fmt: skip
+IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contribution"]
+
+
+def build_track_scores(conn: Connection, params: AggregateParams, scores: pd.DataFrame) -> int:
+    """COPY the score stage's per-track frame into `agg_track_scores` for this publication."""
+    frame = scores.assign(publication_id=params.publication_id)
+    copy_frame(conn=conn, table="agg_track_scores", frame=frame, columns=SCORE_COLUMNS)
+    return len(frame)
+
+
+def build_feature_importance(conn: Connection, params: AggregateParams, importance: pd.DataFrame) -> int:
+    """COPY the score stage's feature importance into `agg_feature_importance` for this publication."""
+    frame = importance.assign(publication_id=params.publication_id)
+    copy_frame(conn=conn, table="agg_feature_importance", frame=frame, columns=IMPORTANCE_COLUMNS)
+    return len(frame)
+
+
+def build_aggregates(
+    conn: Connection, params: AggregateParams, scored: Scored | None, extra: Mapping[str, Builder]
+) -> dict[str, int]:
+    """Every table of one publication: the SQL builders, the scores (when a model scored), then `extra`."""
+    counts = {name: build(conn, params) for name, build in BUILDERS.items()}
+    if scored is not None:
+        counts["agg_track_scores"] = build_track_scores(conn, params, scored.scores)
+        counts["agg_feature_importance"] = build_feature_importance(conn, params, scored.importance)
+    counts.update({name: build(conn, params) for name, build in extra.items()})
+    return counts
+
+
+def headline_counts(conn: Connection, snapshot_date: date) -> dict[str, Any]:
+    """The headline cards' figures for the publication summary: artists, released tracks, the day's
+    observations and which metrics they cover."""
+    row = conn.execute(
+        text(
+            "SELECT (SELECT count(*) FROM artists) AS n_artists,"
+            " (SELECT count(*) FROM tracks WHERE release_date IS NULL OR release_date <= :day) AS n_tracks,"
+            " (SELECT count(*) FROM raw_observations WHERE observed_on = :day) AS n_observations,"
+            " (SELECT coalesce(json_agg(DISTINCT metric), '[]') FROM raw_observations"
+            "   WHERE observed_on = :day) AS metrics"
+        ),
+        {"day": snapshot_date},
+    ).one()
+    return dict(row._mapping)

@@ -31,9 +31,9 @@ from core.logs import configure_logging
 from core.queue import enqueue_request
 from core.settings import Settings, get_settings
 from jobs.errors import HitscopeError
+from jobs.source_registry import SOURCE_NAMES
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.layouts import LAYOUT_NAMES
-from jobs.sources.registry import SOURCE_NAMES
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 similar tracks, genre evolution and popularity regression, computed in the worker and published by extra
 publish builders, so they land in the same atomic publication as every other table (see `jobs.publish`).
 
-Runs inside every refresh, backfill and import (`jobs.pipeline.score_and_publish`). The web tier only reads the
+Runs inside every refresh, backfill and import (`jobs.pipeline.run_stages`). The web tier only reads the
 agg_* tables it writes; it never loads a model. What a source lacks is recorded in the summary's `missing` list,
 which the Discover page shows.
 """

@@ -8,9 +8,10 @@ staging tables and the whole import is merged in ONE transaction (`jobs.load.Sta
 breaks part-way (a truncated gzip, a database error) leaves every table as it was, and the run is marked
 failed with the reason. Re-importing a file changes no row; a progress line is logged per chunk.
 Malformed or out-of-bounds rows are reported (file, line, reason) in the log, in the run's warnings (the
-first few) and, with `--rejects FILE`, all of them as CSV. The dashboard tables are then published with the
-refresh pipeline's own aggregate + publish step, as of the newest day the file supports
-(`ImportReport.supported_day`), and never before the current publication (`jobs.publish.publication_day`).
+first few) and, with `--rejects FILE`, all of them as CSV. The import is the load stage of the
+one orchestrator (`jobs.pipeline.run_stages`): the same ANALYZE, score, discover, aggregate and publish as a
+refresh follow, as of the newest day the file supports (`ImportReport.supported_day`), and never before the
+current publication (`jobs.publish.publication_day`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from sqlalchemy import Engine
 
 from jobs.errors import DataQualityError
 from jobs.load import StagedLoad
-from jobs.pipeline import RunConfig, exclusive_run, score_and_publish
+from jobs.lock import exclusive_run
+from jobs.pipeline import Loaded, Loader, RunConfig, run_stages
 from jobs.progress import estimate_rows
 from jobs.runs import RunRecorder, recorded_run
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.dataset import CHUNK_ROWS, DatasetImport, DatasetSource, ImportReport, read_dataset
-from jobs.sources_store import analyze_loaded_tables, set_run_snapshot_date
+from jobs.sources_store import set_run_snapshot_date
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,22 @@ def import_dataset(
         engine, kind="import", trigger=trigger, source=source.name, snapshot_date=imported.snapshot_date,
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
-        run_id = recorder.run_id
+        loaded, publication_id = run_stages(engine, source, recorder, config, _loader(engine, imported))
+        with engine.begin() as conn:
+            set_run_snapshot_date(conn=conn, run_id=recorder.run_id, day=_wanted(imported) or date.today())
+    return ImportOutcome(recorder.run_id, publication_id, report, loaded)
+
+
+def _wanted(imported: DatasetImport) -> date | None:
+    """The newest day the file supports (`ImportReport.supported_day`), else the given snapshot date."""
+    return imported.report.supported_day() or imported.snapshot_date
+
+
+def _loader(engine: Engine, imported: DatasetImport) -> Loader:
+    """The import's load stage for `run_stages`: all-or-nothing staging and merge, then what was skipped."""
+
+    def load(recorder: RunRecorder) -> Loaded:
+        report, run_id = imported.report, recorder.run_id
         total = estimate_rows([path for path, _ in imported.parts])
         with recorder.stage("import") as stage, recorder.progress("import", total=total, unit="rows") as bar:
             loaded = _load_all_or_nothing(engine, imported, run_id, on_chunk=bar.set)
@@ -70,19 +87,15 @@ def import_dataset(
         _record_rejects(recorder, report)
         for note, count in sorted(report.notes.items()):
             logger.info("import run %s: %d x %s", run_id, count, note)
-        if sum(loaded.values()):
-            with engine.begin() as conn:
-                analyze_loaded_tables(conn=conn)
-        wanted = report.supported_day() or imported.snapshot_date
+        wanted = _wanted(imported)
         if wanted is not None and report.last_observed_on and wanted < report.last_observed_on:
             recorder.warn(
                 f"rows dated after {wanted} (up to {report.last_observed_on}) are loaded, but cover under half"
                 f" of a full day of this file: the publication is not moved to them"
             )
-        publication_id = score_and_publish(engine, source, wanted, recorder, config, loaded)
-        with engine.begin() as conn:
-            set_run_snapshot_date(conn=conn, run_id=run_id, day=wanted or date.today())
-    return ImportOutcome(run_id, publication_id, report, loaded)
+        return Loaded(loaded, wanted)
+
+    return load
 
 
 def _load_all_or_nothing(

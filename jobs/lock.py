@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 
 from jobs.errors import RunLockBusy
+from jobs.runs import fail_abandoned_runs
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +36,14 @@ def run_lock(engine: Engine, *, wait: bool) -> Iterator[None]:
             yield
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY})
+
+
+@contextmanager
+def exclusive_run(engine: Engine, *, wait: bool = True) -> Iterator[None]:
+    """Hold the run lock; runs left 'running' by a dead worker are marked failed on the way in."""
+    with run_lock(engine, wait=wait):
+        with engine.begin() as conn:
+            abandoned = fail_abandoned_runs(conn=conn)
+        if abandoned:
+            logger.warning("marked %d abandoned run(s) as failed", abandoned)
+        yield

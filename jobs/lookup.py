@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import lightgbm as lgb
@@ -25,18 +25,18 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from core.settings import Settings
-from jobs.extract import read_model_frames
+from jobs.features import snapshot_context
 from jobs.load import load_batch
 from jobs.lookup_store import Lookup, claim_lookup, finish_lookup, track_label, watch_for_user
 from jobs.model_store import StoredModel, active_model
-from jobs.score import HISTORY_DAYS, plain_value
-from jobs.sources.base import SourceBatch
+from jobs.score import plain_value
+from jobs.sources.base import WatchItem
 from jobs.sources.lastfm import LastfmError, LastfmSource, build_lastfm_source
 from jobs.sources.spotify import SpotifyNotFound
-from jobs.sources.spotify_source import SpotifySource
-from jobs.sources_store import WatchItem, add_watch
+from jobs.sources.spotify_source import SpotifySource, build_spotify_source
+from jobs.sources_store import StoredState, add_watch
 from model.explain import BIAS
-from model.features import FeatureContext, first_sight_at
+from model.features import first_sight_at
 from model.first_sight import first_sight_features, first_sight_scores
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,11 @@ class LookupSources:
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> LookupSources:
+        state = StoredState(engine)
         spotify = None
         if settings.SPOTIPY_CLIENT_ID and settings.SPOTIPY_CLIENT_SECRET:
-            from jobs.sources.spotify import build_spotify_source
-
-            spotify = build_spotify_source(engine, settings)
-        lastfm = build_lastfm_source(engine, settings) if settings.LASTFM_API_KEY else None
+            spotify = build_spotify_source(state, settings)
+        lastfm = build_lastfm_source(state, settings) if settings.LASTFM_API_KEY else None
         return cls(spotify, lastfm)
 
 
@@ -126,11 +125,11 @@ def _add_lastfm(engine: Engine, lastfm: LastfmSource | None, item: WatchItem, to
     if lastfm is None:
         return []
     try:
-        observations = lastfm.lookup_observations(item, today)
+        batch = lastfm.lookup_batch(item, today)
     except LastfmError as error:
         return [f"Last.fm has no figures for it yet ({error})."]
     with engine.begin() as conn:
-        load_batch(conn=conn, batch=SourceBatch(source="lastfm", observations=observations), run_id=None)
+        load_batch(conn=conn, batch=batch, run_id=None)
     return []
 
 
@@ -138,8 +137,7 @@ def first_sight_score(*, conn: Connection, model: StoredModel, track_id: str, da
     """The active model's first-sight probability, contributions and values for one catalogue track (None when
     the track has no row on `day`, e.g. released later)."""
     metric, threshold = model.label["metric"], float(model.label["threshold"])
-    frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=metric)
-    ctx = FeatureContext.build(frames, until=pd.Timestamp(day))
+    ctx = snapshot_context(conn=conn, day=day, hit_metric=metric)
     rows = first_sight_at(ctx, pd.Timestamp(day), hit_metric=metric, hit_threshold=threshold)
     rows = rows[rows["track_id"] == track_id].reset_index(drop=True)
     if rows.empty:

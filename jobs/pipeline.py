@@ -1,39 +1,40 @@
-"""One refresh run: extract -> score -> discover -> aggregate -> publish, recorded in `job_runs`. The CLI, the
-scheduled job and the manual-refresh queue all come through here.
+"""The one orchestrator: every run that loads data goes load -> score -> discover -> aggregate -> publish
+through `run_stages`, recorded in `job_runs`. The CLI, the scheduled job, the manual-refresh queue and the
+dataset import (`jobs.importer`, which brings its own all-or-nothing load) all come through here.
 
     python -m jobs refresh [--date YYYY-MM-DD]     # one run for a snapshot date (default: today)
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
+Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), features (`jobs.features`, reading
+through `jobs.model_inputs`) and score (`jobs.score`), discover (`jobs.discover`), aggregate (`jobs.aggregate`),
+publish (`jobs.publish`). The ANALYZE after a load runs between the load and score stages, outside both.
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
 The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
 back-fills history and republishes as of the current date.
-Runs are serialised by the run lock (`jobs.lock`); callers of `refresh` hold it.
+Runs are serialised by the run lock (`jobs.lock.exclusive_run`); callers of `refresh` hold it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine, text
 
 from core.settings import Settings
-from jobs.aggregate import BUILDERS, AggregateParams
+from jobs.aggregate import AggregateParams, headline_counts
 from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
-from jobs.load import load_batch
-from jobs.lock import run_lock
+from jobs.extract import extract_and_load
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
-from jobs.runs import RunRecorder, fail_abandoned_runs, recorded_run
-from jobs.score import Scored, score_builders, score_snapshot
+from jobs.runs import RunRecorder, recorded_run
+from jobs.score import Scored, score_snapshot
 from jobs.shown_tracks import ReasonsPolicy
-from jobs.sources.base import Source, SourceBatch
+from jobs.sources.base import Source
 from jobs.sources_store import analyze_loaded_tables
 
 logger = logging.getLogger(__name__)
@@ -72,17 +73,6 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def exclusive_run(engine: Engine, *, wait: bool = True) -> Iterator[None]:
-    """Hold the run lock; runs left 'running' by a dead worker are marked failed on the way in."""
-    with run_lock(engine, wait=wait):
-        with engine.begin() as conn:
-            abandoned = fail_abandoned_runs(conn=conn)
-        if abandoned:
-            logger.warning("marked %d abandoned run(s) as failed", abandoned)
-        yield
-
-
 def refresh(
     engine: Engine,
     source: Source,
@@ -98,8 +88,7 @@ def refresh(
         engine, kind="refresh", trigger=trigger, source=source.name, snapshot_date=snapshot_date,
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
-        loaded = _extract_and_load(engine, source, [snapshot_date], recorder)
-        publication_id = score_and_publish(engine, source, snapshot_date, recorder, config, loaded)
+        loaded, publication_id = run_stages(engine, source, recorder, config, _extract(engine, source, [snapshot_date]))
     return RunOutcome(recorder.run_id, publication_id, loaded, recorder.warnings)
 
 
@@ -121,49 +110,40 @@ def backfill(
         engine, kind="backfill", trigger=trigger, source=source.name, snapshot_date=end_date,
         requested_by=requested_by,
     ) as recorder:  # fmt: skip
-        loaded = _extract_and_load(engine, source, dates, recorder)
-        publication_id = score_and_publish(engine, source, end_date, recorder, config, loaded)
+        loaded, publication_id = run_stages(engine, source, recorder, config, _extract(engine, source, dates))
     return RunOutcome(recorder.run_id, publication_id, loaded, recorder.warnings)
 
 
-def _batches(source: Source, dates: list[date]) -> Iterator[SourceBatch]:
-    extract_range = getattr(source, "extract_range", None)
-    if extract_range is not None:
-        yield from extract_range(dates[0], dates[-1])
-    else:
-        for day in dates:
-            yield source.extract(day)
+@dataclass
+class Loaded:
+    """What a run's load stage changed (rows per table) and the newest day its data supports (`wanted`)."""
+
+    counts: dict[str, int]
+    wanted: date | None
 
 
-def _extract_and_load(engine: Engine, source: Source, dates: list[date], recorder: RunRecorder) -> dict[str, int]:
-    """Each batch is loaded in its own transaction: snapshots are append-only, so a crash loses no loaded day."""
-    loaded: dict[str, int] = {}
-    with recorder.stage("extract") as stage, recorder.progress("extract + load", total=len(dates), unit="days") as bar:
-        for batch in _batches(source, dates):
-            for warning in batch.warnings:
-                recorder.warn(warning)
-            for metric in batch.unavailable_metrics:
-                recorder.warn(f"metric unavailable from {source.name}: {metric}")
-            with engine.begin() as conn:
-                counts = load_batch(conn=conn, batch=batch, run_id=recorder.run_id)
-            stage.rows_in += len(batch.observations) + len(batch.tracks) + len(batch.artists)
-            for table, count in counts.items():
-                loaded[table] = loaded.get(table, 0) + count
-            bar.set(_days_done(dates, batch, bar.done), rows=bar.rows + len(batch.observations))
-        stage.rows_out = sum(loaded.values())
-        stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
-        if stage.rows_out:  # fresh statistics: without them the aggregate queries after a big backfill crawl
-            with engine.begin() as conn:
-                analyze_loaded_tables(conn=conn)
-    return loaded
+# A run's load stage: stores the run's data (recorded as its own stage) and says what it changed.
+Loader = Callable[[RunRecorder], Loaded]
 
 
-def _days_done(dates: list[date], batch: SourceBatch, before: int) -> int:
-    """How many of the run's days are loaded once `batch` is (a batch may hold one day or a chunk of days)."""
-    if batch.observations.empty:
-        return before
-    newest = pd.Timestamp(batch.observations["observed_on"].max()).date()
-    return max(before, sum(1 for day in dates if day <= newest))
+def _extract(engine: Engine, source: Source, dates: list[date]) -> Loader:
+    return lambda recorder: Loaded(extract_and_load(engine, source, dates, recorder), dates[-1])
+
+
+def run_stages(
+    engine: Engine, source: Source, recorder: RunRecorder, config: RunConfig, load: Loader
+) -> tuple[dict[str, int], int | None]:
+    """Every run that loads data: `load`, fresh planner statistics, then the date (never backwards, see
+    `publication_day`) from the newest day the data supports, score with the active model, discover,
+    aggregate, publish. Returns the rows loaded per table and the publication id."""
+    loaded = load(recorder)
+    if sum(loaded.counts.values()):  # fresh statistics: without them the aggregate queries after a big load crawl
+        with engine.begin() as conn:
+            analyze_loaded_tables(conn=conn)
+    with engine.connect() as conn:
+        snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
+    scored = _score(engine, snapshot_date, recorder, config.reasons)
+    return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
@@ -191,22 +171,6 @@ def _publication_key(source: Source, snapshot_date: date, scored: Scored | None)
     }
 
 
-def score_and_publish(
-    engine: Engine,
-    source: Source,
-    wanted: date | None,
-    recorder: RunRecorder,
-    config: RunConfig,
-    loaded: dict[str, int],
-) -> int | None:
-    """The end of every run that loads snapshots: pick the date (never backwards, see `publication_day`) from
-    the newest day the run's data supports (`wanted`), score with the active model, aggregate, publish."""
-    with engine.connect() as conn:
-        snapshot_date = publication_day(conn=conn, wanted=wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder, config.reasons)
-    return _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
-
-
 def _aggregate_and_publish(
     engine: Engine,
     source: Source,
@@ -231,16 +195,13 @@ def _aggregate_and_publish(
         summary = {
             "key": key,
             "warnings": recorder.warnings,
-            "unavailable_metrics": sorted(
-                w.rsplit(": ", 1)[1] for w in recorder.warnings if w.startswith("metric unavailable")
-            ),
-            **_headline_counts(conn, snapshot_date),
+            "unavailable_metrics": sorted(recorder.unavailable_metrics),
+            **headline_counts(conn, snapshot_date),
         }
         params = AggregateParams(0, snapshot_date, config.hit_metric, config.hit_threshold, config.hit_horizon_days)
-        builders = {**BUILDERS, **(score_builders(scored) if scored else {}), **discover_builders(discovered)}
         publication_id, counts = publish(
-            conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo,
-            params=params, summary=summary, keep=config.keep_publications, builders=builders,
+            conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
+            summary=summary, keep=config.keep_publications, scored=scored, builders=discover_builders(discovered),
         )  # fmt: skip
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}
@@ -257,17 +218,3 @@ def _discover(engine: Engine, snapshot_date: date, recorder: RunRecorder, config
         stage.rows_in = int(discovered.summary.get("n_tracks", 0))
         stage.rows_out = len(discovered.sound.tracks) + len(discovered.segments.segments)
     return discovered
-
-
-def _headline_counts(conn: Any, snapshot_date: date) -> dict[str, Any]:
-    row = conn.execute(
-        text(
-            "SELECT (SELECT count(*) FROM artists) AS n_artists,"
-            " (SELECT count(*) FROM tracks WHERE release_date IS NULL OR release_date <= :day) AS n_tracks,"
-            " (SELECT count(*) FROM raw_observations WHERE observed_on = :day) AS n_observations,"
-            " (SELECT coalesce(json_agg(DISTINCT metric), '[]') FROM raw_observations"
-            "   WHERE observed_on = :day) AS metrics"
-        ),
-        {"day": snapshot_date},
-    ).one()
-    return dict(row._mapping)

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from jobs.aggregate import BUILDERS, AggregateParams, Builder
+from jobs.aggregate import AggregateParams, Builder, build_aggregates
 from jobs.errors import DataQualityError
 from jobs.sources.layouts.bounds import FIRST_DAY, last_day
+
+if TYPE_CHECKING:
+    from jobs.score import Scored
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +40,13 @@ def publish(
     params: AggregateParams,
     summary: dict[str, Any],
     keep: int,
-    builders: dict[str, Builder] | None = None,
+    scored: Scored | None = None,
+    builders: Mapping[str, Builder] | None = None,
 ) -> tuple[int, dict[str, int]]:
-    """Write a publication with every aggregate; return its id and the rows written per table. Refuses a date
-    before the current publication's (callers pick it with `publication_day`), so nothing can rewind it."""
+    """Write a publication with every aggregate (`jobs.aggregate.build_aggregates`: the SQL builders, the
+    `scored` frames, then `builders`, e.g. the discover stage's); return its id and the rows written per table.
+    Refuses a date before the current publication's (callers pick it with `publication_day`), so nothing can
+    rewind it."""
     latest = latest_publication_date(conn=conn)
     if latest is not None and params.snapshot_date < latest:
         raise DataQualityError(f"publishing {params.snapshot_date} would rewind the current publication ({latest})")
@@ -53,7 +60,7 @@ def publish(
         ).scalar_one()
     )
     params = replace(params, publication_id=publication_id)
-    counts = {name: build(conn, params) for name, build in (builders or BUILDERS).items()}
+    counts = build_aggregates(conn, params, scored, builders or {})
     conn.execute(
         text("UPDATE publications SET summary = CAST(:summary AS jsonb) WHERE publication_id = :pid"),
         {"summary": json.dumps({**summary, "rows": counts}, default=str), "pid": publication_id},

@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, text
 
 from jobs.errors import RunFailed, RunLockBusy
-from jobs.pipeline import exclusive_run
+from jobs.lock import exclusive_run
 
 logger = logging.getLogger(__name__)
 

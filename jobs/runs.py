@@ -116,6 +116,7 @@ class RunRecorder:
         self.stages: list[dict[str, Any]] = []
         self.row_counts: dict[str, int] = {}
         self.warnings: list[str] = []
+        self.unavailable_metrics: set[str] = set()  # metrics a source could not give (data, not warning text)
         self.current_stage: str | None = None
         self._progress_written = 0.0
         self._progress_shape: tuple[int | None, str] = (None, "")
@@ -128,6 +129,11 @@ class RunRecorder:
         logger.warning("run %s: %s", self.run_id, message)
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def metric_unavailable(self, source: str, metric: str) -> None:
+        """A metric `source` could not give: kept as data for the publication, and said in a warning."""
+        self.unavailable_metrics.add(metric)
+        self.warn(f"metric unavailable from {source}: {metric}")
 
     @contextmanager
     def stage(self, name: str) -> Iterator[StageResult]:

@@ -1,5 +1,7 @@
 """The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
 
+Its rows come from the features stage (`jobs.features.snapshot_features`).
+
 For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
 margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
 ranked by it), from the booster's margin (`model.explain.published_probability`). Contributions in the same
@@ -9,7 +11,8 @@ capped); the other rows' `contributions` and `feature_values` are NULL ("not com
 Feature importance is the one training stored with the model version (gain, and mean |contribution| on its
 latest training rows), not per-refresh SHAP.
 `expected_gap` is written empty: it was the final model's in-sample fit on its own training rows.
-The frames are written by two extra publish builders, so they appear in the same publication, atomically.
+The frames are written by the aggregate stage (`jobs.aggregate.build_track_scores`, `build_feature_importance`)
+inside the publication's transaction, so they appear in the same publication, atomically.
 """
 
 from __future__ import annotations
@@ -17,31 +20,20 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from jobs.aggregate import AggregateParams, Builder
-from jobs.extract import read_model_frames, track_names
-from jobs.load import copy_frame
+from jobs.features import snapshot_features
+from jobs.model_inputs import track_names
 from jobs.model_store import StoredModel
 from jobs.shown_tracks import ReasonsPolicy, shown_tracks
 from model.explain import BIAS, contributions, feature_importance, published_probability, published_scores
-from model.features import FeatureContext, build_features
-from model.labels import history_labels
 
 logger = logging.getLogger(__name__)
-HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
-
-SCORE_COLUMNS = [
-    "publication_id", "track_id", "name", "artist_id", "artist_name", "genre", "release_date",
-    "days_since_release", "popularity", "momentum_7d", "is_hit", "probability", "expected_gap",
-    "contributions", "feature_values", "model_version_id",
-]  # fmt: skip
-IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contribution"]
 
 
 @dataclass
@@ -57,13 +49,8 @@ def score_snapshot(
     label = model.label
     metric, threshold = label["metric"], float(label["threshold"])
     booster = lgb.Booster(model_str=model.model_text)
-    frames = read_model_frames(
-        conn=conn, first=snapshot_date - timedelta(days=HISTORY_DAYS), last=snapshot_date, hit_metric=metric
-    )
-    ctx = FeatureContext.build(frames, until=pd.Timestamp(snapshot_date))
-    now = pd.Timestamp(snapshot_date)
-    current = build_features(ctx, [now], hit_metric=metric, hit_threshold=threshold).reset_index(drop=True)
-    is_hit = history_labels(ctx, current, metric=metric, threshold=threshold, horizon_days=1)["is_hit_now"]
+    features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
+    current, is_hit = features.rows, features.is_hit
     champion = (model.metrics or {}).get("champion")
     probability = published_probability(booster, model.params, champion, current)
     shown = shown_tracks(
@@ -135,20 +122,4 @@ def plain_value(value: object) -> float | str | None:
     return str(value)
 
 
-def score_builders(scored: Scored) -> dict[str, Builder]:
-    """Publish builders that COPY the scored frames into the publication being written."""
-
-    def build_scores(conn: Connection, params: AggregateParams) -> int:
-        frame = scored.scores.assign(publication_id=params.publication_id)
-        copy_frame(conn=conn, table="agg_track_scores", frame=frame, columns=SCORE_COLUMNS)
-        return len(frame)
-
-    def build_importance(conn: Connection, params: AggregateParams) -> int:
-        frame = scored.importance.assign(publication_id=params.publication_id)
-        copy_frame(conn=conn, table="agg_feature_importance", frame=frame, columns=IMPORTANCE_COLUMNS)
-        return len(frame)
-
-    return {"agg_track_scores": build_scores, "agg_feature_importance": build_importance}
-
-
-__all__ = ["BIAS", "Scored", "score_builders", "score_snapshot"]
+__all__ = ["BIAS", "Scored", "score_snapshot"]

@@ -1,15 +1,17 @@
-"""Data access for the real sources: the watchlist, run checkpoints, source health, and planner statistics.
+"""Data access for the real sources: the watchlist, run checkpoints, and planner statistics.
 
-Functions take a keyword-only `conn` and never commit; the caller owns the transaction.
+Functions take a keyword-only `conn` and never commit; the caller owns the transaction. `StoredState` is the
+read-only `SourceState` the sources are built with (sources never import this module: they get the state).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+
+from jobs.sources.base import Checkpoint, WatchItem
 
 LOADED_TABLES = (
     "artists", "artist_genres", "tracks", "track_artists", "track_audio_features", "raw_observations",
@@ -32,14 +34,6 @@ def set_run_snapshot_date(*, conn: Connection, run_id: int, day: date) -> None:
 
 
 # --- watchlist ---
-
-
-@dataclass(frozen=True)
-class WatchItem:
-    entity_type: str
-    spotify_id: str
-    name: str | None  # the watchlist label, else the catalogue name, else None
-    artist_name: str | None  # for a track: its main artist's name when known
 
 
 def add_watch(*, conn: Connection, entity_type: str, spotify_id: str, name: str | None, added_by: str) -> bool:
@@ -88,16 +82,6 @@ def known_artist_ids(*, conn: Connection, artist_ids: list[str]) -> set[str]:
 # --- checkpoints ---
 
 
-@dataclass
-class Checkpoint:
-    source: str
-    snapshot_date: date
-    status: str
-    next_id: str | None = None
-    done_ids: list[str] = field(default_factory=list)
-    reason: str | None = None
-
-
 def get_checkpoint(*, conn: Connection, source: str) -> Checkpoint | None:
     row = conn.execute(
         text(
@@ -131,55 +115,23 @@ def save_checkpoint(*, conn: Connection, checkpoint: Checkpoint, run_id: int | N
     )
 
 
-# --- similar artists ---
+# --- the sources' view ---
 
 
-def save_similar_artists(*, conn: Connection, rows: list[dict[str, object]]) -> int:
-    """Store one day's similar-artist list (artist_id, similar_name, mbid, match, observed_on); idempotent."""
-    if not rows:
-        return 0
-    result = conn.execute(
-        text(
-            "INSERT INTO similar_artists (artist_id, similar_name, mbid, match, observed_on)"
-            " VALUES (:artist_id, :similar_name, :mbid, :match, :observed_on) ON CONFLICT DO NOTHING"
-        ),
-        rows,
-    )
-    return int(result.rowcount or 0)
+class StoredState:
+    """`jobs.sources.base.SourceState` read from PostgreSQL, one short transaction per question."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-# --- health ---
+    def watchlist(self) -> list[WatchItem]:
+        with self.engine.connect() as conn:
+            return list_watch(conn=conn)
 
+    def checkpoint(self, source: str) -> Checkpoint | None:
+        with self.engine.connect() as conn:
+            return get_checkpoint(conn=conn, source=source)
 
-def set_health(
-    *,
-    conn: Connection,
-    source: str,
-    status: str,
-    message: str | None,
-    mode: str | None = None,
-    unavailable_metrics: list[str] | None = None,
-    run_id: int | None = None,
-) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO source_health (source, status, mode, message, unavailable_metrics, run_id)"
-            " VALUES (:source, :status, :mode, :message, CAST(:metrics AS jsonb), :run_id)"
-            " ON CONFLICT (source) DO UPDATE SET status = EXCLUDED.status, mode = EXCLUDED.mode,"
-            " message = EXCLUDED.message, unavailable_metrics = EXCLUDED.unavailable_metrics,"
-            " run_id = EXCLUDED.run_id, checked_at = now()"
-        ),
-        {
-            "source": source,
-            "status": status,
-            "mode": mode,
-            "message": message,
-            "metrics": json.dumps(sorted(unavailable_metrics or [])),
-            "run_id": run_id,
-        },  # fmt: skip
-    )
-
-
-def get_health(*, conn: Connection, source: str) -> dict[str, object] | None:
-    row = conn.execute(text("SELECT * FROM source_health WHERE source = :source"), {"source": source}).first()
-    return dict(row._mapping) if row else None
+    def known_artist_ids(self, artist_ids: list[str]) -> set[str]:
+        with self.engine.connect() as conn:
+            return known_artist_ids(conn=conn, artist_ids=artist_ids)

@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 
 from core.queue import enqueue_request
 from core.settings import Settings
+from jobs.lock import exclusive_run
 from jobs.lookup import LookupSources, answer_lookups
 from jobs.model_store import active_model
-from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run, refresh
+from jobs.pipeline import RunConfig, RunOutcome, backfill, refresh
 from jobs.queue import Request, process_queue
 from jobs.runs import status_rows
-from jobs.sources.registry import build_source
+from jobs.source_registry import build_source
 from jobs.train import TrainOutcome, TrainPlan, train_model
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from core.settings import Settings
 from jobs.errors import DataQualityError
-from jobs.extract import observed_range, read_model_frames
+from jobs.model_inputs import observed_range, read_model_frames
 from jobs.model_store import (
     active_model,
     ensure_optuna_schema,

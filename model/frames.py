@@ -1,6 +1,6 @@
 """The inputs of the model side: catalogue and observation frames, in the normalised source shape.
 
-`ModelFrames` is what `jobs.extract` reads from PostgreSQL and what `python -m jobs evaluate` builds from a
+`ModelFrames` is what `jobs.model_inputs` reads from PostgreSQL and what `python -m jobs evaluate` builds from a
 real file; everything in `model/` takes it as an argument and never touches a database.
 """
 

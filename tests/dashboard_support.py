@@ -26,7 +26,8 @@ from sqlalchemy import Engine, text
 from werkzeug.security import generate_password_hash
 
 from core.settings import get_settings
-from jobs.pipeline import RunConfig, RunOutcome, backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, RunOutcome, backfill
 from jobs.sources.demo import DemoSource
 
 SNAPSHOT = date(2025, 6, 30)

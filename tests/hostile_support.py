@@ -11,8 +11,9 @@ from datetime import date
 
 from sqlalchemy import Engine, text
 
-from jobs.pipeline import RunConfig, backfill, exclusive_run
-from jobs.sources.base import SourceBatch
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
+from jobs.sources.base import DailySource, SourceBatch
 from jobs.sources.demo import DemoSource
 
 XSS_ARTIST = '<script>alert("artist")</script>Evil Artist'
@@ -32,7 +33,7 @@ INJECTIONS = [
 
 
 @dataclass
-class HostileNames:
+class HostileNames(DailySource):
     """The demo source, with the first artist and the first track renamed to HTML/JS payloads."""
 
     inner: DemoSource

@@ -22,6 +22,7 @@ from jobs.lookup import LookupSources
 from jobs.sources.lastfm import LastfmClient, LastfmConfig, LastfmSource, RateLimiter
 from jobs.sources.spotify import SpotifyClient, SpotifyConfig
 from jobs.sources.spotify_source import SpotifySource
+from jobs.sources_store import StoredState
 from tests.fakes.lastfm_server import API_KEY, FakeLastfm
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify
 
@@ -50,7 +51,8 @@ def sources(engine: Engine, spotify: FakeSpotify, lastfm: FakeLastfm) -> LookupS
         sleep=lambda _s: None, limiter=limiter,
     )  # fmt: skip
     return LookupSources(
-        SpotifySource(engine, SpotifyClient(config, sleep=lambda _s: None)), LastfmSource(engine, last)
+        SpotifySource(StoredState(engine), SpotifyClient(config, sleep=lambda _s: None)),
+        LastfmSource(StoredState(engine), last),
     )
 
 

@@ -18,9 +18,10 @@ from sqlalchemy import Engine, text
 
 from core.settings import Settings
 from jobs.errors import RunFailed
-from jobs.pipeline import backfill, exclusive_run, refresh
+from jobs.lock import exclusive_run
+from jobs.pipeline import backfill, refresh
 from jobs.runs import RunRecorder
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import DailySource, SourceBatch
 from jobs.tasks import drain_queue
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
@@ -44,7 +45,7 @@ def app_db(clean_db: Engine, database_url: str) -> Iterator[Engine]:
     truncate_all(clean_db)
 
 
-class AdminWatching:
+class AdminWatching(DailySource):
     """A tiny demo source, one day per batch; before day 3 it renders the Admin page's progress as ana."""
 
     def __init__(self) -> None:
@@ -115,7 +116,7 @@ def test_outcome_words_for_a_publishing_run_and_a_failed_one(app_db: Engine) -> 
     )
 
 
-class _Broken:
+class _Broken(DailySource):
     name, is_demo = "demo", True
 
     def extract(self, day: date) -> SourceBatch:

@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dashboard import formats
-from jobs.pipeline import RunConfig, backfill, exclusive_run
-from jobs.sources.base import SourceBatch
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
+from jobs.sources.base import DailySource, SourceBatch
 from jobs.sources.demo import DemoSource
 from tests.conftest import truncate_all
 from tests.dashboard_support import PASSWORDS, users_setting
@@ -37,7 +38,7 @@ CR_NAME = "\r=1+1 returned"  # written to the published table directly: the load
 
 
 @dataclass
-class FormulaNames:
+class FormulaNames(DailySource):
     """The demo source with its first artists renamed to formulas and a link, all moved to one genre."""
 
     inner: DemoSource

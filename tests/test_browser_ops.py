@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jobs.deliver import DeliveryConfig, deliver
-from jobs.pipeline import RunConfig, backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import RunConfig, backfill
 from jobs.runs import RunRecorder
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import DailySource, SourceBatch
 from jobs.sources.demo import DemoSource
 from tests.dashboard_support import SNAPSHOT
 from tests.ops_support import smtp_receiver, webhook_receiver
@@ -146,7 +147,7 @@ def test_alerts_reach_smtp_and_webhook_once_and_admins_see_the_deliveries(
     page.context.close()
 
 
-class BlockingSource:
+class BlockingSource(DailySource):
     """The seeded demo market, one day per batch; the third day waits until the test lets it go."""
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.cli import main
 from tests.factories import DAY, config, tiny_source
 
@@ -21,7 +21,7 @@ DISCOVER_TABLES = [
 
 
 def _backfill(engine: Engine) -> pipeline.RunOutcome:
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         return pipeline.backfill(
             engine, tiny_source(n_artists=120), end_date=DAY, days=8, trigger="cli", requested_by="test",
             config=config(),

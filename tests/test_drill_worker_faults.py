@@ -22,7 +22,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.discover import DiscoverConfig
 from jobs.sources.demo import DemoSource
 from tests.factories import DAY, config
@@ -81,7 +81,7 @@ def _check_invariants(engine: Engine, source: DemoSource, days: list) -> None:
 @pytest.mark.timeout(600)
 def test_sigkill_at_random_points_loses_nothing(clean_db: Engine, database_url: str) -> None:
     source = DemoSource(seed=7, n_artists=N_ARTISTS, start=DAY.replace(year=2024, month=1, day=1))
-    with pipeline.exclusive_run(clean_db):
+    with lock.exclusive_run(clean_db):
         pipeline.backfill(
             clean_db, source, end_date=DAY, days=8, trigger="cli", requested_by="drill", config=drill_config()
         )
@@ -113,7 +113,7 @@ def test_sigkill_at_random_points_loses_nothing(clean_db: Engine, database_url: 
         _check_invariants(clean_db, source, days)
         outcomes["killed before its run began" if latest.snapshot_date != day else f"run {latest.status}"] += 1
 
-        with pipeline.exclusive_run(clean_db):  # the next run, in-process: the same code path, no start-up cost
+        with lock.exclusive_run(clean_db):  # the next run, in-process: the same code path, no start-up cost
             pipeline.refresh(
                 clean_db, source, snapshot_date=day, trigger="cli", requested_by="drill", config=drill_config()
             )

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core.settings import get_settings
-from jobs import pipeline
+from jobs import lock, pipeline
 from jobs.cli import main
 from jobs.errors import DataQualityError
 from jobs.importer import import_now
@@ -112,7 +112,7 @@ def test_no_row_file_or_reimport_moves_the_publication_backwards_or_out_of_bound
 
 def test_a_refresh_of_an_older_date_backfills_without_rewinding(clean_db: Engine) -> None:
     source = tiny_source()
-    with pipeline.exclusive_run(clean_db):
+    with lock.exclusive_run(clean_db):
         pipeline.backfill(clean_db, source, end_date=DAY, days=3, trigger="cli", requested_by="t", config=config())
         older = pipeline.refresh(
             clean_db, source, snapshot_date=DAY - timedelta(days=10), trigger="cli", requested_by="t", config=config()
@@ -258,7 +258,7 @@ def test_an_import_sigkilled_mid_file_leaves_every_table_byte_identical(
             process.kill()
     assert process.returncode == -signal.SIGKILL
     assert fingerprint(clean_db) == before
-    with pipeline.exclusive_run(clean_db):  # the next run marks the killed one failed
+    with lock.exclusive_run(clean_db):  # the next run marks the killed one failed
         pass
     with clean_db.connect() as conn:
         status, error = conn.execute(text("SELECT status, error FROM job_runs ORDER BY run_id DESC LIMIT 1")).one()

@@ -15,10 +15,11 @@ from sqlalchemy import Engine, text
 from jobs.errors import RunFailed
 from jobs.load import load_batch
 from jobs.pipeline import RunConfig, RunOutcome, refresh
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import SourceBatch, WatchItem
 from jobs.sources.lastfm import LastfmClient, LastfmConfig, LastfmSource, RateLimiter
-from jobs.sources_store import add_watch, get_health
+from jobs.sources_store import StoredState, add_watch
 from tests.fakes.lastfm_server import API_KEY, FakeLastfm
+from tests.fakes.source_state import MemoryState
 
 WEEKND, LINKIN, STEP = "1Xyo4u8uXC1ZmMpatF05PJ", "6XyY86QOPPrYVGvF9ch6wz", "3K4HG9evC7dg3N0R9cYqk4"
 DAY = date(2026, 11, 20)
@@ -26,7 +27,8 @@ DAY = date(2026, 11, 20)
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now, self.sleeps = 100.0, []
+        self.now = 100.0
+        self.sleeps: list[float] = []
 
     def clock(self) -> float:
         return self.now
@@ -65,7 +67,7 @@ def watched(clean_db: Engine) -> Engine:
 def make_source(engine: Engine, server: FakeLastfm, clock: FakeClock, **config: Any) -> LastfmSource:
     settings = {"api_key": API_KEY, "api_url": server.api_url, "timeout": 0.5, "max_retries": 2, **config}
     limiter = RateLimiter(5.0, clock=clock.clock, sleep=clock.sleep)
-    return LastfmSource(engine, LastfmClient(LastfmConfig(**settings), sleep=clock.sleep, limiter=limiter))
+    return LastfmSource(StoredState(engine), LastfmClient(LastfmConfig(**settings), sleep=clock.sleep, limiter=limiter))
 
 
 def run(engine: Engine, source: LastfmSource, day: date = DAY) -> RunOutcome:
@@ -76,6 +78,20 @@ def observations(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
         sql = "SELECT entity_id, metric, observed_on, value FROM raw_observations WHERE source = 'lastfm'"
         return [tuple(r) for r in conn.execute(text(sql + " ORDER BY 1, 2, 3"))]
+
+
+def test_the_source_returns_counts_and_similar_artists_without_a_database(server: FakeLastfm) -> None:
+    clock = FakeClock()
+    client = LastfmClient(
+        LastfmConfig(api_key=API_KEY, api_url=server.api_url, timeout=0.5, max_retries=2),
+        sleep=clock.sleep, limiter=RateLimiter(5.0, clock=clock.clock, sleep=clock.sleep),
+    )  # fmt: skip
+    source = LastfmSource(MemoryState([WatchItem("artist", WEEKND, "The Weeknd", None)]), client)
+    batch = source.extract(DAY)
+    assert sorted(batch.observations["metric"]) == ["lastfm_listeners", "lastfm_playcount"]
+    similar = batch.similar_artists
+    assert len(similar) == 3 and set(similar["source"]) == {"lastfm"} and set(similar["observed_on"]) == {DAY}
+    assert similar.sort_values("match", ascending=False)["similar_name"].iloc[0] == "Megadeth"
 
 
 def test_daily_snapshots_of_cumulative_counts_and_similar_artists(
@@ -95,9 +111,9 @@ def test_daily_snapshots_of_cumulative_counts_and_similar_artists(
     with watched.connect() as conn:
         similar = conn.execute(text("SELECT similar_name, match FROM similar_artists WHERE observed_on = :d"
                                     " ORDER BY match DESC, similar_name"), {"d": DAY}).all()  # fmt: skip
-        health = get_health(conn=conn, source="lastfm")
+        similar_source = conn.execute(text("SELECT DISTINCT source FROM similar_artists")).scalars().all()
     assert [name for name, _ in similar][:1] == ["Megadeth"] and len(similar) == 3
-    assert health is not None and health["status"] == "ok"
+    assert similar_source == ["lastfm"]  # returned on the batch, stored by the load stage
     track_calls = [r for r in server.requests if r["method"] == "track.getInfo"]
     assert track_calls[0]["artist"] == "Linkin Park" and track_calls[0]["track"] == "One Step Closer"
     assert all(r["format"] == "json" for r in server.requests)
@@ -146,9 +162,8 @@ def test_suspended_key_stops_the_run_with_an_alert(watched: Engine, server: Fake
         run(watched, make_source(watched, server, FakeClock()))
     assert len(server.requests) == 1  # no retry of a suspended key
     with watched.connect() as conn:
-        health = get_health(conn=conn, source="lastfm")
-        warnings = conn.execute(text("SELECT warnings FROM job_runs")).scalar_one()
-    assert health is not None and health["status"] == "failing" and "Suspended" in str(health["message"])
+        status, error, warnings = conn.execute(text("SELECT status, error, warnings FROM job_runs")).one()
+    assert status == "failed" and "Suspended" in error  # what Admin's "Source health" shows (from job_runs)
     assert any("error 26" in w for w in warnings)
 
 
@@ -164,9 +179,6 @@ def test_not_found_is_a_reported_skip(watched: Engine, server: FakeLastfm) -> No
     assert "lastfm: not found, skipped: artist The Weeknd (1Xyo4u8uXC1ZmMpatF05PJ)" in outcome.warnings
     assert any(w.startswith("lastfm: not found, skipped: track") for w in outcome.warnings)
     assert observations(watched) == []
-    with watched.connect() as conn:
-        health = get_health(conn=conn, source="lastfm")
-    assert health is not None and health["status"] == "degraded"
 
 
 def test_cli_refresh_wires_settings_to_the_fake(

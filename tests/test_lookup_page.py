@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs.pipeline import backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import backfill
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.factories import config, tiny_source

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from jobs import aggregate, pipeline
+from jobs import aggregate, lock, pipeline
 from jobs.errors import RunFailed
 from tests.factories import DATA_TABLES, DAY, PUBLISHED_TABLES, config, table_digest, tiny_source
 
 
 def _backfill(engine: Engine, days: int = 10) -> pipeline.RunOutcome:
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         return pipeline.backfill(
             engine,
             tiny_source(),
@@ -27,7 +27,7 @@ def _backfill(engine: Engine, days: int = 10) -> pipeline.RunOutcome:
 
 
 def _refresh(engine: Engine, day=DAY) -> pipeline.RunOutcome:
-    with pipeline.exclusive_run(engine):
+    with lock.exclusive_run(engine):
         return pipeline.refresh(
             engine, tiny_source(), snapshot_date=day, trigger="cli", requested_by="test", config=config()
         )
@@ -108,7 +108,7 @@ def test_reader_sees_previous_publication_until_commit(clean_db: Engine, monkeyp
     finally:
         release.set()
         worker.join(60)
-    assert _latest_publication(clean_db) == first.publication_id + 1
+    assert first.publication_id is not None and _latest_publication(clean_db) == first.publication_id + 1
 
 
 def test_crashed_run_is_failed_previous_publication_serves_next_run_succeeds(clean_db: Engine, monkeypatch) -> None:
@@ -131,7 +131,8 @@ def test_crashed_run_is_failed_previous_publication_serves_next_run_succeeds(cle
 
     monkeypatch.delitem(aggregate.BUILDERS, "zz_broken")
     retry = _refresh(clean_db, DAY + timedelta(days=1))
-    assert retry.publication_id is not None and retry.publication_id > first.publication_id
+    assert first.publication_id is not None and retry.publication_id is not None
+    assert retry.publication_id > first.publication_id
 
 
 def test_old_publications_are_pruned(clean_db: Engine) -> None:
@@ -162,7 +163,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
 
     import pandas as pd
 
-    from jobs.sources.base import SourceBatch
+    from jobs.sources.base import DailySource, SourceBatch
 
     day = _date(2026, 3, 31)
     artists = pd.DataFrame(
@@ -177,7 +178,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
         entity_type="artist", metric="spotify_popularity", source="x"
     )
 
-    class Fixed:
+    class Fixed(DailySource):
         name, is_demo = "x", False
 
         def extract(self, snapshot_date):
@@ -185,7 +186,7 @@ def test_alerts_flag_a_spike_against_the_artists_own_trend(clean_db: Engine) -> 
                 source="x", artists=artists, artist_genres=artists[["artist_id", "genre"]], observations=observations
             )
 
-    with pipeline.exclusive_run(clean_db):
+    with lock.exclusive_run(clean_db):
         outcome = pipeline.refresh(
             clean_db, Fixed(), snapshot_date=day, trigger="cli", requested_by="t", config=config()
         )

@@ -23,14 +23,15 @@ import optuna
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs.pipeline import backfill, exclusive_run
+from jobs.lock import exclusive_run
+from jobs.pipeline import backfill
 from jobs.progress import Progress, estimate_rows, optuna_trials
 from jobs.runs import RunRecorder
-from jobs.sources.base import SourceBatch
+from jobs.sources.base import DailySource, SourceBatch
 from tests.factories import DAY, config, tiny_source
 
 
-class WatchedSource:
+class WatchedSource(DailySource):
     """The demo source, one day per batch, reading the run's progress row before each batch is handed over."""
 
     def __init__(self, engine: Engine) -> None:

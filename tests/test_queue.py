@@ -9,7 +9,7 @@ from sqlalchemy import Engine, text
 from core.queue import enqueue_request
 from core.settings import Settings
 from jobs import tasks
-from jobs.pipeline import exclusive_run
+from jobs.lock import exclusive_run
 from jobs.queue import claim_next, process_queue
 from tests.factories import DAY
 

@@ -13,14 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
 from jobs.errors import RunFailed, SourceUnavailable
 from jobs.pipeline import NO_MODEL_WARNING, RunConfig, RunOutcome, refresh
+from jobs.sources.base import Checkpoint, WatchItem
 from jobs.sources.spotify import SpotifyClient, SpotifyConfig
 from jobs.sources.spotify_source import SpotifySource, parse_reference
-from jobs.sources_store import add_watch, get_checkpoint, get_health
+from jobs.sources_store import StoredState, add_watch, get_checkpoint
+from tests.fakes.source_state import MemoryState
 from tests.fakes.spotify_server import CLIENT_ID, CLIENT_SECRET, FakeSpotify, fake_id
 
 KATATONIA = "2CWWgbxApjbyByxBBCvGTm"
@@ -32,11 +35,15 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_source(engine: Engine, server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifySource:
+def make_client(server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifyClient:
     settings = {"timeout": 0.5, "max_retries": 2, "backoff": 1.0, "retry_after_cap": 60.0, **config}
     secret = settings.pop("secret", CLIENT_SECRET)
     spotify = SpotifyConfig(CLIENT_ID, secret, api_url=server.api_url, token_url=server.token_url, **settings)
-    return SpotifySource(engine, SpotifyClient(spotify, sleep=sleeps.append))
+    return SpotifyClient(spotify, sleep=sleeps.append)
+
+
+def make_source(engine: Engine, server: FakeSpotify, sleeps: list[float], **config: Any) -> SpotifySource:
+    return SpotifySource(StoredState(engine), make_client(server, sleeps, **config))
 
 
 def watch(engine: Engine, *artist_ids: str) -> None:
@@ -79,7 +86,8 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # spotipy's default token cache would write .cache here
     watch(clean_db, KATATONIA)
-    outcome = run(clean_db, make_source(clean_db, one_artist, sleeps))
+    source = make_source(clean_db, one_artist, sleeps)
+    outcome = run(clean_db, source)
     assert rows(clean_db, "SELECT name, genre FROM artists WHERE artist_id = :a", a=KATATONIA) == [
         ("Katatonia", "doom metal")
     ]
@@ -104,18 +112,33 @@ def test_extended_mode_loads_artist_albums_tracks_isrc_and_metrics(
         ("19HFRWmRCl27kTk6LeqAO8", 1)
     ]  # the co-credited artist, with a catalogue row of its own
     with clean_db.connect() as conn:
-        health = get_health(conn=conn, source="spotify")
         checkpoint = get_checkpoint(conn=conn, source="spotify")
-    assert health is not None and (health["status"], health["mode"]) == ("ok", "extended")
+    assert source.mode == "extended"
     assert checkpoint is not None and (checkpoint.status, checkpoint.done_ids) == ("done", [KATATONIA])
+    # the source returned its checkpoint and its rows; the pipeline stored them under the run's id
+    assert rows(clean_db, "SELECT run_id FROM source_checkpoints") == [(outcome.run_id,)]
+    assert rows(clean_db, "SELECT DISTINCT run_id FROM raw_observations") == [(outcome.run_id,)]
     assert outcome.publication_id is not None and outcome.warnings == [NO_MODEL_WARNING]
     assert sleeps == [] and not list(tmp_path.iterdir())  # no retries; no token file written
+
+
+def test_the_source_returns_records_and_its_checkpoint_without_a_database(
+    one_artist: FakeSpotify, sleeps: list[float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    state = MemoryState([WatchItem("artist", KATATONIA, None, None)])
+    batches = list(SpotifySource(state, make_client(one_artist, sleeps)).extract_range(DAY, DAY))
+    assert sum(len(batch.tracks) for batch in batches) == 36
+    assert sorted(pd.concat([b.artists for b in batches])["artist_id"]) == sorted([KATATONIA, "19HFRWmRCl27kTk6LeqAO8"])
+    assert state.asked == [["19HFRWmRCl27kTk6LeqAO8"]]  # the co-credited artist: new to this catalogue, so a row
+    assert [b.checkpoint for b in batches if b.checkpoint] == [Checkpoint("spotify", DAY, "done", None, [KATATONIA])]
 
 
 def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(clean_db: Engine, sleeps: list[float]) -> None:
     with FakeSpotify({KATATONIA: "Katatonia"}, mode="development", albums_per_artist=2) as server:
         watch(clean_db, KATATONIA)
-        outcome = run(clean_db, make_source(clean_db, server, sleeps))
+        source = make_source(clean_db, server, sleeps)
+        outcome = run(clean_db, source)
     assert len(server.paths(r"GET /v1/tracks/\?ids=")) == 1  # tried once, 403, never again
     assert len(server.paths(r"GET /v1/tracks/[0-9a-f]{22}$")) == 6  # then one call per track
     assert rows(clean_db, "SELECT count(*) FROM tracks WHERE isrc IS NOT NULL") == [(6,)]  # external_ids kept
@@ -123,10 +146,7 @@ def test_development_mode_uses_per_id_calls_and_reports_missing_metrics(clean_db
     assert "metric unavailable from spotify: spotify_followers" in outcome.warnings
     summary = rows(clean_db, "SELECT summary -> 'unavailable_metrics' FROM publications")[0][0]
     assert summary == ["spotify_followers", "spotify_popularity"]
-    with clean_db.connect() as conn:
-        health = get_health(conn=conn, source="spotify")
-    assert health is not None and (health["status"], health["mode"]) == ("degraded", "development")
-    assert health["unavailable_metrics"] == ["spotify_followers", "spotify_popularity"]
+    assert source.mode == "development"
 
 
 def test_rate_limit_under_the_cap_waits_retry_after(
@@ -160,10 +180,10 @@ def test_quota_or_long_retry_after_stops_with_a_checkpoint_and_the_next_run_resu
         ]
         with clean_db.connect() as conn:
             checkpoint = get_checkpoint(conn=conn, source="spotify")
-            health = get_health(conn=conn, source="spotify")
         assert checkpoint is not None and (checkpoint.status, checkpoint.next_id) == ("stopped", second)
         assert checkpoint.done_ids == [first]
-        assert health is not None and health["status"] == "degraded"
+        assert rows(clean_db, "SELECT run_id FROM source_checkpoints") == [(stopped.run_id,)]
+        assert stopped.publication_id is not None  # a stop is not an alert: what was fetched is published
 
         server.requests.clear()
         resumed = run(clean_db, make_source(clean_db, server, sleeps))  # same day: skips the done artist
@@ -184,12 +204,10 @@ def test_forbidden_single_item_call_is_an_alert_not_no_data(
     one_artist.fail(rf"/v1/artists/{KATATONIA}$", "403")
     with pytest.raises(RunFailed, match="403 Forbidden on artist"):
         run(clean_db, make_source(clean_db, one_artist, sleeps))
-    failed = rows(clean_db, "SELECT status, warnings FROM job_runs ORDER BY run_id DESC LIMIT 1")[0]
+    failed = rows(clean_db, "SELECT status, warnings, error FROM job_runs ORDER BY run_id DESC LIMIT 1")[0]
     assert failed[0] == "failed" and any("403 Forbidden" in w for w in failed[1])
+    assert "403 Forbidden" in failed[2]  # what Admin's "Source health" shows (from job_runs)
     assert rows(clean_db, "SELECT publication_id FROM publications") == [(good.publication_id,)]  # kept
-    with clean_db.connect() as conn:
-        health = get_health(conn=conn, source="spotify")
-    assert health is not None and health["status"] == "failing" and "403" in str(health["message"])
 
 
 @pytest.mark.parametrize("kind", ["500", "timeout", "malformed"])

@@ -35,6 +35,7 @@ from jobs.sources.base import (
     OBSERVATION_COLUMNS,
     TRACK_ARTIST_COLUMNS,
     TRACK_COLUMNS,
+    DailySource,
     SourceBatch,
 )
 from jobs.sources.column_map import ColumnMap, mapped_layout
@@ -259,7 +260,7 @@ def read_dataset(
     return DatasetImport(parts=parts, snapshot_date=snapshot_date, chunk_rows=chunk_rows, today=today)
 
 
-class DatasetSource:
+class DatasetSource(DailySource):
     """The `dataset` source for a refresh: imports happen with `python -m jobs import`, so a refresh of this
     source extracts nothing and re-publishes what was imported, as of the run's date."""
 

@@ -4,10 +4,12 @@
 
 The only module that talks to Last.fm (plain requests, `format=json`). Counts are cumulative, so each run
 stores that day's snapshot (`lastfm_listeners`, `lastfm_playcount`) and growth comes from our own history.
-Similar artists go to `similar_artists` (the market segment). At most `LASTFM_RATE` requests per second
-(client-side limiter). Errors can arrive with HTTP 200, so every body is checked for `"error"`: 6 (not found)
-is a reported skip, 29 (rate limit) and 11/16 (temporary) back off and retry boundedly, 26 (suspended key)
-and 10 (invalid key) stop the run with an alert (source health 'failing'). The API key never reaches a log.
+Similar artists ride on the batch (`SourceBatch.similar_artists`, the market segment) and the load stage
+stores them. At most `LASTFM_RATE` requests per second (client-side limiter). Errors can arrive with HTTP 200,
+so every body is checked for `"error"`: 6 (not found) is a reported skip, 29 (rate limit) and 11/16
+(temporary) back off and retry boundedly, 26 (suspended key) and 10 (invalid key) stop the run with an alert
+(the run fails; Admin's "Source health" shows it from `job_runs`). The watchlist comes through `SourceState`:
+the source never touches storage. The API key never reaches a log.
 """
 
 from __future__ import annotations
@@ -21,13 +23,11 @@ from typing import Any
 
 import pandas as pd
 import requests
-from sqlalchemy import Engine
 
 from core.logs import RedactSecrets
 from core.settings import Settings
 from jobs.errors import SourceUnavailable
-from jobs.sources.base import OBSERVATION_COLUMNS, SourceBatch
-from jobs.sources_store import WatchItem, list_watch, save_similar_artists, set_health
+from jobs.sources.base import OBSERVATION_COLUMNS, SIMILAR_ARTIST_COLUMNS, SourceBatch, SourceState, WatchItem
 
 logger = logging.getLogger(__name__)
 # urllib3 logs each request URL at DEBUG and Last.fm takes the key in the URL: redact at that logger.
@@ -166,51 +166,47 @@ class LastfmSource:
     name = SOURCE
     is_demo = False
 
-    def __init__(self, engine: Engine, client: LastfmClient) -> None:
-        self.engine, self.client = engine, client
+    def __init__(self, state: SourceState, client: LastfmClient) -> None:
+        self.state, self.client = state, client
 
     def extract(self, snapshot_date: date) -> SourceBatch:
         batches = list(self.extract_range(snapshot_date, snapshot_date))
-        observations = pd.concat([b.observations for b in batches], ignore_index=True)
-        return SourceBatch(source=SOURCE, observations=observations, warnings=[w for b in batches for w in b.warnings])
+        return SourceBatch(
+            source=SOURCE,
+            observations=pd.concat([b.observations for b in batches], ignore_index=True),
+            similar_artists=pd.concat([b.similar_artists for b in batches], ignore_index=True),
+            warnings=[w for b in batches for w in b.warnings],
+        )
 
     def extract_range(self, start: date, end: date) -> Iterator[SourceBatch]:
         """Counts are today's cumulative totals: only `end` is fetched."""
-        with self.engine.connect() as conn:
-            watched = list_watch(conn=conn)
+        watched = self.state.watchlist()
         warnings = [] if start == end else [f"lastfm has no history: only {end} was fetched"]
-        skipped = 0
         for item in watched:
             try:
-                observations, notes = self._fetch(item, end)
+                batch = self.lookup_batch(item, end)
             except LastfmError:
-                skipped += 1
                 warnings.append(f"lastfm: not found, skipped: {item.entity_type} {_label(item)}")
                 continue
             except LastfmAlert as error:
-                with self.engine.begin() as conn:
-                    set_health(conn=conn, source=SOURCE, status="failing", message=str(error))
                 yield SourceBatch(source=SOURCE, warnings=[*warnings, f"{error}; run stopped"])
                 raise
-            yield SourceBatch(source=SOURCE, observations=observations, warnings=[*warnings, *notes])
+            batch.warnings[:0] = warnings
+            yield batch
             warnings = []
-        with self.engine.begin() as conn:
-            status = "degraded" if skipped else "ok"
-            message = f"{skipped} watched item(s) not found on Last.fm" if skipped else None
-            set_health(conn=conn, source=SOURCE, status=status, message=message)
         yield SourceBatch(source=SOURCE, warnings=warnings)
 
-    def lookup_observations(self, item: WatchItem, day: date) -> pd.DataFrame:
-        """Listeners and playcount of one item looked up on demand (raises LastfmError when Last.fm has none)."""
-        return self._fetch(item, day)[0]
-
-    def _fetch(self, item: WatchItem, day: date) -> tuple[pd.DataFrame, list[str]]:
+    def lookup_batch(self, item: WatchItem, day: date) -> SourceBatch:
+        """Listeners and playcount of one item (and an artist's similar artists), also for an on-demand lookup.
+        Raises LastfmError when Last.fm has none."""
         if not item.name or (item.entity_type == "track" and not item.artist_name):
-            return _frame([]), [f"lastfm: no name known yet for {item.entity_type} {item.spotify_id}, skipped"]
+            note = f"lastfm: no name known yet for {item.entity_type} {item.spotify_id}, skipped"
+            return SourceBatch(source=SOURCE, warnings=[note])
+        similar = pd.DataFrame(columns=SIMILAR_ARTIST_COLUMNS)
         if item.entity_type == "artist":
             info = self.client.call("artist.getInfo", artist=item.name, autocorrect=1).get("artist") or {}
             stats = info.get("stats") or {}
-            self._similar(item, day)
+            similar = self._similar(item, day)
         else:
             info = self.client.call("track.getInfo", artist=item.artist_name or "", track=item.name, autocorrect=1)
             stats = info.get("track") or {}
@@ -222,25 +218,25 @@ class LastfmSource:
             for key in ("listeners", "playcount")
             if (value := _int(stats.get(key))) >= 0
         ]  # fmt: skip
-        return _frame(rows), []
+        return SourceBatch(source=SOURCE, observations=_frame(rows), similar_artists=similar)
 
-    def _similar(self, item: WatchItem, day: date) -> None:
+    def _similar(self, item: WatchItem, day: date) -> pd.DataFrame:
+        """One day's similar-artist list of a watched artist, as `SIMILAR_ARTIST_COLUMNS` rows."""
         if self.client.config.similar_limit <= 0 or not item.name:
-            return
+            return pd.DataFrame(columns=SIMILAR_ARTIST_COLUMNS)
         try:
             body = self.client.call("artist.getSimilar", artist=item.name, limit=self.client.config.similar_limit)
         except LastfmError:  # not found: no similar artists to store
-            return
+            return pd.DataFrame(columns=SIMILAR_ARTIST_COLUMNS)
         similar = (body.get("similarartists") or {}).get("artist") or []
         if isinstance(similar, dict):  # XML-to-JSON: a single child arrives as an object
             similar = [similar]
         rows = [
             {"artist_id": item.spotify_id, "similar_name": s["name"], "mbid": s.get("mbid") or None,
-             "match": _float(s.get("match")), "observed_on": day}
+             "match": _float(s.get("match")), "observed_on": day, "source": SOURCE, "similar_artist_id": None}
             for s in similar if isinstance(s, dict) and s.get("name")
         ]  # fmt: skip
-        with self.engine.begin() as conn:
-            save_similar_artists(conn=conn, rows=rows)
+        return pd.DataFrame(rows, columns=SIMILAR_ARTIST_COLUMNS)
 
 
 def _float(value: Any) -> float | None:
@@ -263,5 +259,5 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
 
 
-def build_lastfm_source(engine: Engine, settings: Settings) -> LastfmSource:
-    return LastfmSource(engine, LastfmClient(LastfmConfig.from_settings(settings)))
+def build_lastfm_source(state: SourceState, settings: Settings) -> LastfmSource:
+    return LastfmSource(state, LastfmClient(LastfmConfig.from_settings(settings)))

@@ -1,6 +1,7 @@
 """The Spotify Web API client of the `spotify` source: spotipy, client credentials, our retry policy.
 
-The only module that imports spotipy (the source itself is `jobs/sources/spotify_source.py`). spotipy gets our
+The only module that imports spotipy (the source itself, which imports this one, is
+`jobs/sources/spotify_source.py`; nothing here imports it back). spotipy gets our
 own `requests.Session` and `retries=0`, so it retries nothing; `SpotifyClient.call` does: 429 waits
 `Retry-After` up to `SPOTIFY_RETRY_AFTER_CAP` then raises `SpotifyStop`, 429 `QUOTA_EXCEEDED` raises
 `SpotifyQuotaError` at once, timeouts / 5xx / malformed JSON retry with bounded doubling backoff, a 403 on a
@@ -22,7 +23,6 @@ import requests
 import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
-from sqlalchemy import Engine
 
 from core.artwork import DEFAULT_HOSTS, artwork_hosts
 from core.logs import RedactSecrets
@@ -197,10 +197,3 @@ class SpotifyClient:
                     logger.info("spotify: batch endpoints are forbidden (development mode): per-id calls")
             for track_id in chunk:
                 yield self.call(f"track {track_id}", self.sp.track, track_id)
-
-
-def build_spotify_source(engine: Engine, settings: Settings) -> Any:
-    """The `spotify` source for the registry (`jobs.sources.spotify_source.SpotifySource`)."""
-    from jobs.sources.spotify_source import SpotifySource
-
-    return SpotifySource(engine, SpotifyClient(SpotifyConfig.from_settings(settings)))

@@ -8,10 +8,13 @@ Here: the watchlist drives one batch per watched artist (artist, albums, album t
 their precision, full tracks for the ISRC; artwork: the artist's and each album's image near 300 px, on
 ARTWORK_HOSTS only) and per watched track; each batch is loaded by the pipeline before
 the next is fetched. A rate limit beyond the cap or `QUOTA_EXCEEDED` stops the run with a checkpoint
-(`source_checkpoints`): the next run starts at the item it stopped on (and skips items done that day). A 403
-on a single-item call, or retries running out, is an alert: run warning, `source_health` failing, the run
-fails so the last good publication stays. Development mode (no popularity/followers, batch endpoints 403) is
-detected and the missing metrics go to `SourceBatch.unavailable_metrics`, the run and `source_health`.
+(`source_checkpoints`, carried on the batch as `SourceBatch.checkpoint` and stored by the extract stage with
+the run's id): the next run starts at the item it stopped on (and skips items done that day). A 403 on a
+single-item call, or retries running out, is an alert: a run warning, and the run fails so the last good
+publication stays (Admin's "Source health" shows it from `job_runs`). Development mode (no
+popularity/followers, batch endpoints 403) is detected and the missing metrics go to
+`SourceBatch.unavailable_metrics`, then to the run and the publication summary. The source reads our own
+state (watchlist, checkpoint, known artists) through `SourceState` and never touches storage.
 """
 
 from __future__ import annotations
@@ -23,22 +26,21 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from core.artwork import pick_image
+from core.settings import Settings
 from core.spotify_refs import SPOTIFY_ID
 from core.spotify_refs import parse_reference as parse_reference  # re-exported for the CLI and tests
 from jobs.errors import SourceUnavailable, SpotifyQuotaError
-from jobs.sources.base import ARTIST_COLUMNS, TRACK_ARTIST_COLUMNS, TRACK_COLUMNS, SourceBatch
-from jobs.sources.spotify import SpotifyClient, SpotifyNotFound, SpotifyStop
-from jobs.sources_store import (
+from jobs.sources.base import (
+    ARTIST_COLUMNS,
+    TRACK_ARTIST_COLUMNS,
+    TRACK_COLUMNS,
     Checkpoint,
-    get_checkpoint,
-    known_artist_ids,
-    list_watch,
-    save_checkpoint,
-    set_health,
+    SourceBatch,
+    SourceState,
 )
+from jobs.sources.spotify import SpotifyClient, SpotifyConfig, SpotifyNotFound, SpotifyStop
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,8 @@ class SpotifySource:
     name = SOURCE
     is_demo = False
 
-    def __init__(self, engine: Engine, client: SpotifyClient) -> None:
-        self.engine, self.client = engine, client
+    def __init__(self, state: SourceState, client: SpotifyClient) -> None:
+        self.state, self.client = state, client
         self.mode: str | None = None
         self.unavailable: set[str] = set()
 
@@ -77,16 +79,16 @@ class SpotifySource:
                 setattr(merged, name, pd.concat([getattr(merged, name), getattr(batch, name)], ignore_index=True))
             merged.warnings += batch.warnings
             merged.unavailable_metrics = batch.unavailable_metrics or merged.unavailable_metrics
+            merged.checkpoint = batch.checkpoint or merged.checkpoint
         return merged
 
     def extract_range(self, start: date, end: date) -> Iterator[SourceBatch]:
         """Spotify has no history: only `end` is fetched. Yields one batch per artist, then a closing one."""
-        with self.engine.connect() as conn:
-            watched = [
-                item.spotify_id if item.entity_type == "artist" else f"track:{item.spotify_id}"
-                for item in list_watch(conn=conn)
-            ]
-            checkpoint = get_checkpoint(conn=conn, source=SOURCE)
+        watched = [
+            item.spotify_id if item.entity_type == "artist" else f"track:{item.spotify_id}"
+            for item in self.state.watchlist()
+        ]
+        checkpoint = self.state.checkpoint(SOURCE)
         warnings = [] if start == end else [f"spotify has no history: only {end} was fetched"]
         order, done = _resume_order(watched, checkpoint, end)
         if checkpoint is not None and checkpoint.status == "stopped":
@@ -108,8 +110,11 @@ class SpotifySource:
             warnings = []
             yield batch  # the pipeline loads it before asking for the next
             done.append(artist_id)
-        self._finish(end, done, warnings)
-        yield SourceBatch(source=SOURCE, warnings=warnings, unavailable_metrics=sorted(self.unavailable))
+        logger.info("spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode)
+        yield SourceBatch(
+            source=SOURCE, warnings=warnings, unavailable_metrics=sorted(self.unavailable),
+            checkpoint=Checkpoint(SOURCE, end, "done", None, done),
+        )  # fmt: skip
 
     def _stop(
         self, day: date, remaining: list[str], done: list[str], error: SourceUnavailable, warnings: list[str]
@@ -117,28 +122,14 @@ class SpotifySource:
         reason = str(error)
         checkpoint = Checkpoint(SOURCE, day, "stopped", remaining[0], done, reason)
         failing = not isinstance(error, SpotifyStop | SpotifyQuotaError)  # a 403, or retries ran out
-        with self.engine.begin() as conn:
-            save_checkpoint(conn=conn, checkpoint=checkpoint, run_id=None)
-            set_health(
-                conn=conn, source=SOURCE, status="failing" if failing else "degraded", message=reason,
-                mode=self.mode, unavailable_metrics=sorted(self.unavailable),
-            )  # fmt: skip
         note = f"{reason}; stopped with {len(remaining)} artist(s) left, the next run resumes at {remaining[0]}"
-        yield SourceBatch(source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable))
+        yield SourceBatch(
+            source=SOURCE, warnings=[*warnings, note], unavailable_metrics=sorted(self.unavailable),
+            checkpoint=checkpoint,
+        )  # fmt: skip
         if failing:
             raise error  # an alert: the run fails and the dashboard keeps the last good publication
         logger.warning("%s", note)
-
-    def _finish(self, day: date, done: list[str], warnings: list[str]) -> None:
-        with self.engine.begin() as conn:
-            save_checkpoint(conn=conn, checkpoint=Checkpoint(SOURCE, day, "done", None, done), run_id=None)
-            status = "degraded" if self.unavailable else "ok"
-            message = f"development mode: no {', '.join(sorted(self.unavailable))}" if self.unavailable else None
-            set_health(
-                conn=conn, source=SOURCE, status=status, message=message, mode=self.mode,
-                unavailable_metrics=sorted(self.unavailable),
-            )  # fmt: skip
-        logger.info("spotify: %d artists done in %d requests (mode %s)", len(done), self.client.requests, self.mode)
 
     # --- fetching ---
 
@@ -232,8 +223,7 @@ class SpotifySource:
         name-only row never overwrites the genre another source or run gave them."""
         owned = {a["artist_id"] for a in harvest.artists}
         others = {a["artist_id"]: a for a in harvest.credited if a["artist_id"] not in owned}
-        with self.engine.connect() as conn:
-            known = known_artist_ids(conn=conn, artist_ids=list(others)) | emitted
+        known = (self.state.known_artist_ids(list(others)) if others else set()) | emitted
         artists = [*harvest.artists, *(a for i, a in others.items() if i not in known)]
         emitted.update(a["artist_id"] for a in artists)
         tracks = pd.DataFrame(harvest.tracks, columns=TRACK_COLUMNS).assign(source=SOURCE)
@@ -293,3 +283,8 @@ def _resume_order(watched: list[str], checkpoint: Checkpoint | None, day: date) 
         order = order[start:] + order[:start]
     done = list(checkpoint.done_ids) if checkpoint.snapshot_date == day else []
     return [artist for artist in order if artist not in done], done
+
+
+def build_spotify_source(state: SourceState, settings: Settings) -> SpotifySource:
+    """The `spotify` source for the registry (`jobs.source_registry`) and the lookups."""
+    return SpotifySource(state, SpotifyClient(SpotifyConfig.from_settings(settings)))

@@ -1,0 +1,43 @@
+"""The features stage of a refresh: the rows the active model scores on one snapshot date.
+
+`snapshot_features` reads the model inputs of the last `HISTORY_DAYS` (`jobs.model_inputs`) and builds one
+feature row per track observed in the last week (`model.features.build_features`), with whether the track is
+a hit on the day (`model.labels.history_labels`). The on-demand lookup builds its first-sight rows from the same
+window (`snapshot_context`). The score stage (`jobs.score`) applies the model to these rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from jobs.model_inputs import read_model_frames
+from model.features import FeatureContext, build_features
+from model.labels import history_labels
+
+HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
+
+
+@dataclass
+class SnapshotFeatures:
+    context: FeatureContext
+    rows: pd.DataFrame  # one row per scored track, index 0..n-1
+    is_hit: pd.Series  # aligned with `rows`: the track is a hit on the day
+
+
+def snapshot_context(*, conn: Connection, day: date, hit_metric: str) -> FeatureContext:
+    """The feature context of the `HISTORY_DAYS` up to `day`."""
+    frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=hit_metric)
+    return FeatureContext.build(frames, until=pd.Timestamp(day))
+
+
+def snapshot_features(*, conn: Connection, day: date, hit_metric: str, hit_threshold: float) -> SnapshotFeatures:
+    """The feature rows of every track to score on `day`, and whether each is a hit on the day."""
+    ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric)
+    rows = build_features(ctx, [pd.Timestamp(day)], hit_metric=hit_metric, hit_threshold=hit_threshold)
+    rows = rows.reset_index(drop=True)
+    labels = history_labels(ctx, rows, metric=hit_metric, threshold=hit_threshold, horizon_days=1)
+    return SnapshotFeatures(ctx, rows, labels["is_hit_now"])

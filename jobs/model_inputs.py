@@ -1,0 +1,76 @@
+"""Read what the model needs from PostgreSQL into frames (`model.frames.ModelFrames`) for a window of dates.
+
+Observations from `first` to `last` (inclusive), the catalogue of tracks released by `last` (or undated),
+their artists, audio features, and each track's best value of the hit metric *before* `first`, so features
+such as "the artist's earlier hits" do not depend on how long a window was read.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from core.columnar import read_frame
+from model.frames import RANK_METRICS, ModelFrames
+
+logger = logging.getLogger(__name__)
+
+
+def _frame(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
+    return read_frame(conn, sql, params)
+
+
+def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
+    observations = _frame(
+        conn,
+        "SELECT entity_type, entity_id, metric, observed_on, source, value FROM raw_observations"
+        " WHERE observed_on BETWEEN :first AND :last",
+        first=first, last=last,
+    )  # fmt: skip
+    tracks = _frame(
+        conn,
+        "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre"
+        " FROM tracks WHERE release_date IS NULL OR release_date <= :last",
+        last=last,
+    )
+    track_artists = _frame(conn, "SELECT track_id, artist_id, position FROM track_artists")
+    artists = _frame(conn, "SELECT artist_id, name, genre FROM artists")
+    audio = _frame(conn, "SELECT * FROM track_audio_features")
+    best = "min" if hit_metric in RANK_METRICS else "max"
+    prior_best = _frame(
+        conn,
+        f"SELECT metric, entity_id AS track_id, {best}(value) AS best FROM raw_observations"
+        " WHERE entity_type = 'track' AND metric = :metric AND observed_on < :first"
+        " GROUP BY metric, entity_id",
+        metric=hit_metric, first=first,
+    )  # fmt: skip
+    logger.info(
+        "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
+        len(artists),
+    )  # fmt: skip
+    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best)
+
+
+def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date | None]:
+    """First and last day with a track observation of `metric`."""
+    row = conn.execute(
+        text(
+            "SELECT min(observed_on), max(observed_on) FROM raw_observations"
+            " WHERE entity_type = 'track' AND metric = :metric"
+        ),
+        {"metric": metric},
+    ).one()
+    return row[0], row[1]
+
+
+def track_names(*, conn: Connection) -> pd.DataFrame:
+    """Track and main-artist names for the scored table."""
+    return _frame(
+        conn,
+        "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"
+        " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
+        " LEFT JOIN artists a ON a.artist_id = ta.artist_id",
+    )
