@@ -24,6 +24,7 @@ from sqlalchemy import Engine, event, text
 from bench.harness import Options, Report, alternate, median, throwaway_engine, verdict
 from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
 from jobs import pipeline, score
+from jobs.lock import exclusive_run
 from jobs.model_store import StoredModel
 from jobs.sources.demo import DemoSource
 from model.explain import model_input
@@ -100,7 +101,7 @@ def run(options: Options) -> Report:
         install_model(engine, model)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-        with pipeline.exclusive_run(engine):
+        with exclusive_run(engine):
             outcome = pipeline.refresh(engine, source, snapshot_date=DAY, trigger="cli", requested_by="bench",
                                        config=pipeline.RunConfig())  # fmt: skip
         with engine.connect() as conn:
