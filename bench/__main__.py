@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.harness import RESULTS_DIR, Options, write_result
 
 # Run order: training before refresh and scoring, which then score with its model (else they train a quick one).
-BENCHMARKS = ["load", "training", "refresh", "scoring", "dashboard", "morning", "search", "playlist"]
+BENCHMARKS = ["load", "training", "refresh", "scoring", "scale", "dashboard", "morning", "search", "playlist"]
 
 
 def available() -> list[str]:

@@ -92,6 +92,21 @@ class Pooled(_Open):
     series: list[str]
 
 
+class FirstSight(_Open):
+    """The first-sight model trained beside the main one (features without the track's own history), validated
+    on the same rolling origins against first-sight baselines; `skipped` says why a run has none."""
+
+    skipped: str | None = None
+    forward: Metrics | None = None
+    baselines: dict[str, Metrics] = {}
+    ci: dict[str, Interval] = {}
+    verdict: Verdict | None = None
+    positives: Positives | None = None
+    calibration: Calibration | None = None
+    features: list[str] = []
+    examples: str | None = None
+
+
 class ModelReport(_Open):
     forward: Metrics
     random_split: Metrics
@@ -103,6 +118,7 @@ class ModelReport(_Open):
     verdict: Verdict
     champion: Champion
     calibration: Calibration
+    first_sight: FirstSight | None = None
 
 
 def validated_report(report: dict[str, Any]) -> dict[str, Any]:

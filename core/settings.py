@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     MODEL_FOLDS: int = Field(default=6, ge=1)  # rolling-origin forward origins evaluated (after 2 selection ones)
     MODEL_NUM_THREADS: int = Field(default=1, ge=1)  # LightGBM threads per fit (fixed, for reproducible models)
     MODEL_MAX_ROUNDS: int = Field(default=400, ge=10)  # boosting rounds cap (the tuned round count stays below it)
+    DASK_SCHEDULER: str | None = None  # tcp://host:port of a Dask scheduler: scoring and the final fit run there
 
     # --- dashboard ---
     # Who may sign in: comma-separated `name:role:hash` (role viewer or admin; make a hash with
@@ -132,6 +133,13 @@ class Settings(BaseSettings):
     @classmethod
     def _psycopg_driver(cls, value: str | None) -> str | None:
         return normalise_database_url(value) if value else None
+
+    @field_validator("DASK_SCHEDULER")
+    @classmethod
+    def _scheduler_address(cls, value: str | None) -> str | None:
+        if value and "://" not in value:
+            raise ValueError("must be a Dask scheduler address such as tcp://host:8786 (or unset: in-process)")
+        return value or None
 
     @field_validator("ARTWORK_HOSTS")
     @classmethod

@@ -17,7 +17,7 @@ from core.settings import get_settings
 from dashboard import auth_queries, ids, sessions
 from dashboard.auth import require_admin
 from dashboard.components import age_text, unavailable_alert
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 
 
 def security_card() -> dbc.Card:
@@ -47,31 +47,27 @@ def security_card() -> dbc.Card:
     Input(ids.ADMIN_SIGN_OUT_ALL, "n_clicks"),
     prevent_initial_call=True,
 )
+@when_unavailable(unavailable_alert)
 def sign_out_everywhere(n_clicks: int | None) -> object:
     if not n_clicks:
         return dash.no_update
     admin = require_admin("sign out everywhere")
     if admin is None:
         return dbc.Alert("Refused: only admins can sign everyone out. The attempt was logged.", color="danger")
-    try:
-        count = sessions.end_everywhere(by=admin.name)
-    except DataUnavailable:
-        return unavailable_alert()
+    count = sessions.end_everywhere(by=admin.name)
     return dbc.Alert(f"Signed out {count} session(s). Reload to sign in again.", color="warning")
 
 
 @callback(Output(ids.ADMIN_LOCKED, "children"), Input(ids.ADMIN_POLL, "n_intervals"))
+@when_unavailable(unavailable_alert)
 def locked_accounts(_tick: int | None) -> object:
     if require_admin("locked accounts") is None:
         return None
     settings = get_settings()
-    try:
-        with reading() as conn:
-            locked = auth_queries.locked_accounts(
-                conn=conn, minutes=settings.LOGIN_WINDOW_MINUTES, ceiling=settings.LOGIN_CEILING
-            )
-    except DataUnavailable:
-        return unavailable_alert()
+    with reading() as conn:
+        locked = auth_queries.locked_accounts(
+            conn=conn, minutes=settings.LOGIN_WINDOW_MINUTES, ceiling=settings.LOGIN_CEILING
+        )
     if locked.empty:
         return html.Span("No account locked by wrong passwords.", className="text-muted")
     return dbc.Alert(

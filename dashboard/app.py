@@ -57,9 +57,9 @@ def create_app() -> Dash:
     app.layout = shell
     app.clientside_callback(
         "function(n, open) { return n ? !open : open; }",
-        Output(ids.NAVBAR + "-collapse", "is_open"),
-        Input(ids.NAVBAR + "-toggler", "n_clicks"),
-        State(ids.NAVBAR + "-collapse", "is_open"),
+        Output(ids.NAVBAR_COLLAPSE, "is_open"),
+        Input(ids.NAVBAR_TOGGLER, "n_clicks"),
+        State(ids.NAVBAR_COLLAPSE, "is_open"),
         prevent_initial_call=True,
     )
     register_health(app.server)

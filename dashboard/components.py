@@ -43,14 +43,14 @@ def navbar(user_name: str | None = None, *, is_admin: bool = False) -> dbc.Navba
         dbc.Container(
             [
                 dbc.NavbarBrand("Hitscope", href="/", className="fw-bold"),
-                dbc.NavbarToggler(id=ids.NAVBAR + "-toggler"),
+                dbc.NavbarToggler(id=ids.NAVBAR_TOGGLER),
                 dbc.Collapse(
                     [
                         dbc.Nav(links, navbar=True, className="me-auto"),
                         search_box(),
                         html.Div(right, className="d-flex align-items-center gap-2 py-2 py-md-0"),
                     ],
-                    id=ids.NAVBAR + "-collapse",
+                    id=ids.NAVBAR_COLLAPSE,
                     navbar=True,
                 ),
             ],

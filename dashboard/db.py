@@ -2,7 +2,8 @@
 
 gunicorn forks its workers after importing the app, so nothing here touches the database at import time;
 `core.db.get_engine` then caches one pool per worker. Any database error while reading becomes
-`DataUnavailable`, which pages turn into a "data temporarily unavailable" message, never a traceback.
+`DataUnavailable`, which pages turn into a "data temporarily unavailable" message, never a traceback: a
+callback (or layout) says what it shows then with `@when_unavailable(fallback)`, the one place that catches it.
 
 A callback's reads run in one REPEATABLE READ transaction (one snapshot: even a publication pruned while the
 callback runs stays visible to it). Every connection of the web engine has a statement timeout and a lock
@@ -12,9 +13,11 @@ an operator's `LOCK TABLE`) gives `DataUnavailable` in seconds instead of pinnin
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +26,9 @@ from core.db import web_engine
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class DataUnavailable(RuntimeError):
@@ -55,3 +61,25 @@ def writing() -> Iterator[Connection]:
     except DBAPIError as error:
         logger.warning("database unavailable for a write: %s", type(error.orig).__name__ if error.orig else error)
         raise DataUnavailable(str(error.orig or error)) from error
+
+
+def when_unavailable(fallback: Callable[[], object]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a callback, layout or view: when the database does not answer (`DataUnavailable` anywhere in
+    it), return `fallback()` instead (a fresh value per call, e.g. the unavailable alert and `no_update`s).
+
+        @callback(Output(...), Output(...), Input(...))
+        @when_unavailable(lambda: (unavailable_alert(), dash.no_update))
+        def render(...): ...
+    """
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except DataUnavailable:
+                return cast(R, fallback())  # a callback's outputs: what its Outputs accept
+
+        return guarded
+
+    return decorate

@@ -9,13 +9,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import discover_queries, queries, tables
+from dashboard import discover_queries, ids, queries, tables
 from dashboard.components import genre_options, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-
-ENERGY, DANCE, VALENCE, TEMPO = "playlist-energy", "playlist-danceability", "playlist-valence", "playlist-tempo"
-GENRE, MICRO, LENGTH = "playlist-genre", "playlist-micro", "playlist-length"
-GO, NOTE, GRID, EXPORT = "playlist-go", "playlist-note", "playlist-grid", "playlist-export"
+from dashboard.db import reading, when_unavailable
 
 COLUMNS: list[dict[str, Any]] = [
     {"field": "position", "headerName": "#", "maxWidth": 70},
@@ -49,45 +45,55 @@ def _slider(component_id: str, label: str, low: float, high: float, step: float)
 
 
 def section(micro: pd.DataFrame, genres: list[str]) -> html.Div:
-    micro_options = [{"label": r.label, "value": int(r.cluster)} for r in micro.itertuples()]
     controls = dbc.Row(
         [
-            dbc.Col([_slider(ENERGY, "Energy", 0, 1, 0.05), _slider(DANCE, "Danceability", 0, 1, 0.05)], md=4),
-            dbc.Col([_slider(VALENCE, "Valence (mood)", 0, 1, 0.05), _slider(TEMPO, "Tempo (BPM)", 50, 220, 5)], md=4),
             dbc.Col(
                 [
-                    dcc.Dropdown(id=GENRE, options=genre_options(genres), placeholder="Any genre", className="mb-2"),
-                    dcc.Dropdown(id=MICRO, options=micro_options, placeholder="Any micro-genre", className="mb-2"),
-                    dbc.InputGroup(
-                        [
-                            dbc.InputGroupText("Tracks"),
-                            dbc.Input(id=LENGTH, type="number", min=1, max=discover_queries.PLAYLIST_MAX, value=30),
-                        ],
-                        size="sm",
-                        className="mb-2",
-                    ),  # fmt: skip
-                    dbc.Button("Generate playlist", id=GO, color="primary", size="sm", className="me-2"),
-                    tables.export_button(EXPORT),
+                    _slider(ids.PLAYLIST_ENERGY, "Energy", 0, 1, 0.05),
+                    _slider(ids.PLAYLIST_DANCE, "Danceability", 0, 1, 0.05),
                 ],
                 md=4,
             ),
+            dbc.Col(
+                [
+                    _slider(ids.PLAYLIST_VALENCE, "Valence (mood)", 0, 1, 0.05),
+                    _slider(ids.PLAYLIST_TEMPO, "Tempo (BPM)", 50, 220, 5),
+                ],
+                md=4,
+            ),
+            dbc.Col(_choices(micro, genres), md=4),
         ]
     )
-    body = [controls, html.Div(id=NOTE, className="small text-muted my-2"),
-            tables.grid(GRID, COLUMNS, file_name="hitscope-playlist.csv", page_size=15)]  # fmt: skip
+    body = [controls, html.Div(id=ids.PLAYLIST_NOTE, className="small text-muted my-2"),
+            tables.grid(ids.PLAYLIST_GRID, COLUMNS, file_name="hitscope-playlist.csv", page_size=15)]  # fmt: skip
     if micro.empty:
         body.insert(0, dbc.Alert("No playlists: this source has no audio features.", color="secondary"))
     return html.Div([html.H3("Playlist generator", className="h5 mt-4"), dbc.Card(dbc.CardBody(body))])
 
 
+def _choices(micro: pd.DataFrame, genres: list[str]) -> list[object]:
+    """Genre, micro-genre and length, then the Generate and Export CSV buttons."""
+    micro_options = [{"label": r.label, "value": int(r.cluster)} for r in micro.itertuples()]
+    length = dbc.Input(id=ids.PLAYLIST_LENGTH, type="number", min=1, max=discover_queries.PLAYLIST_MAX, value=30)
+    return [
+        dcc.Dropdown(id=ids.PLAYLIST_GENRE, options=genre_options(genres), placeholder="Any genre", className="mb-2"),
+        dcc.Dropdown(id=ids.PLAYLIST_MICRO, options=micro_options, placeholder="Any micro-genre", className="mb-2"),
+        dbc.InputGroup([dbc.InputGroupText("Tracks"), length], size="sm", className="mb-2"),
+        dbc.Button("Generate playlist", id=ids.PLAYLIST_GO, color="primary", size="sm", className="me-2"),
+        tables.export_button(ids.PLAYLIST_EXPORT),
+    ]
+
+
 @callback(
-    Output(GRID, "rowData"),
-    Output(NOTE, "children"),
-    Input(GO, "n_clicks"),
-    State(ENERGY, "value"), State(DANCE, "value"), State(VALENCE, "value"), State(TEMPO, "value"),
-    State(GENRE, "value"), State(MICRO, "value"), State(LENGTH, "value"),
+    Output(ids.PLAYLIST_GRID, "rowData"),
+    Output(ids.PLAYLIST_NOTE, "children"),
+    Input(ids.PLAYLIST_GO, "n_clicks"),
+    State(ids.PLAYLIST_ENERGY, "value"), State(ids.PLAYLIST_DANCE, "value"), State(ids.PLAYLIST_VALENCE, "value"),
+    State(ids.PLAYLIST_TEMPO, "value"), State(ids.PLAYLIST_GENRE, "value"), State(ids.PLAYLIST_MICRO, "value"),
+    State(ids.PLAYLIST_LENGTH, "value"),
     prevent_initial_call=True,
 )  # fmt: skip
+@when_unavailable(lambda: ([], unavailable_alert()))
 def generate(_n: int | None, energy: list, dance: list, valence: list, tempo: list, genre: str | None,
              micro: int | None, length: int | None) -> tuple[list, object]:  # fmt: skip
     request = discover_queries.PlaylistRequest(
@@ -95,16 +101,13 @@ def generate(_n: int | None, energy: list, dance: list, valence: list, tempo: li
         tempo=_range(tempo, 0, 250), genre=genre or None, micro_genre=int(micro) if micro is not None else None,
         length=int(length or 30),
     )  # fmt: skip
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return [], "Nothing published yet."
-            pid = publication.publication_id
-            frame = discover_queries.playlist(conn=conn, publication_id=pid, request=request)
-            labels = discover_queries.micro_genres(conn=conn, publication_id=pid).set_index("cluster")["label"]
-    except DataUnavailable:
-        return [], unavailable_alert()
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return [], "Nothing published yet."
+        pid = publication.publication_id
+        frame = discover_queries.playlist(conn=conn, publication_id=pid, request=request)
+        labels = discover_queries.micro_genres(conn=conn, publication_id=pid).set_index("cluster")["label"]
     if frame.empty:
         return [], "No track matches every setting: widen a range or drop the genre."
     frame = frame.assign(position=range(1, len(frame) + 1), micro_genre_label=frame["micro_genre"].map(labels))
@@ -117,4 +120,4 @@ def _range(value: list | None, low: float, high: float) -> tuple[float, float]:
     return (float(value[0]), float(value[1]))
 
 
-tables.export_on_click(GRID, EXPORT)
+tables.export_on_click(ids.PLAYLIST_GRID, ids.PLAYLIST_EXPORT)

@@ -57,6 +57,11 @@ def empty_figure(message: str) -> go.Figure:
     return figure
 
 
+def unavailable_figure() -> go.Figure:
+    """The empty figure a chart shows while the database does not answer."""
+    return empty_figure("Data temporarily unavailable.")
+
+
 def artist_bars(frame: pd.DataFrame, *, value: str, label: str) -> go.Figure:
     """Horizontal bars, the first row of `frame` on top; one bar per artist, coloured by sign for growth."""
     if frame.empty:

@@ -11,17 +11,15 @@ import logging
 from flask import Flask, Response, jsonify
 
 from dashboard import queries
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 
 logger = logging.getLogger(__name__)
 
 
+@when_unavailable(lambda: (jsonify({"status": "unavailable", "database": False}), 503))
 def healthz() -> tuple[Response, int]:
-    try:
-        with reading() as conn:
-            status = queries.health(conn=conn)
-    except DataUnavailable:
-        return jsonify({"status": "unavailable", "database": False}), 503
+    with reading() as conn:
+        status = queries.health(conn=conn)
     age = None
     if status.last_published_at is not None:
         age = round((status.now - status.last_published_at).total_seconds(), 1)

@@ -1,7 +1,14 @@
-"""Component ids, prefixed by page so two pages can never collide (Dash resolves ids across the whole app)."""
+"""Component ids, prefixed by page so two pages can never collide (Dash resolves ids across the whole app).
+
+Every id in dashboard/ comes from here: no page spells one as a string or builds one by concatenation
+(tests/test_layout_rules.py checks every `id=` and every Output/Input/State). Pattern-matching ids are built
+by the functions at the end.
+"""
 
 # app shell
 NAVBAR = "app-navbar"
+NAVBAR_TOGGLER = "app-navbar-toggler"
+NAVBAR_COLLAPSE = "app-navbar-collapse"
 NAV_USER = "app-nav-user"
 NAV_SEARCH = "app-nav-search"
 NAV_SEARCH_RESULTS = "app-nav-search-results"
@@ -56,6 +63,12 @@ MODEL_METRICS = "model-metrics"
 MODEL_CALIBRATION = "model-calibration"
 MODEL_METRICS_EXPORT = "model-metrics-export"
 # Discover and the Track page's similar tracks
+DISCOVER_ARTIST = "discover-artist"
+DISCOVER_SEGMENT_NOTE = "discover-segment-note"
+DISCOVER_SEGMENT_FACTS = "discover-segment-facts"
+DISCOVER_DRIVERS = "discover-drivers"
+DISCOVER_MICRO_FACTS = "discover-micro-facts"
+DISCOVER_MAP = "discover-map"
 DISCOVER_SEGMENT = "discover-segment"
 DISCOVER_SEGMENT_EXPORT = "discover-segment-export"
 DISCOVER_UNDER = "discover-underperformers"
@@ -115,3 +128,29 @@ ADMIN_REQUEST_POLL = "admin-request-poll"
 ADMIN_REQUEST_TEXT = "admin-request-text"
 TRAINING_NOTICE = "training-notice"  # Morning and Model, while the first model trains
 MORNING_RUN_STORY = "morning-run-story"
+
+# Discover's playlist generator (dashboard/discover_playlist.py)
+PLAYLIST_ENERGY = "playlist-energy"
+PLAYLIST_DANCE = "playlist-danceability"
+PLAYLIST_VALENCE = "playlist-valence"
+PLAYLIST_TEMPO = "playlist-tempo"
+PLAYLIST_GENRE = "playlist-genre"
+PLAYLIST_MICRO = "playlist-micro"
+PLAYLIST_LENGTH = "playlist-length"
+PLAYLIST_GO = "playlist-go"
+PLAYLIST_NOTE = "playlist-note"
+PLAYLIST_GRID = "playlist-grid"
+PLAYLIST_EXPORT = "playlist-export"
+
+# Lookup ("/lookup")
+LOOKUP_QUERY = "lookup-query"
+LOOKUP_GO = "lookup-go"
+LOOKUP_RESULT = "lookup-result"
+LOOKUP_REQUEST = "lookup-request"
+LOOKUP_POLL = "lookup-poll"
+LOOKUP_GAUGE = "lookup-gauge"
+
+
+def watch_star(kind: object, entity_id: object) -> dict[str, object]:
+    """The star's pattern-matching id; callbacks pass `dash.MATCH` for both parts."""
+    return {"type": WATCH_STAR, "kind": kind, "id": entity_id}

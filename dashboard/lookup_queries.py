@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 ANSWER_COLUMNS = ("request_id", "spotify_id", "status", "track_id", "name", "artist_name", "probability",
-                  "contributions", "feature_values", "message")  # fmt: skip
+                  "contributions", "feature_values", "message", "model_version_id", "scored_with")  # fmt: skip
 
 
 def is_tracked(*, conn: Connection, track_id: str) -> bool:
@@ -52,3 +52,12 @@ def lookup_answer(*, conn: Connection, request_id: int, username: str) -> dict[s
         {"id": request_id, "user": username},
     ).first()
     return dict(zip(ANSWER_COLUMNS, row, strict=True)) if row else None
+
+
+def version_metrics(*, conn: Connection, model_version_id: int | None) -> dict[str, Any] | None:
+    """The stored report (`model_versions.metrics`) of the version that scored a lookup, None when unknown."""
+    if model_version_id is None:
+        return None
+    query = text("SELECT metrics FROM model_versions WHERE model_version_id = :id")
+    metrics = conn.execute(query, {"id": model_version_id}).scalar()
+    return dict(metrics) if isinstance(metrics, dict) else None

@@ -128,6 +128,7 @@ SIGNAL_WORDS = {
     "streams_growth": "sorting by stream growth",
     "streams_best": "sorting by the best streams so far",
     "artist_prior_success": "sorting by the artist's earlier hits",
+    "artist_level": "sorting by the artist's current level",
     "logistic": "a simple logistic regression on the same inputs",
     "prevalence": "the base rate",
     "model": "the hit model",

@@ -18,7 +18,7 @@ PLANNED = {
     "refresh": ["extract", "score", "aggregate_publish"],
     "backfill": ["extract", "score", "aggregate_publish"],
     "import": ["import", "score", "aggregate_publish"],
-    "train": ["read", "features", "tune_validate"],
+    "train": ["read", "features", "tune_validate", "first_sight"],
 }
 LABELS = {
     "extract": "extract + load",
@@ -28,6 +28,7 @@ LABELS = {
     "read": "read snapshots",
     "features": "build examples",
     "tune_validate": "tune + validate",
+    "first_sight": "first-sight model",
 }
 
 

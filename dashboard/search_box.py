@@ -11,7 +11,7 @@ from dash import Input, Output, callback, html
 
 from dashboard import formats, ids, queries, queries_morning, urlstate
 from dashboard.components import entity_link, unavailable_alert
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 from dashboard.search import Hit, index_for
 
 
@@ -41,6 +41,7 @@ def hit_item(hit: Hit) -> dbc.ListGroupItem:
 
 
 @callback(Output(ids.NAV_SEARCH_RESULTS, "children"), Input(ids.NAV_SEARCH, "value"), prevent_initial_call=True)
+@when_unavailable(unavailable_alert)
 def search_everything(text: str | None) -> object:
     """Up to 10 artists and tracks whose names match the typed text (typos and word order are fine)."""
     text = urlstate.text(text)
@@ -50,18 +51,15 @@ def search_everything(text: str | None) -> object:
         "Score a track that is not here (Spotify link or 'song - artist') →",
         href=f"/lookup?q={quote(text, errors='replace')}", action=True, className="py-1 small search-lookup",
     )  # fmt: skip
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                note = dbc.ListGroupItem("Nothing published yet.", className="small text-muted py-1")
-                return dbc.ListGroup([note, lookup], className="shadow")
-            pid = publication.publication_id
-            index = index_for(
-                (pid, publication.published_at), lambda: queries_morning.search_rows(conn=conn, publication_id=pid)
-            )
-    except DataUnavailable:
-        return unavailable_alert()
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            note = dbc.ListGroupItem("Nothing published yet.", className="small text-muted py-1")
+            return dbc.ListGroup([note, lookup], className="shadow")
+        pid = publication.publication_id
+        index = index_for(
+            (pid, publication.published_at), lambda: queries_morning.search_rows(conn=conn, publication_id=pid)
+        )
     hits = index.search(text)
     if not hits:
         note = dbc.ListGroupItem(f"No artist or track close to '{text}'.", className="small text-muted py-1")

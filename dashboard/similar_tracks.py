@@ -9,9 +9,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
 from dashboard import discover_queries, ids, queries, tables, urlstate
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 
-GRID, NOTE = ids.TRACK_SIMILAR, ids.TRACK_SIMILAR_NOTE
 COLUMNS: list[dict[str, Any]] = [
     {"field": "rank", "headerName": "#", "maxWidth": 70},
     tables.link_column("name", "Track", kind="track", id_field="track_id", minWidth=150),
@@ -35,28 +34,24 @@ COLUMNS: list[dict[str, Any]] = [
 def panel() -> dbc.Card:
     return dbc.Card(
         [dbc.CardHeader(tables.export_header("Similar tracks (nearest in sound)", ids.TRACK_SIMILAR_EXPORT)),
-         dbc.CardBody([html.Div(id=NOTE, className="small text-muted mb-2"),
-                       tables.grid(GRID, COLUMNS, file_name="similar-tracks.csv", page_size=10)])],
+         dbc.CardBody([html.Div(id=ids.TRACK_SIMILAR_NOTE, className="small text-muted mb-2"),
+                       tables.grid(ids.TRACK_SIMILAR, COLUMNS, file_name="similar-tracks.csv", page_size=10)])],
         className="mt-3",
     )  # fmt: skip
 
 
-@callback(Output(GRID, "rowData"), Output(NOTE, "children"), Input(ids.TRACK_ID, "data"))
+@callback(Output(ids.TRACK_SIMILAR, "rowData"), Output(ids.TRACK_SIMILAR_NOTE, "children"), Input(ids.TRACK_ID, "data"))
+@when_unavailable(lambda: ([], "Data temporarily unavailable."))
 def render_similar(track_id: str) -> tuple[list, str]:
     track_id = urlstate.text(track_id) or ""
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return [], "Nothing published yet."
-            frame = discover_queries.similar_tracks(
-                conn=conn, publication_id=publication.publication_id, track_id=track_id
-            )
-    except DataUnavailable:
-        return [], "Data temporarily unavailable."
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return [], "Nothing published yet."
+        frame = discover_queries.similar_tracks(conn=conn, publication_id=publication.publication_id, track_id=track_id)
     if frame.empty:
         return [], "No similar tracks: this track (or its source) has no audio features."
     return tables.records(frame), f"The {len(frame)} tracks closest in standardised audio features."
 
 
-tables.export_on_click(GRID, ids.TRACK_SIMILAR_EXPORT)
+tables.export_on_click(ids.TRACK_SIMILAR, ids.TRACK_SIMILAR_EXPORT)

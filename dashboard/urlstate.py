@@ -13,7 +13,7 @@ JSON (a number, a list, a 1 MB string with NUL bytes), and each filter normalise
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
@@ -96,14 +96,19 @@ def sync_url(
     values: dict[str, Any],
     parse: Callable[[dict[str, Any]], dict[str, Any]],
     defaults: dict[str, Any],
+    *,
+    controls: Sequence[str] | None = None,
 ) -> tuple[object, ...]:
-    """The body of a page's URL callback, outputs (search, *controls in the order of `values`).
+    """The body of every page's URL callback, outputs (search, *controls).
 
-    Fired by the URL (back/forward, a pasted link): the parsed filters go to the controls. Fired by a control:
-    `values` (already normalised) become the query string, written only when it changed.
+    Fired by the URL (back/forward, a pasted link): `parse(query)` gives the controls' values, returned in the
+    order of `controls` (default: the keys of `values`, when each control writes one query parameter). Fired
+    by a control: `values` (the query parameters, already normalised) become the query string, written only
+    when it changed.
     """
+    keys = list(values) if controls is None else list(controls)
     if triggered_id() == url_id:
         filters = parse(query_of(search))
-        return (dash.no_update, *(filters[key] for key in values))
+        return (dash.no_update, *(filters[key] for key in keys))
     wanted = search_string(values, defaults)
-    return (wanted if wanted != (search or "") else dash.no_update, *(dash.no_update for _ in values))
+    return (wanted if wanted != (search or "") else dash.no_update, *(dash.no_update for _ in keys))

@@ -17,7 +17,7 @@ from dashboard import ids, queries, tables, urlstate
 from dashboard import watchlist as store
 from dashboard.auth import current_user
 from dashboard.components import unavailable_alert
-from dashboard.db import DataUnavailable, reading, writing
+from dashboard.db import reading, when_unavailable, writing
 
 logger = logging.getLogger(__name__)
 
@@ -37,18 +37,19 @@ COLUMNS: list[dict[str, Any]] = [  # what matters first (a phone shows the first
 def star_button(kind: str, entity_id: str) -> dbc.Button:
     """The star for an artist or track page; its label and colour come from the callback below."""
     return dbc.Button(
-        "☆ Watch", id={"type": ids.WATCH_STAR, "kind": kind, "id": entity_id}, color="warning", outline=True,
+        "☆ Watch", id=ids.watch_star(kind, entity_id), color="warning", outline=True,
         size="sm", className="ms-2 align-middle watch-star",
     )  # fmt: skip
 
 
 @callback(
-    Output({"type": ids.WATCH_STAR, "kind": MATCH, "id": MATCH}, "children"),
-    Output({"type": ids.WATCH_STAR, "kind": MATCH, "id": MATCH}, "outline"),
-    Output({"type": ids.WATCH_STAR, "kind": MATCH, "id": MATCH}, "disabled"),
-    Input({"type": ids.WATCH_STAR, "kind": MATCH, "id": MATCH}, "n_clicks"),
-    State({"type": ids.WATCH_STAR, "kind": MATCH, "id": MATCH}, "id"),
+    Output(ids.watch_star(MATCH, MATCH), "children"),
+    Output(ids.watch_star(MATCH, MATCH), "outline"),
+    Output(ids.watch_star(MATCH, MATCH), "disabled"),
+    Input(ids.watch_star(MATCH, MATCH), "n_clicks"),
+    State(ids.watch_star(MATCH, MATCH), "id"),
 )
+@when_unavailable(lambda: ("☆ Watch (unavailable)", True, True))
 def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, bool]:
     """On load: show whether the user watches it. On a click: star or unstar it."""
     user = current_user()
@@ -56,18 +57,15 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
     kind, entity_id = urlstate.text(star.get("kind")), urlstate.text(star.get("id"))
     if user is None or kind not in store.KINDS or not entity_id:
         return "☆ Watch", True, True
-    try:
-        if n_clicks:
-            with writing() as conn:
-                want = not store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
-                store.set_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id, watched=want)
-                watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
-            logger.info("%s %s %s %s", user.name, "watches" if watched else "does not watch", kind, entity_id)
-        else:
-            with reading() as conn:
-                watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
-    except DataUnavailable:
-        return "☆ Watch (unavailable)", True, True
+    if n_clicks:
+        with writing() as conn:
+            want = not store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
+            store.set_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id, watched=want)
+            watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
+        logger.info("%s %s %s %s", user.name, "watches" if watched else "does not watch", kind, entity_id)
+    else:
+        with reading() as conn:
+            watched = store.is_watched(conn=conn, username=user.name, entity_type=kind, entity_id=entity_id)
     return ("★ Watching", False, False) if watched else ("☆ Watch", True, False)
 
 
@@ -97,17 +95,15 @@ def watch_rows(frame: Any) -> list[dict[str, Any]]:
     Output(ids.MORNING_WATCHLIST, "rowData"),
     Input(ids.MORNING_LOAD, "n_intervals"),
 )
+@when_unavailable(lambda: (unavailable_alert(), []))
 def render_watchlist(_tick: int | None) -> tuple[object, object]:
     user = current_user()
     if user is None:
         return None, []
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            pid = publication.publication_id if publication else -1
-            frame = store.entries(conn=conn, username=user.name, publication_id=pid)
-    except DataUnavailable:
-        return unavailable_alert(), []
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        pid = publication.publication_id if publication else -1
+        frame = store.entries(conn=conn, username=user.name, publication_id=pid)
     if frame.empty:
         note = html.Div(
             "Nothing watched yet: star an artist or a track on its page (☆ Watch) to follow it here.",
@@ -126,23 +122,21 @@ def render_watchlist(_tick: int | None) -> tuple[object, object]:
     Input(ids.MORNING_WATCHLIST, "cellValueChanged"),
     prevent_initial_call=True,
 )
+@when_unavailable(unavailable_alert)
 def save_edit(changes: list[dict[str, Any]] | None) -> object:
     """Save edited notes and tags (the grid sends the changed rows)."""
     user = current_user()
     if user is None or not changes:
         return None
-    try:
-        with writing() as conn:
-            for change in changes if isinstance(changes, list) else [changes]:
-                row = change.get("data") if isinstance(change, dict) else None
-                if not isinstance(row, dict):
-                    continue
-                store.update_entry(
-                    conn=conn, username=user.name, entity_type=urlstate.text(row.get("entity_type")) or "",
-                    entity_id=urlstate.text(row.get("entity_id")) or "", note=row.get("note"), tags=row.get("tags"),
-                )  # fmt: skip
-    except DataUnavailable:
-        return unavailable_alert()
+    with writing() as conn:
+        for change in changes if isinstance(changes, list) else [changes]:
+            row = change.get("data") if isinstance(change, dict) else None
+            if not isinstance(row, dict):
+                continue
+            store.update_entry(
+                conn=conn, username=user.name, entity_type=urlstate.text(row.get("entity_type")) or "",
+                entity_id=urlstate.text(row.get("entity_id")) or "", note=row.get("note"), tags=row.get("tags"),
+            )  # fmt: skip
     return html.Div("Saved.", className="text-success small mb-1")
 
 

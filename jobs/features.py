@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from jobs.model_inputs import read_model_frames
 from model.features import FeatureContext, build_features
+from model.frames import ModelFrames
 from model.labels import history_labels
 
 HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
@@ -28,16 +29,28 @@ class SnapshotFeatures:
     is_hit: pd.Series  # aligned with `rows`: the track is a hit on the day
 
 
+def snapshot_frames(*, conn: Connection, day: date, hit_metric: str) -> ModelFrames:
+    """The model inputs of the `HISTORY_DAYS` up to `day`."""
+    return read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=hit_metric)
+
+
 def snapshot_context(*, conn: Connection, day: date, hit_metric: str) -> FeatureContext:
     """The feature context of the `HISTORY_DAYS` up to `day`."""
-    frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=hit_metric)
-    return FeatureContext.build(frames, until=pd.Timestamp(day))
+    return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=pd.Timestamp(day))
+
+
+def features_on(
+    ctx: FeatureContext, day: date | pd.Timestamp, *, hit_metric: str, hit_threshold: float
+) -> SnapshotFeatures:
+    """The feature rows of every track to score on `day` from a context (the whole market's, or one partition's
+    of artists on a Dask worker), and whether each is a hit on the day."""
+    rows = build_features(ctx, [pd.Timestamp(day)], hit_metric=hit_metric, hit_threshold=hit_threshold)
+    rows = rows.reset_index(drop=True)
+    labels = history_labels(ctx, rows, metric=hit_metric, threshold=hit_threshold, horizon_days=1)
+    return SnapshotFeatures(ctx, rows, labels["is_hit_now"])
 
 
 def snapshot_features(*, conn: Connection, day: date, hit_metric: str, hit_threshold: float) -> SnapshotFeatures:
     """The feature rows of every track to score on `day`, and whether each is a hit on the day."""
     ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric)
-    rows = build_features(ctx, [pd.Timestamp(day)], hit_metric=hit_metric, hit_threshold=hit_threshold)
-    rows = rows.reset_index(drop=True)
-    labels = history_labels(ctx, rows, metric=hit_metric, threshold=hit_threshold, horizon_days=1)
-    return SnapshotFeatures(ctx, rows, labels["is_hit_now"])
+    return features_on(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold)

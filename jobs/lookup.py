@@ -6,9 +6,13 @@ For each pending `lookup_requests` row (queued by the dashboard's /lookup page, 
 the Spotify source fetches the track, its credits and its main artist (`SpotifySource.lookup_batch`), Last.fm
 adds its listeners and playcount, `jobs.load.load_batch` stores them in the catalogue, the track goes on the
 source watchlist (so every refresh tracks it daily from now on) and on the requester's own watchlist, and the
-active model scores it with the first-sight features only (`model.first_sight`): probability and reasons are
-written to the request for the page. A track already in the catalogue is not fetched again. Without Spotify
-credentials (the demo source) only catalogue tracks can be answered; an unknown id is answered 'not_found'.
+active version's first-sight model scores it (`model.first_sight`: the main model with the track's own history
+blanked for a version trained without one; `scored_with` says which): probability and reasons are written to the
+request for the page. Each lookup runs under the run lock (`jobs.lock`, not waiting): while a refresh or a
+training holds it, lookups stay pending and are answered on the next poll, so a lookup never reads a model or
+catalogue mid-publication and its stored track is never merged over by a concurrent refresh. A track already
+in the catalogue is not fetched again. Without Spotify credentials (the demo source) only catalogue tracks can
+be answered; an unknown id is answered 'not_found'.
 `drain_queue` (jobs/tasks.py) runs this after the refresh queue, every QUEUE_POLL_SECONDS.
 """
 
@@ -20,13 +24,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import lightgbm as lgb
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from core.settings import Settings
+from jobs.errors import RunLockBusy
 from jobs.features import snapshot_context
 from jobs.load import load_batch
+from jobs.lock import run_lock
 from jobs.lookup_store import Lookup, claim_lookup, finish_lookup, track_label, watch_for_user
 from jobs.model_store import StoredModel, active_model
 from jobs.score import plain_value
@@ -37,7 +42,7 @@ from jobs.sources.spotify_source import SpotifySource, build_spotify_source
 from jobs.sources_store import StoredState, add_watch
 from model.explain import BIAS
 from model.features import first_sight_at
-from model.first_sight import first_sight_features, first_sight_scores
+from model.first_sight import first_sight_booster, first_sight_features, first_sight_scores
 
 logger = logging.getLogger(__name__)
 
@@ -61,23 +66,41 @@ class LookupSources:
 
 def answer_lookups(engine: Engine, make_sources: Callable[[], LookupSources], *, today: date) -> int:
     """Answer every pending lookup, oldest first; return how many were answered (a failure is answered too).
-    The clients are made only when there is a lookup to answer."""
+    The clients are made only when there is a lookup to answer. Each lookup takes the run lock without waiting:
+    while a run holds it, the rest stay pending for the next poll."""
     answered = 0
     sources: LookupSources | None = None
     while True:
-        with engine.begin() as conn:
-            lookup = claim_lookup(conn=conn)
-        if lookup is None:
-            return answered
         try:
-            sources = sources or make_sources()
-            answer(engine, sources, lookup, today=today)
-        except Exception as error:
-            logger.exception("lookup %s of %s failed", lookup.request_id, lookup.spotify_id)
-            with engine.begin() as conn:
-                message = f"The lookup failed: {type(error).__name__}: {error}"[:2000]
-                finish_lookup(conn=conn, request_id=lookup.request_id, status="failed", message=message)
+            with run_lock(engine, wait=False):
+                with engine.begin() as conn:
+                    lookup = claim_lookup(conn=conn)
+                if lookup is None:
+                    return answered
+                sources = _answer_one(engine, lookup, sources, make_sources, today)
+        except RunLockBusy:
+            logger.info("a run holds the run lock: lookups wait for the next poll")
+            return answered
         answered += 1
+
+
+def _answer_one(
+    engine: Engine,
+    lookup: Lookup,
+    sources: LookupSources | None,
+    make_sources: Callable[[], LookupSources],
+    today: date,
+) -> LookupSources | None:
+    """Answer one claimed lookup; a failure is stored as its answer. Returns the clients for the next one."""
+    try:
+        sources = sources or make_sources()
+        answer(engine, sources, lookup, today=today)
+    except Exception as error:
+        logger.exception("lookup %s of %s failed", lookup.request_id, lookup.spotify_id)
+        with engine.begin() as conn:
+            message = f"The lookup failed: {type(error).__name__}: {error}"[:2000]
+            finish_lookup(conn=conn, request_id=lookup.request_id, status="failed", message=message)
+    return sources
 
 
 def answer(engine: Engine, sources: LookupSources, lookup: Lookup, *, today: date) -> None:
@@ -134,20 +157,23 @@ def _add_lastfm(engine: Engine, lastfm: LastfmSource | None, item: WatchItem, to
 
 
 def first_sight_score(*, conn: Connection, model: StoredModel, track_id: str, day: date) -> dict[str, Any] | None:
-    """The active model's first-sight probability, contributions and values for one catalogue track (None when
-    the track has no row on `day`, e.g. released later)."""
+    """The active version's first-sight probability, contributions and values for one catalogue track, and
+    `scored_with` (None when the track has no row on `day`, e.g. released later)."""
     metric, threshold = model.label["metric"], float(model.label["threshold"])
     ctx = snapshot_context(conn=conn, day=day, hit_metric=metric)
     rows = first_sight_at(ctx, pd.Timestamp(day), hit_metric=metric, hit_threshold=threshold)
     rows = rows[rows["track_id"] == track_id].reset_index(drop=True)
     if rows.empty:
         return None
-    booster = lgb.Booster(model_str=model.model_text)
-    probability, contrib = first_sight_scores(booster, model.params, rows)
+    booster, params, used = first_sight_booster(
+        model.model_text, model.params, model.first_sight_text, model.first_sight_params
+    )
+    probability, contrib = first_sight_scores(booster, params, rows)
     known = first_sight_features(booster.feature_name())
     return {
         "probability": float(probability[0]),
         "contributions": {name: round(float(contrib.at[0, name]), 6) for name in [*known, BIAS]},
         "feature_values": {name: plain_value(rows.at[0, name]) for name in known if name in rows.columns},
         "model_version_id": model.model_version_id,
+        "scored_with": used,
     }

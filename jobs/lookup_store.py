@@ -41,19 +41,20 @@ def finish_lookup(
     track: dict[str, Any] | None = None,
 ) -> None:
     """Store the answer: `track` holds track_id, name, artist_name, probability, contributions, feature_values
-    and model_version_id (any may be missing)."""
+    model_version_id and scored_with ('first_sight' or 'blanked'; any may be missing)."""
     track = track or {}
     conn.execute(
         text(
             "UPDATE lookup_requests SET status = :status, message = :message, finished_at = now(),"
             " track_id = :track_id, name = :name, artist_name = :artist_name, probability = :probability,"
             " contributions = CAST(:contributions AS jsonb), feature_values = CAST(:feature_values AS jsonb),"
-            " model_version_id = :model_version_id WHERE request_id = :id"
+            " model_version_id = :model_version_id, scored_with = :scored_with WHERE request_id = :id"
         ),
         {
             "id": request_id, "status": status, "message": message, "track_id": track.get("track_id"),
             "name": track.get("name"), "artist_name": track.get("artist_name"),
             "probability": track.get("probability"), "model_version_id": track.get("model_version_id"),
+            "scored_with": track.get("scored_with"),
             "contributions": json.dumps(track.get("contributions") or {}),
             "feature_values": json.dumps(track.get("feature_values") or {}),
         },

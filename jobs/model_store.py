@@ -1,6 +1,8 @@
 """Model versions in PostgreSQL (`model_versions`): save every trained model, load the active one, activate.
 
-Every stored `metrics` passes the report schema (`core.model_report`). Exactly one version is active at a
+Every stored `metrics` passes the report schema (`core.model_report`). A version may carry a first-sight model
+(`first_sight_text`, `first_sight_params`: features and Platt calibration; migration 0017) trained in the same
+run for on-demand lookups (`model.first_sight_train`). Exactly one version is active at a
 time (a partial unique index guarantees it); activating one deactivates the others in the same transaction.
 """
 
@@ -25,6 +27,8 @@ class StoredModel:
     feature_names: list[str]
     feature_importance: list[dict[str, Any]]
     model_text: str
+    first_sight_text: str | None = None
+    first_sight_params: dict[str, Any] | None = None
 
 
 def json_safe(value: Any) -> Any:
@@ -51,22 +55,24 @@ def save_version(
     feature_names: list[str],
     feature_importance: list[dict[str, Any]],
     model_text: str,
+    first_sight: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
     validated_report(metrics)  # one schema for every stored report (core.model_report)
     values = {
         "run_id": run_id, "label": label, "params": params, "metrics": metrics, "window": data_window,
         "names": feature_names, "importance": feature_importance, "model_text": model_text,
+        "fs_text": first_sight[0] if first_sight else None, "fs_params": first_sight[1] if first_sight else None,
     }  # fmt: skip
-    encoded = {
-        k: v if k in ("run_id", "model_text") else json.dumps(json_safe(v), default=str) for k, v in values.items()
-    }
+    raw = ("run_id", "model_text", "fs_text")
+    encoded = {k: v if k in raw or v is None else json.dumps(json_safe(v), default=str) for k, v in values.items()}
     return int(
         conn.execute(
             text(
                 "INSERT INTO model_versions (run_id, label, params, metrics, data_window, feature_names,"
-                " feature_importance, model_text) VALUES (:run_id, CAST(:label AS jsonb),"
-                " CAST(:params AS jsonb), CAST(:metrics AS jsonb), CAST(:window AS jsonb),"
-                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text) RETURNING model_version_id"
+                " feature_importance, model_text, first_sight_text, first_sight_params) VALUES (:run_id,"
+                " CAST(:label AS jsonb), CAST(:params AS jsonb), CAST(:metrics AS jsonb), CAST(:window AS jsonb),"
+                " CAST(:names AS jsonb), CAST(:importance AS jsonb), :model_text, :fs_text,"
+                " CAST(:fs_params AS jsonb)) RETURNING model_version_id"
             ),
             encoded,
         ).scalar_one()
@@ -76,8 +82,8 @@ def save_version(
 def active_model(*, conn: Connection) -> StoredModel | None:
     row = conn.execute(
         text(
-            "SELECT model_version_id, label, params, metrics, feature_names, feature_importance, model_text"
-            " FROM model_versions WHERE is_active"
+            "SELECT model_version_id, label, params, metrics, feature_names, feature_importance, model_text,"
+            " first_sight_text, first_sight_params FROM model_versions WHERE is_active"
         )
     ).first()
     return StoredModel(*row) if row is not None else None

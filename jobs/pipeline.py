@@ -50,6 +50,7 @@ class RunConfig:
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
     reasons: ReasonsPolicy = ReasonsPolicy()
+    dask_scheduler: str | None = None  # score on this Dask cluster (unset: in-process)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunConfig:
@@ -62,6 +63,7 @@ class RunConfig:
             reasons=ReasonsPolicy(
                 settings.REASONS_PROBABILITY_FLOOR, settings.REASONS_MAX_TRACKS, settings.EMERGING_LIST_SIZE
             ),  # fmt: skip
+            dask_scheduler=settings.DASK_SCHEDULER,
         )
 
 
@@ -142,21 +144,22 @@ def run_stages(
             analyze_loaded_tables(conn=conn)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder, config.reasons)
+    scored = _score(engine, snapshot_date, recorder, config)
     return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
 
 
-def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, reasons: ReasonsPolicy) -> Scored | None:
+def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Scored | None:
     """Score every tracked track with the active model; without one, warn and publish the rest."""
     with recorder.stage("score") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=reasons)
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=config.reasons,
+                                dask_scheduler=config.dask_scheduler)  # fmt: skip
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}
     return scored

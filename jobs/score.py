@@ -1,6 +1,7 @@
 """The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
 
-Its rows come from the features stage (`jobs.features.snapshot_features`).
+Its rows come from the features stage (`jobs.features.snapshot_features`); with `DASK_SCHEDULER` set, the features
+and contributions are built per partition of artists on a Dask cluster instead (`jobs.dask_scorer`).
 
 For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
 margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from jobs.features import snapshot_features
+from jobs.features import snapshot_features, snapshot_frames
 from jobs.model_inputs import track_names
 from jobs.model_store import StoredModel
 from jobs.shown_tracks import ReasonsPolicy, shown_tracks
@@ -44,13 +45,27 @@ class Scored:
 
 
 def score_snapshot(
-    *, conn: Connection, model: StoredModel, snapshot_date: date, reasons: ReasonsPolicy | None = None
+    *,
+    conn: Connection,
+    model: StoredModel,
+    snapshot_date: date,
+    reasons: ReasonsPolicy | None = None,
+    dask_scheduler: str | None = None,
 ) -> Scored:
     label = model.label
     metric, threshold = label["metric"], float(label["threshold"])
     booster = lgb.Booster(model_str=model.model_text)
-    features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
-    current, is_hit = features.rows, features.is_hit
+    if dask_scheduler:
+        from jobs.dask_scorer import DaskScorer
+
+        frames = snapshot_frames(conn=conn, day=snapshot_date, hit_metric=metric)
+        rows = DaskScorer(dask_scheduler)(frames, booster, pd.Timestamp(snapshot_date), metric=metric,
+                                          threshold=threshold)  # fmt: skip
+        current, is_hit, raw = rows.current, pd.Series(rows.is_hit), rows.raw
+    else:
+        features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
+        current, is_hit = features.rows, features.is_hit
+        raw = None  # TreeSHAP below, for the shown rows only (the Dask path computes it on the workers)
     champion = (model.metrics or {}).get("champion")
     probability = published_probability(booster, model.params, champion, current)
     shown = shown_tracks(
@@ -58,7 +73,8 @@ def score_snapshot(
         policy=reasons or ReasonsPolicy(),
     )  # fmt: skip
     listed = current.loc[shown]
-    _, contrib = published_scores(booster, model.params, champion, listed)
+    listed_raw = None if raw is None else raw.iloc[np.flatnonzero(shown)]
+    _, contrib = published_scores(booster, model.params, champion, listed, raw=listed_raw)
     contribution_json: list[str | None] = [None] * len(current)
     value_json: list[str | None] = [None] * len(current)
     for i, c, v in zip(np.flatnonzero(shown), _contribution_json(contrib),

@@ -4,7 +4,8 @@
 
 Reads the last `MODEL_TRAIN_DAYS` of observations, builds labelled examples (a date every
 `MODEL_STEP_DAYS`), tunes LightGBM with Optuna (study stored in PostgreSQL, schema `optuna`), validates it
-forward on rolling origins against the baselines and the active model, stores the version with its params
+forward on rolling origins against the baselines and the active model, trains the first-sight model for lookups
+beside it (`model.first_sight_train`, same protocol, stored with the version), stores the version with its params
 (calibration, blend), metrics (the `core.model_report` schema), data window and feature importance, and makes
 it active only if its interval's lower bound beats both the best baseline and the active model
 (`model.promote`). A young install gets "not enough history: N days, need M" and a non-zero exit.
@@ -35,7 +36,8 @@ from jobs.progress import optuna_trials
 from jobs.runs import RunRecorder, recorded_run
 from model.examples import LabelSpec, build_examples, min_history_days
 from model.explain import contributions, feature_importance
-from model.features import feature_names
+from model.features import FeatureContext, feature_names
+from model.first_sight_train import train_first_sight
 from model.folds import SELECTION_ORIGINS
 from model.promote import decide
 from model.train import TrainConfig, TrainResult, train_and_validate
@@ -62,6 +64,7 @@ class TrainPlan:
             seed=settings.MODEL_SEED, n_trials=trials or settings.OPTUNA_TRIALS,
             time_budget=time_budget or settings.TRAIN_TIME_BUDGET, num_threads=settings.MODEL_NUM_THREADS,
             max_rounds=settings.MODEL_MAX_ROUNDS, n_folds=settings.MODEL_FOLDS, k=settings.EMERGING_LIST_SIZE,
+            dask_scheduler=settings.DASK_SCHEDULER,
         )  # fmt: skip
         return cls(spec, config, settings.MODEL_TRAIN_DAYS)
 
@@ -115,7 +118,8 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
             ensure_optuna_schema(conn=conn)
         stage.rows_out = len(frames.observations)
     with recorder.stage("features") as stage:
-        examples = build_examples(frames, spec)
+        ctx = FeatureContext.build(frames)
+        examples = build_examples(ctx, spec)
         names = feature_names(examples.drop(columns=LABEL_COLUMNS))
         stage.rows_out = int(examples["label"].notna().sum())
         stage.counts = {"examples": len(examples), "positives": int(np.nansum(examples["label"]))}
@@ -140,9 +144,12 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
             raise DataQualityError(f"{error} ({days} days of history read): backfill more days") from error
         stage.rows_in = stage.rows_out = int(examples["label"].notna().sum())
         stage.counts = {"trials": result.n_trials}
+    with recorder.stage("first_sight") as stage:
+        first_sight = train_first_sight(ctx, examples, spec, config)
+        stage.rows_out = int((first_sight.report.get("positives") or {}).get("test_rows", 0))
     latest = examples[examples["as_of"] == examples["as_of"].max()]
     importance = feature_importance(result.booster, contributions(result.booster, latest[names]))
-    report = {**result.report, "tuning": result.tuning}
+    report = {**result.report, "tuning": result.tuning, "first_sight": first_sight.report}
     decision = decide(report, has_active=incumbent is not None)
     if active is not None and incumbent is None:
         decision = replace(decision, note=f"{decision.note} (the active model predicts another label)")
@@ -152,6 +159,7 @@ def _train(engine: Engine, plan: TrainPlan, recorder: RunRecorder, database_url:
             conn=conn, run_id=recorder.run_id, label=spec.describe(), params=params, metrics=report,
             data_window=_window(examples, result), feature_names=names,
             feature_importance=importance.to_dict("records"), model_text=result.booster.model_to_string(),
+            first_sight=first_sight.stored(),
         )  # fmt: skip
         record_promotion(conn=conn, model_version_id=version, promoted=decision.promote, note=decision.note)
     logger.info("model version %s: %s", version, decision.note)

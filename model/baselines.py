@@ -124,10 +124,18 @@ def signal_columns(hit_metric: str) -> dict[str, str]:
     }
 
 
-def baseline_fitters(examples: pd.DataFrame, features: list[str], hit_metric: str) -> dict[str, Fitter | str]:
-    """The baselines, or the reason one is not used on this data."""
+def first_sight_signal_columns(hit_metric: str) -> dict[str, str]:
+    """The single signals a track's first sight can know: its artist's prior success and current level."""
+    return {"artist_prior_success": "artist_prior_hit_rate", "artist_level": f"artist_{hit_metric}"}
+
+
+def baseline_fitters(
+    examples: pd.DataFrame, features: list[str], hit_metric: str, *, first_sight: bool = False
+) -> dict[str, Fitter | str]:
+    """The baselines, or the reason one is not used on this data (`first_sight`: the first-sight set)."""
     out: dict[str, Fitter | str] = {"prevalence": prevalence_fitter, "logistic": logistic_fitter(features)}
-    for name, column in signal_columns(hit_metric).items():
+    signals = first_sight_signal_columns(hit_metric) if first_sight else signal_columns(hit_metric)
+    for name, column in signals.items():
         if column not in features:
             out[name] = f"feature {column} not available"
         elif pd.to_numeric(examples[column], errors="coerce").isna().all():

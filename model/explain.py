@@ -29,9 +29,12 @@ def predict(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarray:
 
 
 def contributions(booster: lgb.Booster, features: pd.DataFrame) -> pd.DataFrame:
-    """One column per feature plus `bias`, in log-odds; rows align with `features`."""
+    """One column per feature plus `bias`, in log-odds; rows align with `features` (none: an empty frame)."""
+    columns = [*booster.feature_name(), BIAS]
+    if not len(features):  # LightGBM refuses empty input; a partition of artists may have no track scored today
+        return pd.DataFrame(np.zeros((0, len(columns))), columns=columns, index=features.index)
     values = np.asarray(booster.predict(model_input(booster, features), pred_contrib=True))
-    return pd.DataFrame(values, columns=[*booster.feature_name(), BIAS], index=features.index)
+    return pd.DataFrame(values, columns=columns, index=features.index)
 
 
 def feature_importance(booster: lgb.Booster, contrib: pd.DataFrame) -> pd.DataFrame:

@@ -55,17 +55,18 @@ class FeatureContext:
         return best
 
     @classmethod
-    def build(cls, frames: ModelFrames, until: pd.Timestamp | None = None) -> FeatureContext:
+    def build(
+        cls, frames: ModelFrames, until: pd.Timestamp | None = None, genres: list[str] | None = None
+    ) -> FeatureContext:
+        """`genres`: the category list of the whole market when `frames` is one partition of it (the codes of
+        the `genre` column must not depend on which artists a partition holds)."""
         frames = frames.normalised()
         obs = frames.observations
         start = obs["observed_on"].min() if len(obs) else pd.Timestamp(until or "2000-01-01")
         end = max(obs["observed_on"].max() if len(obs) else start, pd.Timestamp(until or start))
         n_days = int((end - start).days) + 1
-        links = frames.track_artists.sort_values(["track_id", "position"])
-        main_artist = links.drop_duplicates("track_id").set_index("track_id")["artist_id"]
-        artist_genre = frames.artists.set_index("artist_id")["genre"] if len(frames.artists) else pd.Series()
-        genre = frames.tracks["genre"].fillna(frames.tracks["track_id"].map(main_artist).map(artist_genre))
-        frames.tracks["genre"] = genre.fillna("unknown").astype(str)
+        main_artist = main_artists(frames.track_artists)
+        frames.tracks["genre"] = track_genres(frames, main_artist)
         return cls(
             frames=frames,
             start=start,
@@ -73,8 +74,26 @@ class FeatureContext:
             track_panels=panels_for(obs, "track", start, n_days),
             artist_panels=panels_for(obs, "artist", start, n_days),
             main_artist=main_artist,
-            genres=sorted(frames.tracks["genre"].unique()),
+            genres=genres if genres is not None else sorted(frames.tracks["genre"].unique()),
         )
+
+
+def main_artists(track_artists: pd.DataFrame) -> pd.Series:
+    """track_id -> its main artist (the lowest `position`)."""
+    links = track_artists.sort_values(["track_id", "position"])
+    return links.drop_duplicates("track_id").set_index("track_id")["artist_id"]
+
+
+def track_genres(frames: ModelFrames, main_artist: pd.Series) -> pd.Series:
+    """Each track's genre, else its main artist's, else "unknown" (aligned with `frames.tracks`)."""
+    artist_genre = frames.artists.set_index("artist_id")["genre"] if len(frames.artists) else pd.Series()
+    genre = frames.tracks["genre"].fillna(frames.tracks["track_id"].map(main_artist).map(artist_genre))
+    return genre.fillna("unknown").astype(str)
+
+
+def market_genres(frames: ModelFrames) -> list[str]:
+    """The genre categories `FeatureContext.build` would give the whole of `frames` (before partitioning)."""
+    return sorted(track_genres(frames, main_artists(frames.track_artists)).unique())
 
 
 def _growth(metric: str, now: np.ndarray, before: np.ndarray) -> np.ndarray:

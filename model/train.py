@@ -5,9 +5,10 @@ rolling origins against the baselines (and the active model), then fitted on eve
 
 Choices (objective, parameters) are made on the two selection origins that precede the evaluation origins
 (`model.folds.protocol_origins`, `model.tuning`), so no evaluated test block is seen while choosing. The final model's
-calibration (Platt) comes from an inner forward split of all rows. LightGBM runs seeded, deterministic,
-column-wise and on `num_threads`, so the same data and seed give the same parameters and metrics (as long as
-the trial cap, not the time budget, ends the study).
+calibration (Platt) comes from an inner forward split of all rows; with `dask_scheduler` that final fit (and its
+calibration's inner fit) runs on Dask (`model.dask_fit`), while choosing and validating stay in-process.
+LightGBM runs seeded, deterministic, column-wise and on `num_threads`, so the same data and seed give the same
+parameters and metrics (as long as the trial cap, not the time budget, ends the study).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from model.baselines import SignalModel, fit_signal, signal_columns
 from model.booster import Fitted, LightGBMFitter, monotone_constraints
+from model.dask_fit import DaskLightGBMFitter
 from model.folds import Origin, protocol_origins
 from model.tuning import TuneConfig, choose_params
 from model.uncertainty import average_precision
@@ -42,6 +44,7 @@ class TrainConfig:
     n_boot: int = 1000
     storage: str | None = None
     study_name: str | None = None
+    dask_scheduler: str | None = None  # the final fit on this Dask cluster (unset: in-process)
 
     def tuning(self) -> TuneConfig:
         return TuneConfig(self.seed, self.n_trials, self.time_budget, self.num_threads, self.max_rounds,
@@ -74,9 +77,10 @@ def train_and_validate(
     hit_metric: str = "spotify_popularity",
     series_column: str | None = None,
     incumbent: tuple[dict[str, Any], list[str]] | None = None,
+    first_sight: bool = False,
 ) -> TrainResult:
     """Choose, validate, fit; with `incumbent` (the active model's params and features), refit it on the same
-    origins so the two are compared on equal terms."""
+    origins so the two are compared on equal terms; `first_sight` validates against the first-sight baselines."""
     examples = examples[examples[label].notna()].reset_index(drop=True)
     selection, origins, _ = protocol_origins(examples[time_column], n_origins=config.n_folds, gap_days=gap_days,
                                              labels=examples[label])  # fmt: skip
@@ -100,10 +104,11 @@ def train_and_validate(
     report = evaluate(
         examples, features, fitter, label=label, time_column=time_column, gap_days=gap_days,
         n_origins=config.n_folds, k=config.k, hit_metric=hit_metric, seed=config.seed,
-        series_column=series_column, incumbent=active_fitter, n_boot=config.n_boot,
+        series_column=series_column, incumbent=active_fitter, n_boot=config.n_boot, first_sight=first_sight,
     )  # fmt: skip
     report["tuning"] = tuning
-    final = fitter.fit(examples, examples[label].to_numpy())
+    final_fitter = DaskLightGBMFitter.like(fitter, config.dask_scheduler) if config.dask_scheduler else fitter
+    final = final_fitter.fit(examples, examples[label].to_numpy())
     champion = report["champion"]
     signal = None
     if champion["kind"] == "baseline" and champion["name"] in signal_columns(hit_metric):

@@ -3,10 +3,14 @@ and LightGBM's parameters, or fixed regularised parameters when the splits hold 
 
     params, info = choose_params(examples, features, splits, config, query=["as_of"])
 
-Each split's `lgb.Dataset` is built once and reused by every trial; a trial fits one thread, scores only the
-split's validation rows (PR-AUC, from raw scores), and reports after each split to the median pruner. The
-number of rounds is a tuned parameter scored at its last round (no early stopping: on validation sets this
-small it picks the luckiest round). `info` has the trials done, pruned, and the best score against trials.
+Each split's `lgb.Dataset` is built once and reused by every trial. A trial fits on ONE LightGBM thread
+(`TRIAL_THREADS`: two trials' worth of OpenMP threads on shared cores stall each other), and its value is the
+mean PR-AUC (from raw scores) of the splits' validation rows at the trial's last round, as before. While the
+first split boosts, the median pruner watches that split's validation PR-AUC every `PRUNE_EVERY` rounds (the
+scores LightGBM keeps for a validation set, no re-prediction), so a hopeless trial stops early; no other split is
+evaluated during boosting. The number of rounds is a tuned parameter scored at its last round (no early stopping:
+on validation sets this small it picks the luckiest round). `info` has the trials done, pruned, and the best
+score against trials.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from model.uncertainty import average_precision
 
 logger = logging.getLogger(__name__)
 MIN_TUNING_POSITIVES = 50
+TRIAL_THREADS = 1  # per trial, whatever MODEL_NUM_THREADS says (the final fit uses that)
+PRUNE_EVERY = 10  # boosting rounds between two looks of the pruner at the watched split
+WARMUP_ROUNDS = 20  # no pruning before this many rounds
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,33 @@ def _suggest(trial: optuna.Trial, max_rounds: int) -> dict[str, Any]:
     }
 
 
+class _Watch:
+    """LightGBM callback: every `PRUNE_EVERY` rounds, the watched split's validation PR-AUC goes to the trial's
+    pruner (step = rounds done); a pruned trial stops boosting at once."""
+
+    order = 30
+
+    def __init__(self, trial: optuna.Trial, labels: np.ndarray) -> None:
+        self.trial, self.labels = trial, labels
+
+    def _metric(self, preds: np.ndarray, _data: lgb.Dataset) -> tuple[str, float, bool]:
+        return "pr_auc", average_precision(self.labels, preds), True  # monotone in the raw score: same ranking
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        rounds = env.iteration + 1
+        if rounds % PRUNE_EVERY or rounds == env.end_iteration:
+            return  # the last round's value is the split's score, computed once after training
+        booster = env.model
+        assert isinstance(booster, lgb.Booster)  # lgb.train, not lgb.cv
+        value = float(booster.eval_valid(self._metric)[0][2])
+        self.trial.report(value, rounds)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at round {rounds} (watched split PR-AUC {value:.4f})")
+
+
 class _Splits:
-    """Datasets built once: (train Dataset, valid features, valid labels) per split."""
+    """Datasets built once: (train Dataset, valid features, valid labels) per split, and the first split's
+    validation rows as a LightGBM validation set for the pruner."""
 
     def __init__(self, examples: pd.DataFrame, features: list[str], splits: list[tuple[np.ndarray, np.ndarray]],
                  label: str, query: list[str]) -> None:  # fmt: skip
@@ -63,18 +95,23 @@ class _Splits:
             dataset = make_dataset(rows, rows[label].to_numpy(), features, query).construct()
             self.sets.append((dataset, examples.iloc[valid][features], examples.iloc[valid][label].to_numpy()))
         self.positives = int(sum(v.sum() for _, _, v in self.sets))
+        self.watched: lgb.Dataset | None = None
+        if self.sets:
+            first, x, y = self.sets[0]
+            self.watched = lgb.Dataset(x, label=y, reference=first, free_raw_data=False,
+                                       params={"feature_pre_filter": False, "verbosity": -1})  # fmt: skip
 
     def score(self, params: dict[str, Any], trial: optuna.Trial | None = None) -> float:
         params = dict(params)
         rounds = int(params.pop("num_boost_round"))
         scores = []
         for step, (dataset, x, y) in enumerate(self.sets):
-            booster = lgb.train(params, dataset, num_boost_round=rounds)
+            watched = [self.watched] if trial is not None and step == 0 and self.watched is not None else None
+            booster = lgb.train(
+                params, dataset, num_boost_round=rounds, valid_sets=watched,
+                callbacks=[_Watch(trial, y)] if watched and trial is not None else None,
+            )  # fmt: skip
             scores.append(average_precision(y, np.asarray(booster.predict(x, raw_score=True))))
-            if trial is not None:
-                trial.report(float(np.nanmean(scores)), step)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
         return float(np.nanmean(scores))
 
 
@@ -103,19 +140,20 @@ def choose_params(
         }  # fmt: skip
 
     def objective(trial: optuna.Trial) -> float:
-        return data.score({**base, **_suggest(trial, config.max_rounds)}, trial)
+        return data.score({**base, **_suggest(trial, config.max_rounds), "num_threads": TRIAL_THREADS}, trial)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=config.seed, n_startup_trials=8),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=WARMUP_ROUNDS - 1),
         storage=config.storage,
         study_name=config.study_name,
         load_if_exists=False,
     )
     study.optimize(objective, n_trials=config.n_trials, timeout=config.time_budget, gc_after_trial=False)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED and t.last_step is not None]
     curve, best_so_far = [], -np.inf
     for t in study.trials:
         if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None:
@@ -126,5 +164,6 @@ def choose_params(
     return params, {
         **info, "mode": "optuna", "n_trials": len(study.trials), "n_complete": len(complete),
         "n_pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+        "pruned_at_round": [[t.last_step, t.params["num_boost_round"]] for t in pruned],
         "best_value": float(study.best_value), "best_by_trial": curve,
     }  # fmt: skip

@@ -114,8 +114,10 @@ def evaluate(
     series_column: str | None = None,
     incumbent: Fitter | None = None,
     n_boot: int = 1000,
+    first_sight: bool = False,
 ) -> dict[str, Any]:
-    """The whole protocol on labelled `examples`; returns a JSON-ready report."""
+    """The whole protocol on labelled `examples`; returns a JSON-ready report (`first_sight`: against the
+    baselines a track's first sight can know, `model.baselines.first_sight_signal_columns`)."""
     examples = examples[examples[label].notna()].reset_index(drop=True)
     selection, origins, skipped = protocol_origins(
         examples[time_column], n_origins=n_origins, gap_days=gap_days, labels=examples[label]
@@ -132,7 +134,8 @@ def evaluate(
     tracks = test_rows["track_id"].astype(str).to_numpy()
     keys = _list_keys(test_rows, time_column, series_column)
 
-    fitters: dict[str, Fitter | str] = {MODEL: fit_model, **baseline_fitters(examples, features, hit_metric)}
+    candidates = baseline_fitters(examples, features, hit_metric, first_sight=first_sight)
+    fitters: dict[str, Fitter | str] = {MODEL: fit_model, **candidates}
     if incumbent is not None:
         fitters["active"] = incumbent
     scores: dict[str, np.ndarray] = {}

@@ -87,3 +87,27 @@ def activate_tiny_model(engine: Engine, seed: int = 3) -> int:
                 },
             ).scalar_one()
         )
+
+
+FIRST_SIGHT_FEATURES = ["artist_spotify_popularity", "release_month"]
+FIRST_SIGHT_CALIBRATION = {"a": 0.5, "b": -1.0, "method": "platt", "fitted_on": "inner forward split"}
+
+
+def add_first_sight_model(engine: Engine, model_version_id: int, seed: int = 5) -> lgb.Booster:
+    """Store a first-sight booster (two features, its own calibration) with the version, as `jobs train` does."""
+    rng = np.random.default_rng(seed)
+    rows = pd.DataFrame({"artist_spotify_popularity": rng.uniform(0, 100, 400),
+                         "release_month": rng.integers(1, 13, 400).astype(float)})  # fmt: skip
+    label = (rows["artist_spotify_popularity"] + rng.normal(0, 10, 400) > 60).astype(int)
+    params = {"objective": "binary", "num_threads": 1, "verbose": -1, "min_data_in_leaf": 10, "seed": seed}
+    booster = lgb.train(params, lgb.Dataset(rows, label), num_boost_round=15)
+    stored = {"features": FIRST_SIGHT_FEATURES, "calibration": FIRST_SIGHT_CALIBRATION}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE model_versions SET first_sight_text = :text, first_sight_params = CAST(:params AS jsonb)"
+                " WHERE model_version_id = :id"
+            ),
+            {"text": booster.model_to_string(), "params": json.dumps(stored), "id": model_version_id},
+        )
+    return booster

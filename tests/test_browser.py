@@ -2,7 +2,8 @@
 
 Signs in, visits every page, changes filters and checks the URL and the chart, goes back and forward, exports
 a CSV, requests a refresh as an admin and watches it land in the run history, and is refused as a viewer.
-Screenshots of every page at 1440x900 and 390x844 go to artifacts/screenshots/ (git-ignored), or to
+Screenshots of every page at 1440x900 and 390x844 are written to a fresh folder and checked there (exactly
+those files, each a PNG at least its viewport's size), then copied to artifacts/screenshots/ (git-ignored), or to
 $SCREENSHOT_DIR: the README's pictures are made with
 
     SCREENSHOT_DIR=docs/screenshots pytest -m browser tests/test_browser.py -k screenshotted
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -156,7 +158,16 @@ def test_sign_in_is_required(browser: Any, server: str) -> None:
     context.close()
 
 
-def test_every_page_renders_and_is_screenshotted(browser: Any, server: str, seeded: dict[str, Any]) -> None:
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk; fails on anything that is not a PNG."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def test_every_page_renders_and_is_screenshotted(
+    browser: Any, server: str, seeded: dict[str, Any], tmp_path: Path
+) -> None:
     with seeded["engine"].connect() as conn:
         track = conn.execute(text("SELECT track_id FROM agg_track_scores ORDER BY probability DESC LIMIT 1")).scalar()
         artist = conn.execute(
@@ -171,9 +182,8 @@ def test_every_page_renders_and_is_screenshotted(browser: Any, server: str, seed
         "track": (f"/track/{track}", "#track-reasons li"),
         "artist": (f"/artist/{artist}", "#artist-releases .ag-row"),
     }
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    written = []
+    fresh = tmp_path / "screenshots"  # empty: what is in it afterwards, this run wrote
+    fresh.mkdir()
     for viewport, (width, height) in VIEWPORTS.items():
         page = signed_in_page(browser, server, "ana", viewport)
         for name, (path, ready) in pages.items():
@@ -182,13 +192,19 @@ def test_every_page_renders_and_is_screenshotted(browser: Any, server: str, seed
             settle(page)
             body = page.inner_text("body")
             assert "Traceback" not in body and "temporarily unavailable" not in body, (name, body[:500])
-            target = SHOTS / f"{name}-{width}x{height}.png"
-            page.screenshot(path=str(target), full_page=True)
-            written.append(target)
+            page.screenshot(path=str(fresh / f"{name}-{width}x{height}.png"), full_page=True)
         page.context.close()
-    # Every page at both widths was written by this run (the folder may keep older pictures).
-    fresh = [shot for shot in written if shot.stat().st_mtime >= started - 1 and shot.stat().st_size > 10_000]
-    assert len(set(fresh)) == 2 * len(pages), sorted(set(written) - set(fresh))
+    expected = {f"{name}-{width}x{height}.png" for width, height in VIEWPORTS.values() for name in pages}
+    assert {shot.name for shot in fresh.iterdir()} == expected  # every page at both widths, nothing else
+    for shot in sorted(fresh.iterdir()):
+        width, height = png_size(shot)
+        wanted_width, wanted_height = (int(part) for part in shot.stem.rsplit("-", 1)[1].split("x"))
+        # Full page: at least the viewport (a page a few pixels wider than a phone is wider here, not cut).
+        assert width >= wanted_width and height >= wanted_height, (shot.name, width, height)
+        assert shot.stat().st_size > 10_000, shot.name  # a rendered page, not a blank one
+    SHOTS.mkdir(parents=True, exist_ok=True)  # then they replace the kept pictures (the README's, with SCREENSHOT_DIR)
+    for shot in fresh.iterdir():
+        shutil.copyfile(shot, SHOTS / shot.name)
 
 
 def test_filters_live_in_the_url_and_back_forward_work(browser: Any, server: str) -> None:

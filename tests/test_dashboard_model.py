@@ -1,4 +1,5 @@
 """Pages built on the model's published tables: Morning's lists, Model, Track, Artist, and the artist search.
+Dash's page router (through the Flask test client) returns each of these pages' own layout for its path.
 
 The demo market is seeded through the real pipeline; the model outputs are written the way the scoring stage
 writes them (tests/dashboard_support.seed_model_outputs), then every figure and row is checked against SQL.
@@ -7,6 +8,7 @@ writes them (tests/dashboard_support.seed_model_outputs), then every figure and 
 from __future__ import annotations
 
 import importlib
+import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from dashboard import glossary
+from dashboard import glossary, ids
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, seed_demo, seed_model_outputs, signed_in
 
@@ -171,13 +173,30 @@ def test_fuzzy_search_finds_a_misspelt_artist(seeded: dict[str, Any]) -> None:
     assert "No artist or track close to" in str(search_everything("qqqqqqqq").to_plotly_json())
 
 
-def test_pages_answer_200_for_track_and_artist_paths(seeded: dict[str, Any]) -> None:
+def test_model_track_artist_discover_and_lookup_paths_route_to_their_pages(seeded: dict[str, Any]) -> None:
+    """What Dash's router returns for each path (a GET of any path is the same 200 index page)."""
     from tests.dashboard_support import login
+    from tests.web_support import component_ids, find_props, routed
 
     client = dash_app().server.test_client()
     assert login(client, "bo") == 302
-    for path in ("/model", "/track/demo:t0000001", "/artist/demo:a000001"):
-        assert client.get(path).status_code == 200
+    client.get("/")  # the CSRF cookie
+    model = routed(client, "/model")
+    assert {ids.MODEL_VERDICT, ids.MODEL_METRICS, ids.MODEL_VERSIONS, ids.MODEL_IMPORTANCE} <= component_ids(model)
+    track = routed(client, "/track/demo%3At0000001")  # the id percent-encoded, as links write it
+    assert find_props(track, ids.TRACK_ID)["data"] == "demo:t0000001"
+    assert {ids.TRACK_HEADER, ids.TRACK_REASONS, ids.TRACK_HISTORY, ids.TRACK_SIMILAR} <= component_ids(track)
+    artist = routed(client, "/artist/demo:a000001")
+    assert find_props(artist, ids.ARTIST_ID)["data"] == "demo:a000001"
+    assert {ids.ARTIST_HEADER, ids.ARTIST_HISTORY, ids.ARTIST_RELEASES} <= component_ids(artist)
+    seeds = {a for (a,) in rows(seeded["engine"], "SELECT DISTINCT seed_artist_id FROM agg_segments")}
+    discover = routed(client, "/discover")  # its layout reads the publication: the picker lists the seeds
+    assert {ids.DISCOVER_ARTIST, ids.DISCOVER_SEGMENT, ids.PLAYLIST_GO} <= component_ids(discover)
+    picker = find_props(discover, ids.DISCOVER_ARTIST)
+    assert seeds and {option["value"] for option in picker["options"]} == seeds and picker["value"] in seeds
+    assert "Market segment" in json.dumps(discover)
+    lookup = routed(client, "/lookup?q=some%20song")
+    assert find_props(lookup, ids.LOOKUP_QUERY)["value"] == "some song"
     with signed_in("bo"):
         layout = page("track").layout(track_id="demo%3At0000001")
     assert layout.children[0].data == "demo:t0000001"

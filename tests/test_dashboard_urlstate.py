@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from dashboard import urlstate
@@ -58,3 +60,38 @@ def test_sync_url_writes_the_query_string_when_a_control_fired(monkeypatch: pyte
     assert urlstate.sync_url("", "page-url", {"genre": "pop", "top": 20}, _parse, defaults) == ("?genre=pop", no, no)
     # the same query string already in the URL: nothing is written (no duplicate history entry)
     assert urlstate.sync_url("?genre=pop", "page-url", {"genre": "pop", "top": 20}, _parse, defaults) == (no, no, no)
+
+
+def test_sync_url_maps_the_query_onto_controls_that_differ_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`controls=`: the parsed query gives the controls by their own names (Seasonality's years from from/to)."""
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: "page-url")
+
+    def parse(query: dict) -> dict:
+        return {"genre": urlstate.one(query.get("genre")), "years": [query.get("from"), query.get("to")]}
+
+    out = urlstate.sync_url("?from=2020&to=2024", "page-url", {"genre": None}, parse, {}, controls=("years", "genre"))
+    assert out == (urlstate.dash.no_update, ["2020", "2024"], None)
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: "page-genre")
+    no = urlstate.dash.no_update
+    assert urlstate.sync_url("", "page-url", {"genre": "pop"}, parse, {}, controls=("years", "genre")) == (
+        "?genre=pop",
+        no,
+        no,
+    )
+
+
+def test_seasonality_url_sets_genre_years_and_metric_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back/forward on Seasonality: the years come back in order and inside the slider's bounds (2000-2025)."""
+    from dashboard import ids
+    from tests.dashboard_support import dash_app
+
+    dash_app()  # the page modules register with the app
+    season = importlib.import_module("dashboard.pages.seasonality").seasonality_url
+    no = urlstate.dash.no_update
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: ids.SEASON_URL)
+    search = "?genre=latin&from=2030&to=2010&metric=mean_popularity"
+    assert season(search, None, None, "hit_rate", 2000, 2025) == (no, "latin", [2010, 2025], "mean_popularity")
+    assert season("", "pop", [2001, 2002], "mean_popularity", 2000, 2025) == (no, None, [2000, 2025], "hit_rate")
+    monkeypatch.setattr(urlstate, "triggered_id", lambda: ids.SEASON_YEARS)  # a control: the URL follows it
+    assert season("", "pop", [2001, 2002], "hit_rate", 2000, 2025) == ("?genre=pop&from=2001&to=2002", no, no, no)
+    assert season("", None, [2000, 2025], "hit_rate", 2000, 2025) == (no, no, no, no)  # the full range is implicit

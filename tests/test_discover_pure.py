@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.popularity import genre_evolution
+from model.popularity import fit_popularity, genre_evolution
 from model.segments import adjacency, collaboration_ideas, market_segment, partner_map
 from model.sound import micro_genres, nearest_tracks, standardise
 
@@ -77,3 +77,19 @@ def test_genre_evolution_shares_sum_to_one_per_year() -> None:
     evolution = genre_evolution(tracks, "genre")
     shares = {(r.label, r.release_year): round(r.share, 3) for r in evolution.itertuples()}
     assert shares == {("pop", 2020): 0.667, ("rock", 2020): 0.333, ("rock", 2021): 1.0}
+
+
+def test_published_predicted_popularity_never_comes_from_a_fit_that_saw_the_track() -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame({
+        "track_id": [f"t{i}" for i in range(n)], "energy": rng.uniform(0, 1, n), "genre": "pop",
+        "release_date": pd.date_range("2020-01-01", periods=n, freq="D"),
+    })  # fmt: skip
+    frame["popularity"] = 20 + 40 * frame["energy"] + rng.normal(0, 2, n)
+    changed = frame.copy()
+    changed.loc[150, "popularity"] = 100.0  # only this track's own outcome differs
+    before, after = fit_popularity(frame, ["energy"]), fit_popularity(changed, ["energy"])
+    assert before is not None and after is not None
+    assert after.predictions[150] == before.predictions[150]  # its prediction did not see its own label
+    assert after.metrics["predictions"].startswith("out-of-fold") and not np.isnan(after.predictions).any()

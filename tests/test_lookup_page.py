@@ -99,6 +99,28 @@ def test_the_answer_shows_gauge_reasons_and_tracked_daily(seeded: Engine) -> Non
     }  # fmt: skip
     shown = html_text(lookup().answer_view(answer))
     assert "lookup-gauge" in shown and "Tracked daily from now on" in shown
-    assert "Artist's Spotify popularity 57" in shown and "Scored at first sight" in shown
+    assert "Artist's Spotify popularity 57" in shown and "given only what is known before" in shown  # blanked
+    separate = html_text(lookup().answer_view({**answer, "scored_with": "first_sight", "report": None}))
+    assert "Scored by the first-sight model" in separate and "given only what is known before" not in separate
     missing = html_text(lookup().answer_view({**answer, "status": "not_found", "message": "Spotify has no track"}))
     assert "Spotify has no track" in missing and "lookup-gauge" not in missing
+
+
+def test_the_first_sight_verdict_reads_in_words_with_its_interval() -> None:
+    from types import SimpleNamespace
+
+    from core.model_report import FirstSight
+    from dashboard.first_sight_words import first_sight_sentences, scored_with_note
+
+    section = FirstSight.model_validate({
+        "forward": {"pr_auc": 0.55, "precision_at_k": 0.3, "oracle_at_k": 0.4, "k": 10},
+        "ci": {"pr_auc": {"against": "artist_level", "diff": 0.19, "lo": 0.05, "hi": 0.41, "b": 0.36,
+                          "verdict": "win"}},
+        "verdict": "win", "positives": {"rows": 28, "tracks": 20, "test_rows": 824},
+    })  # fmt: skip
+    words = " ".join(scored_with_note("first_sight", SimpleNamespace(first_sight=section)))
+    assert "beat sorting by the artist's current level" in words and "PR-AUC 0.55" in words
+    assert "95% interval +0.05 to +0.41" in words and "top 10 tracks on a date, 30%" in words
+    skipped = first_sight_sentences(SimpleNamespace(first_sight=FirstSight(skipped="not enough history")))
+    assert "not enough history" in skipped[0]
+    assert "no first-sight model" in first_sight_sentences(SimpleNamespace(first_sight=None))[0]

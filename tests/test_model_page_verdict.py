@@ -88,3 +88,19 @@ def test_the_schema_refuses_a_report_without_intervals() -> None:
     del report["ci"]
     with pytest.raises(ValueError):
         validated_report(report)
+
+
+def test_the_first_sight_verdict_sits_beside_the_main_one() -> None:
+    model_verdict = _page().model_verdict
+    report = _report(0.01, {"name": "model", "kind": "model", "reason": "won"})
+    report["first_sight"] = {
+        "forward": {"pr_auc": 0.21, "precision_at_k": 0.2, "k": 10},
+        "ci": {"pr_auc": _ci("artist_prior_success", 0.04, -0.01, 0.09, "tie") | {"b": 0.17}},
+        "verdict": "tie", "positives": {"rows": 50, "tracks": 31, "test_rows": 900},
+    }  # fmt: skip
+    text = _text(model_verdict(_version(validated_report(report))))
+    assert "First sight (on-demand lookups)" in text
+    assert "was not clearly better than sorting by the artist's earlier hits: PR-AUC 0.21 against 0.17" in text
+    assert "(95% interval -0.01 to +0.09), over 31 hit tracks" in text
+    older = _text(model_verdict(_version(_report(0.01, {"name": "model", "kind": "model", "reason": "won"}))))
+    assert "has no first-sight model" in older

@@ -4,6 +4,7 @@ with gunicorn(url, DASHBOARD_USERS=users_setting()) as base:
     web = WebClient(base)                 # a browser-like session (cookies), optionally from 127.0.0.N
     web.sign_in("ana")                    # through the real form; returns the status
     web.callback(payload)                 # POST /_dash-update-component with the CSRF header
+routed(test_client, "/artists?top=10")    # the layout Dash's router returns for a path (Flask test client)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from typing import Any
 
 import requests
+from flask.testing import FlaskClient
 from requests.adapters import HTTPAdapter
 
 from tests.dashboard_support import PASSWORDS
@@ -82,3 +84,47 @@ def page_route(pathname: Any, search: Any = "") -> dict[str, Any]:
         [{"id": "_pages_location", "property": "pathname", "value": pathname},
          {"id": "_pages_location", "property": "search", "value": search}],
     )  # fmt: skip
+
+
+def routed(client: FlaskClient, path: str) -> dict[str, Any]:
+    """The layout Dash's page router returns for `path` (as JSON), asked as the browser asks it after a page load.
+
+    A GET of any path serves the same index page (Dash routes in the browser), so a status 200 says nothing
+    about the page: this is what tells a working page from a broken one. `client` must be signed in.
+    """
+    pathname, _, query = path.partition("?")
+    cookie = client.get_cookie("_csrf_token")
+    headers = {"X-CSRFToken": cookie.value} if cookie else {}
+    body = json.dumps(page_route(pathname, f"?{query}" if query else ""))
+    response = client.post("/_dash-update-component", data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+    return response.get_json()["response"]["_pages_content"]["children"]
+
+
+def component_ids(tree: Any) -> set[str]:
+    """Every string id in a layout's JSON."""
+    found: set[str] = set()
+    if isinstance(tree, dict):
+        if isinstance(tree.get("props", {}).get("id"), str):
+            found.add(tree["props"]["id"])
+        for value in tree.values():
+            found |= component_ids(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            found |= component_ids(item)
+    return found
+
+
+def find_props(tree: Any, component_id: str) -> dict[str, Any] | None:
+    """The props of the component with `component_id` in a layout's JSON."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree["props"]
+        children: Any = list(tree.values())
+    else:
+        children = tree if isinstance(tree, list) else []
+    for child in children:
+        found = find_props(child, component_id)
+        if found is not None:
+            return found
+    return None

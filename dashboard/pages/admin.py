@@ -22,7 +22,7 @@ from dashboard import admin_view, ids, ops_queries, queries, run_view, tables, u
 from dashboard.admin_security import security_card
 from dashboard.auth import current_user, require_admin
 from dashboard.components import page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading, writing
+from dashboard.db import reading, when_unavailable, writing
 
 logger = logging.getLogger(__name__)
 
@@ -41,44 +41,55 @@ def layout(**_query: str) -> html.Div:
                 dbc.Alert("This page is for admins. Ask an admin if you need a refresh.", color="secondary"),
             ]
         )
+    return html.Div(
+        [
+            page_header("Admin", "Refresh the data, watch runs, and check what each run did."),
+            dcc.Interval(id=ids.ADMIN_POLL, interval=POLL_MS),
+            dcc.Interval(id=ids.ADMIN_PROGRESS_POLL, interval=PROGRESS_POLL_MS),
+            request_card(),
+            html.Div(id=ids.ADMIN_PROGRESS),
+            dbc.Card(
+                [dbc.CardHeader("Source health"), dbc.CardBody(html.Div(id=ids.ADMIN_HEALTH, className="small"))],
+                className="mb-3",
+            ),
+            security_card(),
+            history_card(),
+            deliveries_card(),
+        ]
+    )
+
+
+def request_card() -> dbc.Card:
+    """The source, the refresh and retrain buttons, what the request did, and the queue."""
     default_source = get_settings().SOURCE
-    request_card = dbc.Card(
+    source = dbc.Col(
+        [
+            dbc.Label("Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"),
+            dcc.Dropdown(
+                id=ids.ADMIN_SOURCE,
+                options=[{"label": default_source, "value": default_source}],
+                value=default_source,
+                clearable=False,
+            ),
+        ],
+        xs=12,
+        md=6,
+    )
+    buttons = dbc.Col(
+        [
+            dbc.Button("Request refresh", id=ids.ADMIN_REFRESH, color="primary"),
+            dbc.Button("Request retrain", id=ids.ADMIN_RETRAIN, color="secondary", outline=True),
+        ],
+        xs=12,
+        md=6,
+        className="mt-2 mt-md-0 d-flex gap-2",
+    )
+    return dbc.Card(
         [
             dbc.CardHeader("Request a refresh"),
             dbc.CardBody(
                 [
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                [
-                                    dbc.Label("Source", html_for=ids.ADMIN_SOURCE, className="small text-muted"),
-                                    dcc.Dropdown(
-                                        id=ids.ADMIN_SOURCE,
-                                        options=[{"label": default_source, "value": default_source}],
-                                        value=default_source,
-                                        clearable=False,
-                                    ),
-                                ],
-                                xs=12,
-                                md=6,
-                            ),
-                            dbc.Col(
-                                [
-                                    dbc.Button("Request refresh", id=ids.ADMIN_REFRESH, color="primary"),
-                                    dbc.Button(
-                                        "Request retrain",
-                                        id=ids.ADMIN_RETRAIN,
-                                        color="secondary",
-                                        outline=True,
-                                    ),
-                                ],
-                                xs=12,
-                                md=6,
-                                className="mt-2 mt-md-0 d-flex gap-2",
-                            ),
-                        ],
-                        className="g-2 align-items-end",
-                    ),
+                    dbc.Row([source, buttons], className="g-2 align-items-end"),
                     html.Div(id=ids.ADMIN_REFRESH_RESULT, className="mt-3"),
                     html.Div(id=ids.ADMIN_QUEUE, className="small"),
                 ]
@@ -86,7 +97,10 @@ def layout(**_query: str) -> html.Div:
         ],
         className="mb-3",
     )
-    history = dbc.Card(
+
+
+def history_card() -> dbc.Card:
+    return dbc.Card(
         [
             dbc.CardHeader(tables.export_header("Run history", ids.ADMIN_RUNS_EXPORT)),
             dbc.CardBody(
@@ -94,11 +108,10 @@ def layout(**_query: str) -> html.Div:
             ),
         ]
     )
-    health = dbc.Card(
-        [dbc.CardHeader("Source health"), dbc.CardBody(html.Div(id=ids.ADMIN_HEALTH, className="small"))],
-        className="mb-3",
-    )
-    deliveries = dbc.Card(
+
+
+def deliveries_card() -> dbc.Card:
+    return dbc.Card(
         [
             dbc.CardHeader(tables.export_header("Alert deliveries (email, webhook)", ids.ADMIN_DELIVERIES_EXPORT)),
             dbc.CardBody(
@@ -109,19 +122,6 @@ def layout(**_query: str) -> html.Div:
         ],
         className="mt-3",
     )
-    return html.Div(
-        [
-            page_header("Admin", "Refresh the data, watch runs, and check what each run did."),
-            dcc.Interval(id=ids.ADMIN_POLL, interval=POLL_MS),
-            dcc.Interval(id=ids.ADMIN_PROGRESS_POLL, interval=PROGRESS_POLL_MS),
-            request_card,
-            html.Div(id=ids.ADMIN_PROGRESS),
-            health,
-            security_card(),
-            history,
-            deliveries,
-        ]
-    )
 
 
 @callback(
@@ -131,6 +131,7 @@ def layout(**_query: str) -> html.Div:
     State(ids.ADMIN_SOURCE, "value"),
     prevent_initial_call=True,
 )
+@when_unavailable(unavailable_alert)
 def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, source: str | None = None) -> object:
     """Enqueue a manual refresh (or retrain) for the chosen source; say whether it joined a pending one.
 
@@ -143,14 +144,11 @@ def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, sou
     if admin is None:
         return dbc.Alert(f"Refused: only admins can request a {kind}. The attempt was logged.", color="danger")
     source = urlstate.text(source) or get_settings().SOURCE
-    try:
-        with writing() as conn:
-            if source != get_settings().SOURCE and source not in queries.known_sources(conn=conn):
-                logger.warning("refused a %s of unknown source %r requested by %s", kind, source, admin.name)
-                return dbc.Alert(f"Unknown source '{source}': pick one from the list.", color="warning")
-            enqueued = enqueue_request(conn=conn, kind=kind, source=source, trigger="manual", requested_by=admin.name)
-    except DataUnavailable:
-        return unavailable_alert()
+    with writing() as conn:
+        if source != get_settings().SOURCE and source not in queries.known_sources(conn=conn):
+            logger.warning("refused a %s of unknown source %r requested by %s", kind, source, admin.name)
+            return dbc.Alert(f"Unknown source '{source}': pick one from the list.", color="warning")
+        enqueued = enqueue_request(conn=conn, kind=kind, source=source, trigger="manual", requested_by=admin.name)
     logger.info("%s of %s requested by %s: request %s", kind, source, admin.name, enqueued.request_id)
     what = "Retrain" if kind == "train" else "Refresh"
     if enqueued.created:
@@ -174,6 +172,7 @@ def request_refresh(n_clicks: int | None, retrain_clicks: int | None = None, sou
     State(ids.ADMIN_REQUEST_ID, "data"),
     prevent_initial_call=True,
 )
+@when_unavailable(lambda: (dash.no_update, dash.no_update, False))
 def render_request(_tick: int | None, request_id: object) -> tuple[object, object, object]:
     """Where the request is now: waiting, running (stage and progress), or what its run did."""
     if require_admin("request status") is None:
@@ -182,13 +181,10 @@ def render_request(_tick: int | None, request_id: object) -> tuple[object, objec
         number = int(str(request_id))
     except ValueError:
         return dash.no_update, dash.no_update, True
-    try:
-        with reading() as conn:
-            request = ops_queries.request_state(conn=conn, request_id=number)
-            run_id = request and (request["run_id"] or ops_queries.running_run_of_request(conn=conn, request_id=number))
-            run = ops_queries.run_outcome(conn=conn, run_id=int(run_id)) if run_id else None
-    except DataUnavailable:
-        return dash.no_update, dash.no_update, False
+    with reading() as conn:
+        request = ops_queries.request_state(conn=conn, request_id=number)
+        run_id = request and (request["run_id"] or ops_queries.running_run_of_request(conn=conn, request_id=number))
+        run = ops_queries.run_outcome(conn=conn, run_id=int(run_id)) if run_id else None
     return admin_view.request_banner(number, request, run)
 
 
@@ -200,18 +196,16 @@ def render_request(_tick: int | None, request_id: object) -> tuple[object, objec
     Input(ids.ADMIN_POLL, "n_intervals"),
     Input(ids.ADMIN_REFRESH_RESULT, "children"),
 )
+@when_unavailable(lambda: (unavailable_alert(), dash.no_update, dash.no_update, dash.no_update))
 def render_runs(_tick: int | None, _result: object) -> tuple[object, object, object, object]:
     if require_admin("run history") is None:
         return dbc.Alert("Admins only.", color="secondary"), [], [], None
-    try:
-        with reading() as conn:
-            pending = queries.open_requests(conn=conn)
-            runs = queries.run_history(conn=conn, limit=200)
-            sources = queries.known_sources(conn=conn)
-            health = queries.source_health(conn=conn)
-            publication = queries.current_publication(conn=conn)
-    except DataUnavailable:
-        return unavailable_alert(), dash.no_update, dash.no_update, dash.no_update
+    with reading() as conn:
+        pending = queries.open_requests(conn=conn)
+        runs = queries.run_history(conn=conn, limit=200)
+        sources = queries.known_sources(conn=conn)
+        health = queries.source_health(conn=conn)
+        publication = queries.current_publication(conn=conn)
     default_source = get_settings().SOURCE
     options = [{"label": s, "value": s} for s in sorted({default_source, *sources})]
     if pending.empty:
@@ -234,15 +228,13 @@ def render_runs(_tick: int | None, _result: object) -> tuple[object, object, obj
     Output(ids.ADMIN_PROGRESS, "children"),
     Input(ids.ADMIN_PROGRESS_POLL, "n_intervals"),
 )
+@when_unavailable(unavailable_alert)
 def render_progress(_tick: int | None) -> object:
     """The running run, stage by stage, with a progress bar on the current stage (nothing when idle)."""
     if require_admin("run progress") is None:
         return None
-    try:
-        with reading() as conn:
-            run = ops_queries.running_run(conn=conn)
-    except DataUnavailable:
-        return unavailable_alert()
+    with reading() as conn:
+        run = ops_queries.running_run(conn=conn)
     return run_view.running_card(run) if run else None
 
 
@@ -250,14 +242,12 @@ def render_progress(_tick: int | None) -> object:
     Output(ids.ADMIN_DELIVERIES, "rowData"),
     Input(ids.ADMIN_POLL, "n_intervals"),
 )
+@when_unavailable(lambda: dash.no_update)
 def render_deliveries(_tick: int | None) -> object:
     if require_admin("alert deliveries") is None:
         return []
-    try:
-        with reading() as conn:
-            frame = ops_queries.deliveries(conn=conn)
-    except DataUnavailable:
-        return dash.no_update
+    with reading() as conn:
+        frame = ops_queries.deliveries(conn=conn)
     return tables.records(frame)
 
 

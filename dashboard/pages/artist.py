@@ -10,8 +10,8 @@ from core.artwork import artwork_hosts
 from core.settings import get_settings
 from dashboard import formats, ids, queries, queries_entity, scout_rows, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure, history_lines
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, history_lines, unavailable_figure
 from dashboard.links import artwork, out_links
 from dashboard.watch_ui import star_button
 
@@ -34,32 +34,24 @@ def layout(artist_id: str = "", **_query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dcc.Graph(id=ids.ARTIST_HISTORY, config={"displaylogo": False}), lg=6),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(
-                                    html.Div(
-                                        [
-                                            html.Span("Releases"),
-                                            tables.export_button(ids.ARTIST_RELEASES_EXPORT),
-                                        ],
-                                        className="d-flex justify-content-between align-items-center",
-                                    )
-                                ),
-                                dbc.CardBody(
-                                    tables.grid(
-                                        ids.ARTIST_RELEASES,
-                                        RELEASE_COLUMNS,
-                                        file_name="hitscope-releases.csv",
-                                    )
-                                ),
-                            ]
-                        ),
-                        lg=6,
-                    ),
+                    dbc.Col(releases_card(), lg=6),
                 ],
                 className="g-3",
             ),
+        ]
+    )
+
+
+def releases_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                html.Div(
+                    [html.Span("Releases"), tables.export_button(ids.ARTIST_RELEASES_EXPORT)],
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
+            dbc.CardBody(tables.grid(ids.ARTIST_RELEASES, RELEASE_COLUMNS, file_name="hitscope-releases.csv")),
         ]
     )
 
@@ -70,17 +62,15 @@ def layout(artist_id: str = "", **_query: str) -> html.Div:
     Output(ids.ARTIST_RELEASES, "rowData"),
     Input(ids.ARTIST_ID, "data"),
 )
+@when_unavailable(lambda: (unavailable_alert(), unavailable_figure(), []))
 def render_artist(artist_id: str) -> tuple[object, object, object]:
     artist_id = urlstate.text(artist_id) or ""
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            pid = publication.publication_id if publication else -1
-            profile = queries_entity.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
-            history = queries_entity.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
-            releases = queries_entity.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
-    except DataUnavailable:
-        return unavailable_alert(), empty_figure("Data temporarily unavailable."), []
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        pid = publication.publication_id if publication else -1
+        profile = queries_entity.artist_profile(conn=conn, publication_id=pid, artist_id=artist_id)
+        history = queries_entity.metric_history(conn=conn, entity_type="artist", entity_id=artist_id)
+        releases = queries_entity.artist_releases(conn=conn, publication_id=pid, artist_id=artist_id)
     if profile is None:
         alert = dbc.Alert(f"No artist with id {artist_id!r}.", color="warning")
         return [page_header("Artist not found"), alert], empty_figure("Unknown artist."), []

@@ -16,8 +16,8 @@ from dashboard.components import (
     page_header,
     unavailable_alert,
 )
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import artist_bars, empty_figure
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import artist_bars, empty_figure, unavailable_figure
 
 dash.register_page(__name__, path="/artists", name="Artists", title="Hitscope · Artists", order=1, nav=True)
 
@@ -36,15 +36,29 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
 
 def layout(**query: str) -> html.Div:
     filters = parse_filters(query)
+    return html.Div(
+        [
+            dcc.Location(id=ids.ARTISTS_URL, refresh=False),
+            page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
+            controls(filters),
+            html.Div(id=ids.ARTISTS_ALERT),
+            dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
+            leaderboard_card(),
+        ]
+    )
+
+
+def controls(filters: dict[str, object]) -> dbc.Row:
+    """Genre, ranking and top N, set from the URL's filters."""
     genre = filters["genre"]
-    controls = dbc.Row(
+    return dbc.Row(
         [
             dbc.Col(
                 [
                     dbc.Label("Genre", html_for=ids.ARTISTS_GENRE, className="small text-muted mb-0"),
                     dcc.Dropdown(
                         id=ids.ARTISTS_GENRE,
-                        options=genre_options([genre]) if genre else [],
+                        options=genre_options([str(genre)]) if genre else [],
                         value=genre,
                         placeholder="All genres",
                         clearable=True,
@@ -82,31 +96,23 @@ def layout(**query: str) -> html.Div:
         ],
         className="g-2 mb-3 align-items-end",
     )
-    return html.Div(
+
+
+def leaderboard_card() -> dbc.Card:
+    return dbc.Card(
         [
-            dcc.Location(id=ids.ARTISTS_URL, refresh=False),
-            page_header("Artists", "Who is biggest, and who is rising fastest, in the current publication."),
-            controls,
-            html.Div(id=ids.ARTISTS_ALERT),
-            dcc.Loading(dcc.Graph(id=ids.ARTISTS_GRAPH, config={"displaylogo": False}), delay_show=300),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        html.Div(
-                            [
-                                html.Span("Leaderboard (sort, filter, export what is shown)"),
-                                tables.export_button(ids.ARTISTS_EXPORT),
-                            ],
-                            className="d-flex justify-content-between align-items-center",
-                        )
-                    ),
-                    dbc.CardBody(
-                        tables.grid(ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv")
-                    ),
-                ],
-                className="mt-3",
+            dbc.CardHeader(
+                html.Div(
+                    [
+                        html.Span("Leaderboard (sort, filter, export what is shown)"),
+                        tables.export_button(ids.ARTISTS_EXPORT),
+                    ],
+                    className="d-flex justify-content-between align-items-center",
+                )
             ),
-        ]
+            dbc.CardBody(tables.grid(ids.ARTISTS_GRID, tables.LEADERBOARD_COLUMNS, file_name="hitscope-artists.csv")),
+        ],
+        className="mt-3",
     )
 
 
@@ -119,25 +125,18 @@ def layout(**query: str) -> html.Div:
     Input(ids.ARTISTS_ORDER, "value"),
     Input(ids.ARTISTS_TOP, "value"),
 )
+@when_unavailable(lambda: (unavailable_alert(), unavailable_figure(), dash.no_update, dash.no_update))
 def render_artists(genre: str | None, order: str, top: int) -> tuple[object, object, object, object]:
     genre = urlstate.text(genre)
     order = urlstate.choice(order, queries.ARTIST_ORDERS, str(DEFAULTS["order"]))
     top = urlstate.integer(top, int(DEFAULTS["top"]), low=1, high=max(TOP_CHOICES)) or int(DEFAULTS["top"])
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update, []
-            pid = publication.publication_id
-            genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
-            frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order)
-    except DataUnavailable:
-        return (
-            unavailable_alert(),
-            empty_figure("Data temporarily unavailable."),
-            dash.no_update,
-            dash.no_update,
-        )
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return no_publication_alert(), empty_figure("Nothing published yet."), dash.no_update, []
+        pid = publication.publication_id
+        genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
+        frame = queries.artist_leaderboard(conn=conn, publication_id=pid, genre=genre, order=order)
     alert = None
     if genre and genre not in genres:
         alert = dbc.Alert(f"No artist of genre '{formats.genre(genre)}' in the current publication.", color="secondary")

@@ -17,19 +17,13 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import discover_figures, discover_playlist, discover_queries, ids, queries, tables, urlstate
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, unavailable_figure
 
 dash.register_page(__name__, path="/discover", name="Discover", title="Hitscope · Discover", order=4, nav=True)
 
-ARTIST = "discover-artist"
-SEGMENT_NOTE = "discover-segment-note"
-SEGMENT_GRID = ids.DISCOVER_SEGMENT
-DRIVERS = "discover-drivers"
-UNDER_GRID = ids.DISCOVER_UNDER
-IDEAS_GRID = ids.DISCOVER_IDEAS
-EXPORTS = {SEGMENT_GRID: ids.DISCOVER_SEGMENT_EXPORT, UNDER_GRID: ids.DISCOVER_UNDER_EXPORT,
-           IDEAS_GRID: ids.DISCOVER_IDEAS_EXPORT}  # fmt: skip
+EXPORTS = {ids.DISCOVER_SEGMENT: ids.DISCOVER_SEGMENT_EXPORT, ids.DISCOVER_UNDER: ids.DISCOVER_UNDER_EXPORT,
+           ids.DISCOVER_IDEAS: ids.DISCOVER_IDEAS_EXPORT}  # fmt: skip
 
 
 def _num(field: str, header: str, digits: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -66,85 +60,74 @@ def _card(title: str, body: object, *, export_of: str | None = None) -> dbc.Card
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3 h-100")
 
 
+@when_unavailable(lambda: html.Div([page_header("Discover"), unavailable_alert()]))
 def layout(artist: str = "", **_query: str) -> html.Div:
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return html.Div([page_header("Discover"), no_publication_alert()])
-            pid = publication.publication_id
-            summary = discover_queries.discover_summary(conn=conn, publication_id=pid)
-            seeds = discover_queries.seed_artists(conn=conn, publication_id=pid)
-            micro = discover_queries.micro_genres(conn=conn, publication_id=pid)
-            points = discover_queries.map_points(conn=conn, publication_id=pid)
-            by_genre = discover_queries.genre_evolution(conn=conn, publication_id=pid, kind="genre")
-            by_micro = discover_queries.genre_evolution(conn=conn, publication_id=pid, kind="micro_genre")
-            genres = discover_queries.playlist_genres(conn=conn, publication_id=pid)
-    except DataUnavailable:
-        return html.Div([page_header("Discover"), unavailable_alert()])
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return html.Div([page_header("Discover"), no_publication_alert()])
+        pid = publication.publication_id
+        summary = discover_queries.discover_summary(conn=conn, publication_id=pid)
+        seeds = discover_queries.seed_artists(conn=conn, publication_id=pid)
+        micro = discover_queries.micro_genres(conn=conn, publication_id=pid)
+        points = discover_queries.map_points(conn=conn, publication_id=pid)
+        by_genre = discover_queries.genre_evolution(conn=conn, publication_id=pid, kind="genre")
+        by_micro = discover_queries.genre_evolution(conn=conn, publication_id=pid, kind="micro_genre")
+        genres = discover_queries.playlist_genres(conn=conn, publication_id=pid)
     chosen = urlstate.text(artist) or (str(seeds["artist_id"].iloc[0]) if len(seeds) else None)
     title = html.Span(["Discover", demo_badge() if publication.is_demo else None])
-    missing = [dbc.Alert(text, color="secondary", className="py-2 mb-2") for text in summary.get("missing", [])]
-    if not summary:
-        missing = [dbc.Alert("This publication has no discover results (published before the Discover stage).",
-                             color="info")]  # fmt: skip
-    options = [{"label": f"{r.name}", "value": r.artist_id} for r in seeds.itertuples()]
-    if chosen and chosen not in set(seeds["artist_id"]):
-        options.append({"label": chosen, "value": chosen})
-    artist_section = [
-        html.H3("Market segment", className="h5 mt-2"),
-        dcc.Dropdown(
-            id=ARTIST, options=options, value=chosen, clearable=False, className="mb-2", placeholder="Pick an artist"
-        ),  # fmt: skip
-        html.Div(id=SEGMENT_NOTE),
-        dbc.Row(
-            [
-                dbc.Col(
-                    _card(
-                        "Segment",
-                        tables.grid(SEGMENT_GRID, SEGMENT_COLUMNS, file_name="segment.csv", page_size=10),
-                        export_of=SEGMENT_GRID,
-                    ),
-                    lg=4,
-                ),  # fmt: skip
-                dbc.Col(_card("Drivers", dcc.Graph(id=DRIVERS, config={"displaylogo": False})), lg=8),
-            ],
-            className="g-3",
-        ),
-        dbc.Row(
-            [
-                dbc.Col(
-                    _card(
-                        "Underperformers: the segment expects more (promotion candidates)",
-                        tables.grid(UNDER_GRID, UNDER_COLUMNS, file_name="underperformers.csv", page_size=10),
-                        export_of=UNDER_GRID,
-                    ),
-                    lg=6,
-                ),  # fmt: skip
-                dbc.Col(
-                    _card(
-                        "Collaboration ideas: worked with the closest segment artists, never with this one",
-                        tables.grid(IDEAS_GRID, IDEA_COLUMNS, file_name="collaboration-ideas.csv", page_size=10),
-                        export_of=IDEAS_GRID,
-                    ),
-                    lg=6,
-                ),  # fmt: skip
-            ],
-            className="g-3 mt-1",
-        ),
-    ]
     return html.Div(
         [
             page_header(title, "Segments, drivers and ideas for an artist; the sound of the market; playlists."),
-            *missing,
-            *artist_section,
+            *missing_alerts(summary),
+            *artist_section(seeds, chosen),
             *sound_section(summary, micro, points, by_genre, by_micro),
             discover_playlist.section(micro, genres),
         ]
     )
 
 
-def sound_section(summary: dict, micro: Any, points: Any, by_genre: Any, by_micro: Any) -> list[object]:
+def missing_alerts(summary: dict) -> list[dbc.Alert]:
+    """What this publication's Discover stage could not compute, in words (or that it never ran)."""
+    if not summary:
+        return [dbc.Alert("This publication has no discover results (published before the Discover stage).",
+                          color="info")]  # fmt: skip
+    return [dbc.Alert(text, color="secondary", className="py-2 mb-2") for text in summary.get("missing", [])]
+
+
+def artist_section(seeds: Any, chosen: str | None) -> list[Any]:
+    """The artist picker, then its segment, drivers, underperformers and collaboration ideas (filled later)."""
+    options = [{"label": f"{r.name}", "value": r.artist_id} for r in seeds.itertuples()]
+    if chosen and chosen not in set(seeds["artist_id"]):
+        options.append({"label": chosen, "value": chosen})
+    picker = dcc.Dropdown(id=ids.DISCOVER_ARTIST, options=options, value=chosen, clearable=False, className="mb-2",
+                          placeholder="Pick an artist")  # fmt: skip
+    segment = _card(
+        "Segment",
+        tables.grid(ids.DISCOVER_SEGMENT, SEGMENT_COLUMNS, file_name="segment.csv", page_size=10),
+        export_of=ids.DISCOVER_SEGMENT,
+    )
+    under = _card(
+        "Underperformers: the segment expects more (promotion candidates)",
+        tables.grid(ids.DISCOVER_UNDER, UNDER_COLUMNS, file_name="underperformers.csv", page_size=10),
+        export_of=ids.DISCOVER_UNDER,
+    )
+    ideas = _card(
+        "Collaboration ideas: worked with the closest segment artists, never with this one",
+        tables.grid(ids.DISCOVER_IDEAS, IDEA_COLUMNS, file_name="collaboration-ideas.csv", page_size=10),
+        export_of=ids.DISCOVER_IDEAS,
+    )
+    drivers = _card("Drivers", dcc.Graph(id=ids.DISCOVER_DRIVERS, config={"displaylogo": False}))
+    return [
+        html.H3("Market segment", className="h5 mt-2"),
+        picker,
+        html.Div(id=ids.DISCOVER_SEGMENT_NOTE),
+        dbc.Row([dbc.Col(segment, lg=4), dbc.Col(drivers, lg=8)], className="g-3"),
+        dbc.Row([dbc.Col(under, lg=6), dbc.Col(ideas, lg=6)], className="g-3 mt-1"),
+    ]
+
+
+def sound_section(summary: dict, micro: Any, points: Any, by_genre: Any, by_micro: Any) -> list[Any]:
     regression = summary.get("regression") or {}
     if micro.empty:
         facts: object = "No micro-genres in this publication."
@@ -156,12 +139,12 @@ def sound_section(summary: dict, micro: Any, points: Any, by_genre: Any, by_micr
     rows = [micro_item(r) for r in micro.itertuples()]
     return [
         html.H3("Sound", className="h5 mt-4"),
-        html.P(facts, id="discover-micro-facts", className="small text-muted"),
+        html.P(facts, id=ids.DISCOVER_MICRO_FACTS, className="small text-muted"),
         dbc.Row(
             [
                 dbc.Col(
                     dcc.Graph(
-                        id="discover-map",
+                        id=ids.DISCOVER_MAP,
                         figure=discover_figures.micro_map(points, micro),
                         config={"displaylogo": False},
                     ),
@@ -207,33 +190,39 @@ def regression_card(regression: dict) -> dbc.Card:
     lines = [html.Li(f"LightGBM: RMSE {model['rmse']}, MAE {model['mae']}")]
     lines += [html.Li(f"{name}: RMSE {m['rmse']}, MAE {m['mae']}") for name, m in regression["baselines"].items()]
     note = (f"Forward validation: trained on {regression['n_train']} older releases, tested on the "
-            f"{regression['n_test']} released from {regression['test_from']}.")  # fmt: skip
+            f"{regression['n_test']} released from {regression['test_from']}. ")  # fmt: skip
+    note += _predictions_note(regression)
     return _card("Popularity regression (peak popularity from sound and timing)",
                  [html.P(note, className="small"), html.Ul(lines, className="small mb-0")])  # fmt: skip
 
 
+def _predictions_note(regression: dict) -> str:
+    if regression.get("predictions", "").startswith("out-of-fold"):
+        return ("Each published predicted popularity is out-of-fold: it comes from a fit on the other release-date"
+                " blocks, never on the track itself.")  # fmt: skip
+    return "The published predictions were refitted on all tracks (in-sample): the next run makes them out-of-fold."
+
+
 @callback(
-    Output(SEGMENT_NOTE, "children"),
-    Output(SEGMENT_GRID, "rowData"),
-    Output(DRIVERS, "figure"),
-    Output(UNDER_GRID, "rowData"),
-    Output(IDEAS_GRID, "rowData"),
-    Input(ARTIST, "value"),
+    Output(ids.DISCOVER_SEGMENT_NOTE, "children"),
+    Output(ids.DISCOVER_SEGMENT, "rowData"),
+    Output(ids.DISCOVER_DRIVERS, "figure"),
+    Output(ids.DISCOVER_UNDER, "rowData"),
+    Output(ids.DISCOVER_IDEAS, "rowData"),
+    Input(ids.DISCOVER_ARTIST, "value"),
 )
+@when_unavailable(lambda: (unavailable_alert(), [], unavailable_figure(), [], []))
 def render_artist(artist_id: str | None) -> tuple[object, list, object, list, list]:
     artist_id = urlstate.text(artist_id) or ""
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None or not artist_id:
-                return None, [], empty_figure("Pick an artist."), [], []
-            pid = publication.publication_id
-            seg = discover_queries.segment(conn=conn, publication_id=pid, artist_id=artist_id)
-            drv = discover_queries.drivers(conn=conn, publication_id=pid, artist_id=artist_id)
-            under = discover_queries.underperformers(conn=conn, publication_id=pid, artist_id=artist_id)
-            ideas = discover_queries.collab_ideas(conn=conn, publication_id=pid, artist_id=artist_id)
-    except DataUnavailable:
-        return unavailable_alert(), [], empty_figure("Data temporarily unavailable."), [], []
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None or not artist_id:
+            return None, [], empty_figure("Pick an artist."), [], []
+        pid = publication.publication_id
+        seg = discover_queries.segment(conn=conn, publication_id=pid, artist_id=artist_id)
+        drv = discover_queries.drivers(conn=conn, publication_id=pid, artist_id=artist_id)
+        under = discover_queries.underperformers(conn=conn, publication_id=pid, artist_id=artist_id)
+        ideas = discover_queries.collab_ideas(conn=conn, publication_id=pid, artist_id=artist_id)
     return segment_note(seg, drv, under, ideas), tables.records(seg), discover_figures.drivers_figure(drv), \
         tables.records(under), tables.records(ideas)  # fmt: skip
 
@@ -258,7 +247,7 @@ def segment_note(seg: Any, drv: Any, under: Any, ideas: Any) -> object:
         parts.append(" None of this artist's tracks does worse than the segment expects.")
     if ideas.empty:
         parts.append(" No collaboration ideas: the closest artists have no collaborators this artist lacks.")
-    return html.P("".join(parts), className="small text-muted", id="discover-segment-facts")
+    return html.P("".join(parts), className="small text-muted", id=ids.DISCOVER_SEGMENT_FACTS)
 
 
 for _grid, _button in EXPORTS.items():

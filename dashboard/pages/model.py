@@ -3,7 +3,8 @@
 The verdict comes first, in words: the model's PR-AUC minus the best baseline's on the rolling origins, with its
 95% interval (clustered by track), the number of hit tracks, and what ranks the list (the model, or the baseline
 that won). Forward-in-time metrics sit next to the baselines and the leaky random split on the same data, so the
-gap between an honest number and a flattering one is visible.
+gap between an honest number and a flattering one is visible. Beside the verdict, the first-sight model's (the
+one that scores on-demand lookups, `dashboard.first_sight_words`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dash import Input, Output, callback, dcc, html
 from core.model_report import parse_report
 from dashboard import ids, ops_queries, queries, run_view, tables
 from dashboard.components import no_model_alert, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, unavailable_figure
+from dashboard.first_sight_words import first_sight_sentences
 from dashboard.model_figures import (
     calibration_bins,
     calibration_curve,
@@ -30,7 +32,6 @@ dash.register_page(__name__, path="/model", name="Model", title="Hitscope · Mod
 
 
 def layout(**_query: str) -> html.Div:
-    card = "mb-3"
     return html.Div(
         [
             dcc.Store(id=ids.MODEL_LOAD, data=True),
@@ -42,25 +43,15 @@ def layout(**_query: str) -> html.Div:
                     dbc.CardHeader("Does the model beat sorting the chart? (paired, 95% interval, by track)"),
                     dbc.CardBody(html.Div(id=ids.MODEL_VERDICT)),
                 ],
-                className=card,
+                className="mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        tables.export_header(
-                            "Honest metrics: forward in time, against baselines and the leaky random split",
-                            ids.MODEL_METRICS_EXPORT,
-                        )
-                    ),
-                    dbc.CardBody(
-                        tables.grid(
-                            ids.MODEL_METRICS,
-                            tables.METRIC_COLUMNS,
-                            file_name="hitscope-metrics.csv",
-                        )
-                    ),
-                ],
-                className=card,
+            grid_card(
+                "Honest metrics: forward in time, against baselines and the leaky random split",
+                ids.MODEL_METRICS,
+                tables.METRIC_COLUMNS,
+                export_id=ids.MODEL_METRICS_EXPORT,
+                file_name="hitscope-metrics.csv",
+                className="mb-3",
             ),
             dbc.Row(
                 [
@@ -69,23 +60,27 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader(
-                        tables.export_header(
-                            "Model versions (every version is kept; one is active)", ids.MODEL_VERSIONS_EXPORT
-                        )
-                    ),
-                    dbc.CardBody(
-                        tables.grid(
-                            ids.MODEL_VERSIONS,
-                            tables.VERSION_COLUMNS,
-                            file_name="hitscope-models.csv",
-                        )
-                    ),
-                ]
+            grid_card(
+                "Model versions (every version is kept; one is active)",
+                ids.MODEL_VERSIONS,
+                tables.VERSION_COLUMNS,
+                export_id=ids.MODEL_VERSIONS_EXPORT,
+                file_name="hitscope-models.csv",
             ),
         ]
+    )
+
+
+def grid_card(
+    title: str, grid_id: str, columns: list, *, export_id: str, file_name: str, className: str = ""
+) -> dbc.Card:
+    """A card holding one grid, its Export CSV button in the header."""
+    return dbc.Card(
+        [
+            dbc.CardHeader(tables.export_header(title, export_id)),
+            dbc.CardBody(tables.grid(grid_id, columns, file_name=file_name)),
+        ],
+        className=className,
     )
 
 
@@ -99,22 +94,17 @@ def layout(**_query: str) -> html.Div:
     Output(ids.MODEL_VERSIONS, "rowData"),
     Input(ids.MODEL_LOAD, "data"),
 )
+@when_unavailable(lambda: (unavailable_alert(), None, None, [], unavailable_figure(), unavailable_figure(), []))
 def render_model(_load: object) -> tuple[object, ...]:
     empty = empty_figure("No model trained yet.")
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            model = queries.active_model(conn=conn)
-            versions = queries.model_versions(conn=conn)
-            training = ops_queries.running_run(conn=conn, kind="train") if model is None else None
-            importance = (
-                queries.feature_importance(conn=conn, publication_id=publication.publication_id)
-                if publication
-                else None
-            )
-    except DataUnavailable:
-        unavailable = empty_figure("Data temporarily unavailable.")
-        return unavailable_alert(), None, None, [], unavailable, unavailable, []
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        model = queries.active_model(conn=conn)
+        versions = queries.model_versions(conn=conn)
+        training = ops_queries.running_run(conn=conn, kind="train") if model is None else None
+        importance = (
+            queries.feature_importance(conn=conn, publication_id=publication.publication_id) if publication else None
+        )
     version_rows = tables.version_rows(versions) if not versions.empty else []
     if model is None:
         notice = run_view.training_alert(training) if training else no_model_alert()
@@ -161,6 +151,13 @@ def model_verdict(model: queries.ModelVersion) -> html.Div:
                 className="small mb-0",
             )
         )
+    children.append(
+        html.Div(
+            [html.H4("First sight (on-demand lookups)", className="h6 mt-3 mb-1"),
+             *[html.P(line, className="small mb-1") for line in first_sight_sentences(report)]],
+            className="model-first-sight",
+        )
+    )  # fmt: skip
     return html.Div(children)
 
 

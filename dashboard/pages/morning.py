@@ -8,6 +8,8 @@ often such a score came true (the active model's reliability bins); risers and e
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
@@ -27,7 +29,7 @@ from dashboard import (
     watch_ui,
 )
 from dashboard.components import genre_options, no_model_alert, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 from dashboard.morning_cards import freshness_card, headline_cards, last_run_card
 
 dash.register_page(__name__, path="/", name="Morning", title="Hitscope · Morning", order=0, nav=True)
@@ -55,24 +57,6 @@ def _card(title: object, body: object, *, export_id: str) -> dbc.Card:
 def layout(**query: str) -> html.Div:
     filters = parse_filters(query)
     genre = filters["genre"]
-    risers_controls = html.Div(
-        [
-            dbc.RadioItems(
-                id=ids.MORNING_RISER_WINDOW,
-                options=[{"label": "7 days", "value": "7"}, {"label": "28 days", "value": "28"}],
-                value=filters["window"],
-                inline=True,
-                className="me-3",
-            ),
-            dbc.RadioItems(
-                id=ids.MORNING_RISER_BASIS,
-                options=[{"label": "points", "value": "points"}, {"label": "%", "value": "percent"}],
-                value=filters["basis"],
-                inline=True,
-            ),
-        ],
-        className="d-flex flex-wrap small mb-2",
-    )
     return html.Div(
         [
             dcc.Location(id=ids.MORNING_URL, refresh=False),
@@ -93,44 +77,64 @@ def layout(**query: str) -> html.Div:
                 className="mb-3",
             ),
             html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        _card(
-                            "Emerging hits: not a hit yet, most likely to become one",
-                            [
-                                html.Div(id=ids.MORNING_EMERGING_NOTE),
-                                tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS,
-                                            file_name="hitscope-emerging.csv"),
-                            ],
-                            export_id=ids.MORNING_EMERGING_EXPORT,
-                        ),
-                        lg=7,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        _card(
-                            "Top risers",
-                            [risers_controls, tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS,
-                                                          file_name="hitscope-risers.csv")],
-                            export_id=ids.MORNING_RISERS_EXPORT,
-                        ),
-                        lg=5,
-                        className="mb-3",
-                    ),
-                ],
-                className="g-3",
-            ),
-            _card(
-                "Alerts: spikes against an artist's own trend",
-                [html.Div(id=ids.MORNING_ALERTS),
-                 tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")],
-                export_id=ids.MORNING_ALERTS_EXPORT,
-            ),
+            dbc.Row([emerging_column(), risers_column(filters)], className="g-3"),
+            alerts_card(),
             watch_ui.morning_card(),
             html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
-    )  # fmt: skip
+    )
+
+
+def emerging_column() -> dbc.Col:
+    return dbc.Col(
+        _card(
+            "Emerging hits: not a hit yet, most likely to become one",
+            [
+                html.Div(id=ids.MORNING_EMERGING_NOTE),
+                tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS, file_name="hitscope-emerging.csv"),
+            ],
+            export_id=ids.MORNING_EMERGING_EXPORT,
+        ),
+        lg=7,
+        className="mb-3",
+    )
+
+
+def risers_column(filters: dict[str, object]) -> dbc.Col:
+    """Top risers, with their window (7 or 28 days) and basis (points or percent) from the URL."""
+    risers_controls = html.Div(
+        [
+            dbc.RadioItems(
+                id=ids.MORNING_RISER_WINDOW,
+                options=[{"label": "7 days", "value": "7"}, {"label": "28 days", "value": "28"}],
+                value=filters["window"],
+                inline=True,
+                className="me-3",
+            ),
+            dbc.RadioItems(
+                id=ids.MORNING_RISER_BASIS,
+                options=[{"label": "points", "value": "points"}, {"label": "%", "value": "percent"}],
+                value=filters["basis"],
+                inline=True,
+            ),
+        ],
+        className="d-flex flex-wrap small mb-2",
+    )
+    grid = tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS, file_name="hitscope-risers.csv")
+    return dbc.Col(
+        _card("Top risers", [risers_controls, grid], export_id=ids.MORNING_RISERS_EXPORT), lg=5, className="mb-3"
+    )
+
+
+def alerts_card() -> dbc.Card:
+    return _card(
+        "Alerts: spikes against an artist's own trend",
+        [
+            html.Div(id=ids.MORNING_ALERTS),
+            tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv"),
+        ],
+        export_id=ids.MORNING_ALERTS_EXPORT,
+    )
 
 
 @callback(
@@ -138,15 +142,13 @@ def layout(**query: str) -> html.Div:
     Output(ids.MORNING_LAST_RUN, "children"),
     Input(ids.MORNING_LOAD, "n_intervals"),
 )
+@when_unavailable(lambda: (unavailable_alert(), None))
 def render_morning(_tick: int | None) -> tuple[object, object]:
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            succeeded = queries.last_run(conn=conn, status="succeeded")
-            latest = queries.last_run(conn=conn)
-            outcome = ops_queries.run_outcome(conn=conn, run_id=latest.run_id) if latest else None
-    except DataUnavailable:
-        return unavailable_alert(), None
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        succeeded = queries.last_run(conn=conn, status="succeeded")
+        latest = queries.last_run(conn=conn)
+        outcome = ops_queries.run_outcome(conn=conn, run_id=latest.run_id) if latest else None
     run_card = last_run_card(latest, outcome)
     if publication is None:
         return no_publication_alert(), run_card
@@ -189,47 +191,24 @@ def emerging_note(n_shown: int, n_scored: int, genre: str | None, bins: list[dic
     Input(ids.MORNING_RISER_WINDOW, "value"),
     Input(ids.MORNING_RISER_BASIS, "value"),
 )
+@when_unavailable(lambda: (unavailable_alert(), *(dash.no_update,) * 6))
 def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """The emerging-hit list, the risers, the alerts and the headline numbers of one publication and genre."""
     genre = urlstate.text(genre)
     days = 28 if urlstate.one(window) == "28" else 7
     basis = urlstate.choice(basis, ("points", "percent"), "points")
-    settings = get_settings()
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return None, [], [], None, [], None, []
-            pid, day = publication.publication_id, publication.snapshot_date
-            emerging = queries_morning.emerging_hits(
-                conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
-                min_probability=calibration.LIST_FLOOR,
-            )  # fmt: skip
-            n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
-            risers = queries_morning.top_risers(
-                conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
-            )
-            spikes = queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT)
-            genres = queries.leaderboard_genres(conn=conn, publication_id=pid)
-            counts = queries_morning.headline_counts(
-                conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
-            )
-            model = queries.active_model(conn=conn)
-            training = ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None
-            track_trends = queries_morning.sparklines(
-                conn=conn, entity_type="track", entity_ids=list(emerging["track_id"]),
-                metrics=[settings.HIT_METRIC], day=day,
-            )  # fmt: skip
-            artist_trends = queries_morning.sparklines(
-                conn=conn, entity_type="artist", entity_ids=list(risers["artist_id"]),
-                metrics=ARTIST_TREND_METRICS, day=day,
-            )  # fmt: skip
-    except DataUnavailable:
-        return (unavailable_alert(), *(dash.no_update,) * 6)
-    bins = calibration.reliability_bins(model.metrics if model else None)
-    note = run_view.training_alert(training) if training else emerging_note(len(emerging), n_scored, genre, bins)
+    read = read_lists(genre, days, basis)
+    if read is None:
+        return None, [], [], None, [], None, []
+    bins = calibration.reliability_bins(read["model"].metrics if read["model"] else None)
+    n_emerging = len(read["emerging"])
+    note = (
+        run_view.training_alert(read["training"])
+        if read["training"]
+        else emerging_note(n_emerging, read["n_scored"], genre, bins)
+    )
     alerts_note = None
-    if spikes.empty:
+    if read["spikes"].empty:
         alerts_note = html.Div(
             "No spike against an artist's own trend in this publication"
             + (f" for {formats.genre(genre)}." if genre else "."),
@@ -237,13 +216,58 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         )
     return (
         note,
-        scout_rows.emerging_rows(emerging, bins, track_trends),
-        scout_rows.riser_rows(risers, artist_trends),
+        scout_rows.emerging_rows(read["emerging"], bins, read["track_trends"]),
+        scout_rows.riser_rows(read["risers"], read["artist_trends"]),
         alerts_note,
-        scout_rows.alert_rows(spikes),
-        headline_cards(counts, publication, genre),
-        genre_options(genres),
+        scout_rows.alert_rows(read["spikes"]),
+        headline_cards(read["counts"], read["publication"], genre),
+        genre_options(read["genres"]),
     )
+
+
+def read_lists(genre: str | None, days: int, basis: str) -> dict[str, Any] | None:
+    """Everything Morning's lists show, in one snapshot; None when nothing is published."""
+    settings = get_settings()
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return None
+        pid, day = publication.publication_id, publication.snapshot_date
+        emerging = queries_morning.emerging_hits(
+            conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
+            min_probability=calibration.LIST_FLOOR,
+        )  # fmt: skip
+        n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
+        risers = queries_morning.top_risers(
+            conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
+        )
+        return {
+            "publication": publication,
+            "emerging": emerging,
+            "n_scored": n_scored,
+            "risers": risers,
+            "spikes": queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT),
+            "genres": queries.leaderboard_genres(conn=conn, publication_id=pid),
+            "counts": queries_morning.headline_counts(
+                conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
+            ),
+            "model": queries.active_model(conn=conn),
+            "training": ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None,
+            "track_trends": queries_morning.sparklines(
+                conn=conn,
+                entity_type="track",
+                entity_ids=list(emerging["track_id"]),
+                metrics=[settings.HIT_METRIC],
+                day=day,
+            ),  # fmt: skip
+            "artist_trends": queries_morning.sparklines(
+                conn=conn,
+                entity_type="artist",
+                entity_ids=list(risers["artist_id"]),
+                metrics=ARTIST_TREND_METRICS,
+                day=day,
+            ),  # fmt: skip
+        }
 
 
 tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)

@@ -8,6 +8,8 @@ With a genre chosen, the heatmap shows that genre by release year and month.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -15,8 +17,8 @@ from dash import Input, Output, State, callback, dcc, html
 from core.settings import get_settings
 from dashboard import formats, ids, queries, queries_season, urlstate
 from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap, unavailable_figure
 
 dash.register_page(__name__, path="/seasonality", name="Seasonality", title="Hitscope · Seasonality", order=2, nav=True)
 
@@ -36,68 +38,78 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
 
 def layout(**query: str) -> html.Div:
     filters = parse_filters(query)
-    genre = filters["genre"]
-    years = sorted([filters["from"], filters["to"]]) if filters["from"] and filters["to"] else None
     return html.Div(
         [
             dcc.Location(id=ids.SEASON_URL, refresh=False),
             page_header("Seasonality", "Which release months work for which genre: hit rate and popularity by month."),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            dbc.Label("Genre", html_for=ids.SEASON_GENRE, className="small text-muted mb-0"),
-                            dcc.Dropdown(
-                                id=ids.SEASON_GENRE,
-                                options=genre_options([genre]) if genre else [],
-                                value=genre,
-                                placeholder="All genres",
-                            ),
-                        ],
-                        xs=12,
-                        md=4,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("Release years", className="small text-muted mb-0"),
-                            dcc.RangeSlider(
-                                id=ids.SEASON_YEARS,
-                                min=YEAR_BOUNDS[0] if not years else min(years),
-                                max=YEAR_BOUNDS[1] if not years else max(years),
-                                step=1,
-                                value=years,
-                                marks=None,
-                                allowCross=False,
-                            ),
-                        ],
-                        xs=12,
-                        md=8,
-                    ),
-                ],
-                className="g-2 mb-3 align-items-end",
-            ),
+            controls(filters),
             html.Div(id=ids.SEASON_ALERT),
             html.Div(id=ids.SEASON_EXCLUDED, className="small text-muted mb-2"),
-            dbc.Row(
+            charts(filters),
+        ]
+    )
+
+
+def controls(filters: dict[str, object]) -> dbc.Row:
+    """The genre and the release years, set from the URL's filters (the slider's bounds come later)."""
+    genre = filters["genre"]
+    years = sorted([filters["from"], filters["to"]]) if filters["from"] and filters["to"] else None
+    return dbc.Row(
+        [
+            dbc.Col(
                 [
-                    dbc.Col(dcc.Graph(id=ids.SEASON_BARS, config={"displaylogo": False}), lg=6),
-                    dbc.Col(
-                        [
-                            dbc.RadioItems(
-                                id=ids.SEASON_METRIC,
-                                options=[{"label": label, "value": key} for key, label in METRIC_LABELS.items()],
-                                value=filters["metric"],
-                                inline=True,
-                                className="small mb-1",
-                            ),
-                            dcc.Graph(id=ids.SEASON_HEATMAP, config={"displaylogo": False}),
-                        ],
-                        lg=6,
+                    dbc.Label("Genre", html_for=ids.SEASON_GENRE, className="small text-muted mb-0"),
+                    dcc.Dropdown(
+                        id=ids.SEASON_GENRE,
+                        options=genre_options([genre]) if genre else [],
+                        value=genre,
+                        placeholder="All genres",
                     ),
                 ],
-                className="g-3",
+                xs=12,
+                md=4,
             ),
-        ]
+            dbc.Col(
+                [
+                    dbc.Label("Release years", className="small text-muted mb-0"),
+                    dcc.RangeSlider(
+                        id=ids.SEASON_YEARS,
+                        min=YEAR_BOUNDS[0] if not years else min(years),
+                        max=YEAR_BOUNDS[1] if not years else max(years),
+                        step=1,
+                        value=years,
+                        marks=None,
+                        allowCross=False,
+                    ),
+                ],
+                xs=12,
+                md=8,
+            ),
+        ],
+        className="g-2 mb-3 align-items-end",
+    )
+
+
+def charts(filters: dict[str, object]) -> dbc.Row:
+    """The bars by release month, and the heatmap with its metric switch."""
+    return dbc.Row(
+        [
+            dbc.Col(dcc.Graph(id=ids.SEASON_BARS, config={"displaylogo": False}), lg=6),
+            dbc.Col(
+                [
+                    dbc.RadioItems(
+                        id=ids.SEASON_METRIC,
+                        options=[{"label": label, "value": key} for key, label in METRIC_LABELS.items()],
+                        value=filters["metric"],
+                        inline=True,
+                        className="small mb-1",
+                    ),
+                    dcc.Graph(id=ids.SEASON_HEATMAP, config={"displaylogo": False}),
+                ],
+                lg=6,
+            ),
+        ],
+        className="g-3",
     )
 
 
@@ -110,19 +122,17 @@ def layout(**query: str) -> html.Div:
     Input(ids.SEASON_URL, "pathname"),
     State(ids.SEASON_YEARS, "value"),
 )
+@when_unavailable(lambda: (dash.no_update,) * 5)
 def season_options(_path: str | None, years: list[int] | None) -> tuple[object, ...]:
     """Fill the genre list and the slider's bounds from the publication; keep a year range from the URL."""
     kept = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return [], 0, 1, None, None
-            pid = publication.publication_id
-            genres = queries_season.seasonality_genres(conn=conn, publication_id=pid)
-            bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
-    except DataUnavailable:
-        return (dash.no_update,) * 5
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return [], 0, 1, None, None
+        pid = publication.publication_id
+        genres = queries_season.seasonality_genres(conn=conn, publication_id=pid)
+        bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
     if bounds is None:
         return genre_options(genres), 0, 1, None, None
     low, high = bounds
@@ -143,38 +153,33 @@ def season_options(_path: str | None, years: list[int] | None) -> tuple[object, 
     Input(ids.SEASON_YEARS, "value"),
     Input(ids.SEASON_METRIC, "value"),
 )
+@when_unavailable(lambda: (unavailable_alert(), None, unavailable_figure(), unavailable_figure()))
 def render_seasonality(genre: str | None, years: list[int] | None, metric: str = "hit_rate") -> tuple[object, ...]:
     genre = urlstate.text(genre)
     metric = urlstate.choice(metric, METRIC_LABELS, str(DEFAULTS["metric"]))
     chosen = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                empty = empty_figure("Nothing published yet.")
-                return no_publication_alert(), None, empty, empty
-            pid = publication.publication_id
-            bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
-            if bounds is None:
-                empty = empty_figure("No release with a known month yet.")
-                return None, None, empty, empty
-            low, high = chosen or bounds
-            selected = queries_season.seasonality(
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            empty = empty_figure("Nothing published yet.")
+            return no_publication_alert(), None, empty, empty
+        pid = publication.publication_id
+        bounds = queries_season.seasonality_years(conn=conn, publication_id=pid)
+        if bounds is None:
+            empty = empty_figure("No release with a known month yet.")
+            return None, None, empty, empty
+        low, high = chosen or bounds
+        selected = queries_season.seasonality(conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high)
+        cells = (
+            selected
+            if genre is None
+            else queries_season.seasonality_by_year(
                 conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
             )
-            cells = (
-                selected
-                if genre is None
-                else queries_season.seasonality_by_year(
-                    conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
-                )
-            )
-            excluded, still_open = queries_season.seasonality_excluded(
-                conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
-            )
-    except DataUnavailable:
-        empty = empty_figure("Data temporarily unavailable.")
-        return unavailable_alert(), None, empty, empty
+        )
+        excluded, still_open = queries_season.seasonality_excluded(
+            conn=conn, publication_id=pid, genre=genre, year_from=low, year_to=high
+        )
     scope = f"{formats.genre(genre)} releases" if genre else "releases of every genre"
     counted = int(selected["n_tracks"].sum()) if not selected.empty else 0
     horizon = get_settings().HIT_HORIZON_DAYS
@@ -204,14 +209,6 @@ def seasonality_url(
     search: str | None, genre: str | None, years: list[int] | None, metric: str, low: int, high: int
 ) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls; a full year range is implicit."""
-    if urlstate.triggered_id() == ids.SEASON_URL:
-        filters = parse_filters(urlstate.query_of(search))
-        wanted_years = (
-            [max(low, min(filters["from"], filters["to"])), min(high, max(filters["from"], filters["to"]))]
-            if filters["from"] and filters["to"]
-            else [low, high]
-        )
-        return dash.no_update, filters["genre"], wanted_years, filters["metric"]
     values: dict[str, object] = {
         "genre": urlstate.text(genre),
         "metric": urlstate.choice(metric, METRIC_LABELS, str(DEFAULTS["metric"])),
@@ -219,10 +216,18 @@ def seasonality_url(
     chosen = urlstate.year_range(years, low=YEAR_BOUNDS[0], high=YEAR_BOUNDS[1])
     if chosen and list(chosen) != [low, high]:
         values.update({"from": chosen[0], "to": chosen[1]})
-    wanted = urlstate.search_string(values, DEFAULTS)
-    return (
-        (wanted if wanted != (search or "") else dash.no_update),
-        dash.no_update,
-        dash.no_update,
-        dash.no_update,
+    return urlstate.sync_url(
+        search,
+        ids.SEASON_URL,
+        values,
+        lambda query: url_controls(parse_filters(query), low, high),
+        DEFAULTS,
+        controls=("genre", "years", "metric"),
     )
+
+
+def url_controls(filters: dict[str, Any], low: int, high: int) -> dict[str, object]:
+    """The controls for a URL's filters: its year range kept inside the slider's bounds, else all of them."""
+    given = filters["from"] and filters["to"]
+    first, last = (min(filters["from"], filters["to"]), max(filters["from"], filters["to"])) if given else (low, high)
+    return {"genre": filters["genre"], "years": [max(low, first), min(high, last)], "metric": filters["metric"]}

@@ -22,8 +22,8 @@ from dashboard.components import (
     page_header,
     unavailable_alert,
 )
-from dashboard.db import DataUnavailable, reading
-from dashboard.figures import empty_figure, history_lines
+from dashboard.db import reading, when_unavailable
+from dashboard.figures import empty_figure, history_lines, unavailable_figure
 from dashboard.links import artwork, out_links
 from dashboard.model_figures import BIAS, contributions_waterfall
 from dashboard.reasons import reasons
@@ -71,21 +71,18 @@ def layout(track_id: str = "", **_query: str) -> html.Div:
     Output(ids.TRACK_HISTORY, "figure"),
     Input(ids.TRACK_ID, "data"),
 )
+@when_unavailable(lambda: (unavailable_alert(), None, unavailable_figure(), unavailable_figure()))
 def render_track(track_id: str) -> tuple[object, object, object, object]:
     track_id = urlstate.text(track_id) or ""
     settings = get_settings()
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            info = queries_entity.track_info(conn=conn, track_id=track_id)
-            pid = publication.publication_id if publication else None
-            score = queries_entity.track_score(conn=conn, publication_id=pid, track_id=track_id) if pid else None
-            scored = queries.scored_track_count(conn=conn, publication_id=pid) if pid else 0
-            history = queries_entity.metric_history(conn=conn, entity_type="track", entity_id=track_id)
-            model = queries.active_model(conn=conn) if score else None
-    except DataUnavailable:
-        empty = empty_figure("Data temporarily unavailable.")
-        return unavailable_alert(), None, empty, empty
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        info = queries_entity.track_info(conn=conn, track_id=track_id)
+        pid = publication.publication_id if publication else None
+        score = queries_entity.track_score(conn=conn, publication_id=pid, track_id=track_id) if pid else None
+        scored = queries.scored_track_count(conn=conn, publication_id=pid) if pid else 0
+        history = queries_entity.metric_history(conn=conn, entity_type="track", entity_id=track_id)
+        model = queries.active_model(conn=conn) if score else None
     if info is None:
         empty = empty_figure("Unknown track.")
         alert = dbc.Alert(f"No track with id {track_id!r}.", color="warning")
@@ -182,32 +179,7 @@ def track_header(
         html.Span(f" · released {released}") if released else None,
         *[html.A(f" · {label} ↗", href=url, target="_blank", rel="noopener") for label, url in links],
     ]
-    stats: list[object] = []
-    if score:
-        probability = float(score["probability"])
-        came_true = calibration.came_true(probability, bins)
-        stats = [
-            html.Div(
-                [
-                    html.Div("Hit probability", className="text-muted small"),
-                    html.Div(formats.pct(probability), className="fs-3 fw-semibold text-primary"),
-                ],
-                className="me-4",
-            ),
-            html.Div(
-                [html.Div("7-day change", className="text-muted small"),
-                 html.Div(formats.signed(score.get("momentum_7d"), 1, " pts") or "–", className="fs-4")],
-                className="me-4",
-            ),
-            html.Div(
-                [html.Div("Popularity now", className="text-muted small"),
-                 html.Div(formats.count(score.get("popularity")) or "–", className="fs-4")],
-                className="me-4",
-            ),
-            dbc.Badge("already a hit", color="success", className="align-self-center") if score.get("is_hit") else None,
-        ]  # fmt: skip
-        if came_true:
-            stats.append(html.Div(came_true[0].upper() + came_true[1:] + ".", className="small text-muted w-100"))
+    stats = score_stats(score, bins) if score else []
     about = html.Div([html.H2(title, className="h4 mb-1"), html.Div(facts, className="text-muted small mb-2")])
     return html.Div(
         [
@@ -217,3 +189,32 @@ def track_header(
             html.Div(stats, id=ids.TRACK_STATS, className="d-flex flex-wrap align-items-end mb-3"),
         ]
     )
+
+
+def score_stats(score: dict, bins: list) -> list[object]:
+    """The hit probability, 7-day change and popularity of a scored track, and how often such scores came true."""
+    probability = float(score["probability"])
+    came_true = calibration.came_true(probability, bins)
+    stats: list[object] = [
+        html.Div(
+            [
+                html.Div("Hit probability", className="text-muted small"),
+                html.Div(formats.pct(probability), className="fs-3 fw-semibold text-primary"),
+            ],
+            className="me-4",
+        ),
+        html.Div(
+            [html.Div("7-day change", className="text-muted small"),
+             html.Div(formats.signed(score.get("momentum_7d"), 1, " pts") or "–", className="fs-4")],
+            className="me-4",
+        ),
+        html.Div(
+            [html.Div("Popularity now", className="text-muted small"),
+             html.Div(formats.count(score.get("popularity")) or "–", className="fs-4")],
+            className="me-4",
+        ),
+        dbc.Badge("already a hit", color="success", className="align-self-center") if score.get("is_hit") else None,
+    ]  # fmt: skip
+    if came_true:
+        stats.append(html.Div(came_true[0].upper() + came_true[1:] + ".", className="small text-muted w-100"))
+    return stats
