@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     HIT_THRESHOLD: float = 70.0
     HIT_HORIZON_DAYS: int = Field(default=28, ge=1)
     EMERGING_LIST_SIZE: int = Field(default=50, ge=1)
+    REASONS_PROBABILITY_FLOOR: float = Field(default=0.05, ge=0.0, le=1.0)  # reasons (TreeSHAP) at or above this
+    REASONS_MAX_TRACKS: int = Field(default=5000, ge=0)  # at most this many above the floor (lists always get them)
     OPTUNA_TRIALS: int = Field(default=40, ge=1)
     TRAIN_TIME_BUDGET: int = Field(default=120, ge=1)
     MODEL_SEED: int = 42

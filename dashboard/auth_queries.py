@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame
+
 USER_LOCK, ADDRESS_LOCK = 7_270_010, 7_270_011  # advisory lock classes (core/migrations.py uses 7_270_001)
 
 
@@ -54,15 +56,15 @@ def record_login_attempt(*, conn: Connection, username: str, remote_addr: str, s
 
 def locked_accounts(*, conn: Connection, minutes: int, ceiling: int) -> pd.DataFrame:
     """User names with at least `ceiling` failures within `minutes`, from any address (the Admin alert)."""
-    return pd.read_sql_query(
-        text(
+    return read_frame(
+        conn,
+        (
             "SELECT username, count(*) AS failures, count(DISTINCT remote_addr) AS addresses,"
             " max(attempted_at) AS last_failure FROM login_attempts"
             " WHERE NOT succeeded AND attempted_at > now() - make_interval(mins => :minutes)"
             " GROUP BY username HAVING count(*) >= :ceiling ORDER BY failures DESC, username LIMIT 50"
         ),
-        conn,
-        params={"minutes": minutes, "ceiling": ceiling},
+        {"minutes": minutes, "ceiling": ceiling},
     )
 
 

@@ -12,12 +12,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame as _frame
+
 PLAYLIST_MAX = 200
-
-
-def _frame(conn: Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    result = conn.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def discover_summary(*, conn: Connection, publication_id: int) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame
+
 
 def running_run(*, conn: Connection, kind: str | None = None) -> dict[str, Any] | None:
     """The newest run still running (of `kind`, when given): its stages so far and its progress."""
@@ -71,12 +73,12 @@ def running_run_of_request(*, conn: Connection, request_id: int) -> int | None:
 
 def deliveries(*, conn: Connection, limit: int = 200) -> pd.DataFrame:
     """Alert deliveries, newest first: key, channel, status, attempts, last error, when sent."""
-    result = conn.execute(
-        text(
+    return read_frame(
+        conn,
+        (
             "SELECT delivery_key, channel, status, attempts, coalesce(last_error, '') AS last_error, subject,"
             " created_at, sent_at, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at"
             " FROM alert_deliveries ORDER BY created_at DESC, delivery_key, channel LIMIT :limit"
         ),
         {"limit": limit},
     )
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

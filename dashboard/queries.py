@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame as _frame  # the pages' modules import it from here
+
 ARTIST_ORDERS = {  # order key -> (column, label)
     "level": ("popularity", "Popularity"),
     "growth7": ("popularity_7d", "Popularity change, 7 days (points)"),
@@ -55,11 +57,6 @@ def genre_filter(genre: str | None, column: str = "genre") -> str:
     """` AND genre = :genre`, or nothing for all genres: two statements, each planned for its own index
     (`(:genre IS NULL OR genre = :genre)` would be one plan that can use neither)."""
     return "" if genre is None else f" AND {column} = :genre"
-
-
-def _frame(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    result = conn.execute(text(sql), params or {})
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def current_publication(*, conn: Connection) -> Publication | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame
+
 KINDS = ("artist", "track")
 MAX_NOTE = 2000
 MAX_TAGS = 20
@@ -79,8 +81,9 @@ def update_entry(
 def entries(*, conn: Connection, username: str, publication_id: int) -> pd.DataFrame:
     """The user's list, newest first: name, hit probability now (a track's own; an artist's best track's), its
     change since the previous publication, the artist's alerts in this publication, note and tags."""
-    result = conn.execute(
-        text("""
+    return read_frame(
+        conn,
+        """
             WITH prev AS (SELECT max(publication_id) AS pid FROM publications WHERE publication_id < :pid),
             w AS (SELECT * FROM user_watchlist WHERE username = :user),
             best AS (
@@ -113,7 +116,6 @@ def entries(*, conn: Connection, username: str, publication_id: int) -> pd.DataF
                             '') AS alerts,
                    r.note, array_to_string(r.tags, ', ') AS tags
             FROM rows r ORDER BY r.added_at DESC, r.entity_id
-        """),
+        """,
         {"user": username, "pid": publication_id},
     )
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from core.columnar import read_frame
 from core.hit_definition import HitDefinition
 from model.frames import ModelFrames
 
@@ -20,8 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def _frame(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
-    result = conn.execute(text(sql), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return read_frame(conn, sql, params)
 
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:

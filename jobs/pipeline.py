@@ -34,6 +34,7 @@ from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, score_snapshot
+from jobs.shown_tracks import ReasonsPolicy
 from jobs.sources.base import Source
 from jobs.sources_store import analyze_loaded_tables
 
@@ -49,6 +50,7 @@ class RunConfig:
     hit_horizon_days: int = 28
     keep_publications: int = 3
     discover: DiscoverConfig = DiscoverConfig()
+    reasons: ReasonsPolicy = ReasonsPolicy()
     dask_scheduler: str | None = None  # score on this Dask cluster (unset: in-process)
 
     @classmethod
@@ -59,6 +61,9 @@ class RunConfig:
             hit_horizon_days=settings.HIT_HORIZON_DAYS,
             keep_publications=settings.KEEP_PUBLICATIONS,
             discover=DiscoverConfig.from_settings(settings),
+            reasons=ReasonsPolicy(
+                settings.REASONS_PROBABILITY_FLOOR, settings.REASONS_MAX_TRACKS, settings.EMERGING_LIST_SIZE
+            ),  # fmt: skip
             dask_scheduler=settings.DASK_SCHEDULER,
         )
 
@@ -164,7 +169,7 @@ def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: R
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date,
+        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=config.reasons,
                                 dask_scheduler=config.dask_scheduler)  # fmt: skip
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}

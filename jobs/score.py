@@ -5,7 +5,12 @@ and contributions are built per partition of artists on a Dask cluster instead (
 
 For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
 margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
-ranked by it) and its contributions in the same calibrated log-odds (`model.explain.published_scores`).
+ranked by it), from the booster's margin (`model.explain.published_probability`). Contributions in the same
+calibrated log-odds (`published_scores`, TreeSHAP, 170-500x the cost of predict) are computed only for the tracks
+a page can show (`jobs.shown_tracks`: the emerging lists, watchlisted tracks, tracks above the reasons floor,
+capped); the other rows' `contributions` and `feature_values` are NULL ("not computed").
+Feature importance is the one training stored with the model version (gain, and mean |contribution| on its
+latest training rows), not per-refresh SHAP.
 `expected_gap` is written empty: it was the final model's in-sample fit on its own training rows.
 The frames are written by the aggregate stage (`jobs.aggregate.build_track_scores`, `build_feature_importance`)
 inside the publication's transaction, so they appear in the same publication, atomically.
@@ -27,7 +32,8 @@ from core.hit_definition import HitDefinition
 from jobs.features import snapshot_features, snapshot_frames
 from jobs.model_inputs import track_names
 from jobs.model_store import StoredModel
-from model.explain import BIAS, contributions, feature_importance, published_scores
+from jobs.shown_tracks import ReasonsPolicy, shown_tracks
+from model.explain import BIAS, contributions, feature_importance, published_probability, published_scores
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +47,12 @@ class Scored:
 
 
 def score_snapshot(
-    *, conn: Connection, model: StoredModel, snapshot_date: date, dask_scheduler: str | None = None
+    *,
+    conn: Connection,
+    model: StoredModel,
+    snapshot_date: date,
+    reasons: ReasonsPolicy | None = None,
+    dask_scheduler: str | None = None,
 ) -> Scored:
     metric, threshold = model.hit.metric, model.hit.threshold
     booster = lgb.Booster(model_str=model.model_text)
@@ -55,9 +66,21 @@ def score_snapshot(
     else:
         features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
         current, is_hit = features.rows, features.is_hit
-        raw = contributions(booster, current)  # TreeSHAP once: for the published reasons and for importance
+        raw = None  # TreeSHAP below, for the shown rows only (the Dask path computes it on the workers)
     champion = (model.metrics or {}).get("champion")
-    probability, contrib = published_scores(booster, model.params, champion, current, raw=raw)
+    probability = published_probability(booster, model.params, champion, current)
+    shown = shown_tracks(
+        conn=conn, scores=current.assign(probability=probability, is_hit=is_hit.to_numpy()),
+        policy=reasons or ReasonsPolicy(),
+    )  # fmt: skip
+    listed = current.loc[shown]
+    listed_raw = None if raw is None else raw.iloc[np.flatnonzero(shown)]
+    _, contrib = published_scores(booster, model.params, champion, listed, raw=listed_raw)
+    contribution_json: list[str | None] = [None] * len(current)
+    value_json: list[str | None] = [None] * len(current)
+    for i, c, v in zip(np.flatnonzero(shown), _contribution_json(contrib),
+                       _value_json(listed, [c for c in contrib.columns if c != BIAS]), strict=True):  # fmt: skip
+        contribution_json[i], value_json[i] = c, v
     names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
     scores = pd.DataFrame(
         {
@@ -73,15 +96,25 @@ def score_snapshot(
             "is_hit": is_hit.to_numpy(),
             "probability": probability,
             "expected_gap": np.nan,  # removed: it was the final model's in-sample fit, not an expectation
-            "contributions": _contribution_json(contrib),
-            "feature_values": _value_json(current, [c for c in contrib.columns if c != BIAS]),
+            "contributions": contribution_json,
+            "feature_values": value_json,
             "model_version_id": model.model_version_id,
         }
     )
-    importance = feature_importance(booster, raw)
-    logger.info("scored %d tracks with model %s (list ranked by %s)", len(scores), model.model_version_id,
-                (champion or {}).get("name", "model"))  # fmt: skip
+    importance = stored_importance(model, booster, listed)
+    ranked_by = (champion or {}).get("name", "model")
+    logger.info("scored %d tracks with model %s (list ranked by %s), contributions for %d shown",
+                len(scores), model.model_version_id, ranked_by, int(shown.sum()))  # fmt: skip
     return Scored(scores, importance, model.model_version_id, model.hit)
+
+
+def stored_importance(model: StoredModel, booster: lgb.Booster, listed: pd.DataFrame) -> pd.DataFrame:
+    """The importance training stored with the model version; for a version stored without it, the booster's
+    gain and its mean |contribution| over the shown rows."""
+    stored = pd.DataFrame(model.feature_importance or [])
+    if {"feature", "gain", "mean_abs_contribution"}.issubset(stored.columns):
+        return stored[["feature", "gain", "mean_abs_contribution"]].reset_index(drop=True)
+    return feature_importance(booster, contributions(booster, listed))
 
 
 def _contribution_json(contrib: pd.DataFrame) -> list[str]:

@@ -51,6 +51,24 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def published_probability(
+    booster: lgb.Booster, params: dict[str, Any], champion: dict[str, Any] | None, rows: pd.DataFrame
+) -> np.ndarray:
+    """The probability `published_scores` gives, from the booster's margin alone (no TreeSHAP): the
+    contributions sum to the raw margin, so the same calibration (and blend) applied to it gives the same logit."""
+    if champion and champion.get("kind") == "baseline" and champion.get("signal"):
+        return SignalModel(**champion["signal"]).scores(rows)
+    margin = np.asarray(booster.predict(model_input(booster, rows), raw_score=True), dtype=float)
+    platt = Platt.from_dict(params.get("calibration"))
+    total = platt.a * margin + platt.b
+    blend = params.get("blend")
+    if blend:
+        weight, outer = float(blend["weight"]), Platt.from_dict(blend["calibration"])
+        part, bias = SignalModel(**blend["signal"]).parts(rows)
+        total = outer.a * (weight * total + (1 - weight) * (part + bias)) + outer.b
+    return np.asarray(1.0 / (1.0 + np.exp(-total)))
+
+
 def published_scores(
     booster: lgb.Booster,
     params: dict[str, Any],

@@ -80,6 +80,21 @@ def test_the_track_page_gives_reasons_with_values(seeded: dict[str, Any]) -> Non
     assert any(trace.name.startswith("hit threshold 70") for trace in history.data)
 
 
+def test_a_track_scored_without_reasons_says_they_are_computed_for_listed_tracks(seeded: dict[str, Any]) -> None:
+    engine = seeded["engine"]
+    track_id = scalar(engine, "SELECT track_id FROM agg_track_scores ORDER BY probability LIMIT 1")
+    with engine.begin() as conn:  # as the score stage writes a track no page lists: probability, no reasons
+        conn.execute(
+            text("UPDATE agg_track_scores SET contributions = NULL, feature_values = NULL WHERE track_id = :t"),
+            {"t": track_id},
+        )
+    header, reasons, waterfall, history = page("track").render_track(track_id)
+    words = str(reasons.to_plotly_json())
+    assert "Reasons are computed for listed tracks" in words and "Watch it" in words
+    assert "Reasons are computed for listed tracks" in str(waterfall.layout.annotations[0].text)
+    assert "%" in str([h.to_plotly_json() for h in header])  # the probability is still shown
+
+
 def test_navbar_search_finds_a_track_by_its_misspelt_title(seeded: dict[str, Any]) -> None:
     from dashboard.search_box import search_everything
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from core.hit_definition import HitDefinition
 from jobs.pipeline import NO_MODEL_WARNING, RunConfig, backfill, refresh
+from jobs.shown_tracks import ReasonsPolicy
 from jobs.sources.demo import DemoSource
 from jobs.train import TrainPlan, train_model
 from model.examples import LabelSpec
@@ -62,7 +63,7 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     with engine.connect() as conn:
         scores = conn.execute(
             text(
-                "SELECT track_id, probability, contributions, is_hit, expected_gap, model_version_id"
+                "SELECT track_id, probability, contributions, feature_values, is_hit, expected_gap, model_version_id"
                 " FROM agg_track_scores WHERE publication_id = :pid"
             ),
             {"pid": outcome.publication_id},
@@ -74,9 +75,23 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     assert len(scores) > 50
     assert {row.model_version_id for row in scores} == {trained.model_version_id}
     assert n_importance == len(stored.feature_importance)
-    totals = np.array([sum(row.contributions.values()) for row in scores])
-    assert all(BIAS in row.contributions for row in scores)
-    np.testing.assert_allclose(totals, logit(np.array([row.probability for row in scores])), atol=1e-4)
+    # Contributions only for the tracks a page can show: here every track at or above the reasons floor (the
+    # cap is not reached) and the emerging list; the others keep their probability, their reasons NULL.
+    explained = [row for row in scores if row.contributions is not None]
+    assert explained and len(explained) < len(scores)
+    floor = ReasonsPolicy().floor  # the default floor is the list's, and nobody watches a track here
+    assert {row.track_id for row in explained} == {row.track_id for row in scores if row.probability >= floor}
+    assert all(row.feature_values is None for row in scores if row.contributions is None)
+    totals = np.array([sum(row.contributions.values()) for row in explained])
+    assert all(BIAS in row.contributions for row in explained)
+    np.testing.assert_allclose(totals, logit(np.array([row.probability for row in explained])), atol=1e-4)
+    with engine.connect() as conn:
+        importance = conn.execute(
+            text("SELECT feature, gain FROM agg_feature_importance WHERE publication_id = :pid ORDER BY feature"),
+            {"pid": outcome.publication_id},
+        ).all()
+    stored_gain = {item["feature"]: item["gain"] for item in stored.feature_importance}
+    assert {f: pytest.approx(g) for f, g in importance} == stored_gain  # from training, not per-refresh SHAP
     assert all(row.expected_gap is None for row in scores)  # removed: it was an in-sample fit
 
     # Nothing changed and the model is the same: the run does not republish.

@@ -3,6 +3,8 @@ calibrated contributions, promotion against the baselines and the active model, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from core.hit_definition import HitDefinition
 from core.model_report import ModelReport, validated_report
 from model.baselines import fit_signal
 from model.examples import LabelSpec, build_examples
-from model.explain import BIAS, published_scores
+from model.explain import BIAS, published_probability, published_scores
 from model.features import FeatureContext, feature_names
 from model.folds import protocol_origins, rolling_origins
 from model.frames import ModelFrames
@@ -93,6 +95,26 @@ def test_published_contributions_add_up_to_the_calibrated_log_odds(examples: pd.
     np.testing.assert_allclose(contrib.sum(axis=1), np.log(p / (1 - p)), atol=1e-9)
     order = np.argsort(-p, kind="mergesort")  # higher popularity first: the list sorted by the signal
     assert rows["track_spotify_popularity"].fillna(-1).to_numpy()[order][0] == rows["track_spotify_popularity"].max()
+
+
+def test_probability_without_contributions_is_the_published_one(examples: pd.DataFrame, trained: tuple) -> None:
+    """The score stage ranks every track by `published_probability` (no TreeSHAP): the model's, a blend's and a
+    baseline champion's probabilities equal those `published_scores` derives from the contributions."""
+    result, features = trained
+    rows = examples[features].head(200)
+    labelled = examples[examples["label"].notna()]
+    signal = fit_signal("track_spotify_popularity", labelled, labelled["label"].to_numpy())
+    params = {**result.params, **result.fitted.describe()}
+    outer = {"a": 1.7, "b": -0.4, "method": "platt", "fitted_on": "x"}
+    blended = {**params, "blend": {"weight": 0.3, "signal": signal.to_dict(), "calibration": outer}}
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        (params, {"kind": "model"}),
+        (blended, {"kind": "model"}),
+        (params, {"kind": "baseline", "signal": signal.to_dict()}),
+    ]
+    for run_params, champion in cases:
+        p, _ = published_scores(result.booster, run_params, champion, rows)
+        np.testing.assert_allclose(published_probability(result.booster, run_params, champion, rows), p, atol=1e-9)
 
 
 def _report(base_lo: float, active_lo: float | None, champion: str = "model") -> dict:

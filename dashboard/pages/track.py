@@ -105,8 +105,10 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
                           color="secondary")
             )  # fmt: skip
         return header, None, empty_figure("No score for this track."), history_figure
-    contributions = score.get("contributions") or {}
     probability = float(score["probability"])
+    if score.get("contributions") is None:  # not computed: only listed tracks get contributions (TreeSHAP)
+        return header, not_listed_card(), empty_figure(NOT_LISTED), history_figure
+    contributions = score.get("contributions") or {}
     names = {k: k if k == BIAS else glossary.label(k) for k in contributions}
     unique = len(set(names.values())) == len(names)  # labels are unique; an unknown feature keeps its id
     labelled = {(names[k] if unique else k): v for k, v in contributions.items()}
@@ -116,6 +118,18 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
         contributions_waterfall(labelled, probability),
         history_figure,
     )
+
+
+NOT_LISTED = "Reasons are computed for listed tracks."
+NOT_LISTED_HELP = (
+    "Reasons are computed for listed tracks: the Morning lists, watchlisted tracks and the most likely tracks"
+    " (at or above the reasons floor). This track's probability is published without them. Watch it and the"
+    " next refresh gives its reasons."
+)
+
+
+def not_listed_card() -> dbc.Card:
+    return dbc.Card(dbc.CardBody(html.Div(NOT_LISTED_HELP, className="text-muted small", id="track-not-listed")))
 
 
 def reasons_card(contributions: dict, values: dict, probability: float) -> dbc.Card:
