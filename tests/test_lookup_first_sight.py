@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from core.hit_definition import HitDefinition
 from core.model_report import FirstSight
 from dashboard.lookup_queries import queue_lookup
 from jobs.lock import run_lock
@@ -55,7 +56,7 @@ def _answer(engine: Engine, request_id: int) -> dict[str, object]:
 
 @pytest.mark.timeout(600)
 def test_the_first_sight_model_is_validated_forward_against_first_sight_baselines() -> None:
-    spec = LabelSpec(metric="spotify_popularity", threshold=55, horizon_days=28, step_days=7)
+    spec = LabelSpec(HitDefinition("spotify_popularity", 55, 28), step_days=7)
     ctx = FeatureContext.build(demo_frames(150, 170))
     examples = build_examples(ctx, spec)
     result = train_first_sight(ctx, examples, spec, TrainConfig(n_trials=2, max_rounds=30, k=10, n_boot=200))
