@@ -11,7 +11,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 
 from dashboard import ids, leaderboard_grid, queries, server_grid, tables, urlstate
-from dashboard.db import DataUnavailable, reading
+from dashboard.db import reading, when_unavailable
 
 FILE_NAME = "hitscope-artists.csv"
 
@@ -37,33 +37,31 @@ def _scope(genre: Any, order: Any) -> tuple[str | None, str]:
     return urlstate.text(genre), urlstate.choice(order, queries.ARTIST_ORDERS, "level")
 
 
+@when_unavailable(lambda: None)
 def rows(request: Any, genre: Any, order: Any) -> dict[str, Any] | None:
-    """One block of the current publication's leaderboard (an empty, finished list before the first one)."""
+    """One block of the current publication's leaderboard (an empty, finished list before the first one);
+    None when the database does not answer (the grid keeps what it shows)."""
     genre, order = _scope(genre, order)
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return {"rowData": [], "rowCount": 0}
-            return leaderboard_grid.leaderboard_block(
-                conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
-            )
-    except DataUnavailable:
-        return None
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return {"rowData": [], "rowCount": 0}
+        return leaderboard_grid.leaderboard_block(
+            conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
+        )
 
 
+@when_unavailable(lambda: None)
 def export(request: Any, genre: Any, order: Any) -> list[dict[str, Any]] | None:
+    """Every row matching the grid's scope, sort and filters; None when the database does not answer."""
     genre, order = _scope(genre, order)
-    try:
-        with reading() as conn:
-            publication = queries.current_publication(conn=conn)
-            if publication is None:
-                return []
-            return leaderboard_grid.leaderboard_export(
-                conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
-            )
-    except DataUnavailable:
-        return None
+    with reading() as conn:
+        publication = queries.current_publication(conn=conn)
+        if publication is None:
+            return []
+        return leaderboard_grid.leaderboard_export(
+            conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
+        )
 
 
 server_grid.wire(

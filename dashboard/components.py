@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard import formats, ids
 
@@ -118,6 +118,18 @@ def age_text(moment: datetime | None, now: datetime | None = None) -> str:
 
 def genre_options(genres: list[str]) -> list[dict[str, str]]:
     return [{"label": formats.genre(genre), "value": genre} for genre in genres]
+
+
+def genre_dropdown(component_id: str, genre: str | None, **props: object) -> dcc.Dropdown:
+    """The pages' genre filter: "All genres" when empty; the URL's genre is its only option until the
+    page's callback fills the list from the publication."""
+    return dcc.Dropdown(
+        id=component_id,
+        options=genre_options([str(genre)]) if genre else [],
+        value=genre,
+        placeholder="All genres",
+        **props,
+    )
 
 
 # "Scheduled retraining" is true by default: jobs/clock.py schedules it on RETRAIN_CRON (weekly, Sunday 03:00

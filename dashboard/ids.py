@@ -85,6 +85,7 @@ MODEL_VERSIONS = "model-versions"
 # Track ("/track/<track_id>") and artist ("/artist/<artist_id>") pages
 TRACK_ID = "track-id"
 TRACK_HEADER = "track-header"
+TRACK_NOT_LISTED = "track-not-listed"
 TRACK_WATERFALL = "track-waterfall"
 TRACK_HISTORY = "track-history"
 ARTIST_ID = "artist-id"

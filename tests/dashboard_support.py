@@ -86,6 +86,21 @@ def dash_app() -> Dash:
 
 
 @contextmanager
+def seeded_dashboard(engine: Engine, url: str) -> Iterator[Engine]:
+    """An emptied database with the demo market refreshed into it, the app built against it; emptied again after."""
+    from tests.conftest import truncate_all
+
+    truncate_all(engine)
+    seed_demo(engine)
+    try:
+        with dashboard_database(url):
+            dash_app()
+            yield engine
+    finally:
+        truncate_all(engine)
+
+
+@contextmanager
 def signed_in(name: str | None) -> Iterator[None]:
     """A request context of the app whose session belongs to `name` (None: signed out)."""
     with dash_app().server.test_request_context("/"):

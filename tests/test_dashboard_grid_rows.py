@@ -23,8 +23,7 @@ from sqlalchemy import Engine, text
 
 from dashboard import artists_grid, formats, grid_export, ids, publication_cache, tables
 from dashboard.grid_rows import GridColumn, GridQuery, GridRequestRefused
-from tests.conftest import truncate_all
-from tests.dashboard_support import dash_app, dashboard_database, login, seed_demo
+from tests.dashboard_support import dash_app, login, seeded_dashboard
 
 BLOCK = 20
 COLUMNS = {"name": GridColumn("name", "text"), "popularity": GridColumn("popularity")}
@@ -32,12 +31,8 @@ COLUMNS = {"name": GridColumn("name", "text"), "popularity": GridColumn("popular
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[Engine]:
-    truncate_all(engine)
-    seed_demo(engine)
-    with dashboard_database(database_url):
-        dash_app()
+    with seeded_dashboard(engine, database_url):
         yield engine
-    truncate_all(engine)
 
 
 def sql_rows(engine: Engine, sql: str, **params: object) -> list[tuple]:

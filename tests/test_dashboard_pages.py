@@ -18,8 +18,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from dashboard import artists_grid, ids
-from tests.conftest import truncate_all
-from tests.dashboard_support import SNAPSHOT, dash_app, dashboard_database, login, seed_demo, signed_in
+from tests.dashboard_support import (
+    SNAPSHOT,
+    dash_app,
+    login,
+    seeded_dashboard,
+    signed_in,
+)
 from tests.web_support import component_ids, find_props, routed
 
 ROUTED = [  # (user, path, ids the page's layout must hold, words it must say)
@@ -35,12 +40,8 @@ ROUTED = [  # (user, path, ids the page's layout must hold, words it must say)
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[Engine]:
-    truncate_all(engine)
-    seed_demo(engine)
-    with dashboard_database(database_url):
-        dash_app()
+    with seeded_dashboard(engine, database_url):
         yield engine
-    truncate_all(engine)
 
 
 def page(name: str):  # the module Dash imported (importing it again would register its callbacks twice)

@@ -38,6 +38,21 @@ class IdUses(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
     visit_Lambda = visit_FunctionDef
 
+    def visit_comprehension_scope(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp) -> None:
+        """`[State(control, ...) for control in controls]`: an element of a parameter is a parameter too."""
+        names = {
+            g.target.id
+            for g in node.generators
+            if isinstance(g.target, ast.Name) and isinstance(g.iter, ast.Name) and self.allowed(g.iter)
+        }
+        self.parameters.append(names)
+        self.generic_visit(node)
+        self.parameters.pop()
+
+    visit_ListComp = visit_comprehension_scope
+    visit_GeneratorExp = visit_comprehension_scope
+    visit_SetComp = visit_comprehension_scope
+
     def allowed(self, value: ast.expr) -> bool:
         target = value.func if isinstance(value, ast.Call) else value
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "ids":

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from dashboard import artists_grid, formats, ids, publication_cache, queries, urlstate
 from dashboard.components import (
+    genre_dropdown,
     genre_options,
     no_publication_alert,
     page_header,
@@ -57,13 +58,7 @@ def controls(filters: dict[str, object]) -> dbc.Row:
             dbc.Col(
                 [
                     dbc.Label("Genre", html_for=ids.ARTISTS_GENRE, className="small text-muted mb-0"),
-                    dcc.Dropdown(
-                        id=ids.ARTISTS_GENRE,
-                        options=genre_options([str(genre)]) if genre else [],
-                        value=genre,
-                        placeholder="All genres",
-                        clearable=True,
-                    ),
+                    genre_dropdown(ids.ARTISTS_GENRE, genre, clearable=True),
                 ],
                 xs=12,
                 md=4,

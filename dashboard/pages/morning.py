@@ -28,7 +28,14 @@ from dashboard import (
     urlstate,
     watch_ui,
 )
-from dashboard.components import genre_options, no_model_alert, no_publication_alert, page_header, unavailable_alert
+from dashboard.components import (
+    genre_dropdown,
+    genre_options,
+    no_model_alert,
+    no_publication_alert,
+    page_header,
+    unavailable_alert,
+)
 from dashboard.db import reading, when_unavailable
 from dashboard.morning_cards import freshness_card, headline_cards, last_run_card
 
@@ -65,12 +72,7 @@ def layout(**query: str) -> html.Div:
             html.Div(id=ids.MORNING_FRESHNESS),
             dbc.Row(
                 dbc.Col(
-                    dcc.Dropdown(
-                        id=ids.MORNING_GENRE,
-                        options=genre_options([genre]) if genre else [],
-                        value=genre,
-                        placeholder="All genres",
-                    ),
+                    genre_dropdown(ids.MORNING_GENRE, genre),
                     xs=12,
                     md=4,
                 ),

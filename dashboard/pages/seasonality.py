@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from core.settings import get_settings
 from dashboard import formats, ids, queries, queries_season, urlstate
-from dashboard.components import genre_options, no_publication_alert, page_header, unavailable_alert
+from dashboard.components import genre_dropdown, genre_options, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import reading, when_unavailable
 from dashboard.figures import empty_figure, seasonality_bars, seasonality_heatmap, unavailable_figure
 
@@ -59,12 +59,7 @@ def controls(filters: dict[str, object]) -> dbc.Row:
             dbc.Col(
                 [
                     dbc.Label("Genre", html_for=ids.SEASON_GENRE, className="small text-muted mb-0"),
-                    dcc.Dropdown(
-                        id=ids.SEASON_GENRE,
-                        options=genre_options([genre]) if genre else [],
-                        value=genre,
-                        placeholder="All genres",
-                    ),
+                    genre_dropdown(ids.SEASON_GENRE, genre),
                 ],
                 xs=12,
                 md=4,

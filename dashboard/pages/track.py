@@ -129,7 +129,7 @@ NOT_LISTED_HELP = (
 
 
 def not_listed_card() -> dbc.Card:
-    return dbc.Card(dbc.CardBody(html.Div(NOT_LISTED_HELP, className="text-muted small", id="track-not-listed")))
+    return dbc.Card(dbc.CardBody(html.Div(NOT_LISTED_HELP, className="text-muted small", id=ids.TRACK_NOT_LISTED)))
 
 
 def reasons_card(contributions: dict, values: dict, probability: float) -> dbc.Card:
