@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.harness import RESULTS_DIR, Options, write_result
+from bench.readme_table import refresh_readme
 
 # Run order: training before refresh and scoring, which then score with its model (else they train a quick one).
 BENCHMARKS = ["load", "training", "refresh", "scoring", "scale", "dashboard", "morning", "search", "playlist"]
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         report = module.run(options)
         path = write_result(name, report, started=started, options=options, results_dir=args.results)
         print(f"   -> {path}", flush=True)
+    if args.results == RESULTS_DIR and refresh_readme():
+        print("   -> README.md speed table regenerated from bench/results", flush=True)
     return 0
 
 

@@ -34,7 +34,8 @@ from jobs.sources.demo import DemoSource
 # The demo market makes ~4.8 tracks per artist over its 5 years; by DAY nearly all are released and ~20% are
 # tracked (released within the last year). n_artists is picked to give the track counts in the labels.
 SIZES = {"10k": 2_090, "100k": 20_900, "1M": 209_000}
-TARGET_SECONDS = {"100k": 30.0, "1M": 300.0}
+TARGET_SECONDS = {"100k": 15.0, "1M": 120.0}  # issue 12's goals
+PEAK_TARGET_MIB = {"1M": 1024}  # issue 12: 1M refreshed in under 1 GiB; elsewhere the 4 GiB abort limit
 MEMORY_LIMIT = 4 * 2**30
 BACKFILL_DAYS = 8
 COLD_CAP_SECONDS = 120
@@ -159,8 +160,9 @@ def run(options: Options) -> Report:
         report.row(f"refresh at {label} tracks ({result['tracks']:,})", value,
                    f"< {target:.0f} s" if target else "", status)  # fmt: skip
         peak = result["peak_rss_bytes"]
-        report.row(f"peak RSS at {label}", f"{peak / 2**20:,.0f} MiB", "< 4096 MiB",
-                   verdict(peak, MEMORY_LIMIT, higher_is_better=False))  # fmt: skip
+        peak_target = PEAK_TARGET_MIB.get(label, MEMORY_LIMIT // 2**20)
+        report.row(f"peak RSS at {label}", f"{peak / 2**20:,.0f} MiB", f"< {peak_target} MiB",
+                   verdict(peak, peak_target * 2**20, higher_is_better=False))  # fmt: skip
         cold = result["cold_stats_aggregate_publish_seconds"]
         if cold is not None:
             print(f"    aggregate+publish before ANALYZE (fresh statistics missing): {cold} s; ANALYZE took "
