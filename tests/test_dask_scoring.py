@@ -91,9 +91,10 @@ def test_the_final_fit_on_dask_ranks_like_the_local_fit(cluster: str, market, ob
     mine, theirs = local.probability(rows), remote.probability(rows)
     rho = spearmanr(mine, theirs).statistic
     overlap = len(set(np.argsort(-mine)[:TOP]) & set(np.argsort(-theirs)[:TOP])) / TOP
-    # measured on this market: binary rho >= 0.95, lambdarank 0.94 with 46 of the top 50 shared (bin edges are found
-    # per worker, bagging draws per worker): close, not equal; a wrong fit (e.g. labels shuffled) gives rho ~0
-    assert rho >= 0.9 and overlap >= 0.8, (rho, overlap)
+    # measured on this market: binary rho >= 0.95; lambdarank 0.89-0.94 over runs with 45-46 of the top 50 shared
+    # (bin edges are found per worker, and which rows a worker holds varies run to run): close, not equal; a wrong
+    # fit (e.g. labels shuffled) gives rho ~0
+    assert rho >= (0.9 if objective == "binary" else 0.8) and overlap >= 0.8, (rho, overlap)
 
 
 def test_the_setting_reaches_the_score_stage(cluster: str) -> None:
