@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -63,12 +65,21 @@ def train_requests(engine: Engine) -> list[tuple[str, str, str | None, str]]:
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def test_retraining_fires_weekly_at_the_configured_time(clean_db: Engine, clock: FakeClock) -> None:
-    settings = Settings(APP_ENV="test", DAILY_CRON="0 6 * * *", RETRAIN_CRON="0 3 * * sun", QUEUE_POLL_SECONDS=3600)
+@contextmanager
+def running_scheduler(engine: Engine, settings: Settings) -> Iterator[ManualScheduler]:
+    """The worker's scheduler (jobs.clock.build_scheduler), started on the fake clock, its jobs run inline."""
     scheduler = ManualScheduler(job_defaults=JOB_DEFAULTS, executors={"default": DebugExecutor()}, timezone="UTC")
-    build_scheduler(clean_db, settings, scheduler)
+    build_scheduler(engine, settings, scheduler)
     scheduler.start()
     try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_retraining_fires_weekly_at_the_configured_time(clean_db: Engine, clock: FakeClock) -> None:
+    settings = Settings(APP_ENV="test", DAILY_CRON="0 6 * * *", RETRAIN_CRON="0 3 * * sun", QUEUE_POLL_SECONDS=3600)
+    with running_scheduler(clean_db, settings) as scheduler:
         retrain = scheduler.get_job("scheduled_retrain")
         assert retrain.next_run_time == datetime(2026, 6, 28, 3, 0, tzinfo=UTC)  # next Sunday, 03:00 UTC
 
@@ -90,17 +101,12 @@ def test_retraining_fires_weekly_at_the_configured_time(clean_db: Engine, clock:
         clock.now = datetime(2026, 6, 28, 3, 30, tzinfo=UTC)
         scheduler.tick()
         assert len(train_requests(clean_db)) == 1  # not again the same week
-    finally:
-        scheduler.shutdown(wait=False)
 
 
 def test_the_cron_settings_decide_when_jobs_fire(clean_db: Engine, clock: FakeClock) -> None:
     """Non-default crontabs: a scheduler that ignored them (or hard-coded the defaults) fails here."""
     settings = Settings(APP_ENV="test", DAILY_CRON="30 14 * * *", RETRAIN_CRON="15 9 * * wed", QUEUE_POLL_SECONDS=3600)
-    scheduler = ManualScheduler(job_defaults=JOB_DEFAULTS, executors={"default": DebugExecutor()}, timezone="UTC")
-    build_scheduler(clean_db, settings, scheduler)
-    scheduler.start()
-    try:
+    with running_scheduler(clean_db, settings) as scheduler:
         assert scheduler.get_job("daily_refresh").next_run_time == datetime(2026, 6, 27, 14, 30, tzinfo=UTC)
         assert scheduler.get_job("scheduled_retrain").next_run_time == datetime(2026, 7, 1, 9, 15, tzinfo=UTC)
         scheduler.remove_job("daily_refresh")  # its run (a demo refresh) is not what this test is about
@@ -112,8 +118,6 @@ def test_the_cron_settings_decide_when_jobs_fire(clean_db: Engine, clock: FakeCl
         clock.now = datetime(2026, 7, 1, 9, 15, 5, tzinfo=UTC)  # the configured one: fires
         scheduler.tick()
         assert [row[:2] for row in train_requests(clean_db)] == [("schedule", "scheduler")]
-    finally:
-        scheduler.shutdown(wait=False)
 
 
 def test_an_empty_retrain_cron_schedules_no_retraining(clean_db: Engine) -> None:
