@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, text
 
 from core import migrations
 from core.db import get_engine
+from dashboard import publication_cache
 from tests import pg
 
 os.environ.setdefault("APP_ENV", "test")
@@ -84,6 +85,13 @@ def clean_db(engine: Engine) -> Iterator[Engine]:
     truncate_all(engine)
     yield engine
     truncate_all(engine)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_publication_cache() -> None:
+    """Tests rewrite a publication's rows in place (production never does): each test starts with an empty
+    in-process cache of what callbacks built from a publication (dashboard/publication_cache.py)."""
+    publication_cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from dashboard import glossary, ids
+from dashboard import glossary, ids, morning_lists, publication_cache
 from tests.conftest import truncate_all
 from tests.dashboard_support import dash_app, dashboard_database, seed_demo, seed_model_outputs, signed_in
 
@@ -83,7 +83,7 @@ def test_alerts_list_the_spikes(seeded: dict[str, Any]) -> None:
         seeded["engine"],
         "SELECT name, max(zscore) FROM agg_alerts"
         " WHERE publication_id = (SELECT max(publication_id) FROM publications) GROUP BY artist_id, name"
-        f" ORDER BY max(zscore) DESC, artist_id LIMIT {page('morning').ALERT_LIMIT}",
+        f" ORDER BY max(zscore) DESC, artist_id LIMIT {morning_lists.ALERT_LIMIT}",
     )
     assert [(r["name"], r["zscore"]) for r in alerts] == [(n, round(z, 1)) for n, z in expected]
     assert len(expected) > 0
@@ -200,3 +200,22 @@ def test_model_track_artist_discover_and_lookup_paths_route_to_their_pages(seede
     with signed_in("bo"):
         layout = page("track").layout(track_id="demo%3At0000001")
     assert layout.children[0].data == "demo:t0000001"
+
+
+def test_morning_lists_are_cached_per_publication(seeded: dict[str, Any]) -> None:
+    """A publication never changes, so its lists are built once (dashboard/morning_lists.py); the key is the
+    publication: rows rewritten in place (which production never does) are not seen until the cache is cleared."""
+    engine, pid = seeded["engine"], seeded["publication_id"]
+    first = page("morning").render_lists(None, "7", "points")[1]
+    assert first, "the demo publication has an emerging list"
+    rename = "UPDATE agg_track_scores SET name = :name WHERE publication_id = :pid AND track_id = :tid"
+    with engine.begin() as conn:
+        conn.execute(text(rename), {"name": "Renamed in place", "pid": pid, "tid": first[0]["track_id"]})
+    try:
+        assert page("morning").render_lists(None, "7", "points")[1] == first  # served from the cache
+        publication_cache.clear()
+        assert page("morning").render_lists(None, "7", "points")[1][0]["name"] == "Renamed in place"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(rename), {"name": first[0]["name"], "pid": pid, "tid": first[0]["track_id"]})
+        publication_cache.clear()

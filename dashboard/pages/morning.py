@@ -8,20 +8,17 @@ often such a score came true (the active model's reliability bins); risers and e
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from core.settings import get_settings
 from dashboard import (
     calibration,
     formats,
     ids,
+    morning_lists,
     ops_queries,
     queries,
-    queries_morning,
     run_view,
     scout_rows,
     tables,
@@ -42,9 +39,6 @@ from dashboard.morning_cards import freshness_card, headline_cards, last_run_car
 dash.register_page(__name__, path="/", name="Morning", title="Hitscope · Morning", order=0, nav=True)
 
 DEFAULTS: dict[str, object] = {"genre": None, "window": "7", "basis": "points"}
-RISER_LIMIT = 15
-ALERT_LIMIT = 15
-ARTIST_TREND_METRICS = ["spotify_popularity", "lastfm_listeners", "spotify_followers"]
 
 
 def parse_filters(query: dict[str, object]) -> dict[str, object]:
@@ -199,7 +193,7 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
     genre = urlstate.text(genre)
     days = 28 if urlstate.one(window) == "28" else 7
     basis = urlstate.choice(basis, ("points", "percent"), "points")
-    read = read_lists(genre, days, basis)
+    read = morning_lists.read_lists(genre, days, basis)
     if read is None:
         return None, [], [], None, [], None, []
     bins = calibration.reliability_bins(read["model"].metrics if read["model"] else None)
@@ -225,51 +219,6 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         headline_cards(read["counts"], read["publication"], genre),
         genre_options(read["genres"]),
     )
-
-
-def read_lists(genre: str | None, days: int, basis: str) -> dict[str, Any] | None:
-    """Everything Morning's lists show, in one snapshot; None when nothing is published."""
-    settings = get_settings()
-    with reading() as conn:
-        publication = queries.current_publication(conn=conn)
-        if publication is None:
-            return None
-        pid, day = publication.publication_id, publication.snapshot_date
-        emerging = queries_morning.emerging_hits(
-            conn=conn, publication_id=pid, genre=genre, limit=settings.EMERGING_LIST_SIZE,
-            min_probability=calibration.LIST_FLOOR,
-        )  # fmt: skip
-        n_scored = queries.scored_track_count(conn=conn, publication_id=pid)
-        risers = queries_morning.top_risers(
-            conn=conn, publication_id=pid, genre=genre, window=days, basis=basis, limit=RISER_LIMIT
-        )
-        return {
-            "publication": publication,
-            "emerging": emerging,
-            "n_scored": n_scored,
-            "risers": risers,
-            "spikes": queries_morning.alerts(conn=conn, publication_id=pid, genre=genre, limit=ALERT_LIMIT),
-            "genres": queries.leaderboard_genres(conn=conn, publication_id=pid),
-            "counts": queries_morning.headline_counts(
-                conn=conn, publication_id=pid, genre=genre, floor=calibration.LIST_FLOOR
-            ),
-            "model": queries.active_model(conn=conn),
-            "training": ops_queries.running_run(conn=conn, kind="train") if n_scored == 0 else None,
-            "track_trends": queries_morning.sparklines(
-                conn=conn,
-                entity_type="track",
-                entity_ids=list(emerging["track_id"]),
-                metrics=[settings.HIT_METRIC],
-                day=day,
-            ),  # fmt: skip
-            "artist_trends": queries_morning.sparklines(
-                conn=conn,
-                entity_type="artist",
-                entity_ids=list(risers["artist_id"]),
-                metrics=ARTIST_TREND_METRICS,
-                day=day,
-            ),  # fmt: skip
-        }
 
 
 tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)
