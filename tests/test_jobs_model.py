@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import date
 
@@ -17,6 +18,7 @@ from jobs.train import TrainPlan, train_model
 from model.examples import LabelSpec
 from model.explain import BIAS, logit
 from model.train import TrainConfig
+from tests.dashboard_support import dash_app, dashboard_database
 
 END = date(2025, 6, 30)
 PLAN = TrainPlan(
@@ -32,7 +34,7 @@ def _train(engine: Engine) -> object:
 
 
 @pytest.mark.timeout(600)
-def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
+def test_train_promote_and_score_in_a_refresh(clean_db: Engine, database_url: str) -> None:
     engine = clean_db
     source = DemoSource(seed=7, n_artists=150, start=date(2023, 1, 1))
     config = RunConfig(hit_threshold=55)
@@ -93,6 +95,17 @@ def test_train_promote_and_score_in_a_refresh(clean_db: Engine) -> None:
     stored_gain = {item["feature"]: item["gain"] for item in stored.feature_importance}
     assert {f: pytest.approx(g) for f, g in importance} == stored_gain  # from training, not per-refresh SHAP
     assert all(row.expected_gap is None for row in scores)  # removed: it was an in-sample fit
+
+    # The Model page renders this really trained model: its verdict with intervals, the trainer's own baselines.
+    with dashboard_database(database_url):
+        dash_app()
+        page = importlib.import_module("dashboard.pages.model")
+        alert, _summary, verdict, metric_rows, *_figures, versions = page.render_model(None)
+    words = repr(verdict)
+    assert alert is None and "retrain to see its verdict" not in words and "95%" in words, words[:500]
+    shown = " ".join(str(row) for row in metric_rows)
+    assert all(name in shown for name in stored.metrics["baselines"]), (list(stored.metrics["baselines"]), shown)
+    assert len(versions) == 2
 
     # Nothing changed and the model is the same: the run does not republish.
     repeat = refresh(engine, source, snapshot_date=date(2025, 7, 1), trigger="cli", requested_by="test", config=config)
