@@ -31,3 +31,8 @@ def read_frame(conn: Connection, sql: str, params: Mapping[str, Any] | None = No
     finally:
         result.close()
     return pd.DataFrame(rows, columns=columns)
+
+
+def select(conn: Connection, sql: str, **params: Any) -> pd.DataFrame:
+    """`read_frame` with the parameters as keywords: `select(conn, "... WHERE day = :day", day=day)`."""
+    return read_frame(conn, sql, params)

@@ -12,13 +12,9 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from core.columnar import read_frame
+from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
-
-
-def _frame(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
-    return read_frame(conn, sql, params)
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:

@@ -13,15 +13,11 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from core.columnar import read_frame
+from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from model.frames import ModelFrames
 
 logger = logging.getLogger(__name__)
-
-
-def _frame(conn: Connection, sql: str, **params: object) -> pd.DataFrame:
-    return read_frame(conn, sql, params)
 
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
