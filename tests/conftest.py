@@ -1,6 +1,7 @@
 """Shared fixtures: one throwaway PostgreSQL database per test run, migrated to head.
 
-- `engine`: the migrated database; tests that commit (queues, locks, publishing) use it with `clean_db`.
+- `engine`: the migrated database; tests that commit (queues, locks, publishing) use it with `clean_db`, which
+  gives it back as migration left it: a fresh copy of a template database (`reset_database`).
 - `conn`: a connection inside an outer transaction that is rolled back after the test.
 - `shared_data`: the path of ../shared/data (or $SHARED_DATA), or a skip with the reason when it is absent.
 """
@@ -24,13 +25,26 @@ os.environ.setdefault("APP_ENV", "test")
 SHARED_DATA = Path(os.environ.get("SHARED_DATA") or Path(__file__).resolve().parent.parent.parent / "shared" / "data")
 
 
+# The test database's URL -> the URL of the migrated, empty template it is cloned from (one pair per test process).
+_TEMPLATES: dict[str, str] = {}
+# Whether the test database is known to be as migration left it: set by a reset, cleared when a test that does
+# not give it back (one using `engine` or `database_url` without `clean_db`) has used it.
+_KNOWN_CLEAN = {"value": True}
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    url = pg.create_throwaway_database(pg.server_url())
-    migrations.upgrade(get_engine(url))
+    """A migrated, empty database of this test process's own, cloned from a template migrated once."""
+    server = pg.server_url()
+    template = pg.create_throwaway_database(server)
+    migrations.upgrade(get_engine(template))
+    get_engine(template).dispose()  # a template must have no connections to be copied
+    url = pg.create_throwaway_database(server, template=template)
+    _TEMPLATES[url] = template
     yield url
     get_engine(url).dispose()
     pg.drop_database(url)
+    pg.drop_database(template)
 
 
 @pytest.fixture(scope="session")
@@ -46,45 +60,41 @@ def conn(engine: Engine) -> Iterator[Connection]:
         outer.rollback()
 
 
-def truncate_all(engine: Engine) -> None:
-    """Empty every table that holds a row, and restart every sequence.
+def reset_database(engine: Engine) -> None:
+    """Give the test database back the state it had after migration: drop it and clone it again from the template.
 
-    TRUNCATE costs about 10 ms a table whether or not it holds rows (new files for the table and its indexes), so
-    truncating all of them was ~0.7 s, twice per test. Most tests fill a handful: one query finds which (an
-    EXISTS probe per table, cheap on empty tables), and only those are truncated. Sequences are restarted
-    separately, since an empty table's sequence may have moved (a rolled-back insert).
+    Every test that commits leaves the database this way when it ends (`clean_db`), so the next test starts from
+    a migrated, empty database whatever the last one did: rows, month partitions a load created, sequences,
+    settings and statistics are the template's again (tests/pg.py `recreate_from_template`).
     """
-    with engine.begin() as connection:
-        tables = (
-            connection.execute(
-                text(
-                    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                    " WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not tables:
-            return
-        probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
-        filled = connection.execute(text(probe)).scalars().all()
-        if filled:
-            connection.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
-        connection.execute(
-            text(
-                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
-                " FROM pg_sequences WHERE schemaname = 'public'"
-            )
-        )
+    engine.dispose()
+    url = engine.url.render_as_string(hide_password=False)
+    pg.recreate_from_template(url, _TEMPLATES[url])
+    _KNOWN_CLEAN["value"] = True
+
+
+def start_clean(engine: Engine) -> None:
+    """Reset the database unless it is known to be as migration left it (a module's fixture, before it seeds)."""
+    if not _KNOWN_CLEAN["value"]:
+        reset_database(engine)
 
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """The engine, with every table emptied after the test (for tests that must commit)."""
-    truncate_all(engine)
+    """The engine of a database as migration left it, given back in that state after the test (for tests that
+    must commit: queues, locks, publishing). It is reset first too if a test before it may have left rows."""
+    start_clean(engine)
     yield engine
-    truncate_all(engine)
+    reset_database(engine)
+
+
+@pytest.fixture(autouse=True)
+def _track_database_use(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the database without `clean_db`, the next `clean_db` resets it before its test."""
+    yield
+    used = {"engine", "database_url"} & set(request.fixturenames)
+    if used and "clean_db" not in request.fixturenames:
+        _KNOWN_CLEAN["value"] = False
 
 
 @pytest.fixture(autouse=True)

@@ -88,16 +88,16 @@ def dash_app() -> Dash:
 @contextmanager
 def seeded_dashboard(engine: Engine, url: str) -> Iterator[Engine]:
     """An emptied database with the demo market refreshed into it, the app built against it; emptied again after."""
-    from tests.conftest import truncate_all
+    from tests.conftest import reset_database, start_clean
 
-    truncate_all(engine)
+    start_clean(engine)
     seed_demo(engine)
     try:
         with dashboard_database(url):
             dash_app()
             yield engine
     finally:
-        truncate_all(engine)
+        reset_database(engine)
 
 
 @contextmanager

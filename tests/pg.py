@@ -44,16 +44,33 @@ def server_url() -> str:
     return ensure_embedded_server(PROJECT_ROOT / ".pgdata")
 
 
-def create_throwaway_database(server: str) -> str:
-    """Create an empty database `hitscope_test_<random>` and return its URL."""
+def create_throwaway_database(server: str, *, template: str | None = None) -> str:
+    """Create a database `hitscope_test_<random>` (empty, or a copy of `template`'s URL) and return its URL."""
     name = f"hitscope_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(_libpq(server), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{make_url(template).database}"' if template else ""))
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(_libpq(make_url(url).set(database="postgres").render_as_string(hide_password=False)),
+                           autocommit=True)  # fmt: skip
+
+
 def drop_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    with _admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def recreate_from_template(url: str, template: str) -> None:
+    """Drop the database at `url` (closing every connection to it, other processes' too) and create it again, under
+    the same name, as a copy of `template`: every table, sequence, partition and statistic as the template has them.
+
+    A copy of the migrated template costs about as much as truncating the tables that hold rows (~0.1 s on this
+    machine) and leaves nothing behind that TRUNCATE would keep: month partitions a load created, sequences,
+    settings, planner statistics. Pooled connections to the old database fail their pre-ping and reconnect.
+    """
+    name, source = make_url(url).database, make_url(template).database
+    with _admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')

@@ -23,7 +23,7 @@ from jobs.pipeline import backfill, refresh
 from jobs.runs import RunRecorder
 from jobs.sources.base import DailySource, SourceBatch
 from jobs.tasks import drain_queue
-from tests.conftest import truncate_all
+from tests.conftest import reset_database
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.factories import DAY, config, tiny_source
 
@@ -42,7 +42,7 @@ def app_db(clean_db: Engine, database_url: str) -> Iterator[Engine]:
     with dashboard_database(database_url):
         dash_app()
         yield clean_db
-    truncate_all(clean_db)
+    reset_database(clean_db)
 
 
 class AdminWatching(DailySource):

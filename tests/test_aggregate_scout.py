@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import SNAPSHOT, seed_demo
 
 HORIZON = 28
@@ -21,10 +21,10 @@ HORIZON = 28
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Iterator[Engine]:
-    truncate_all(engine)
+    start_clean(engine)
     seed_demo(engine)
     yield engine
-    truncate_all(engine)
+    reset_database(engine)
 
 
 def one(engine: Engine, sql: str, **params: object) -> object:

@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import Engine, text
 
 from core.settings import Settings
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import PASSWORDS, seed_demo, seed_model_outputs, users_setting
 
 pytestmark = pytest.mark.browser
@@ -55,11 +55,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Iterator[dict[str, Any]]:
-    truncate_all(engine)
+    start_clean(engine)
     outcome = seed_demo(engine)
     seed_model_outputs(engine, publication_id=outcome.publication_id)
     yield {"engine": engine, "publication_id": outcome.publication_id}
-    truncate_all(engine)
+    reset_database(engine)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from jobs.lock import exclusive_run
 from jobs.pipeline import RunConfig, backfill
 from jobs.sources.base import DailySource, SourceBatch
 from jobs.sources.demo import DemoSource
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import PASSWORDS, users_setting
 from tests.servers import gunicorn
 
@@ -61,7 +61,7 @@ class FormulaNames(DailySource):
 
 @pytest.fixture(scope="module")
 def site(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
-    truncate_all(engine)
+    start_clean(engine)
     with exclusive_run(engine):
         backfill(engine, FormulaNames(DemoSource(n_artists=60)), end_date=date(2025, 6, 30), days=8,
                  trigger="cli", requested_by="tests", config=RunConfig())  # fmt: skip
@@ -72,7 +72,7 @@ def site(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
         stored = sorted(names)
     with gunicorn(database_url, workers=1, DASHBOARD_USERS=users_setting()) as base:
         yield {"base": base, "names": stored}
-    truncate_all(engine)
+    reset_database(engine)
 
 
 @pytest.fixture(scope="module")

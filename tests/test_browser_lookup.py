@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jobs.lookup import answer_lookups
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.lookup_support import DAY, activate_tiny_model, fake_servers, sources
 from tests.test_browser import SHOTS, browser, graph_data, server, settle, signed_in_page  # noqa: F401 (fixtures)
 
@@ -25,10 +25,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def seeded(engine: Engine) -> Iterator[dict[str, Any]]:
     """An empty catalogue and an active model: the looked-up track is new to the installation."""
-    truncate_all(engine)
+    start_clean(engine)
     activate_tiny_model(engine)
     yield {"engine": engine}
-    truncate_all(engine)
+    reset_database(engine)
 
 
 def pending(engine: Engine) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import PASSWORDS, seed_model_outputs, users_setting
 from tests.hostile_support import XSS_ARTIST, XSS_TRACK, seed_hostile
 from tests.servers import gunicorn
@@ -26,14 +26,14 @@ PAGES = ["/", "/artists", "/seasonality", "/model", "/admin", "/artists?genre=%3
 
 @pytest.fixture(scope="module")
 def site(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
-    truncate_all(engine)
+    start_clean(engine)
     renamed = seed_hostile(engine, days=8)
     with engine.connect() as conn:
         publication_id = conn.execute(text("SELECT max(publication_id) FROM publications")).scalar_one()
     seed_model_outputs(engine, publication_id=publication_id)  # the Model page and waterfalls have charts
     with gunicorn(database_url, workers=1, DASHBOARD_USERS=users_setting()) as base:
         yield {"base": base, **renamed}
-    truncate_all(engine)
+    reset_database(engine)
 
 
 @pytest.fixture(scope="module")

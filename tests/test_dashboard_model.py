@@ -17,19 +17,19 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dashboard import glossary, ids, morning_lists, publication_cache
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import dash_app, dashboard_database, seed_demo, seed_model_outputs, signed_in
 
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
-    truncate_all(engine)
+    start_clean(engine)
     outcome = seed_demo(engine)
     written = seed_model_outputs(engine, publication_id=outcome.publication_id)
     with dashboard_database(database_url):
         dash_app()
         yield {"engine": engine, "publication_id": outcome.publication_id, **written}
-    truncate_all(engine)
+    reset_database(engine)
 
 
 def page(name: str):

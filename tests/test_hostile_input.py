@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from dashboard import artists_grid, queries, search
 from dashboard.components import UNAVAILABLE
 from dashboard.search_box import search_everything
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.hostile_support import INJECTIONS, XSS_ARTIST, seed_hostile, table_counts
 
@@ -48,13 +48,13 @@ TRIED: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
-    truncate_all(engine)
+    start_clean(engine)
     search._INDEXES.clear()  # the per-process name cache is keyed by publication id, which truncation reuses
     renamed = seed_hostile(engine)
     with dashboard_database(database_url):
         dash_app()
         yield {"engine": engine, "counts": table_counts(engine), **renamed}
-    truncate_all(engine)
+    reset_database(engine)
     search._INDEXES.clear()
     print(f"\nhostile inputs tried: {TRIED}")  # noqa: T201 (the figure docs/hardening.md quotes)
 

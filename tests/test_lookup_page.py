@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from jobs.lock import exclusive_run
 from jobs.pipeline import backfill
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 from tests.factories import config, tiny_source
 
@@ -26,14 +26,14 @@ UNTRACKED, TRACKED = "4uLU6hMCjMI75M1A2tKUQC", "7ouMYWpwJ422jRcDASZB7P"
 
 @pytest.fixture(scope="module")
 def seeded(engine: Engine, database_url: str) -> Iterator[Engine]:
-    truncate_all(engine)
+    start_clean(engine)
     with exclusive_run(engine):
         backfill(engine, tiny_source(n_artists=12), end_date=date(2024, 3, 1), days=2, trigger="cli",
                  requested_by="tests", config=config())  # fmt: skip
     with dashboard_database(database_url):
         dash_app()
         yield engine
-    truncate_all(engine)
+    reset_database(engine)
 
 
 def lookup() -> Any:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dashboard import ids
-from tests.conftest import truncate_all
+from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 
 STAR = {"type": ids.WATCH_STAR, "kind": "track", "id": "demo:t1"}
@@ -22,7 +22,7 @@ ARTIST_STAR = {"type": ids.WATCH_STAR, "kind": "artist", "id": "demo:a1"}
 
 @pytest.fixture
 def two_publications(engine: Engine, database_url: str) -> Iterator[Engine]:
-    truncate_all(engine)
+    start_clean(engine)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO genres VALUES ('pop')"))
         conn.execute(
@@ -63,7 +63,7 @@ def two_publications(engine: Engine, database_url: str) -> Iterator[Engine]:
     with dashboard_database(database_url):
         dash_app()
         yield engine
-    truncate_all(engine)
+    reset_database(engine)
 
 
 def test_a_star_toggles_and_morning_lists_it_with_probability_change_and_alerts(two_publications: Engine) -> None:
