@@ -31,6 +31,7 @@ def test_upgrade_reapply_downgrade_upgrade(empty_engine: Engine) -> None:
     tables = set(inspect(empty_engine).get_table_names())
     assert {"artists", "tracks", "observations", "job_runs", "refresh_requests", "publications"} <= tables
     assert "raw_observations" in inspect(empty_engine).get_view_names()  # the readers' view (migration 0013)
+    assert "source_health" not in tables  # nothing writes or reads it any more (0023)
 
     assert migrations.upgrade(empty_engine) == []
 
