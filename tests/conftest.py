@@ -32,6 +32,19 @@ _TEMPLATES: dict[str, str] = {}
 _KNOWN_CLEAN = {"value": True}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a slow test first, then the browser files, then the rest; a file's tests stay in their order.
+
+    `make test` runs the files on two processes (`--dist loadfile --no-loadscope-reorder` keeps this order), so
+    the longest files start at once and none of them starts last, when the other process has nothing left to do.
+    """
+    rank: dict[Path, int] = {}
+    for item in items:
+        weight = 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 2
+        rank[item.path] = min(rank.get(item.path, 2), weight)
+    items.sort(key=lambda item: rank[item.path])
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A migrated, empty database of this test process's own, cloned from a template migrated once."""

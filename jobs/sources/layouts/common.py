@@ -58,6 +58,12 @@ class ParsedRow:
         for position, artist_id in enumerate(dict.fromkeys(artist_ids)):
             self.track_artists.append({"track_id": track_id, "artist_id": artist_id, "position": position})
 
+    def audio(self, row: Row, track_id: str) -> None:
+        """The row's audio features of the track, when it has any (`audio_features`)."""
+        features = audio_features(row, track_id)
+        if features is not None:
+            self.audio_features.append(features)
+
     def observe(self, entity_type: str, entity_id: str, metric: str, day: date, value: float | None) -> None:
         if value is not None:
             self.observations.append(

@@ -21,7 +21,6 @@ from jobs.sources.layouts.common import (
     Row,
     RowContext,
     RowError,
-    audio_features,
     boolean,
     dataset_id,
     genre,
@@ -74,9 +73,7 @@ def parse_track(row: Row, context: RowContext) -> ParsedRow:
         parsed.artist_genres.extend((ids[0], item) for item in dict.fromkeys(genres))
     parsed.link(track_id, ids)
     parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
-    features = audio_features(row, track_id)
-    if features is not None:
-        parsed.audio_features.append(features)
+    parsed.audio(row, track_id)
     return parsed
 
 

@@ -15,7 +15,6 @@ from jobs.sources.layouts.common import (
     ParsedRow,
     Row,
     RowContext,
-    audio_features,
     boolean,
     dataset_id,
     genre,
@@ -48,9 +47,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
             parsed.artist_genres.append((artist_id, track_genre))
     parsed.link(track_id, ids)
     parsed.observe("track", track_id, "spotify_popularity", context.snapshot_date, integer(row, "popularity"))
-    features = audio_features(row, track_id)
-    if features is not None:
-        parsed.audio_features.append(features)
+    parsed.audio(row, track_id)
     return parsed
 
 

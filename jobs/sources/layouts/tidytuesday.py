@@ -16,7 +16,6 @@ from jobs.sources.layouts.common import (
     ParsedRow,
     Row,
     RowContext,
-    audio_features,
     dataset_id,
     genre,
     integer,
@@ -55,9 +54,7 @@ def parse_row(row: Row, context: RowContext) -> ParsedRow:
         context.snapshot_date,
         integer(row, "track_popularity"),
     )
-    features = audio_features(row, track_id)
-    if features is not None:
-        parsed.audio_features.append(features)
+    parsed.audio(row, track_id)
     return parsed
 
 
