@@ -68,7 +68,6 @@ TARGETS = (
            hashed=True),
     Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"]),
 )  # fmt: skip
-OBSERVATION_KEY = ["entity_type", "entity_id", "metric", "observed_on", "source"]
 
 
 def create_stage(*, conn: Connection, target: Target) -> None:
@@ -171,12 +170,13 @@ class StagedLoad:
             frame = frame.assign(**dict.fromkeys(missing))
             copy_frame(conn=self.conn, table=f"_staged_{target.table}", frame=frame, columns=target.columns)
             self.staged_rows += len(frame)
-        observations = batch.observations.drop_duplicates(subset=OBSERVATION_KEY, keep="last")
-        self.observations_inserted += self.observations.write(observations)
-        self.staged_rows += len(observations)
+        kept = self.observations.kept_rows
+        self.observations_inserted += self.observations.write(batch.observations)  # dedupes on the codes
+        self.staged_rows += self.observations.kept_rows - kept
 
     def merge(self) -> dict[str, int]:
         """Merge everything staged; return the rows inserted or changed per table. Drops the staging tables."""
+        self.observations.finish()
         counts = {"genres": self._merge_genres()}
         for target in TARGETS:
             counts[target.table] = merge_staged(conn=self.conn, target=target)
