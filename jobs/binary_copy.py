@@ -64,4 +64,4 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
     for index, (_, values) in enumerate(columns):
         if values is not None:
             rows[f"val{index}"] = values
-    return memoryview(buffer)
+    return buffer.data

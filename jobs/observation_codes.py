@@ -1,6 +1,6 @@
 """Observation frames as narrow integer columns: dictionary codes, PostgreSQL days, one row per key.
 
-    rows = coded_rows(conn=conn, frame=frame)   # {"entity", "metric", "source", "observed_on", "value"} arrays
+    rows = coded_rows(conn=conn, frame=frame, cache=codes)   # {"entity", "metric", ...} arrays; codes: EntityCodes
     rows = last_per_key(rows)                   # sorted by the key, a repeated key keeps the frame's last row
 
 `(entity_type, entity_id)` becomes an int4 from `observation_entities` and metric and source names int2 codes
@@ -36,34 +36,55 @@ def name_codes(*, conn: Connection, table: str, code: str, names: np.ndarray) ->
 
 
 def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
-    """The int4 entity of each of `ids` (distinct), adding the ones not in the dictionary yet."""
+    """The int4 entity of each of `ids` (distinct), adding the ones not in the dictionary yet.
+
+    Known ids are looked up in one join. New ones are added under a lock on the dictionary (SHARE ROW
+    EXCLUSIVE until commit: another writer of new ids waits; readers and lookups of known ids do not), looked
+    up once more (a run may have added some before the lock), then COPYed in with codes reserved from its
+    identity in one call: a plain COPY instead of a speculative INSERT ... ON CONFLICT per row."""
     if entity_type not in ("artist", "track"):
         raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
+    codes = _lookup(conn, entity_type, ids)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        conn.execute(text("LOCK TABLE observation_entities IN SHARE ROW EXCLUSIVE MODE"))
+        codes[missing] = _lookup(conn, entity_type, ids[missing])
+        new = missing[codes[missing] < 0]
+        codes[new] = _add(conn, entity_type, ids[new])
+    return codes
+
+
+def _lookup(conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
+    """The code of each id, -1 where the dictionary has none."""
     stage = "_staged_entities"
     conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (i integer, entity_id text) ON COMMIT DROP"))
     conn.execute(text(f"TRUNCATE {stage}"))
     copy_frame(conn=conn, table=stage, frame=pd.DataFrame({"i": np.arange(len(ids)), "entity_id": ids}),
                columns=["i", "entity_id"])  # fmt: skip
-    conn.execute(
-        text(
-            f"INSERT INTO observation_entities (entity_type, entity_id) SELECT :type, s.entity_id FROM {stage} s"
-            " WHERE NOT EXISTS (SELECT 1 FROM observation_entities e"
-            "  WHERE e.entity_type = :type AND e.entity_id = s.entity_id)"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {"type": entity_type},
-    )
-    # One bytea of big-endian int4s in staging order: a single value to fetch, parsed by numpy.
+    # One bytea of big-endian (position, code) int4 pairs: a single value to fetch, parsed by numpy, no sort.
     packed = conn.execute(
         text(
-            f"SELECT string_agg(int4send(e.entity), ''::bytea ORDER BY s.i) FROM {stage} s"
+            f"SELECT string_agg(int4send(s.i) || int4send(e.entity), ''::bytea) FROM {stage} s"
             " JOIN observation_entities e ON e.entity_type = :type AND e.entity_id = s.entity_id"
         ),
         {"type": entity_type},
     ).scalar_one()
-    codes = np.frombuffer(packed or b"", dtype=">i4").astype(np.int32)
-    if len(codes) != len(ids):
-        raise RuntimeError(f"entity dictionary answered {len(codes)} codes for {len(ids)} ids")
+    pairs = np.frombuffer(packed or b"", dtype=">i4").reshape(-1, 2)
+    codes = np.full(len(ids), -1, dtype=np.int32)
+    codes[pairs[:, 0]] = pairs[:, 1]
+    return codes
+
+
+def _add(conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
+    """COPY `ids` (new, distinct) into the dictionary with codes reserved from its identity; return them.
+    The caller holds the dictionary's lock, so the reserved range is this transaction's alone."""
+    last = conn.execute(
+        text("SELECT setval(CAST(:seq AS regclass), nextval(CAST(:seq AS regclass)) + :n - 1)"),
+        {"seq": "observation_entities_entity_seq", "n": len(ids)},
+    ).scalar_one()
+    codes = np.arange(last - len(ids) + 1, last + 1, dtype=np.int32)
+    rows = pd.DataFrame({"entity": codes, "entity_type": entity_type, "entity_id": ids})
+    copy_frame(conn=conn, table="observation_entities", frame=rows, columns=["entity", "entity_type", "entity_id"])
     return codes
 
 
@@ -76,7 +97,26 @@ def _factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarra
     return positions, np.asarray(uniques, dtype=object)
 
 
-def _entities(conn: Connection, frame: pd.DataFrame) -> np.ndarray:
+class EntityCodes:
+    """The entity codes one writer has already looked up (valid for its transaction), so the batches of a
+    backfill or an import code each id once: `codes(conn, type, ids)` asks the dictionary only for the rest."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[pd.Index, np.ndarray]] = {}
+
+    def codes(self, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
+        index, known = self.known.get(entity_type, (pd.Index([], dtype=object), np.empty(0, dtype=np.int32)))
+        position = index.get_indexer(ids)
+        codes = known[position] if len(known) else np.full(len(ids), -1, dtype=np.int32)
+        missing = position < 0
+        if missing.any():
+            codes[missing] = entity_codes(conn=conn, entity_type=entity_type, ids=ids[missing])
+            index = index.append(pd.Index(ids[missing], dtype=object))
+            self.known[entity_type] = (index, np.concatenate([known, codes[missing]]))
+        return codes
+
+
+def _entities(conn: Connection, frame: pd.DataFrame, cache: EntityCodes) -> np.ndarray:
     """The int4 entity of every row: each distinct (type, id) pair is coded once."""
     type_of_row, types = _factorized(frame, "entity_type")
     id_of_row, ids = _factorized(frame, "entity_id")
@@ -85,13 +125,13 @@ def _entities(conn: Connection, frame: pd.DataFrame) -> np.ndarray:
     entity_of_pair = np.empty(len(pairs), dtype=np.int32)
     for index, entity_type in enumerate(types):
         mask = pair_type == index
-        entity_of_pair[mask] = entity_codes(conn=conn, entity_type=str(entity_type), ids=ids[pair_id[mask]])
+        entity_of_pair[mask] = cache.codes(conn, str(entity_type), ids[pair_id[mask]])
     return entity_of_pair[pair_of_row]
 
 
-def coded_rows(*, conn: Connection, frame: pd.DataFrame) -> Rows:
+def coded_rows(*, conn: Connection, frame: pd.DataFrame, cache: EntityCodes | None = None) -> Rows:
     """The frame (OBSERVATION_COLUMNS) as narrow columns, observed_on as PostgreSQL days (since 2000-01-01)."""
-    rows = {"entity": _entities(conn, frame)}
+    rows = {"entity": _entities(conn, frame, cache or EntityCodes())}
     for column, table in CODE_TABLES.items():
         positions, names = _factorized(frame, column)
         mapping = name_codes(conn=conn, table=table, code=column, names=names)

@@ -25,7 +25,7 @@ from psycopg import errors
 from sqlalchemy import Connection, text
 
 from jobs.binary_copy import copy_payload
-from jobs.observation_codes import Rows, coded_rows, last_per_key
+from jobs.observation_codes import EntityCodes, Rows, coded_rows, last_per_key
 from jobs.partitions import attach_bare, create_bare, ensure_partitions, partition_name
 
 NARROW = ["entity", "metric", "source", "observed_on", "value", "run_id"]
@@ -60,6 +60,7 @@ class ObservationWriter:
     def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
         self.conn, self.run_id, self.fast_path = conn, run_id, fast_path  # fast_path=False: always merge
         self.fast_rows = self.merged_rows = self.kept_rows = 0
+        self.entities = EntityCodes()  # ids coded so far in this transaction
         self.bare: list[str] = []  # months created bare in this transaction, keyed and attached by finish()
         conn.execute(
             text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -67,7 +68,7 @@ class ObservationWriter:
 
     def coded(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
-        return pd.DataFrame(last_per_key(coded_rows(conn=self.conn, frame=frame)))
+        return pd.DataFrame(last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities)))
 
     def payload(self, rows: Rows | pd.DataFrame) -> memoryview:
         """The binary COPY stream of `coded` rows, with this writer's run id."""
@@ -83,7 +84,7 @@ class ObservationWriter:
             return 0
         # In primary-key order: a new month's key is then built from sorted input, and an existing month's
         # index is walked once, leaf by leaf, instead of at random.
-        rows = last_per_key(coded_rows(conn=self.conn, frame=frame))
+        rows = last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities))
         self.kept_rows += len(rows["entity"])
         months = (PG_EPOCH_DAY + rows["observed_on"].astype("timedelta64[D]")).astype("datetime64[M]")
         names = {month: partition_name(month.item()) for month in np.unique(months)}
