@@ -62,9 +62,6 @@ class ObservationWriter:
         self.fast_rows = self.merged_rows = self.kept_rows = 0
         self.entities = EntityCodes()  # ids coded so far in this transaction
         self.bare: list[str] = []  # months created bare in this transaction, keyed and attached by finish()
-        conn.execute(
-            text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
-        )
 
     def coded(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
@@ -156,6 +153,9 @@ class ObservationWriter:
     def _merge(self, rows: Rows, *, into: str = "observations") -> int:
         """COPY into the temp stage, then INSERT ... SELECT the rows whose key is not stored yet: ON CONFLICT
         DO NOTHING on the key, or an anti-join for a bare month (which has no key yet)."""
+        self.conn.execute(
+            text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
+        )
         self.conn.execute(text(f"TRUNCATE {STAGE}"))
         copy_in(self.conn, STAGE, NARROW, self.payload(rows))
         columns = ", ".join(NARROW)
