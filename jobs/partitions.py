@@ -25,6 +25,9 @@ from datetime import date
 from sqlalchemy import Connection, text
 
 PREFIX = "observations_y"
+KEY_BUILD_MEMORY = (
+    "256MB"  # sort memory for a bare month's key build (this transaction only): 0.7 s vs 1.0 s at 1M rows
+)
 
 
 def ensure_partitions(*, conn: Connection, first: date, last: date) -> list[str]:
@@ -59,6 +62,7 @@ def attach_bare(*, conn: Connection, name: str) -> None:
     """Build a bare month's primary key (one sorted build), then ATTACH it: the parent's key adopts that index
     and the BRIN is built in one pass; the CHECK, now implied by the partition bound, is dropped."""
     first = month_of(name)
+    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{KEY_BUILD_MEMORY}'"))
     conn.execute(text(f'ALTER TABLE "{name}" ADD PRIMARY KEY (entity, metric, source, observed_on)'))
     conn.execute(
         text(

@@ -239,7 +239,11 @@ def test_a_new_month_is_loaded_bare_then_keyed_and_attached_like_any_month(clean
         kept = conn.execute(
             text("SELECT value FROM raw_observations WHERE entity_id = 'a0' AND observed_on = '2032-03-02'")
         ).scalar_one()
-        checks = conn.execute(
-            text("SELECT count(*) FROM pg_constraint WHERE conrelid = 'observations_y2032m03'::regclass")
-        ).scalar_one()
+        checks, indexes = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = 'observations_y2032m03'::regclass),"
+                " (SELECT count(*) FROM pg_index WHERE indrelid = 'observations_y2032m03'::regclass)"
+            )
+        ).one()
     assert kept == 10.0 and checks == 1  # the primary key only: the CHECK used by the ATTACH is gone
+    assert indexes == 2  # the key built after the COPY was adopted, not built a second time by the ATTACH
