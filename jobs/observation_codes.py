@@ -20,7 +20,7 @@ from jobs.copy_frames import copy_frame
 from jobs.errors import DataQualityError
 
 CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
-KEY = ["entity", "metric", "source", "observed_on"]
+STAGE = "_staged_entities"
 Rows = dict[str, np.ndarray]
 
 
@@ -40,37 +40,35 @@ def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.n
 
     Known ids are looked up in one join. New ones are added under a lock on the dictionary (SHARE ROW
     EXCLUSIVE until commit: another writer of new ids waits; readers and lookups of known ids do not), looked
-    up once more (a run may have added some before the lock), then COPYed in with codes reserved from its
-    identity in one call: a plain COPY instead of a speculative INSERT ... ON CONFLICT per row."""
+    up once more from the same stage (a run may have added some before the lock), then COPYed in with codes
+    reserved from its identity in one call: a plain COPY instead of a speculative INSERT ... ON CONFLICT."""
     if entity_type not in ("artist", "track"):
         raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
-    codes = _lookup(conn, entity_type, ids)
-    missing = np.flatnonzero(codes < 0)
-    if missing.size:
+    conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer, entity_id text) ON COMMIT DROP"))
+    conn.execute(text(f"TRUNCATE {STAGE}"))
+    copy_frame(conn=conn, table=STAGE, frame=pd.DataFrame({"i": np.arange(len(ids)), "entity_id": ids}),
+               columns=["i", "entity_id"])  # fmt: skip
+    codes = _staged_codes(conn, entity_type, len(ids))
+    if (codes < 0).any():
         conn.execute(text("LOCK TABLE observation_entities IN SHARE ROW EXCLUSIVE MODE"))
-        codes[missing] = _lookup(conn, entity_type, ids[missing])
-        new = missing[codes[missing] < 0]
+        codes = _staged_codes(conn, entity_type, len(ids))
+        new = np.flatnonzero(codes < 0)
         codes[new] = _add(conn, entity_type, ids[new])
     return codes
 
 
-def _lookup(conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
-    """The code of each id, -1 where the dictionary has none."""
-    stage = "_staged_entities"
-    conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (i integer, entity_id text) ON COMMIT DROP"))
-    conn.execute(text(f"TRUNCATE {stage}"))
-    copy_frame(conn=conn, table=stage, frame=pd.DataFrame({"i": np.arange(len(ids)), "entity_id": ids}),
-               columns=["i", "entity_id"])  # fmt: skip
+def _staged_codes(conn: Connection, entity_type: str, n_ids: int) -> np.ndarray:
+    """The code of each staged id (by its position), -1 where the dictionary has none."""
     # One bytea of big-endian (position, code) int4 pairs: a single value to fetch, parsed by numpy, no sort.
     packed = conn.execute(
         text(
-            f"SELECT string_agg(int4send(s.i) || int4send(e.entity), ''::bytea) FROM {stage} s"
+            f"SELECT string_agg(int4send(s.i) || int4send(e.entity), ''::bytea) FROM {STAGE} s"
             " JOIN observation_entities e ON e.entity_type = :type AND e.entity_id = s.entity_id"
         ),
         {"type": entity_type},
     ).scalar_one()
     pairs = np.frombuffer(packed or b"", dtype=">i4").reshape(-1, 2)
-    codes = np.full(len(ids), -1, dtype=np.int32)
+    codes = np.full(n_ids, -1, dtype=np.int32)
     codes[pairs[:, 0]] = pairs[:, 1]
     return codes
 
