@@ -61,7 +61,9 @@ class ObservationWriter:
         self.conn, self.run_id, self.fast_path = conn, run_id, fast_path  # fast_path=False: always merge
         self.fast_rows = self.merged_rows = self.kept_rows = 0
         self.entities = EntityCodes()  # ids coded so far in this transaction
-        self.bare: list[str] = []  # months created bare in this transaction, keyed and attached by finish()
+        # Months created bare in this transaction (keyed and attached by finish), with the group_keys of the
+        # days written into each: only this transaction writes them, so no query (a scan: no index yet) is needed.
+        self.bare: dict[str, np.ndarray] = {}
 
     def coded(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
@@ -86,7 +88,9 @@ class ObservationWriter:
         months = (PG_EPOCH_DAY + rows["observed_on"].astype("timedelta64[D]")).astype("datetime64[M]")
         names = {month: partition_name(month.item()) for month in np.unique(months)}
         if self.fast_path:
-            self.bare += [name for month in names if (name := create_bare(conn=self.conn, month=month.item()))]
+            for month in names:
+                if name := create_bare(conn=self.conn, month=month.item()):
+                    self.bare[name] = np.empty(0, dtype=np.int64)
         ensure_partitions(conn=self.conn, first=months.min().item(), last=months.max().item())
         if not self.fast_path:
             return self._merge(rows)
@@ -100,17 +104,17 @@ class ObservationWriter:
         """Build the key of each month created bare and ATTACH it (before the transaction commits)."""
         for name in self.bare:
             attach_bare(conn=self.conn, name=name)
-        self.bare = []
+        self.bare = {}
 
-    def _days_present(self, rows: Rows, table: str) -> np.ndarray:
-        """Per row: whether `table` already has a row of its (metric, source, day)."""
+    def _days_present(self, rows: Rows) -> np.ndarray:
+        """Per row: whether `observations` already has a row of its (metric, source, day)."""
         keys = group_keys(rows)
         first = np.unique(keys, return_index=True)[1]
         found = self.conn.execute(
             text(
                 "SELECT g.metric, g.source, g.day - DATE '2000-01-01' FROM"
                 " unnest(CAST(:m AS smallint[]), CAST(:s AS smallint[]), CAST(:d AS date[])) g(metric, source, day)"
-                f' WHERE EXISTS (SELECT 1 FROM "{table}" o'
+                " WHERE EXISTS (SELECT 1 FROM observations o"
                 "  WHERE o.observed_on = g.day AND o.metric = g.metric AND o.source = g.source)"
             ),
             {
@@ -124,13 +128,15 @@ class ObservationWriter:
 
     def _attached(self, rows: Rows, months: np.ndarray) -> int:
         """Rows of existing months: days new for their (metric, source) are COPYed, the others merged."""
-        present = self._days_present(rows, "observations")
+        present = self._days_present(rows)
         inserted = self._fast(_subset(rows, ~present), months[~present]) if not present.all() else 0
         return inserted + (self._merge(_subset(rows, present)) if present.any() else 0)
 
     def _into_bare(self, name: str, rows: Rows) -> int:
         """Rows of a month created bare in this transaction: only this transaction can see it."""
-        present = self._days_present(rows, name)
+        keys = group_keys(rows)
+        present = np.isin(keys, self.bare[name])
+        self.bare[name] = np.union1d(self.bare[name], keys)
         if not present.all():
             copy_in(self.conn, name, NARROW, self.payload(_subset(rows, ~present)))
             self.fast_rows += int((~present).sum())

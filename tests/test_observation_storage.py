@@ -190,9 +190,7 @@ def test_a_fast_path_that_meets_rows_written_meanwhile_falls_back_to_the_merge(
     day = [date(2026, 8, 1)]
     with clean_db.begin() as conn:
         load_batch(conn=conn, batch=SourceBatch("demo", observations=observations(day, n=3)), run_id=1)
-    monkeypatch.setattr(
-        ObservationWriter, "_days_present", lambda self, rows, table: np.zeros(len(rows["entity"]), bool)
-    )
+    monkeypatch.setattr(ObservationWriter, "_days_present", lambda self, rows: np.zeros(len(rows["entity"]), bool))
     with clean_db.begin() as conn:
         staged = StagedLoad(conn, run_id=2)
         staged.add(SourceBatch("demo", observations=observations(day, n=5, value=0.0)))
@@ -227,7 +225,7 @@ def test_a_new_month_is_loaded_bare_then_keyed_and_attached_like_any_month(clean
         ensure_partitions(conn=conn, first=date(2032, 5, 1), last=date(2032, 5, 1))
         staged = StagedLoad(conn, run_id=3)
         staged.add(SourceBatch("demo", observations=first))
-        assert staged.observations.bare == ["observations_y2032m03"]
+        assert list(staged.observations.bare) == ["observations_y2032m03"]
         staged.add(SourceBatch("demo", observations=again))
         assert staged.merge()["raw_observations"] == 10 + 3 + 5
         assert (staged.observations.fast_rows, staged.observations.merged_rows) == (15, 3)
