@@ -42,19 +42,26 @@ def _row_dtype(kinds: Sequence[tuple[str, bool]]) -> np.dtype:
     return np.dtype(fields)
 
 
-def copy_payload(columns: Sequence[Column]) -> bytes:
-    """The binary COPY stream (header, rows, trailer) of equal-length columns; a None column is all NULL."""
+def copy_payload(columns: Sequence[Column]) -> memoryview:
+    """The binary COPY stream (header, rows, trailer) of equal-length columns; a None column is all NULL.
+
+    One buffer is allocated for the whole stream: each row's constant part (field count, lengths) is copied
+    from a one-row template, then each column is written into its strided field (byte-swapped by numpy)."""
     lengths = {len(values) for _, values in columns if values is not None}
     if len(lengths) > 1:
         raise ValueError(f"columns of different lengths: {sorted(lengths)}")
     n_rows = lengths.pop() if lengths else 0
     dtype = _row_dtype([(kind, values is not None) for kind, values in columns])
-    rows = np.empty(n_rows, dtype=dtype)
-    rows["count"] = len(columns)
+    template = np.zeros(1, dtype=dtype)
+    template["count"] = len(columns)
     for index, (kind, values) in enumerate(columns):
-        if values is None:
-            rows[f"len{index}"] = -1
-        else:
-            rows[f"len{index}"] = np.dtype(KINDS[kind]).itemsize
+        template[f"len{index}"] = -1 if values is None else np.dtype(KINDS[kind]).itemsize
+    buffer = np.empty(len(HEADER) + n_rows * dtype.itemsize + len(TRAILER), dtype=np.uint8)
+    buffer[: len(HEADER)] = np.frombuffer(HEADER, dtype=np.uint8)
+    buffer[len(buffer) - len(TRAILER) :] = np.frombuffer(TRAILER, dtype=np.uint8)
+    rows = buffer[len(HEADER) : len(buffer) - len(TRAILER)].view(dtype)
+    rows[:] = template[0]
+    for index, (_, values) in enumerate(columns):
+        if values is not None:
             rows[f"val{index}"] = values
-    return HEADER + rows.tobytes() + TRAILER
+    return buffer.data

@@ -68,7 +68,6 @@ TARGETS = (
            hashed=True),
     Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"]),
 )  # fmt: skip
-OBSERVATION_KEY = ["entity_type", "entity_id", "metric", "observed_on", "source"]
 
 
 def create_stage(*, conn: Connection, target: Target) -> None:
@@ -150,8 +149,7 @@ class StagedLoad:
     def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
         self.conn, self.run_id = conn, run_id
         self.staged_rows = self.observations_inserted = 0
-        for target in TARGETS:
-            create_stage(conn=conn, target=target)
+        self.staged: list[Target] = []  # a stage is made for the first batch with rows for its table
         self.observations = ObservationWriter(conn, run_id=run_id, fast_path=fast_path)
 
     def add(self, batch: SourceBatch) -> None:
@@ -169,28 +167,35 @@ class StagedLoad:
             frame = frame.drop_duplicates(subset=target.key, keep="last")
             missing = [c for c in OPTIONAL_COLUMNS if c in target.columns and c not in frame.columns]
             frame = frame.assign(**dict.fromkeys(missing))
+            if target not in self.staged:
+                create_stage(conn=self.conn, target=target)
+                self.staged.append(target)
             copy_frame(conn=self.conn, table=f"_staged_{target.table}", frame=frame, columns=target.columns)
             self.staged_rows += len(frame)
-        observations = batch.observations.drop_duplicates(subset=OBSERVATION_KEY, keep="last")
-        self.observations_inserted += self.observations.write(observations)
-        self.staged_rows += len(observations)
+        kept = self.observations.kept_rows
+        self.observations_inserted += self.observations.write(batch.observations)  # dedupes on the codes
+        self.staged_rows += self.observations.kept_rows - kept
 
     def merge(self) -> dict[str, int]:
         """Merge everything staged; return the rows inserted or changed per table. Drops the staging tables."""
+        self.observations.finish()
         counts = {"genres": self._merge_genres()}
-        for target in TARGETS:
-            counts[target.table] = merge_staged(conn=self.conn, target=target)
+        for target in TARGETS:  # in foreign-key order; a table no batch had rows for is left alone
+            counts[target.table] = merge_staged(conn=self.conn, target=target) if target in self.staged else 0
         counts["raw_observations"] = self.observations_inserted
-        for target in TARGETS:
+        for target in self.staged:
             self.conn.execute(text(f"DROP TABLE _staged_{target.table}"))
+        self.staged = []
         return counts
 
     def _merge_genres(self) -> int:
+        staged = {target.table for target in self.staged} & {"artists", "tracks", "artist_genres"}
+        if not staged:
+            return 0
+        genres = " UNION ALL ".join(f"SELECT genre FROM _staged_{table}" for table in sorted(staged))
         result = self.conn.execute(
             text(
-                "INSERT INTO genres (genre) SELECT DISTINCT genre FROM ("
-                " SELECT genre FROM _staged_artists UNION ALL SELECT genre FROM _staged_tracks"
-                " UNION ALL SELECT genre FROM _staged_artist_genres) g"
+                f"INSERT INTO genres (genre) SELECT DISTINCT genre FROM ({genres}) g"
                 " WHERE genre IS NOT NULL ORDER BY genre ON CONFLICT DO NOTHING"
             )
         )

@@ -2,15 +2,19 @@
 
     writer = ObservationWriter(conn, run_id=7)   # inside the caller's transaction (jobs.load.StagedLoad)
     inserted = writer.write(frame)               # OBSERVATION_COLUMNS; returns the rows inserted
+    writer.finish()                              # before commit: key and attach the months created bare
 
-A frame's text ids become codes first: `(entity_type, entity_id)` -> int4 from `observation_entities`,
-metric and source names -> int2 (new ones are added, in this transaction, so a rollback removes them too).
-The monthly partitions the frame's days need are created (`jobs.partitions`). Then, per
-(metric, source, day): when no row of that day exists yet, the rows are binary-COPYed straight into the
-month's partition (no conflict is possible; a concurrent writer that got there first is caught by a
-savepoint, and those rows take the merge instead); otherwise they are COPYed into a temp stage and merged
-with INSERT ... SELECT ... ON CONFLICT DO NOTHING on the narrow key, so the value stored first wins and
-loading the same frame twice inserts nothing. All COPY payloads are built from numpy (`jobs.binary_copy`).
+A frame's text ids become codes first, and a key repeated in the frame keeps its last row
+(`jobs.observation_codes`). Then per month:
+- a month no run has written yet is created bare (`jobs.partitions.create_bare`): its rows are binary-COPYed
+  into a plain heap, and `finish` builds the primary key once, sorted, and ATTACHes the month. A later batch
+  of the same transaction COPYs its new days in too, and merges days already there by an anti-join;
+- an existing month takes, per (metric, source, day): when no row of that day exists yet, a binary COPY
+  straight into the month's partition (a concurrent writer that got there first is caught by a savepoint,
+  and those rows take the merge instead); otherwise a COPY into a temp stage merged with INSERT ... SELECT
+  ... ON CONFLICT DO NOTHING on the narrow key.
+Either way the value stored first wins and loading the same frame twice inserts nothing. All COPY payloads
+are built from numpy (`jobs.binary_copy`). `fast_path=False` sends every row through the staged merge.
 """
 
 from __future__ import annotations
@@ -20,78 +24,34 @@ import pandas as pd
 from psycopg import errors
 from sqlalchemy import Connection, text
 
-from jobs.binary_copy import copy_payload, pg_days
-from jobs.copy_frames import copy_frame
-from jobs.errors import DataQualityError
-from jobs.partitions import ensure_partitions
+from jobs.binary_copy import copy_payload
+from jobs.observation_codes import EntityCodes, Rows, coded_rows, last_per_key
+from jobs.partitions import attach_bare, create_bare, ensure_partitions, partition_name
 
 NARROW = ["entity", "metric", "source", "observed_on", "value", "run_id"]
 KINDS = ["int4", "int2", "int2", "date", "float8", "int8"]
 STAGE = "_staged_observations"
 PG_EPOCH_DAY = np.datetime64("2000-01-01", "D")
-CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
+GROUP = ("metric", "source", "observed_on")
 
 
 def _raw_cursor(conn: Connection):  # type: ignore[no-untyped-def]
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
-def copy_in(conn: Connection, table: str, columns: list[str], payload: bytes) -> None:
-    with _raw_cursor(conn).copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)") as copy:
+def copy_in(conn: Connection, table: str, columns: list[str], payload: bytes | memoryview) -> None:
+    with _raw_cursor(conn).copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN (FORMAT binary)') as copy:
         copy.write(payload)
 
 
-def name_codes(*, conn: Connection, table: str, code: str, names: np.ndarray) -> dict[str, int]:
-    """The int2 code of each (distinct) metric or source name, adding the names not coded yet."""
-    distinct = sorted(str(name) for name in names)
-    conn.execute(
-        text(f"INSERT INTO {table} (name) SELECT unnest(CAST(:names AS text[])) ORDER BY 1 ON CONFLICT DO NOTHING"),
-        {"names": distinct},
-    )
-    rows = conn.execute(text(f"SELECT name, {code} FROM {table} WHERE name = ANY(:names)"), {"names": distinct})
-    return {name: int(value) for name, value in rows}
-
-
-def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
-    """The int4 entity of each of `ids` (distinct), adding the ones not in the dictionary yet."""
-    _check_entity_type(entity_type)
-    stage = "_staged_entities"
-    conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (i integer, entity_id text) ON COMMIT DROP"))
-    conn.execute(text(f"TRUNCATE {stage}"))
-    copy_frame(conn=conn, table=stage, frame=pd.DataFrame({"i": np.arange(len(ids)), "entity_id": ids}),
-               columns=["i", "entity_id"])  # fmt: skip
-    conn.execute(
-        text(
-            f"INSERT INTO observation_entities (entity_type, entity_id) SELECT :type, s.entity_id FROM {stage} s"
-            " WHERE NOT EXISTS (SELECT 1 FROM observation_entities e"
-            "  WHERE e.entity_type = :type AND e.entity_id = s.entity_id)"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {"type": entity_type},
-    )
-    # One bytea of big-endian int4s in staging order: a single value to fetch, parsed by numpy.
-    packed = conn.execute(
-        text(
-            f"SELECT string_agg(int4send(e.entity), ''::bytea ORDER BY s.i) FROM {stage} s"
-            " JOIN observation_entities e ON e.entity_type = :type AND e.entity_id = s.entity_id"
-        ),
-        {"type": entity_type},
-    ).scalar_one()
-    codes = np.frombuffer(packed or b"", dtype=">i4").astype(np.int32)
-    if len(codes) != len(ids):
-        raise RuntimeError(f"entity dictionary answered {len(codes)} codes for {len(ids)} ids")
-    return codes
-
-
-def group_keys(rows: pd.DataFrame) -> np.ndarray:
+def group_keys(rows: Rows) -> np.ndarray:
     """One int64 per row for its (metric, source, day): comparable across frames without a Python loop."""
-    metric, source = (rows[c].to_numpy(dtype=np.int64) for c in ("metric", "source"))
-    return (metric << 48) | (source << 32) | (rows["observed_on"].to_numpy(dtype=np.int64) & 0xFFFFFFFF)
+    metric, source, day = (rows[c].astype(np.int64) for c in GROUP)
+    return (metric << 48) | (source << 32) | (day & 0xFFFFFFFF)
 
 
-def _check_entity_type(entity_type: str) -> None:
-    if entity_type not in ("artist", "track"):
-        raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
+def _subset(rows: Rows, mask: np.ndarray) -> Rows:
+    return {name: values[mask] for name, values in rows.items()}
 
 
 class ObservationWriter:
@@ -99,41 +59,58 @@ class ObservationWriter:
 
     def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
         self.conn, self.run_id, self.fast_path = conn, run_id, fast_path  # fast_path=False: always merge
-        self.fast_rows = self.merged_rows = 0
-        conn.execute(
-            text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
-        )
+        self.fast_rows = self.merged_rows = self.kept_rows = 0
+        self.entities = EntityCodes()  # ids coded so far in this transaction
+        # Months created bare in this transaction (keyed and attached by finish), with the group_keys of the
+        # days written into each: only this transaction writes them, so no query (a scan: no index yet) is needed.
+        self.bare: dict[str, np.ndarray] = {}
 
     def coded(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The frame as narrow columns (entity, metric, source, observed_on as PostgreSQL days, value)."""
-        entity = np.full(len(frame), -1, dtype=np.int32)
-        types = frame["entity_type"].to_numpy(dtype=object)
-        for entity_type in pd.unique(types):
-            mask = types == entity_type
-            positions, uniques = pd.factorize(frame["entity_id"].to_numpy(dtype=object)[mask])
-            codes = entity_codes(conn=self.conn, entity_type=str(entity_type), ids=np.asarray(uniques, dtype=object))
-            entity[mask] = codes[positions]
-        narrow = {"entity": entity}
-        for column, table in CODE_TABLES.items():
-            positions, names = pd.factorize(frame[column].to_numpy(dtype=object))
-            mapping = name_codes(conn=self.conn, table=table, code=column, names=np.asarray(names, dtype=object))
-            narrow[column] = np.array([mapping[str(name)] for name in names], dtype=np.int16)[positions]
-        narrow["observed_on"] = pg_days(pd.to_datetime(frame["observed_on"]).to_numpy())
-        narrow["value"] = pd.to_numeric(frame["value"]).to_numpy(dtype=np.float64)
-        missing = int(np.isnan(narrow["value"]).sum())
-        if missing:  # `value` is NOT NULL: refused, as the wide table's constraint refused it
-            raise DataQualityError(f"{missing} observation(s) have no value (NULL or NaN): nothing was loaded")
-        return pd.DataFrame(narrow)
+        """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
+        return pd.DataFrame(last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities)))
 
-    def payload(self, rows: pd.DataFrame) -> bytes:
+    def payload(self, rows: Rows | pd.DataFrame) -> memoryview:
         """The binary COPY stream of `coded` rows, with this writer's run id."""
-        run_ids = None if self.run_id is None else np.full(len(rows), self.run_id, dtype=np.int64)
-        columns = [(kind, rows[name].to_numpy()) for name, kind in zip(NARROW[:-1], KINDS[:-1], strict=True)]
+        n_rows = len(rows["entity"])
+        run_ids = None if self.run_id is None else np.full(n_rows, self.run_id, dtype=np.int64)
+        columns = [(kind, np.asarray(rows[name])) for name, kind in zip(NARROW[:-1], KINDS[:-1], strict=True)]
         return copy_payload([*columns, ("int8", run_ids)])
 
-    def _days_present(self, groups: pd.DataFrame) -> np.ndarray:
-        """The `group_keys` of the (metric, source, day) groups that already have a row."""
-        rows = self.conn.execute(
+    def write(self, frame: pd.DataFrame) -> int:
+        """Insert the frame's observations (a key repeated in the frame keeps its last row); return the rows
+        inserted."""
+        if frame.empty:
+            return 0
+        # In primary-key order: a new month's key is then built from sorted input, and an existing month's
+        # index is walked once, leaf by leaf, instead of at random.
+        rows = last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities))
+        self.kept_rows += len(rows["entity"])
+        months = (PG_EPOCH_DAY + rows["observed_on"].astype("timedelta64[D]")).astype("datetime64[M]")
+        names = {month: partition_name(month.item()) for month in np.unique(months)}
+        if self.fast_path:
+            for month in names:
+                if name := create_bare(conn=self.conn, month=month.item()):
+                    self.bare[name] = np.empty(0, dtype=np.int64)
+        ensure_partitions(conn=self.conn, first=months.min().item(), last=months.max().item())
+        if not self.fast_path:
+            return self._merge(rows)
+        in_bare = np.isin(months, [month for month, name in names.items() if name in self.bare])
+        inserted = self._attached(_subset(rows, ~in_bare), months[~in_bare]) if not in_bare.all() else 0
+        for month in np.unique(months[in_bare]):
+            inserted += self._into_bare(names[month], _subset(rows, months == month))
+        return inserted
+
+    def finish(self) -> None:
+        """Build the key of each month created bare and ATTACH it (before the transaction commits)."""
+        for name in self.bare:
+            attach_bare(conn=self.conn, name=name)
+        self.bare = {}
+
+    def _days_present(self, rows: Rows) -> np.ndarray:
+        """Per row: whether `observations` already has a row of its (metric, source, day)."""
+        keys = group_keys(rows)
+        first = np.unique(keys, return_index=True)[1]
+        found = self.conn.execute(
             text(
                 "SELECT g.metric, g.source, g.day - DATE '2000-01-01' FROM"
                 " unnest(CAST(:m AS smallint[]), CAST(:s AS smallint[]), CAST(:d AS date[])) g(metric, source, day)"
@@ -141,54 +118,59 @@ class ObservationWriter:
                 "  WHERE o.observed_on = g.day AND o.metric = g.metric AND o.source = g.source)"
             ),
             {
-                "m": groups["metric"].tolist(),
-                "s": groups["source"].tolist(),
-                "d": (PG_EPOCH_DAY + groups["observed_on"].to_numpy().astype("timedelta64[D]")).tolist(),
+                "m": rows["metric"][first].tolist(),
+                "s": rows["source"][first].tolist(),
+                "d": (PG_EPOCH_DAY + rows["observed_on"][first].astype("timedelta64[D]")).tolist(),
             },  # fmt: skip
-        )
-        found = pd.DataFrame(rows.all(), columns=["metric", "source", "observed_on"])
-        return group_keys(found)
+        ).all()
+        found_rows = {name: np.array([row[i] for row in found], dtype=np.int64) for i, name in enumerate(GROUP)}
+        return np.isin(keys, group_keys(found_rows))
 
-    def write(self, frame: pd.DataFrame) -> int:
-        """Insert the frame's observations (one row per key: dedupe first); return the rows inserted."""
-        if frame.empty:
-            return 0
-        rows = self.coded(frame)
-        # In primary-key order: the index of a new partition then grows at its right edge, and an older one is
-        # walked once, leaf by leaf, instead of at random.
-        rows = rows.iloc[np.lexsort([rows[c].to_numpy() for c in reversed(NARROW[:4])])].reset_index(drop=True)
-        days = PG_EPOCH_DAY + rows["observed_on"].to_numpy().astype("timedelta64[D]")
-        ensure_partitions(conn=self.conn, first=days.min().item(), last=days.max().item())
-        if not self.fast_path:
-            return self._merge(rows)
-        present = self._days_present(rows[["metric", "source", "observed_on"]].drop_duplicates())
-        is_new = ~np.isin(group_keys(rows), present)
-        inserted = self._fast(rows[is_new], days[is_new]) if is_new.any() else 0
-        if not is_new.all():
-            inserted += self._merge(rows[~is_new])
-        return inserted
+    def _attached(self, rows: Rows, months: np.ndarray) -> int:
+        """Rows of existing months: days new for their (metric, source) are COPYed, the others merged."""
+        present = self._days_present(rows)
+        inserted = self._fast(_subset(rows, ~present), months[~present]) if not present.all() else 0
+        return inserted + (self._merge(_subset(rows, present)) if present.any() else 0)
 
-    def _fast(self, rows: pd.DataFrame, days: np.ndarray) -> int:
+    def _into_bare(self, name: str, rows: Rows) -> int:
+        """Rows of a month created bare in this transaction: only this transaction can see it."""
+        keys = group_keys(rows)
+        present = np.isin(keys, self.bare[name])
+        self.bare[name] = np.union1d(self.bare[name], keys)
+        if not present.all():
+            copy_in(self.conn, name, NARROW, self.payload(_subset(rows, ~present)))
+            self.fast_rows += int((~present).sum())
+        merged = self._merge(_subset(rows, present), into=name) if present.any() else 0
+        return int((~present).sum()) + merged
+
+    def _fast(self, rows: Rows, months: np.ndarray) -> int:
         """COPY rows of days new for their (metric, source) straight into each month's partition."""
-        months = days.astype("datetime64[M]")
         try:
             with self.conn.begin_nested():
                 for month in np.unique(months):
-                    part = f"observations_{month.item():y%Ym%m}"
-                    copy_in(self.conn, part, NARROW, self.payload(rows[months == month]))
+                    copy_in(
+                        self.conn, partition_name(month.item()), NARROW, self.payload(_subset(rows, months == month))
+                    )
         except errors.UniqueViolation:  # another transaction wrote one of these days first: merge instead
             return self._merge(rows)
-        self.fast_rows += len(rows)
-        return len(rows)
+        self.fast_rows += len(rows["entity"])
+        return len(rows["entity"])
 
-    def _merge(self, rows: pd.DataFrame) -> int:
-        """COPY into the temp stage, then INSERT ... SELECT ... ON CONFLICT DO NOTHING on the narrow key."""
+    def _merge(self, rows: Rows, *, into: str = "observations") -> int:
+        """COPY into the temp stage, then INSERT ... SELECT the rows whose key is not stored yet: ON CONFLICT
+        DO NOTHING on the key, or an anti-join for a bare month (which has no key yet)."""
+        self.conn.execute(
+            text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
+        )
         self.conn.execute(text(f"TRUNCATE {STAGE}"))
         copy_in(self.conn, STAGE, NARROW, self.payload(rows))
         columns = ", ".join(NARROW)
-        result = self.conn.execute(
-            text(f"INSERT INTO observations ({columns}) SELECT {columns} FROM {STAGE} ON CONFLICT DO NOTHING")
-        )
+        if into == "observations":
+            missing = "ON CONFLICT DO NOTHING"
+        else:
+            same = " AND ".join(f"o.{c} = s.{c}" for c in NARROW[:4])
+            missing = f'WHERE NOT EXISTS (SELECT 1 FROM "{into}" o WHERE {same})'
+        result = self.conn.execute(text(f'INSERT INTO "{into}" ({columns}) SELECT {columns} FROM {STAGE} s {missing}'))
         count = int(result.rowcount or 0)
         self.merged_rows += count
         return count

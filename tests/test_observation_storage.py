@@ -190,7 +190,7 @@ def test_a_fast_path_that_meets_rows_written_meanwhile_falls_back_to_the_merge(
     day = [date(2026, 8, 1)]
     with clean_db.begin() as conn:
         load_batch(conn=conn, batch=SourceBatch("demo", observations=observations(day, n=3)), run_id=1)
-    monkeypatch.setattr(ObservationWriter, "_days_present", lambda self, groups: np.array([], dtype=np.int64))
+    monkeypatch.setattr(ObservationWriter, "_days_present", lambda self, rows: np.zeros(len(rows["entity"]), bool))
     with clean_db.begin() as conn:
         staged = StagedLoad(conn, run_id=2)
         staged.add(SourceBatch("demo", observations=observations(day, n=5, value=0.0)))
@@ -199,3 +199,49 @@ def test_a_fast_path_that_meets_rows_written_meanwhile_falls_back_to_the_merge(
     with clean_db.connect() as conn:
         rows = conn.execute(text("SELECT entity_id, value FROM raw_observations ORDER BY 1")).all()
     assert [tuple(r) for r in rows] == [("a0", 50.0), ("a1", 51.0), ("a2", 52.0), ("a3", 3.0), ("a4", 4.0)]
+
+
+def _indexes(engine: Engine, partition: str) -> list[tuple[str, str]]:
+    """(parent index, definition with the partition's name taken out) of each index of a partition."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.relname, replace(pg_get_indexdef(i.indexrelid), :name, 'P')"
+                " FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid"
+                " JOIN pg_class p ON p.oid = h.inhparent WHERE i.indrelid = CAST(:name AS regclass) ORDER BY 1"
+            ),
+            {"name": partition},
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_new_month_is_loaded_bare_then_keyed_and_attached_like_any_month(clean_db: Engine) -> None:
+    """A month no run has written is COPYed without its key, which is built before commit: it ends with the
+    same two indexes, attached to the parent's, as a month the SQL function made; a later batch of the same
+    transaction that repeats a day keeps the value stored first."""
+    first = observations([date(2032, 3, 1), date(2032, 3, 2)], value=10.0)
+    again = pd.concat([observations([date(2032, 3, 2)], n=8, value=99.0), observations([date(2032, 3, 3)])])
+    with clean_db.begin() as conn:
+        ensure_partitions(conn=conn, first=date(2032, 5, 1), last=date(2032, 5, 1))
+        staged = StagedLoad(conn, run_id=3)
+        staged.add(SourceBatch("demo", observations=first))
+        assert list(staged.observations.bare) == ["observations_y2032m03"]
+        staged.add(SourceBatch("demo", observations=again))
+        assert staged.merge()["raw_observations"] == 10 + 3 + 5
+        assert (staged.observations.fast_rows, staged.observations.merged_rows) == (15, 3)
+    assert partitions(clean_db, 2032) == ["observations_y2032m03", "observations_y2032m05"]
+    keyed = _indexes(clean_db, "observations_y2032m03")
+    assert [parent for parent, _ in keyed] == ["observations_day", "observations_pkey"]
+    assert keyed == _indexes(clean_db, "observations_y2032m05")
+    with clean_db.connect() as conn:
+        kept = conn.execute(
+            text("SELECT value FROM raw_observations WHERE entity_id = 'a0' AND observed_on = '2032-03-02'")
+        ).scalar_one()
+        checks, indexes = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = 'observations_y2032m03'::regclass),"
+                " (SELECT count(*) FROM pg_index WHERE indrelid = 'observations_y2032m03'::regclass)"
+            )
+        ).one()
+    assert kept == 10.0 and checks == 1  # the primary key only: the CHECK used by the ATTACH is gone
+    assert indexes == 2  # the key built after the COPY was adopted, not built a second time by the ATTACH

@@ -1,0 +1,87 @@
+"""Observation rows as codes and binary COPY (jobs.observation_codes, jobs.binary_copy): the payload reads back
+as written, a repeated key keeps the frame's last row, and the entity dictionary codes each id once, with
+codes reserved from its identity that later inserts do not reuse.
+
+    python -m pytest -q tests/test_observation_codes.py
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, text
+
+from jobs import observation_codes
+from jobs.binary_copy import copy_payload, pg_days
+from jobs.errors import DataQualityError
+from jobs.observation_codes import EntityCodes, coded_rows, entity_codes, last_per_key
+from jobs.observation_load import copy_in
+
+
+def test_a_binary_payload_reads_back_as_written(conn: Connection) -> None:
+    conn.execute(text("CREATE TEMP TABLE t (a integer, b smallint, d date, v double precision, n bigint)"))
+    days = pg_days([date(1999, 12, 31), date(2000, 1, 1), date(2027, 6, 30)])  # before PostgreSQL's epoch too
+    columns = [("int4", np.array([1, -2, 2**31 - 1])), ("int2", np.array([7, 8, -9])), ("date", days),
+               ("float8", np.array([0.5, -1e300, 3.0])), ("int8", None)]  # fmt: skip
+    copy_in(conn, "t", ["a", "b", "d", "v", "n"], copy_payload(columns))
+    rows = [tuple(row) for row in conn.execute(text("SELECT a, b, d, v, n FROM t ORDER BY d"))]
+    assert rows == [
+        (1, 7, date(1999, 12, 31), 0.5, None),
+        (-2, 8, date(2000, 1, 1), -1e300, None),
+        (2**31 - 1, -9, date(2027, 6, 30), 3.0, None),
+    ]
+    copy_in(conn, "t", ["a", "b", "d", "v", "n"], copy_payload([(k, None if v is None else v[:0]) for k, v in columns]))
+    assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 3  # an empty payload is a valid COPY
+
+
+def test_a_repeated_key_keeps_the_frames_last_row_in_key_order() -> None:
+    rows = {
+        "entity": np.array([5, 1, 5, 1, 5], dtype=np.int32),
+        "metric": np.array([1, 1, 1, 1, 2], dtype=np.int16),
+        "source": np.ones(5, dtype=np.int16),
+        "observed_on": np.array([10, 10, 10, 11, 10], dtype=np.int32),
+        "value": np.array([1.0, 2.0, 3.0, 4.0, 5.0]),
+    }
+    kept = last_per_key(rows)
+    assert kept["entity"].tolist() == [1, 1, 5, 5]
+    assert kept["value"].tolist() == [2.0, 4.0, 3.0, 5.0]  # (5, 1, 1, 10) twice: the later 3.0 wins
+
+
+def test_new_ids_get_fresh_codes_and_the_identity_moves_past_them(conn: Connection) -> None:
+    known = entity_codes(conn=conn, entity_type="artist", ids=np.array(["a", "b"], dtype=object))
+    mixed = entity_codes(conn=conn, entity_type="artist", ids=np.array(["c", "a", "d"], dtype=object))
+    assert mixed[1] == known[0] and len({*known, *mixed}) == 4
+    later = conn.execute(
+        text("INSERT INTO observation_entities (entity_type, entity_id) VALUES ('track', 'x') RETURNING entity")
+    ).scalar_one()
+    assert later > max(*known, *mixed)  # codes reserved by the COPY are never handed out again
+    assert entity_codes(conn=conn, entity_type="track", ids=np.array(["x"], dtype=object)).tolist() == [later]
+
+
+def test_each_id_is_asked_of_the_dictionary_once_per_writer(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[list[str]] = []
+    real = observation_codes.entity_codes
+
+    def spy(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
+        asked.append(sorted(ids))
+        return real(conn=conn, entity_type=entity_type, ids=ids)
+
+    monkeypatch.setattr(observation_codes, "entity_codes", spy)
+    cache = EntityCodes()
+    first = coded_rows(conn=conn, frame=_frame(["a", "b", "a"]), cache=cache)
+    second = coded_rows(conn=conn, frame=_frame(["b", "c"]), cache=cache)
+    assert asked == [["a", "b"], ["c"]]
+    assert first["entity"][1] == second["entity"][0] and first["entity"][0] == first["entity"][2]
+
+
+def test_an_observation_without_an_entity_id_is_refused(conn: Connection) -> None:
+    with pytest.raises(DataQualityError, match="1 observation.*entity_id"):
+        coded_rows(conn=conn, frame=_frame(["a", None]))
+
+
+def _frame(ids: list[str | None]) -> pd.DataFrame:
+    return pd.DataFrame({"entity_type": "artist", "entity_id": pd.array(ids, dtype="str"), "metric": "m",
+                         "observed_on": date(2026, 6, 1), "source": "demo", "value": 1.0})  # fmt: skip
