@@ -10,9 +10,10 @@ publishes: it runs the aggregate stage's own SELECT (`jobs.aggregate.ARTIST_LEAD
 This is the cheapest honest naive app: the aggregation runs in PostgreSQL over the raw rows it needs (35 days
 of three artist metrics), and pandas only sorts 3,000 rows. Doing the aggregation in pandas over those raw rows
 instead (`pd.read_sql` of 315,000 rows at the default size, a notebook's way) took 5.2 s a request against
-1.9 s in one in-process measurement, and is not what is timed here. "Today" is `NAIVE_DAY` (ISO date; the bench passes the day it published), else the server's date. An earlier version read only
-popularity over 8 days and returned two of the grid's eleven columns (about a tenth of the rows the view needs),
-so it was cheaper than the view it stood for.
+1.9 s in one in-process measurement, and is not what is timed here. "Today" is `NAIVE_DAY` (ISO date; the
+bench passes the day it published), else the server's date. An earlier version read only popularity over 8 days
+and returned two of the grid's eleven columns (about a tenth of the rows the view needs), so it was cheaper than
+the view it stood for.
 (SQL outside the query modules on purpose: this is the design Hitscope avoids, kept here to be measured.)
 """
 
