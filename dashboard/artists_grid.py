@@ -10,8 +10,9 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 
-from dashboard import ids, leaderboard_grid, queries, server_grid, tables, urlstate
+from dashboard import ids, leaderboard_grid, publication_cache, queries, server_grid, tables, urlstate
 from dashboard.db import reading, when_unavailable
+from dashboard.grid_rows import request_key
 
 FILE_NAME = "hitscope-artists.csv"
 
@@ -40,14 +41,20 @@ def _scope(genre: Any, order: Any) -> tuple[str | None, str]:
 @when_unavailable(lambda: None)
 def rows(request: Any, genre: Any, order: Any) -> dict[str, Any] | None:
     """One block of the current publication's leaderboard (an empty, finished list before the first one);
-    None when the database does not answer (the grid keeps what it shows)."""
+    None when the database does not answer (the grid keeps what it shows). Cached per (publication, genre,
+    order, block request): a publication never changes, and every visitor's first view asks the same block.
+    A refused request raises before anything is cached."""
     genre, order = _scope(genre, order)
     with reading() as conn:
         publication = queries.current_publication(conn=conn)
         if publication is None:
             return {"rowData": [], "rowCount": 0}
-        return leaderboard_grid.leaderboard_block(
-            conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
+        key = ("artists-block", publication_cache.publication_key(publication), genre, order, request_key(request))
+        return publication_cache.get_or_build(
+            key,
+            lambda: leaderboard_grid.leaderboard_block(
+                conn=conn, publication_id=publication.publication_id, genre=genre, order=order, request=request
+            ),
         )
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
+from sqlalchemy import Connection
 
-from dashboard import discover_queries, ids, queries, tables
+from dashboard import discover_queries, ids, publication_cache, queries, tables
 from dashboard.components import genre_options, unavailable_alert
 from dashboard.db import reading, when_unavailable
 
@@ -105,9 +106,14 @@ def generate(_n: int | None, energy: list, dance: list, valence: list, tempo: li
         publication = queries.current_publication(conn=conn)
         if publication is None:
             return [], "Nothing published yet."
-        pid = publication.publication_id
-        frame = discover_queries.playlist(conn=conn, publication_id=pid, request=request)
-        labels = discover_queries.micro_genres(conn=conn, publication_id=pid).set_index("cluster")["label"]
+        key = ("playlist", publication_cache.publication_key(publication), request)  # a publication never changes
+        return publication_cache.get_or_build(key, lambda: _playlist(conn, publication.publication_id, request))
+
+
+def _playlist(conn: Connection, pid: int, request: discover_queries.PlaylistRequest) -> tuple[list, object]:
+    """The playlist's rows, numbered and with their micro-genre's label, and the note above the grid."""
+    frame = discover_queries.playlist(conn=conn, publication_id=pid, request=request)
+    labels = discover_queries.micro_genres(conn=conn, publication_id=pid).set_index("cluster")["label"]
     if frame.empty:
         return [], "No track matches every setting: widen a range or drop the genre."
     frame = frame.assign(position=range(1, len(frame) + 1), micro_genre_label=frame["micro_genre"].map(labels))

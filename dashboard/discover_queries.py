@@ -126,19 +126,22 @@ class PlaylistRequest:
 
 
 def playlist(*, conn: Connection, publication_id: int, request: PlaylistRequest) -> pd.DataFrame:
-    """Tracks whose sound falls in every range (and the genre / micro-genre if set), most popular first."""
+    """Tracks whose sound falls in every range (and the genre / micro-genre if set), most popular first.
+    The genre and micro-genre conditions are written only when set, so each filter set gets its own plan (and
+    the index on its column) rather than one plan for `(:genre IS NULL OR genre = :genre)`."""
+    chosen = ("" if request.genre is None else " AND genre = :genre") + (
+        "" if request.micro_genre is None else " AND micro_genre = :micro"
+    )
     return _frame(
         conn,
-        """
+        f"""
         SELECT track_id, name, artist_id, artist_name, genre, micro_genre, round(CAST(energy AS numeric), 2) AS energy,
                round(CAST(danceability AS numeric), 2) AS danceability, round(CAST(valence AS numeric), 2) AS valence,
                round(CAST(tempo AS numeric)) AS tempo, popularity
         FROM agg_discover_tracks
         WHERE publication_id = :pid
           AND energy BETWEEN :e0 AND :e1 AND danceability BETWEEN :d0 AND :d1
-          AND valence BETWEEN :v0 AND :v1 AND tempo BETWEEN :t0 AND :t1
-          AND (CAST(:genre AS text) IS NULL OR genre = :genre)
-          AND (CAST(:micro AS integer) IS NULL OR micro_genre = :micro)
+          AND valence BETWEEN :v0 AND :v1 AND tempo BETWEEN :t0 AND :t1{chosen}
         ORDER BY popularity DESC NULLS LAST, track_id
         LIMIT :n
         """,

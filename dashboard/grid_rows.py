@@ -18,6 +18,7 @@ then), so each block costs one indexed range read.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -202,3 +203,8 @@ def block_response(rows: list[dict[str, Any]], query: GridQuery) -> dict[str, An
     if len(rows) < query.limit:
         response["rowCount"] = query.offset + len(rows)
     return response
+
+
+def request_key(request: Any) -> str:
+    """A block request as a cache key: its JSON with sorted keys (equal requests, equal keys)."""
+    return json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)

@@ -18,7 +18,7 @@ def running_run(*, conn: Connection, kind: str | None = None) -> dict[str, Any] 
     row = conn.execute(
         text(
             "SELECT run_id, kind, trigger, source, requested_by, started_at, heartbeat_at, stages, progress"
-            " FROM job_runs WHERE status = 'running' AND (CAST(:kind AS text) IS NULL OR kind = :kind)"
+            f" FROM job_runs WHERE status = 'running'{'' if kind is None else ' AND kind = :kind'}"
             " ORDER BY run_id DESC LIMIT 1"
         ),
         {"kind": kind},

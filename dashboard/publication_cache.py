@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-MAX_ENTRIES = 256
+MAX_ENTRIES = 1024  # figures, grid blocks and short lists: tens of KB each at most
 
 _ENTRIES: OrderedDict[Hashable, Any] = OrderedDict()
 _LOCK = threading.Lock()

@@ -82,8 +82,8 @@ def last_run(*, conn: Connection, status: str | None = None) -> RunInfo | None:
     """The newest run of any kind, or the newest with `status` (e.g. 'succeeded')."""
     row = conn.execute(
         text(
-            f"SELECT {_RUN_COLUMNS} FROM job_runs"
-            " WHERE CAST(:status AS text) IS NULL OR status = :status ORDER BY run_id DESC LIMIT 1"
+            f"SELECT {_RUN_COLUMNS} FROM job_runs{'' if status is None else ' WHERE status = :status'}"
+            " ORDER BY run_id DESC LIMIT 1"
         ),
         {"status": status},
     ).first()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dashboard.queries import _frame
+from dashboard.queries import _frame, genre_filter
 
 
 def seasonality_years(*, conn: Connection, publication_id: int) -> tuple[int, int] | None:
@@ -38,8 +38,7 @@ def seasonality(
         " sum(mean_popularity * n_tracks) / nullif(sum(n_tracks) FILTER"
         "   (WHERE mean_popularity IS NOT NULL), 0) AS mean_popularity"
         " FROM agg_seasonality"
-        " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-        "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
+        f" WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1{genre_filter(genre)}"
         " GROUP BY genre, release_month ORDER BY genre, release_month",
         {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
     )
@@ -53,8 +52,7 @@ def seasonality_excluded(
     row = conn.execute(
         text(
             "SELECT coalesce(sum(n_tracks), 0), coalesce(sum(n_open), 0) FROM agg_seasonality_excluded"
-            " WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1"
-            "   AND (CAST(:genre AS text) IS NULL OR genre = :genre)"
+            f" WHERE publication_id = :pid AND release_year BETWEEN :y0 AND :y1{genre_filter(genre)}"
         ),
         {"pid": publication_id, "genre": genre, "y0": year_from, "y1": year_to},
     ).one()

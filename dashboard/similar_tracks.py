@@ -7,8 +7,9 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
+from sqlalchemy import Connection
 
-from dashboard import discover_queries, ids, queries, tables, urlstate
+from dashboard import discover_queries, ids, publication_cache, queries, tables, urlstate
 from dashboard.db import reading, when_unavailable
 
 COLUMNS: list[dict[str, Any]] = [
@@ -43,12 +44,18 @@ def panel() -> dbc.Card:
 @callback(Output(ids.TRACK_SIMILAR, "rowData"), Output(ids.TRACK_SIMILAR_NOTE, "children"), Input(ids.TRACK_ID, "data"))
 @when_unavailable(lambda: ([], "Data temporarily unavailable."))
 def render_similar(track_id: str) -> tuple[list, str]:
+    """The grid's rows and the note above it, cached per (publication, track): a publication never changes."""
     track_id = urlstate.text(track_id) or ""
     with reading() as conn:
         publication = queries.current_publication(conn=conn)
         if publication is None:
             return [], "Nothing published yet."
-        frame = discover_queries.similar_tracks(conn=conn, publication_id=publication.publication_id, track_id=track_id)
+        key = ("similar-tracks", publication_cache.publication_key(publication), track_id)
+        return publication_cache.get_or_build(key, lambda: _similar(conn, publication.publication_id, track_id))
+
+
+def _similar(conn: Connection, publication_id: int, track_id: str) -> tuple[list, str]:
+    frame = discover_queries.similar_tracks(conn=conn, publication_id=publication_id, track_id=track_id)
     if frame.empty:
         return [], "No similar tracks: this track (or its source) has no audio features."
     return tables.records(frame), f"The {len(frame)} tracks closest in standardised audio features."

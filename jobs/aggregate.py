@@ -50,30 +50,39 @@ _ARTIST_METRICS_AT = """
 """
 
 
+# Artist level and 7/28-day growth (points for popularity, percent for followers and listeners), as
+# agg_artist_leaderboard stores them (`:pid`, `:day`). Also run live, per request, by the dashboard bench's naive
+# app (bench/naive_app.py): the same numbers without a precomputed table.
+ARTIST_LEADERBOARD_SELECT = f"""
+    SELECT :pid AS publication_id, a.artist_id, a.name, coalesce(a.genre, 'unknown') AS genre,
+           cur.popularity, cur.popularity - w1.popularity AS popularity_7d,
+           cur.popularity - w4.popularity AS popularity_28d,
+           cur.followers, 100 * (cur.followers / nullif(w1.followers, 0) - 1) AS followers_7d_pct,
+           100 * (cur.followers / nullif(w4.followers, 0) - 1) AS followers_28d_pct,
+           cur.listeners, 100 * (cur.listeners / nullif(w1.listeners, 0) - 1) AS listeners_7d_pct,
+           100 * (cur.listeners / nullif(w4.listeners, 0) - 1) AS listeners_28d_pct,
+           coalesce(n.n_tracks, 0) AS n_tracks
+    FROM ({_ARTIST_METRICS_AT.format(back=0)}) cur
+    JOIN artists a USING (artist_id)
+    LEFT JOIN ({_ARTIST_METRICS_AT.format(back=7)}) w1 USING (artist_id)
+    LEFT JOIN ({_ARTIST_METRICS_AT.format(back=28)}) w4 USING (artist_id)
+    LEFT JOIN (
+        SELECT ta.artist_id, count(*) AS n_tracks
+        FROM track_artists ta JOIN tracks t USING (track_id)
+        WHERE t.release_date IS NULL OR t.release_date <= :day
+        GROUP BY ta.artist_id
+    ) n USING (artist_id)
+"""
+
+
 def build_artist_leaderboard(conn: Connection, params: AggregateParams) -> int:
-    """Artist level and 7/28-day growth (points for popularity, percent for followers and listeners)."""
+    """Artist level and 7/28-day growth (`ARTIST_LEADERBOARD_SELECT`) into agg_artist_leaderboard."""
     sql = f"""
         INSERT INTO agg_artist_leaderboard (
             publication_id, artist_id, name, genre, popularity, popularity_7d, popularity_28d,
             followers, followers_7d_pct, followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct,
             n_tracks)
-        SELECT :pid, a.artist_id, a.name, coalesce(a.genre, 'unknown'),
-               cur.popularity, cur.popularity - w1.popularity, cur.popularity - w4.popularity,
-               cur.followers, 100 * (cur.followers / nullif(w1.followers, 0) - 1),
-               100 * (cur.followers / nullif(w4.followers, 0) - 1),
-               cur.listeners, 100 * (cur.listeners / nullif(w1.listeners, 0) - 1),
-               100 * (cur.listeners / nullif(w4.listeners, 0) - 1),
-               coalesce(n.n_tracks, 0)
-        FROM ({_ARTIST_METRICS_AT.format(back=0)}) cur
-        JOIN artists a USING (artist_id)
-        LEFT JOIN ({_ARTIST_METRICS_AT.format(back=7)}) w1 USING (artist_id)
-        LEFT JOIN ({_ARTIST_METRICS_AT.format(back=28)}) w4 USING (artist_id)
-        LEFT JOIN (
-            SELECT ta.artist_id, count(*) AS n_tracks
-            FROM track_artists ta JOIN tracks t USING (track_id)
-            WHERE t.release_date IS NULL OR t.release_date <= :day
-            GROUP BY ta.artist_id
-        ) n USING (artist_id)
+        {ARTIST_LEADERBOARD_SELECT}
     """
     result = conn.execute(text(sql), {"pid": params.publication_id, "day": params.snapshot_date})
     return int(result.rowcount or 0)

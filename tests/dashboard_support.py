@@ -1,6 +1,7 @@
 """Helpers for the dashboard tests: seed a real database through the real pipeline, point the app at it.
 
 seeded = seed_demo(engine)           # ~35 days of a 150-artist demo market, one publication
+with newer_publication(engine): ...  # an empty newer publication (cache keys change), removed after
 with dashboard_database(url): ...    # DATABASE_URL (and test users) for the app's lazily created engine
 with signed_in("ana"): ...           # a request context whose session belongs to a user
 login(client, "ana")                 # sign a Flask test client in through the real form
@@ -98,6 +99,23 @@ def seeded_dashboard(engine: Engine, url: str) -> Iterator[Engine]:
             yield engine
     finally:
         reset_database(engine)
+
+
+@contextmanager
+def newer_publication(engine: Engine) -> Iterator[int]:
+    """A publication newer than the current one (a copy of its header, no rows: a new cache key, nothing to
+    show), deleted afterwards; yields its id."""
+    with engine.begin() as conn:
+        pid = conn.execute(text(
+            "INSERT INTO publications (run_id, snapshot_date, source, is_demo, summary)"
+            " SELECT run_id, snapshot_date, source, is_demo, summary FROM publications"
+            " ORDER BY publication_id DESC LIMIT 1 RETURNING publication_id"
+        )).scalar_one()  # fmt: skip
+    try:
+        yield int(pid)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM publications WHERE publication_id = :pid"), {"pid": pid})
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 from dashboard import artists_grid, formats, grid_export, ids, publication_cache, tables
 from dashboard.grid_rows import GridColumn, GridQuery, GridRequestRefused
-from tests.dashboard_support import dash_app, login, seeded_dashboard
+from tests.dashboard_support import dash_app, login, newer_publication, seeded_dashboard
 
 BLOCK = 20
 COLUMNS = {"name": GridColumn("name", "text"), "popularity": GridColumn("popularity")}
@@ -185,17 +185,8 @@ def test_the_main_callback_is_cached_per_publication(seeded: Engine) -> None:
     first = render(None, "level", 10)
     assert render(None, "level", 10)[1] is first[1]  # served from the cache
     assert render("pop", "level", 10)[1] is not first[1]  # other filters, other entry
-    with seeded.begin() as conn:  # a new publication (same rows, new id): a new key, not a stale figure
-        conn.execute(text(
-            "INSERT INTO publications (run_id, snapshot_date, source, is_demo, summary)"
-            " SELECT run_id, snapshot_date, source, is_demo, summary FROM publications"
-            " ORDER BY publication_id DESC LIMIT 1"))  # fmt: skip
-    try:
+    with newer_publication(seeded):  # a new publication: a new key, not a stale figure
         assert render(None, "level", 10)[1] is not first[1]
-    finally:
-        with seeded.begin() as conn:
-            conn.execute(text("DELETE FROM publications WHERE publication_id = (SELECT max(publication_id)"
-                              " FROM publications)"))  # fmt: skip
 
 
 def test_publish_analyzes_the_tables_it_wrote(seeded: Engine) -> None:

@@ -14,8 +14,18 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
+from sqlalchemy import Connection
 
-from dashboard import discover_figures, discover_playlist, discover_queries, ids, queries, tables, urlstate
+from dashboard import (
+    discover_figures,
+    discover_playlist,
+    discover_queries,
+    ids,
+    publication_cache,
+    queries,
+    tables,
+    urlstate,
+)
 from dashboard.components import demo_badge, no_publication_alert, page_header, unavailable_alert
 from dashboard.db import reading, when_unavailable
 from dashboard.figures import empty_figure, unavailable_figure
@@ -213,16 +223,22 @@ def _predictions_note(regression: dict) -> str:
 )
 @when_unavailable(lambda: (unavailable_alert(), [], unavailable_figure(), [], []))
 def render_artist(artist_id: str | None) -> tuple[object, list, object, list, list]:
+    """The artist's segment note, segment grid, drivers figure, underperformers and collaboration ideas,
+    cached per (publication, artist): a publication never changes."""
     artist_id = urlstate.text(artist_id) or ""
     with reading() as conn:
         publication = queries.current_publication(conn=conn)
         if publication is None or not artist_id:
             return None, [], empty_figure("Pick an artist."), [], []
-        pid = publication.publication_id
-        seg = discover_queries.segment(conn=conn, publication_id=pid, artist_id=artist_id)
-        drv = discover_queries.drivers(conn=conn, publication_id=pid, artist_id=artist_id)
-        under = discover_queries.underperformers(conn=conn, publication_id=pid, artist_id=artist_id)
-        ideas = discover_queries.collab_ideas(conn=conn, publication_id=pid, artist_id=artist_id)
+        key = ("discover-artist", publication_cache.publication_key(publication), artist_id)
+        return publication_cache.get_or_build(key, lambda: _artist_view(conn, publication.publication_id, artist_id))
+
+
+def _artist_view(conn: Connection, pid: int, artist_id: str) -> tuple[object, list, object, list, list]:
+    seg = discover_queries.segment(conn=conn, publication_id=pid, artist_id=artist_id)
+    drv = discover_queries.drivers(conn=conn, publication_id=pid, artist_id=artist_id)
+    under = discover_queries.underperformers(conn=conn, publication_id=pid, artist_id=artist_id)
+    ideas = discover_queries.collab_ideas(conn=conn, publication_id=pid, artist_id=artist_id)
     return segment_note(seg, drv, under, ideas), tables.records(seg), discover_figures.drivers_figure(drv), \
         tables.records(under), tables.records(ideas)  # fmt: skip
 

@@ -10,10 +10,21 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
+from sqlalchemy import Connection
 
 from core.artwork import artwork_hosts
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, ids, queries, queries_entity, similar_tracks, urlstate
+from dashboard import (
+    calibration,
+    formats,
+    glossary,
+    ids,
+    publication_cache,
+    queries,
+    queries_entity,
+    similar_tracks,
+    urlstate,
+)
 from dashboard.components import (
     demo_badge,
     entity_link,
@@ -80,7 +91,7 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
         info = queries_entity.track_info(conn=conn, track_id=track_id)
         pid = publication.publication_id if publication else None
         score = queries_entity.track_score(conn=conn, publication_id=pid, track_id=track_id) if pid else None
-        scored = queries.scored_track_count(conn=conn, publication_id=pid) if pid else 0
+        scored = scored_tracks(conn, publication) if publication else 0
         history = queries_entity.metric_history(conn=conn, entity_type="track", entity_id=track_id)
         model = queries.active_model(conn=conn) if score else None
     if info is None:
@@ -117,6 +128,14 @@ def render_track(track_id: str) -> tuple[object, object, object, object]:
         reasons_card(contributions, score.get("feature_values") or {}, probability),
         contributions_waterfall(labelled, probability),
         history_figure,
+    )
+
+
+def scored_tracks(conn: Connection, publication: queries.Publication) -> int:
+    """How many tracks the publication scored (0: no model scored it), counted once per publication."""
+    key = ("scored-tracks", publication_cache.publication_key(publication))
+    return publication_cache.get_or_build(
+        key, lambda: queries.scored_track_count(conn=conn, publication_id=publication.publication_id)
     )
 
 
