@@ -14,7 +14,7 @@ numeric columns and None elsewhere, dates as `datetime.date`, timestamps as date
 from text (an id such as "0001" would become a number), so it is not used for general SELECTs.
 
     entity, hit, features = copy_out_fixed(conn, "SELECT entity, is_hit, features FROM t", ["int4", "bool",
-                                           "float8[35]"])
+                                           "float8s[35]"])
 
 reads a table of fixed-width fields straight into numpy (the feature table of the score stage): about 30x fewer
 Python objects than any row reader. `jobs.binary_copy.copy_payload` writes the same layout.
@@ -49,35 +49,23 @@ def select(conn: Connection, sql: str, **params: Any) -> pd.DataFrame:
 
 # Binary COPY with fixed-width rows, both ways, as numpy structured arrays (no per-row Python).
 # A row is a 2-byte field count, then per field a 4-byte length and the big-endian value (a NULL is length -1
-# and no bytes). When every field has a fixed width (numbers, dates, or a float8[] of a known length with no
-# NULL element), every row has the same size, so numpy reads or writes the whole stream at once.
+# and no bytes). When every field has a fixed width (numbers, dates, or a bytea of a known number of floats),
+# every row has the same size, so numpy reads or writes the whole stream at once.
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 COPY_TRAILER = b"\xff\xff"
 SCALARS = {"bool": "?", "int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4"}
-FLOAT8_OID = 701
 PG_EPOCH_DAYS = 10_957  # 2000-01-01, PostgreSQL's day 0, in days since 1970-01-01
 
 
 def field_dtype(kind: str) -> np.dtype:
-    """The binary value of one field: a scalar kind of `SCALARS`, or "float8[N]" (a 1-D array of N > 0 floats,
-    no NULL element; NaN is a value)."""
+    """The binary value of one field: a scalar kind of `SCALARS`, or "float8s[N]": a bytea of N native
+    little-endian float64 (a row's vector of floats, NaN included, sent and received as one memcpy)."""
     if kind in SCALARS:
         return np.dtype(SCALARS[kind])
-    match = re.fullmatch(r"float8\[(\d+)\]", kind)
+    match = re.fullmatch(r"float8s\[(\d+)\]", kind)
     if not match or int(match.group(1)) < 1:
         raise ValueError(f"not a fixed-width kind: {kind!r}")
-    head = [("ndim", ">i4"), ("has_null", ">i4"), ("oid", ">i4"), ("size", ">i4"), ("lower", ">i4")]
-    return np.dtype([*head, ("items", [("length", ">i4"), ("value", ">f8")], (int(match.group(1)),))])
-
-
-def float8_arrays(values: np.ndarray) -> np.ndarray:
-    """A (rows x N) float matrix as the values of a "float8[N]" field, one array per row."""
-    rows, n = values.shape
-    out = np.empty(rows, dtype=field_dtype(f"float8[{n}]"))
-    out["ndim"], out["has_null"], out["oid"], out["size"], out["lower"] = 1, 0, FLOAT8_OID, n, 1
-    out["items"]["length"] = 8
-    out["items"]["value"] = values
-    return out
+    return np.dtype(("<f8", (int(match.group(1)),)))
 
 
 def row_dtype(kinds: Sequence[tuple[str, bool]]) -> np.dtype:
@@ -110,10 +98,10 @@ def copy_out_fixed(conn: Connection, query: str, kinds: Sequence[str]) -> list[n
 
 
 def _native(values: np.ndarray, kind: str) -> np.ndarray:
-    """A field's values in native byte order: floats as a (rows x N) matrix for an array kind, dates as
+    """A field's values in native byte order: a (rows x N) float matrix for "float8s[N]", dates as
     datetime64[D]."""
     if kind == "date":
         return (values.astype(np.int64) + PG_EPOCH_DAYS).astype("datetime64[D]")
     if kind in SCALARS:
         return values.astype(values.dtype.newbyteorder("="))
-    return values["items"]["value"].astype(np.float64)
+    return values.astype(np.float64)  # (rows x N), a copy out of the COPY buffer

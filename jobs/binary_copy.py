@@ -8,8 +8,8 @@
 Each row is a field count, then per field a 4-byte length and the big-endian value; a NULL is length -1 and
 no bytes. A numpy structured array of packed big-endian fields is exactly that layout, so a million rows
 encode in milliseconds. Only fixed-width columns are supported (`core.columnar.field_dtype`: numbers, dates,
-"float8[N]" from `core.columnar.float8_arrays`), each either all values or all NULL: what the narrow observations
-table and the feature table need. `core.columnar.copy_out_fixed` reads the same layout back.
+"float8s[N]", a bytea of N floats per row, given as a (rows x N) matrix), each either all values or all NULL:
+what the narrow observations table and the feature table need. `core.columnar.copy_out_fixed` reads it back.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ reads them as numpy instead of rebuilding them from observations.
     set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
     features = read_feature_set(conn=conn, feature_set_id=set_id)      # the same SnapshotFeatures back
 
-The numbers of a row (is_hit, the genre's code, every other feature as one float8[] with NaN for missing) are
-fixed-width, so they go both ways as binary COPY of numpy structured arrays (`jobs.binary_copy`,
+The numbers of a row (is_hit, the genre's code, every other feature as one bytea of float64 with NaN for
+missing) are fixed-width, so they go both ways as binary COPY of numpy structured arrays (`jobs.binary_copy`,
 `core.columnar.copy_out_fixed`): no Python object per value. The text of a row (track and artist ids, release
 date, names) is a second table, written and read as CSV COPY parsed by pandas in C. Values round-trip exactly
 (float8 in binary), so the score stage's probabilities are those of the rows the features stage built
@@ -21,9 +21,11 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_fixed, float8_arrays
+from core.columnar import copy_out_fixed
 from core.hit_definition import HitDefinition
 from jobs.binary_copy import copy_payload
 from jobs.copy_frames import copy_frame
@@ -75,7 +77,7 @@ def write_feature_set(
     genre = rows["genre"].cat.codes.to_numpy().astype(np.int16)
     payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
                             ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
-                            (f"float8[{len(columns)}]", float8_arrays(numbers))])  # fmt: skip
+                            (f"float8s[{len(columns)}]", numbers)])  # fmt: skip
     with _raw(conn).copy(
         "COPY track_features (feature_set_id, row_number, is_hit, genre, features) FROM STDIN (FORMAT binary)"
     ) as copy:
@@ -98,7 +100,7 @@ def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatur
     columns, genres = list(head.columns), list(head.genres)
     row, is_hit, genre, numbers = copy_out_fixed(
         conn, f"SELECT row_number, is_hit, genre, features FROM track_features WHERE feature_set_id = {set_id}",
-        ["int4", "bool", "int2", f"float8[{len(columns)}]"],
+        ["int4", "bool", "int2", f"float8s[{len(columns)}]"],
     )  # fmt: skip
     order = np.argsort(row, kind="stable")
     keys = _read_keys(conn, set_id)
@@ -113,20 +115,23 @@ def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatur
 
 
 def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
-    """The text of set `set_id`'s rows, ordered by row number."""
+    """The text of set `set_id`'s rows, ordered by row number (CSV COPY parsed by pyarrow: a quoted "\\N" is
+    text, an unquoted one NULL)."""
     buffer = io.BytesIO()
     with _raw(conn).copy(
-        f"COPY (SELECT row_number, track_id, artist_id, release_date, name, artist_name FROM track_feature_keys"
-        f" WHERE feature_set_id = {set_id}) TO STDOUT (FORMAT csv, NULL '{NULL}')"
+        f"COPY (SELECT {', '.join(KEY_COLUMNS[1:])} FROM track_feature_keys WHERE feature_set_id = {set_id})"
+        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"
     ) as copy:
         for block in copy:
             buffer.write(block)
     buffer.seek(0)
-    text_columns = ["track_id", "artist_id", "name", "artist_name"]
-    keys = pd.read_csv(
-        buffer, header=None, names=KEY_COLUMNS[1:],
-        dtype=dict.fromkeys(text_columns, str), keep_default_na=False, na_values=[NULL], parse_dates=["release_date"],
+    types = {name: pa.string() for name in KEY_COLUMNS[2:]} | {"row_number": pa.int32(), "release_date": pa.date32()}
+    table = csv.read_csv(
+        buffer, read_options=csv.ReadOptions(column_names=KEY_COLUMNS[1:]),
+        convert_options=csv.ConvertOptions(column_types=types, null_values=[NULL], strings_can_be_null=True,
+                                           quoted_strings_can_be_null=False),
     )  # fmt: skip
+    keys = table.to_pandas()
     return keys.sort_values("row_number", kind="stable").reset_index(drop=True)
 
 

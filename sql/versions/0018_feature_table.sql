@@ -11,20 +11,21 @@ CREATE TABLE feature_sets (
     snapshot_date  date NOT NULL,
     hit_metric     text NOT NULL,
     hit_threshold  double precision NOT NULL,
-    columns        text[] NOT NULL,   -- the names of `track_features.features`' elements, in order
+    columns        text[] NOT NULL,   -- the names of the floats in `track_features.features`, in order
     genres         text[] NOT NULL,   -- the categories `track_features.genre` indexes (-1: missing)
     run_id         bigint,
     built_at       timestamptz NOT NULL DEFAULT now(),
     UNIQUE (snapshot_date, hit_metric, hit_threshold)
 );
 
--- The numbers of a row: fixed width, so the score stage reads them with one binary COPY into numpy.
+-- The numbers of a row: fixed width, so the score stage reads them with one binary COPY into numpy (the floats
+-- as one bytea: PostgreSQL sends it as it is, where a float8[] costs a call per element both ways).
 CREATE TABLE track_features (
     feature_set_id integer NOT NULL REFERENCES feature_sets (feature_set_id) ON DELETE CASCADE,
     row_number     integer NOT NULL,            -- the row's position in the features stage's frame
     is_hit         boolean NOT NULL,            -- a hit on the snapshot date
     genre          smallint NOT NULL,
-    features       double precision[] NOT NULL, -- NaN where missing (never NULL: a fixed-width row)
+    features       bytea NOT NULL,    -- the row's floats (feature_sets.columns), little-endian float64, NaN = missing
     PRIMARY KEY (feature_set_id, row_number)
 );
 
