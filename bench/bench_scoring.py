@@ -3,11 +3,14 @@ same feature matrix (the one the stage predicts on, captured from it). Target: a
 
     python -m bench scoring [--quick]        # 100k-track demo market (--quick: 10k)
 
-One refresh runs first (its `job_runs` score stage is the in-run figure); then the stage (`score_snapshot`),
-raw `predict` and `predict(pred_contrib=True)` on every scored row are alternated in one process, medians
-reported, and one profiled stage says where the time goes (reading from PostgreSQL, features, labels, the
-probability, choosing the shown tracks, their contributions, JSON). The stage computes contributions only for
-the tracks a page can show, so the contrib row is what contributions for every track would cost.
+One refresh runs first (its `job_runs` score stage is the in-run figure; its features stage stored the feature
+table); then the stage (`score_snapshot` on that stored set, as the run calls it), raw `predict` and
+`predict(pred_contrib=True)` on every scored row are alternated in one process, medians reported, and one
+profiled stage says where the time goes (reading the feature table, the probability, choosing the shown tracks,
+their contributions, JSON). The stage computes contributions only for the tracks a page can show, so the contrib
+row is what contributions for every track would cost. The features stage (rebuilding the stored set from the
+observations, `jobs.feature_table.stored_features`) is timed after them, and the in-run features stage is
+reported beside the score stage.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import Engine, event, text
 from bench.harness import Options, Report, alternate, median, throwaway_engine, verdict
 from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
 from jobs import pipeline, score
+from jobs.feature_table import find_feature_set, stored_features
 from jobs.lock import exclusive_run
 from jobs.model_store import StoredModel
 from jobs.sources.demo import DemoSource
@@ -31,34 +35,34 @@ from model.explain import model_input
 
 SIZES = {"10k": 2_090, "100k": 20_900}
 PROFILED = {  # function name -> module path part, for the profile of one stage
-    "read_model_frames": "jobs/model_inputs.py", "track_names": "jobs/model_inputs.py", "build": "model/features.py",
-    "build_features": "model/features.py", "history_labels": "model/labels.py",
+    "read_feature_set": "jobs/feature_table.py", "copy_out_fixed": "core/columnar.py",
+    "_read_keys": "jobs/feature_table.py",
     "contributions": "model/explain.py", "published_probability": "model/explain.py",
     "shown_tracks": "jobs/shown_tracks.py", "_contribution_json": "jobs/score.py",
     "feature_importance": "model/explain.py", "__init__": "lightgbm/basic.py",
 }  # fmt: skip
 
 
-def captured_matrix(engine: Engine, model: StoredModel) -> pd.DataFrame:
-    """The frame the stage scores: every current track's features (what `snapshot_features` gives it)."""
+def captured_matrix(engine: Engine, model: StoredModel, feature_set_id: int) -> pd.DataFrame:
+    """The frame the stage scores: every current track's features (what `read_feature_set` gives it)."""
     seen: list[pd.DataFrame] = []
-    original = score.snapshot_features
+    original = score.read_feature_set
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         features = original(*args, **kwargs)
         seen.append(features.rows)
         return features
 
-    score.snapshot_features = spy  # type: ignore[assignment]
+    score.read_feature_set = spy  # type: ignore[assignment]
     try:
         with engine.connect() as conn:
-            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY, feature_set_id=feature_set_id)
     finally:
-        score.snapshot_features = original  # type: ignore[assignment]
+        score.read_feature_set = original  # type: ignore[assignment]
     return seen[0]
 
 
-def profile_stage(engine: Engine, model: StoredModel) -> dict[str, Any]:
+def profile_stage(engine: Engine, model: StoredModel, feature_set_id: int) -> dict[str, Any]:
     """One stage under cProfile (seconds in each named function) and with each SQL statement's time."""
     profiler, statements = cProfile.Profile(), []
 
@@ -76,7 +80,7 @@ def profile_stage(engine: Engine, model: StoredModel) -> dict[str, Any]:
         with engine.connect() as conn:
             started = time.perf_counter()
             profiler.enable()
-            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+            score.score_snapshot(conn=conn, model=model, snapshot_date=DAY, feature_set_id=feature_set_id)
             profiler.disable()
             total = time.perf_counter() - started
     finally:
@@ -89,6 +93,14 @@ def profile_stage(engine: Engine, model: StoredModel) -> dict[str, Any]:
                       default=0.0)  # fmt: skip
         out["lightgbm_booster_from_text" if function == "__init__" else function] = round(seconds, 3)
     return out
+
+
+def features_rebuild(engine: Engine, model: StoredModel) -> float:
+    """Seconds of one features stage that rebuilds the stored set (as a run whose load changed something)."""
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        stored_features(conn=conn, day=DAY, hit=model.hit, changed=True, run_id=None)
+        return time.perf_counter() - started
 
 
 def run(options: Options) -> Report:
@@ -107,12 +119,16 @@ def run(options: Options) -> Report:
         with engine.connect() as conn:
             stages = conn.execute(text("SELECT stages FROM job_runs WHERE run_id = :r"), {"r": outcome.run_id}).scalar()
         in_run = next(s for s in stages if s["stage"] == "score")
+        in_run_features = next(s for s in stages if s["stage"] == "feature_table")
+        with engine.connect() as conn:
+            feature_set_id = find_feature_set(conn=conn, day=DAY, hit=model.hit)
+        assert feature_set_id is not None, "the refresh stored no feature set"
         booster = lgb.Booster(model_str=model.model_text)
-        matrix = model_input(booster, captured_matrix(engine, model))
+        matrix = model_input(booster, captured_matrix(engine, model, feature_set_id))
 
         def stage() -> None:
             with engine.connect() as conn:
-                score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+                score.score_snapshot(conn=conn, model=model, snapshot_date=DAY, feature_set_id=feature_set_id)
 
         times = alternate(
             {
@@ -122,7 +138,8 @@ def run(options: Options) -> Report:
             },
             repeats,
         )
-        profile = profile_stage(engine, model)
+        profile = profile_stage(engine, model, feature_set_id)
+        features_stage = features_rebuild(engine, model)
     rows = len(matrix)
     medians = {name: median(values) for name, values in times.items()}
     rates = {name: rows / seconds for name, seconds in medians.items()}
@@ -130,13 +147,17 @@ def run(options: Options) -> Report:
     ratio = rates["score_stage"] / rates["raw_predict"]
     report.figures = {
         "market": label, "scored_rows": rows, "features": matrix.shape[1], "repeats": repeats,
-        "in_run_stage": in_run, "in_run_rows_per_second": round(in_run_rate),
+        "in_run_stage": in_run, "in_run_rows_per_second": round(in_run_rate), "in_run_features_stage": in_run_features,
+        "features_stage_rebuild_seconds": round(features_stage, 3),
         "seconds": {k: [round(v, 4) for v in vs] for k, vs in times.items()},
         "median_seconds": {k: round(v, 4) for k, v in medians.items()},
         "rows_per_second": {k: round(v) for k, v in rates.items()},
         "stage_profile_seconds": profile,
     }  # fmt: skip
-    print(f"  {rows:,} tracks scored, {matrix.shape[1]} features; in the refresh run: {in_run['seconds']:.2f} s")
+    print(
+        f"  {rows:,} tracks scored, {matrix.shape[1]} features; in the refresh run: {in_run['seconds']:.2f} s"
+        f" (its features stage {in_run_features['seconds']:.2f} s; a rebuild here {features_stage:.2f} s)"
+    )
     for name in times:
         print(f"    {name:16s} {medians[name]:8.4f} s  {rates[name]:>12,.0f} rows/s")
     print(f"  one profiled stage (s): { {k: v for k, v in profile.items() if k != 'sql_execute'} }")
@@ -147,4 +168,5 @@ def run(options: Options) -> Report:
     report.row("score stage / raw predict", f"{ratio:.3f}x", "≥ 0.8x", verdict(ratio, 0.8, higher_is_better=True))
     contrib_share = medians["predict_contrib"] / medians["score_stage"]
     report.row("pred_contrib on every row / the stage", f"{contrib_share:.0%}")
+    report.row("features stage in the run (feature table)", f"{in_run_features['seconds']:.2f} s")
     return report

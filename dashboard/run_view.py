@@ -15,15 +15,16 @@ from dashboard.components import age_text
 
 # The stages each kind of run goes through, in order, and what each one does in words.
 PLANNED = {
-    "refresh": ["extract", "score", "aggregate_publish"],
-    "backfill": ["extract", "score", "aggregate_publish"],
-    "import": ["import", "score", "aggregate_publish"],
+    "refresh": ["extract", "feature_table", "score", "aggregate_publish"],
+    "backfill": ["extract", "feature_table", "score", "aggregate_publish"],
+    "import": ["import", "feature_table", "score", "aggregate_publish"],
     "train": ["read", "features", "tune_validate", "first_sight"],
 }
 LABELS = {
     "extract": "extract + load",
     "import": "read + load the file",
-    "score": "features + score",
+    "feature_table": "features",
+    "score": "score",
     "aggregate_publish": "aggregate + publish",
     "read": "read snapshots",
     "features": "build examples",

@@ -7,22 +7,18 @@
 
 Each row is a field count, then per field a 4-byte length and the big-endian value; a NULL is length -1 and
 no bytes. A numpy structured array of packed big-endian fields is exactly that layout, so a million rows
-encode in milliseconds. Only fixed-width columns are supported, each either all values or all NULL: that is
-what the narrow observations table needs.
+encode in milliseconds. Only fixed-width columns are supported (`core.columnar.field_dtype`: numbers, dates,
+"float8s[N]", a bytea of N floats per row, given as a (rows x N) matrix), each either all values or all NULL:
+what the narrow observations table and the feature table need. `core.columnar.copy_out_fixed` reads it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import numpy as np
 
-HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-TRAILER = b"\xff\xff"
-PG_EPOCH = date(2000, 1, 1)
-_DAYS_TO_PG_EPOCH = (PG_EPOCH - date(1970, 1, 1)).days
-KINDS = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4"}
+from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, field_dtype, row_dtype
 
 Column = tuple[str, np.ndarray | None]
 
@@ -30,16 +26,7 @@ Column = tuple[str, np.ndarray | None]
 def pg_days(values: Sequence[object] | np.ndarray) -> np.ndarray:
     """Dates (date objects, strings or datetime64) as PostgreSQL's binary date: days since 2000-01-01."""
     days = np.asarray(values, dtype="datetime64[D]").astype(np.int64)
-    return (days - _DAYS_TO_PG_EPOCH).astype(np.int32)
-
-
-def _row_dtype(kinds: Sequence[tuple[str, bool]]) -> np.dtype:
-    fields: list[tuple[str, str]] = [("count", ">i2")]
-    for index, (kind, present) in enumerate(kinds):
-        fields.append((f"len{index}", ">i4"))
-        if present:
-            fields.append((f"val{index}", KINDS[kind]))
-    return np.dtype(fields)
+    return (days - PG_EPOCH_DAYS).astype(np.int32)
 
 
 def copy_payload(columns: Sequence[Column]) -> memoryview:
@@ -51,15 +38,15 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
     if len(lengths) > 1:
         raise ValueError(f"columns of different lengths: {sorted(lengths)}")
     n_rows = lengths.pop() if lengths else 0
-    dtype = _row_dtype([(kind, values is not None) for kind, values in columns])
+    dtype = row_dtype([(kind, values is not None) for kind, values in columns])
     template = np.zeros(1, dtype=dtype)
     template["count"] = len(columns)
     for index, (kind, values) in enumerate(columns):
-        template[f"len{index}"] = -1 if values is None else np.dtype(KINDS[kind]).itemsize
-    buffer = np.empty(len(HEADER) + n_rows * dtype.itemsize + len(TRAILER), dtype=np.uint8)
-    buffer[: len(HEADER)] = np.frombuffer(HEADER, dtype=np.uint8)
-    buffer[len(buffer) - len(TRAILER) :] = np.frombuffer(TRAILER, dtype=np.uint8)
-    rows = buffer[len(HEADER) : len(buffer) - len(TRAILER)].view(dtype)
+        template[f"len{index}"] = -1 if values is None else field_dtype(kind).itemsize
+    buffer = np.empty(len(COPY_HEADER) + n_rows * dtype.itemsize + len(COPY_TRAILER), dtype=np.uint8)
+    buffer[: len(COPY_HEADER)] = np.frombuffer(COPY_HEADER, dtype=np.uint8)
+    buffer[len(buffer) - len(COPY_TRAILER) :] = np.frombuffer(COPY_TRAILER, dtype=np.uint8)
+    rows = buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(dtype)
     rows[:] = template[0]
     for index, (_, values) in enumerate(columns):
         if values is not None:

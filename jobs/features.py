@@ -3,7 +3,8 @@
 `snapshot_features` reads the model inputs of the last `HISTORY_DAYS` (`jobs.model_inputs`) and builds one
 feature row per track observed in the last week (`model.features.build_features`), with whether the track is
 a hit on the day (`model.labels.history_labels`). The on-demand lookup builds its first-sight rows from the same
-window (`snapshot_context`). The score stage (`jobs.score`) applies the model to these rows.
+window (`snapshot_context`). In a refresh the rows are stored in the feature table (`jobs.feature_table`,
+the features stage) and the score stage (`jobs.score`) applies the model to them as read back from it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection
 
-from jobs.model_inputs import read_model_frames
+from jobs.model_inputs import read_model_frames, score_names
 from model.features import FeatureContext, build_features
 from model.frames import ModelFrames
 from model.labels import history_labels
@@ -24,9 +25,10 @@ HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
 
 @dataclass
 class SnapshotFeatures:
-    context: FeatureContext
+    context: FeatureContext | None  # None when read back from the feature table (jobs.feature_table)
     rows: pd.DataFrame  # one row per scored track, index 0..n-1
     is_hit: pd.Series  # aligned with `rows`: the track is a hit on the day
+    names: pd.DataFrame | None = None  # aligned with `rows`: `name` and `artist_name` (`jobs.model_inputs.score_names`)
 
 
 def snapshot_frames(*, conn: Connection, day: date, hit_metric: str) -> ModelFrames:
@@ -51,6 +53,8 @@ def features_on(
 
 
 def snapshot_features(*, conn: Connection, day: date, hit_metric: str, hit_threshold: float) -> SnapshotFeatures:
-    """The feature rows of every track to score on `day`, and whether each is a hit on the day."""
+    """The feature rows of every track to score on `day`, whether each is a hit on the day, and their names."""
     ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric)
-    return features_on(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold)
+    features = features_on(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold)
+    features.names = score_names(conn=conn, track_ids=features.rows["track_id"])
+    return features

@@ -71,3 +71,12 @@ def track_names(*, conn: Connection) -> pd.DataFrame:
         " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
         " LEFT JOIN artists a ON a.artist_id = ta.artist_id",
     )
+
+
+def score_names(*, conn: Connection, track_ids: pd.Series) -> pd.DataFrame:
+    """`name` (the track id when the catalogue has none) and `artist_name` of the main artist, aligned with
+    `track_ids`: what the published scores call each track."""
+    names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
+    return pd.DataFrame(
+        {"name": track_ids.map(names["name"]).fillna(track_ids), "artist_name": track_ids.map(names["artist_name"])}
+    ).reset_index(drop=True)

@@ -6,7 +6,8 @@ dataset import (`jobs.importer`, which brings its own all-or-nothing load) all c
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
 Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), features (`jobs.features`, reading
-through `jobs.model_inputs`) and score (`jobs.score`), discover (`jobs.discover`), aggregate (`jobs.aggregate`),
+through `jobs.model_inputs`, stored in the feature table by `jobs.feature_table`) and score (`jobs.score`, reading
+that table), discover (`jobs.discover`), aggregate (`jobs.aggregate`),
 publish (`jobs.publish`). The ANALYZE after a load runs between the load and score stages, outside both.
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
@@ -30,6 +31,7 @@ from core.settings import Settings
 from jobs.aggregate import AggregateParams, headline_counts
 from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
 from jobs.extract import extract_and_load
+from jobs.feature_table import stored_features
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
@@ -155,22 +157,33 @@ def run_stages(
             analyze_loaded_tables(conn=conn, changed=loaded.counts)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
-    scored = _score(engine, snapshot_date, recorder, config)
+    scored = _score(engine, snapshot_date, recorder, config, changed=sum(loaded.counts.values()) > 0)
     return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
 
 
-def _score(engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig) -> Scored | None:
-    """Score every tracked track with the active model; without one, warn and publish the rest."""
-    with recorder.stage("score") as stage, engine.begin() as conn:
+def _score(
+    engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig, *, changed: bool
+) -> Scored | None:
+    """The features stage (the feature table for the active model's hit definition; nothing on Dask, whose
+    workers build their partitions' features), then score every tracked track with the active model; without
+    one, warn and publish the rest."""
+    with recorder.stage("feature_table") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
+        feature_set_id = None
+        if model is not None and not config.dask_scheduler:
+            feature_set_id, built = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
+                                                    run_id=recorder.run_id)  # fmt: skip
+            stage.rows_out = built or 0
+            stage.counts = {"feature_rows_built": built or 0, "feature_sets_reused": int(built is None)}
+    with recorder.stage("score") as stage, engine.begin() as conn:
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
         scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=config.reasons,
-                                dask_scheduler=config.dask_scheduler)  # fmt: skip
+                                dask_scheduler=config.dask_scheduler, feature_set_id=feature_set_id)  # fmt: skip
         stage.rows_out = len(scored.scores)
         stage.counts = {"scored_tracks": len(scored.scores)}
     return scored

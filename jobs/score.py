@@ -1,7 +1,9 @@
 """The score stage of a refresh run: the active model scores every tracked track on the snapshot date.
 
-Its rows come from the features stage (`jobs.features.snapshot_features`); with `DASK_SCHEDULER` set, the features
-and contributions are built per partition of artists on a Dask cluster instead (`jobs.dask_scorer`).
+Its rows come from the features stage: in a refresh, the feature table it stored (`jobs.feature_table`, read
+back as numpy with one binary COPY), else built here by `jobs.features.snapshot_features`; with `DASK_SCHEDULER`
+set, the features and contributions are built per partition of artists on a Dask cluster instead
+(`jobs.dask_scorer`).
 
 For each track observed in the last week: the published hit probability (calibrated: Platt on the booster's
 margin, or the blend, or, when a baseline is the champion, that baseline's probability, so the list is
@@ -18,6 +20,7 @@ inside the publication's transaction, so they appear in the same publication, at
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -29,8 +32,9 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from core.hit_definition import HitDefinition
+from jobs.feature_table import read_feature_set
 from jobs.features import snapshot_features, snapshot_frames
-from jobs.model_inputs import track_names
+from jobs.model_inputs import score_names
 from jobs.model_store import StoredModel
 from jobs.shown_tracks import ReasonsPolicy, shown_tracks
 from model.explain import BIAS, contributions, feature_importance, published_probability, published_scores
@@ -53,10 +57,17 @@ def score_snapshot(
     snapshot_date: date,
     reasons: ReasonsPolicy | None = None,
     dask_scheduler: str | None = None,
+    feature_set_id: int | None = None,
 ) -> Scored:
+    """Score the snapshot: on the stored feature set `feature_set_id` when given (the features stage's, read as
+    numpy), else on features built here from the model inputs, or on the Dask cluster."""
     metric, threshold = model.hit.metric, model.hit.threshold
-    booster = lgb.Booster(model_str=model.model_text)
-    if dask_scheduler:
+    booster = booster_from_text(model.model_text)
+    names = None
+    if feature_set_id is not None:
+        features = read_feature_set(conn=conn, feature_set_id=feature_set_id)
+        current, is_hit, raw, names = features.rows, features.is_hit, None, features.names
+    elif dask_scheduler:
         from jobs.dask_scorer import DaskScorer
 
         frames = snapshot_frames(conn=conn, day=snapshot_date, hit_metric=metric)
@@ -65,14 +76,13 @@ def score_snapshot(
         current, is_hit, raw = rows.current, pd.Series(rows.is_hit), rows.raw
     else:
         features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
-        current, is_hit = features.rows, features.is_hit
+        current, is_hit, names = features.rows, features.is_hit, features.names
         raw = None  # TreeSHAP below, for the shown rows only (the Dask path computes it on the workers)
     champion = (model.metrics or {}).get("champion")
     probability = published_probability(booster, model.params, champion, current)
-    shown = shown_tracks(
-        conn=conn, scores=current.assign(probability=probability, is_hit=is_hit.to_numpy()),
-        policy=reasons or ReasonsPolicy(),
-    )  # fmt: skip
+    candidates = pd.DataFrame({"track_id": current["track_id"], "genre": current["genre"], "is_hit": is_hit.to_numpy(),
+                               "probability": probability})  # fmt: skip
+    shown = shown_tracks(conn=conn, scores=candidates, policy=reasons or ReasonsPolicy())
     listed = current.loc[shown]
     listed_raw = None if raw is None else raw.iloc[np.flatnonzero(shown)]
     _, contrib = published_scores(booster, model.params, champion, listed, raw=listed_raw)
@@ -81,13 +91,14 @@ def score_snapshot(
     for i, c, v in zip(np.flatnonzero(shown), _contribution_json(contrib),
                        _value_json(listed, [c for c in contrib.columns if c != BIAS]), strict=True):  # fmt: skip
         contribution_json[i], value_json[i] = c, v
-    names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
+    if names is None:
+        names = score_names(conn=conn, track_ids=current["track_id"])
     scores = pd.DataFrame(
         {
             "track_id": current["track_id"],
-            "name": current["track_id"].map(names["name"]).fillna(current["track_id"]),
+            "name": names["name"].to_numpy(),
             "artist_id": current["artist_id"],
-            "artist_name": current["track_id"].map(names["artist_name"]),
+            "artist_name": names["artist_name"].to_numpy(),
             "genre": current["genre"].astype(str),
             "release_date": current["release_date"].dt.date,
             "days_since_release": current["days_since_release"].round().astype("Int64"),
@@ -108,6 +119,13 @@ def score_snapshot(
     return Scored(scores, importance, model.model_version_id, model.hit)
 
 
+@functools.lru_cache(maxsize=2)
+def booster_from_text(model_text: str) -> lgb.Booster:
+    """The booster of a stored model string, parsed once per process (a version's text never changes; the
+    worker scores every run with the same one)."""
+    return lgb.Booster(model_str=model_text)
+
+
 def stored_importance(model: StoredModel, booster: lgb.Booster, listed: pd.DataFrame) -> pd.DataFrame:
     """The importance training stored with the model version; for a version stored without it, the booster's
     gain and its mean |contribution| over the shown rows."""
@@ -126,9 +144,20 @@ def _contribution_json(contrib: pd.DataFrame) -> list[str]:
 
 def _value_json(rows: pd.DataFrame, features: list[str]) -> list[str]:
     """One JSON object per row: {feature: the value the model saw}, so pages can give reasons with values.
-    Numbers are rounded to 4 decimals, categories become text, missing values null."""
+    Numbers are rounded to 4 decimals, categories become text, missing values null (`plain_value`, applied
+    column by column on plain lists: no per-row pandas)."""
     present = [f for f in features if f in rows.columns]
-    return [json.dumps({k: plain_value(v) for k, v in record.items()}) for record in rows[present].to_dict("records")]
+    columns = [_plain_column(rows[f]) for f in present]
+    return [json.dumps(dict(zip(present, values, strict=True))) for values in zip(*columns, strict=True)]
+
+
+def _plain_column(values: pd.Series) -> list[float | str | None]:
+    """`plain_value` of every value of one column; numbers (and booleans) rounded by numpy at once (as the
+    contributions are: the same 4 decimals, where Python's `round` cost 1 us a value)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        numbers = np.round(values.to_numpy(dtype=float, na_value=np.nan), 4).tolist()
+        return [None if number != number else number for number in numbers]
+    return [plain_value(value) for value in values.tolist()]
 
 
 def plain_value(value: object) -> float | str | None:

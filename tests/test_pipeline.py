@@ -52,7 +52,7 @@ def test_backfill_loads_every_day_and_publishes(clean_db: Engine) -> None:
             {"p": outcome.publication_id},
         ).scalar()
     assert run.kind == "backfill" and run.status == "succeeded"
-    assert [s["stage"] for s in run.stages] == ["extract", "score", "discover", "aggregate_publish"]
+    assert [s["stage"] for s in run.stages] == ["extract", "feature_table", "score", "discover", "aggregate_publish"]
     assert leaders == 60
 
 

@@ -1,0 +1,148 @@
+"""The feature table (migration 0018): the features stage's rows for one snapshot, stored so the score stage
+reads them as numpy instead of rebuilding them from observations.
+
+    set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
+    features = read_feature_set(conn=conn, feature_set_id=set_id)      # the same SnapshotFeatures back
+
+The numbers of a row (is_hit, the genre's code, every other feature as one bytea of float64 with NaN for
+missing) are fixed-width, so they go both ways as binary COPY of numpy structured arrays (`jobs.binary_copy`,
+`core.columnar.copy_out_fixed`): no Python object per value. The text of a row (track and artist ids, release
+date, names) is a second table, written and read as CSV COPY parsed by pandas in C. Values round-trip exactly
+(float8 in binary), so the score stage's probabilities are those of the rows the features stage built
+(tests/test_feature_table.py). Only the newest set is kept: writing one TRUNCATEs the others, in the caller's
+transaction (runs are serialised by the run lock, and nothing else reads these tables).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyarrow import csv
+from sqlalchemy import Connection, text
+
+from core.columnar import copy_out_fixed
+from core.hit_definition import HitDefinition
+from jobs.binary_copy import copy_payload
+from jobs.copy_frames import copy_frame
+from jobs.features import SnapshotFeatures, snapshot_features
+
+logger = logging.getLogger(__name__)
+
+KEY_COLUMNS = ["feature_set_id", "row_number", "track_id", "artist_id", "release_date", "name", "artist_name"]
+NULL = r"\N"
+
+
+def _raw(conn: Connection):  # type: ignore[no-untyped-def]
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def float_columns(rows: pd.DataFrame) -> list[str]:
+    """The columns stored in `track_features.features`: every column but the keys, `as_of` and `genre`."""
+    return [c for c in rows.columns if c not in {"track_id", "artist_id", "as_of", "release_date", "genre"}]
+
+
+def find_feature_set(*, conn: Connection, day: date, hit: HitDefinition) -> int | None:
+    """The stored set for (`day`, `hit`), if there is one."""
+    found = conn.execute(
+        text("SELECT feature_set_id FROM feature_sets WHERE snapshot_date = :day AND hit_metric = :metric"
+             " AND hit_threshold = :threshold"),
+        {"day": day, "metric": hit.metric, "threshold": hit.threshold},
+    ).scalar()  # fmt: skip
+    return None if found is None else int(found)
+
+
+def write_feature_set(
+    *, conn: Connection, features: SnapshotFeatures, day: date, hit: HitDefinition, run_id: int | None
+) -> int:
+    """Replace the stored set by `features` (rows with `names`) for (`day`, `hit`); return its id."""
+    if features.names is None:
+        raise ValueError("a stored feature set needs the rows' names (snapshot_features gives them)")
+    rows, columns = features.rows, float_columns(features.rows)
+    genres = rows["genre"].cat.categories  # the context's genres (`build_features` gives the column them)
+    conn.execute(text("TRUNCATE track_feature_keys, track_features, feature_sets"))
+    set_id = int(
+        conn.execute(
+            text("INSERT INTO feature_sets (snapshot_date, hit_metric, hit_threshold, columns, genres, run_id)"
+                 " VALUES (:day, :metric, :threshold, :columns, :genres, :run) RETURNING feature_set_id"),
+            {"day": day, "metric": hit.metric, "threshold": hit.threshold, "columns": columns,
+             "genres": list(genres), "run": run_id},
+        ).scalar_one()
+    )  # fmt: skip
+    numbers = np.column_stack([rows[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns])
+    genre = rows["genre"].cat.codes.to_numpy().astype(np.int16)
+    payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
+                            ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
+                            (f"float8s[{len(columns)}]", numbers)])  # fmt: skip
+    with _raw(conn).copy(
+        "COPY track_features (feature_set_id, row_number, is_hit, genre, features) FROM STDIN (FORMAT binary)"
+    ) as copy:
+        copy.write(payload)
+    names = features.names
+    keys = pd.DataFrame({"feature_set_id": set_id, "row_number": np.arange(len(rows)), "track_id": rows["track_id"],
+                         "artist_id": rows["artist_id"], "release_date": rows["release_date"].dt.date,
+                         "name": names["name"].to_numpy(), "artist_name": names["artist_name"].to_numpy()})  # fmt: skip
+    copy_frame(conn=conn, table="track_feature_keys", frame=keys, columns=KEY_COLUMNS)
+    logger.info("feature set %d: %d rows x %d features for %s", set_id, len(rows), len(columns) + 1, day)
+    return set_id
+
+
+def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatures:
+    """The stored set as the features stage built it: rows (keys, then the features), is_hit and names."""
+    set_id = int(feature_set_id)  # formatted into COPY, which takes no bound parameters
+    head = conn.execute(
+        text("SELECT snapshot_date, columns, genres FROM feature_sets WHERE feature_set_id = :id"), {"id": set_id}
+    ).one()
+    columns, genres = list(head.columns), list(head.genres)
+    row, is_hit, genre, numbers = copy_out_fixed(
+        conn, f"SELECT row_number, is_hit, genre, features FROM track_features WHERE feature_set_id = {set_id}",
+        ["int4", "bool", "int2", f"float8s[{len(columns)}]"],
+    )  # fmt: skip
+    order = np.argsort(row, kind="stable")
+    keys = _read_keys(conn, set_id)
+    rows = pd.DataFrame(numbers[order], columns=columns)
+    rows.insert(0, "track_id", keys["track_id"].to_numpy(dtype=object))
+    rows.insert(1, "artist_id", keys["artist_id"].to_numpy(dtype=object))
+    rows.insert(2, "as_of", pd.Timestamp(head.snapshot_date))
+    rows.insert(3, "release_date", keys["release_date"].astype("datetime64[s]"))  # the unit of ModelFrames.normalised
+    rows["genre"] = pd.Categorical.from_codes(genre[order].astype(np.int64), categories=genres)
+    names = keys[["name", "artist_name"]].reset_index(drop=True)
+    return SnapshotFeatures(None, rows, pd.Series(is_hit[order], name="is_hit_now"), names)
+
+
+def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
+    """The text of set `set_id`'s rows, ordered by row number (CSV COPY parsed by pyarrow: a quoted "\\N" is
+    text, an unquoted one NULL)."""
+    buffer = io.BytesIO()
+    with _raw(conn).copy(
+        f"COPY (SELECT {', '.join(KEY_COLUMNS[1:])} FROM track_feature_keys WHERE feature_set_id = {set_id})"
+        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"
+    ) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    types = {name: pa.string() for name in KEY_COLUMNS[2:]} | {"row_number": pa.int32(), "release_date": pa.date32()}
+    table = csv.read_csv(
+        buffer, read_options=csv.ReadOptions(column_names=KEY_COLUMNS[1:]),
+        convert_options=csv.ConvertOptions(column_types=types, null_values=[NULL], strings_can_be_null=True,
+                                           quoted_strings_can_be_null=False),
+    )  # fmt: skip
+    keys = table.to_pandas()
+    return keys.sort_values("row_number", kind="stable").reset_index(drop=True)
+
+
+def stored_features(
+    *, conn: Connection, day: date, hit: HitDefinition, changed: bool, run_id: int | None
+) -> tuple[int, int | None]:
+    """The features stage of a refresh: the id of the stored set for (`day`, `hit`), rebuilt from the model
+    inputs (`jobs.features.snapshot_features`, the definition training uses) unless the run's load `changed`
+    nothing and the set is already stored. Returns (set id, rows built; None when reused)."""
+    found = None if changed else find_feature_set(conn=conn, day=day, hit=hit)
+    if found is not None:
+        return found, None
+    features = snapshot_features(conn=conn, day=day, hit_metric=hit.metric, hit_threshold=hit.threshold)
+    return write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id), len(features.rows)
