@@ -3,9 +3,10 @@
 # Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL (data in .pgdata/, reused next time).
 # Migrates, then starts gunicorn and the worker first (the page answers at once and says nothing is published
 # yet), then in one process (`python -m jobs demo`): backfills BACKFILL_DAYS (default 130) of the demo market,
-# and when no model is active trains one with a demo-sized protocol (DEMO_TRAIN_BUDGET seconds of tuning, default
-# 20; DEMO_MODEL_FOLDS evaluation origins, default 3, which need 126 days; DEMO_MAX_ROUNDS, default 200) and
-# publishes its scores. Later `python -m jobs train` runs use the full settings. Ctrl-C stops everything it started.
+# and when no model is active trains one with a demo-sized protocol and publishes its scores: tuning stops at
+# OPTUNA_TRIALS (40) trials or DEMO_TRAIN_BUDGET seconds (60); DEMO_MODEL_FOLDS evaluation origins (3, which need
+# 126 days of history); at most DEMO_MAX_ROUNDS boosting rounds (200). Later trainings (`python -m jobs train`,
+# the weekly retrain) use the full settings. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -43,7 +44,7 @@ echo "Loading the demo market and training the first model behind it; the Mornin
 echo
 
 if MODEL_FOLDS="${DEMO_MODEL_FOLDS:-3}" MODEL_MAX_ROUNDS="${DEMO_MAX_ROUNDS:-200}" \
-   "$BIN/python" -m jobs demo --days "${BACKFILL_DAYS:-130}" --time-budget "${DEMO_TRAIN_BUDGET:-20}"; then
+   "$BIN/python" -m jobs demo --days "${BACKFILL_DAYS:-130}" --time-budget "${DEMO_TRAIN_BUDGET:-60}"; then
   echo "demo data loaded and scores published: http://127.0.0.1:$PORT"
 else
   echo "the demo data did not finish loading (see above); the dashboard keeps serving what is published" >&2
