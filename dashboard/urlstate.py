@@ -101,14 +101,17 @@ def sync_url(
 ) -> tuple[object, ...]:
     """The body of every page's URL callback, outputs (search, *controls).
 
-    Fired by the URL (back/forward, a pasted link): `parse(query)` gives the controls' values, returned in the
-    order of `controls` (default: the keys of `values`, when each control writes one query parameter). Fired
+    Fired by the URL (back/forward, a pasted link, the page's Location mounting): `parse(query)` gives the
+    controls' values, returned in the order of `controls` (default: the keys of `values`, when each control writes
+    one query parameter); a control whose value in `values` is already that one gets `no_update`, so a page
+    load does not fire the page's callbacks a second time. Fired
     by a control: `values` (the query parameters, already normalised) become the query string, written only
     when it changed.
     """
     keys = list(values) if controls is None else list(controls)
-    if triggered_id() == url_id:
+    if triggered_id() == url_id:  # a control already showing the URL's value is left alone (no chained callback)
         filters = parse(query_of(search))
-        return (dash.no_update, *(filters[key] for key in keys))
+        return (dash.no_update, *(dash.no_update if values.get(key, filters) == filters[key] else filters[key]
+                                  for key in keys))  # fmt: skip
     wanted = search_string(values, defaults)
     return (wanted if wanted != (search or "") else dash.no_update, *(dash.no_update for _ in keys))

@@ -70,11 +70,12 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
 
 
 def morning_card() -> dbc.Card:
+    """The Morning page's watchlist card, with the signed-in user's rows already in it (no callback at load)."""
     header = tables.export_header("Your watchlist", ids.MORNING_WATCHLIST_EXPORT)
-    body = [
-        html.Div(id=ids.MORNING_WATCHLIST_NOTE),
-        tables.grid(ids.MORNING_WATCHLIST, COLUMNS, file_name="hitscope-watchlist.csv", page_size=10),
-    ]
+    note, rows = render_watchlist(None)
+    grid = tables.grid(ids.MORNING_WATCHLIST, COLUMNS, file_name="hitscope-watchlist.csv", page_size=10)
+    grid.rowData = rows
+    body = [html.Div(note, id=ids.MORNING_WATCHLIST_NOTE), grid]
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3")
 
 
@@ -94,6 +95,7 @@ def watch_rows(frame: Any) -> list[dict[str, Any]]:
     Output(ids.MORNING_WATCHLIST_NOTE, "children"),
     Output(ids.MORNING_WATCHLIST, "rowData"),
     Input(ids.MORNING_LOAD, "n_intervals"),
+    prevent_initial_call=True,  # morning_card holds the first view
 )
 @when_unavailable(lambda: (unavailable_alert(), []))
 def render_watchlist(_tick: int | None) -> tuple[object, object]:

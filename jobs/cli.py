@@ -3,6 +3,8 @@
 python -m jobs migrate                       apply database migrations (Procfile `release`)
 python -m jobs refresh [--date D] [--source S]  one refresh run for a snapshot date
 python -m jobs backfill --days N [--end D]   N days of snapshots, then one publication
+python -m jobs demo --days N [--time-budget S]  `make demo`'s data: backfill N days, then (no active model)
+                                             train and publish the scores, all in one process
 python -m jobs request [--source S]          queue a refresh for the worker, as the Admin page does
 python -m jobs worker                        the scheduler process (Procfile `worker`)
 python -m jobs status [--require-model]      freshness, last run and active model
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--days", type=int, default=None, help="default: BACKFILL_DAYS setting")
     backfill.add_argument("--end", type=_date, default=None, help="last day (default: today)")
     backfill.add_argument("--source", choices=SOURCE_NAMES, default=None)
+    demo = commands.add_parser("demo", help="backfill N days, then train and publish scores when no model is active")
+    demo.add_argument("--days", type=int, default=None, help="default: BACKFILL_DAYS setting")
+    demo.add_argument("--time-budget", type=float, default=None, help="seconds (default: TRAIN_TIME_BUDGET)")
+    demo.add_argument("--source", choices=SOURCE_NAMES, default=None)
     request = commands.add_parser("request", help="queue a refresh for the worker")
     request.add_argument("--source", choices=SOURCE_NAMES, default=None)
     commands.add_parser("worker", help="run the scheduler: daily refresh and the manual queue")
@@ -141,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 days=args.days or settings.BACKFILL_DAYS, user=user,
             )  # fmt: skip
             logger.info("backfill run %s done: publication %s", outcome.run_id, outcome.publication_id)
+        elif args.command == "demo":
+            _demo(engine, settings, args, source, user)
         elif args.command == "request":
             with engine.begin() as conn:
                 queued = enqueue_request(conn=conn, kind="refresh", source=source, trigger="cli", requested_by=user)
@@ -172,6 +180,24 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 1
     return 0
+
+
+def _demo(engine: Engine, settings: Settings, args: argparse.Namespace, source: str, user: str) -> None:
+    """`make demo`'s data in one process (each `python -m jobs` start costs seconds): the backfill publishes
+    the lists; with no active model, a training run, then a refresh that publishes the model's scores."""
+    from jobs import tasks
+
+    today = date.today()
+    days = args.days or settings.BACKFILL_DAYS
+    outcome = tasks.backfill_now(engine, settings, source=source, end_date=today, days=days, user=user)
+    logger.info("backfill run %s done: publication %s", outcome.run_id, outcome.publication_id)
+    if tasks.has_active_model(engine):
+        logger.info("a model is already active: not training")
+        return
+    trained = tasks.train_now(engine, settings, user=user, time_budget=args.time_budget)
+    logger.info("train run %s: model version %s (%s)", trained.run_id, trained.model_version_id, trained.note)
+    outcome = tasks.refresh_now(engine, settings, source=source, snapshot_date=today, user=user)
+    logger.info("run %s done: publication %s with scores", outcome.run_id, outcome.publication_id)
 
 
 def _watch(engine: Engine, args: argparse.Namespace, user: str) -> None:

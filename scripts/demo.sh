@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make demo`: from a fresh clone to a live dashboard on http://127.0.0.1:8050.
 # Uses DATABASE_URL when set; otherwise starts the embedded PostgreSQL (data in .pgdata/, reused next time).
-# Migrates, backfills BACKFILL_DAYS (default 90) of the demo market, starts the worker and gunicorn, then loads
-# MODEL_TRAIN_DAYS of history and trains a model if none is active. Ctrl-C stops everything it started.
+# Migrates, then starts gunicorn and the worker first (the page answers at once and says nothing is published
+# yet), then in one process (`python -m jobs demo`): backfills BACKFILL_DAYS (default 130) of the demo market,
+# and when no model is active trains one with a demo-sized protocol and publishes its scores: tuning stops at
+# OPTUNA_TRIALS (40) trials or DEMO_TRAIN_BUDGET seconds (60); DEMO_MODEL_FOLDS evaluation origins (3, which need
+# 126 days of history); at most DEMO_MAX_ROUNDS boosting rounds (200). Later trainings (`python -m jobs train`,
+# the weekly retrain) use the full settings. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -28,27 +32,22 @@ if [[ -z "${DATABASE_URL:-}" ]]; then
 fi
 
 "$BIN/python" -m jobs migrate
-"$BIN/python" -m jobs backfill --days "${BACKFILL_DAYS:-90}"
 
-"$BIN/python" -m jobs worker &
-pids+=($!)
 "$BIN/gunicorn" dashboard.wsgi:server --workers "${WEB_CONCURRENCY:-2}" --bind "127.0.0.1:$PORT" \
   --timeout 60 --log-level warning &
 pids+=($!)
+"$BIN/python" -m jobs worker &
+pids+=($!)
 echo
 echo "Hitscope is running: http://127.0.0.1:$PORT   (Ctrl-C stops the web server, the worker and the database)"
+echo "Loading the demo market and training the first model behind it; the Morning page fills in as they land."
 echo
 
-# The model needs more history than the first publication: load it behind the running dashboard, train once,
-# then refresh so the emerging-hit list and the Model page fill in (skipped when a model is already active).
-if ! "$BIN/python" -m jobs status --require-model >/dev/null 2>&1; then
-  if "$BIN/python" -m jobs backfill --days "${MODEL_TRAIN_DAYS:-240}" \
-     && "$BIN/python" -m jobs train --if-none-active --time-budget "${DEMO_TRAIN_BUDGET:-60}" \
-     && "$BIN/python" -m jobs refresh; then
-    echo "model trained and scores published: http://127.0.0.1:$PORT"
-  else
-    echo "training did not finish (see above); the dashboard keeps serving without scores" >&2
-  fi
+if MODEL_FOLDS="${DEMO_MODEL_FOLDS:-3}" MODEL_MAX_ROUNDS="${DEMO_MAX_ROUNDS:-200}" \
+   "$BIN/python" -m jobs demo --days "${BACKFILL_DAYS:-130}" --time-budget "${DEMO_TRAIN_BUDGET:-60}"; then
+  echo "demo data loaded and scores published: http://127.0.0.1:$PORT"
+else
+  echo "the demo data did not finish loading (see above); the dashboard keeps serving what is published" >&2
 fi
 "$BIN/python" -m jobs status
 wait -n "${pids[@]}"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 from sqlalchemy import Engine, text
 
 from jobs.load import load_batch
@@ -68,3 +69,25 @@ def test_retention_drops_old_months_and_zero_keeps_everything(clean_db: Engine, 
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT min(observed_on) FROM raw_observations")).scalar() == today
     assert _jobs(database_url, "retention", "--keep-months", "-1").returncode == 1
+
+
+def test_demo_trains_and_publishes_scores_only_when_no_model_is_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jobs demo` (make demo's data): backfill, then train and refresh in that order, or stop after the backfill
+    when a model is already active (a second `make demo` keeps its model)."""
+    from jobs import cli, tasks
+    from jobs.pipeline import RunOutcome
+    from jobs.train import TrainOutcome
+
+    calls: list[str] = []
+    monkeypatch.setattr(tasks, "backfill_now", lambda *a, **k: calls.append(f"backfill {k['days']}")
+                        or RunOutcome(1, 1))  # fmt: skip
+    monkeypatch.setattr(tasks, "train_now", lambda *a, **k: calls.append(f"train {k['time_budget']}")
+                        or TrainOutcome(2, 1, True, "first", {}))  # fmt: skip
+    monkeypatch.setattr(tasks, "refresh_now", lambda *a, **k: calls.append("refresh") or RunOutcome(3, 2))
+    args = cli.build_parser().parse_args(["demo", "--days", "130", "--time-budget", "60"])
+    settings = cli.get_settings()
+    for active, wanted in ((False, ["backfill 130", "train 60.0", "refresh"]), (True, ["backfill 130"])):
+        calls.clear()
+        monkeypatch.setattr(tasks, "has_active_model", lambda _engine, active=active: active)
+        cli._demo(None, settings, args, "demo", "test")  # type: ignore[arg-type]
+        assert calls == wanted

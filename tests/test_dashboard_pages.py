@@ -237,6 +237,20 @@ def test_the_router_hands_the_url_filters_to_the_page(seeded: Engine) -> None:
     assert chosen == {ids.ARTISTS_GENRE: "pop", ids.ARTISTS_ORDER: "growth7", ids.ARTISTS_TOP: 10}
 
 
+def test_morning_arrives_with_its_first_view_and_fires_no_callback_at_load(seeded: Engine) -> None:
+    """The routed layout already holds the lists, freshness and watchlist (no round trip after it), and every
+    Morning callback waits for a filter change or the minute's tick."""
+    layout = routed(signed_in_client("bo"), "/?window=28")
+    _, _, risers, _, alert_rows, _, options = page("morning").render_lists(None, "28", "points")
+    assert risers and find_props(layout, ids.MORNING_RISERS)["rowData"] == json.loads(json.dumps(risers))
+    assert find_props(layout, ids.MORNING_ALERTS_GRID)["rowData"] == json.loads(json.dumps(alert_rows))
+    assert find_props(layout, ids.MORNING_GENRE)["options"] == options
+    assert "Data as of" in json.dumps(find_props(layout, ids.MORNING_FRESHNESS))
+    specs = signed_in_client("bo").get("/_dash-dependencies").get_json()  # what the browser is told
+    morning = [spec for spec in specs if "morning-" in spec["output"]]
+    assert len(morning) >= 5 and [spec["output"] for spec in morning if not spec["prevent_initial_call"]] == []
+
+
 def test_healthz_reports_publication_age(seeded: Engine) -> None:
     response = dash_app().server.test_client().get("/healthz")
     assert response.status_code == 200

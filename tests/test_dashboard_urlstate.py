@@ -51,6 +51,20 @@ def test_sync_url_sets_the_controls_when_the_url_fired(monkeypatch: pytest.Monke
         "?genre=latin&top=500", "page-url", {"genre": "pop", "top": 10}, _parse, {"genre": None, "top": 20}
     )
     assert out == (urlstate.dash.no_update, "latin", 50)
+    # the page's Location mounting on a load: controls already showing the URL's values are left alone, so the
+    # page's callbacks do not fire a second time; only the one that differs is set
+    no = urlstate.dash.no_update
+    defaults = {"genre": None, "top": 20}
+    assert urlstate.sync_url("?genre=latin", "page-url", {"genre": "latin", "top": 20}, _parse, defaults) == (
+        no,
+        no,
+        no,
+    )
+    assert urlstate.sync_url("?genre=latin", "page-url", {"genre": "latin", "top": 10}, _parse, defaults) == (
+        no,
+        no,
+        20,
+    )
 
 
 def test_sync_url_writes_the_query_string_when_a_control_fired(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,7 +84,7 @@ def test_sync_url_maps_the_query_onto_controls_that_differ_from_it(monkeypatch: 
         return {"genre": urlstate.one(query.get("genre")), "years": [query.get("from"), query.get("to")]}
 
     out = urlstate.sync_url("?from=2020&to=2024", "page-url", {"genre": None}, parse, {}, controls=("years", "genre"))
-    assert out == (urlstate.dash.no_update, ["2020", "2024"], None)
+    assert out == (urlstate.dash.no_update, ["2020", "2024"], urlstate.dash.no_update)  # genre already None
     monkeypatch.setattr(urlstate, "triggered_id", lambda: "page-genre")
     no = urlstate.dash.no_update
     assert urlstate.sync_url("", "page-url", {"genre": "pop"}, parse, {}, controls=("years", "genre")) == (

@@ -56,39 +56,48 @@ def _card(title: object, body: object, *, export_id: str) -> dbc.Card:
 
 
 def layout(**query: str) -> html.Div:
+    """The page with its first view already in it: the data the callbacks below would send is read here, so the
+    browser draws everything from the one page-content response (no callback round trip after it). The
+    callbacks run only when a filter changes or the minute's tick comes."""
     filters = parse_filters(query)
-    genre = filters["genre"]
+    freshness, last_run = render_morning(None)
+    lists = dict(zip(LIST_OUTPUTS, first_lists(filters["genre"], filters["window"], filters["basis"]), strict=True))
     return html.Div(
         [
             dcc.Location(id=ids.MORNING_URL, refresh=False),
             page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
-            html.Div(id=ids.MORNING_FRESHNESS),
-            dbc.Row(
-                dbc.Col(
-                    genre_dropdown(ids.MORNING_GENRE, genre),
-                    xs=12,
-                    md=4,
-                ),
-                className="mb-3",
-            ),
-            html.Div(id=ids.MORNING_HEADLINES, className="mb-3"),
-            dbc.Row([emerging_column(), risers_column(filters)], className="g-3"),
-            alerts_card(),
+            html.Div(freshness, id=ids.MORNING_FRESHNESS),
+            dbc.Row(dbc.Col(genre_filter(filters["genre"], lists["options"]), xs=12, md=4), className="g-3 mb-3"),
+            html.Div(lists["headlines"], id=ids.MORNING_HEADLINES, className="mb-3"),
+            dbc.Row([emerging_column(lists), risers_column(filters, lists)], className="g-3"),
+            alerts_card(lists),
             watch_ui.morning_card(),
-            html.Div(id=ids.MORNING_LAST_RUN, className="mt-3"),
+            html.Div(last_run, id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
     )
 
 
-def emerging_column() -> dbc.Col:
+def genre_filter(genre: object, options: object) -> object:
+    """The genre dropdown with the publication's genres (the URL's genre alone when nothing is published)."""
+    dropdown = genre_dropdown(ids.MORNING_GENRE, genre)
+    if options:
+        dropdown.options = options  # type: ignore[attr-defined]
+    return dropdown
+
+
+def _filled(grid: object, rows: object) -> object:
+    """A grid built by `tables.grid` with its first rows already in it."""
+    grid.rowData = rows  # type: ignore[attr-defined]
+    return grid
+
+
+def emerging_column(lists: dict[str, object]) -> dbc.Col:
+    grid = tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS, file_name="hitscope-emerging.csv")
     return dbc.Col(
         _card(
             "Emerging hits: not a hit yet, most likely to become one",
-            [
-                html.Div(id=ids.MORNING_EMERGING_NOTE),
-                tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS, file_name="hitscope-emerging.csv"),
-            ],
+            [html.Div(lists["note"], id=ids.MORNING_EMERGING_NOTE), _filled(grid, lists["emerging"])],
             export_id=ids.MORNING_EMERGING_EXPORT,
         ),
         lg=7,
@@ -96,7 +105,7 @@ def emerging_column() -> dbc.Col:
     )
 
 
-def risers_column(filters: dict[str, object]) -> dbc.Col:
+def risers_column(filters: dict[str, object], lists: dict[str, object]) -> dbc.Col:
     """Top risers, with their window (7 or 28 days) and basis (points or percent) from the URL."""
     risers_controls = html.Div(
         [
@@ -116,19 +125,19 @@ def risers_column(filters: dict[str, object]) -> dbc.Col:
         ],
         className="d-flex flex-wrap small mb-2",
     )
-    grid = tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS, file_name="hitscope-risers.csv")
+    grid = _filled(
+        tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS, file_name="hitscope-risers.csv"), lists["risers"]
+    )
     return dbc.Col(
         _card("Top risers", [risers_controls, grid], export_id=ids.MORNING_RISERS_EXPORT), lg=5, className="mb-3"
     )
 
 
-def alerts_card() -> dbc.Card:
+def alerts_card(lists: dict[str, object]) -> dbc.Card:
+    grid = tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
     return _card(
         "Alerts: spikes against an artist's own trend",
-        [
-            html.Div(id=ids.MORNING_ALERTS),
-            tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv"),
-        ],
+        [html.Div(lists["alerts_note"], id=ids.MORNING_ALERTS), _filled(grid, lists["alerts"])],
         export_id=ids.MORNING_ALERTS_EXPORT,
     )
 
@@ -137,6 +146,7 @@ def alerts_card() -> dbc.Card:
     Output(ids.MORNING_FRESHNESS, "children"),
     Output(ids.MORNING_LAST_RUN, "children"),
     Input(ids.MORNING_LOAD, "n_intervals"),
+    prevent_initial_call=True,  # the layout holds the first view
 )
 @when_unavailable(lambda: (unavailable_alert(), None))
 def render_morning(_tick: int | None) -> tuple[object, object]:
@@ -175,20 +185,11 @@ def emerging_note(n_shown: int, n_scored: int, genre: str | None, bins: list[dic
     )
 
 
-@callback(
-    Output(ids.MORNING_EMERGING_NOTE, "children"),
-    Output(ids.MORNING_EMERGING, "rowData"),
-    Output(ids.MORNING_RISERS, "rowData"),
-    Output(ids.MORNING_ALERTS, "children"),
-    Output(ids.MORNING_ALERTS_GRID, "rowData"),
-    Output(ids.MORNING_HEADLINES, "children"),
-    Output(ids.MORNING_GENRE, "options"),
-    Input(ids.MORNING_GENRE, "value"),
-    Input(ids.MORNING_RISER_WINDOW, "value"),
-    Input(ids.MORNING_RISER_BASIS, "value"),
-)
-@when_unavailable(lambda: (unavailable_alert(), *(dash.no_update,) * 6))
-def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+# What `lists_view` returns, in the order of `render_lists`'s outputs.
+LIST_OUTPUTS = ("note", "emerging", "risers", "alerts_note", "alerts", "headlines", "options")
+
+
+def lists_view(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """The emerging-hit list, the risers, the alerts and the headline numbers of one publication and genre."""
     genre = urlstate.text(genre)
     days = 28 if urlstate.one(window) == "28" else 7
@@ -219,6 +220,29 @@ def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ..
         headline_cards(read["counts"], read["publication"], genre),
         genre_options(read["genres"]),
     )
+
+
+# The layout's first view: the same lists, or the unavailable alert and empty grids.
+first_lists = when_unavailable(lambda: (unavailable_alert(), [], [], None, [], None, []))(lists_view)
+
+
+@callback(
+    Output(ids.MORNING_EMERGING_NOTE, "children"),
+    Output(ids.MORNING_EMERGING, "rowData"),
+    Output(ids.MORNING_RISERS, "rowData"),
+    Output(ids.MORNING_ALERTS, "children"),
+    Output(ids.MORNING_ALERTS_GRID, "rowData"),
+    Output(ids.MORNING_HEADLINES, "children"),
+    Output(ids.MORNING_GENRE, "options"),
+    Input(ids.MORNING_GENRE, "value"),
+    Input(ids.MORNING_RISER_WINDOW, "value"),
+    Input(ids.MORNING_RISER_BASIS, "value"),
+    prevent_initial_call=True,  # the layout holds the first view
+)
+@when_unavailable(lambda: (unavailable_alert(), *(dash.no_update,) * 6))
+def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
+    """A filter changed: the lists again (`lists_view`)."""
+    return lists_view(genre, window, basis)
 
 
 tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)
