@@ -202,6 +202,21 @@ def test_model_track_artist_discover_and_lookup_paths_route_to_their_pages(seede
     assert layout.children[0].data == "demo:t0000001"
 
 
+def test_morning_rows_are_built_once_per_publication_filters_and_model(
+    seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grids' rows are built once per (publication, filters, active model): a repeated request builds none."""
+    from dashboard import scout_rows
+
+    built: list[int] = []
+    original = scout_rows.emerging_rows
+    monkeypatch.setattr(scout_rows, "emerging_rows", lambda *a, **k: built.append(1) or original(*a, **k))
+    first = page("morning").render_lists(None, "7", "points")
+    assert page("morning").render_lists(None, "7", "points")[1] == first[1] and len(built) == 1
+    page("morning").render_lists(None, "28", "points")  # another filter set: built for it
+    assert len(built) == 2
+
+
 def test_morning_lists_are_cached_per_publication(seeded: dict[str, Any]) -> None:
     """A publication never changes, so its lists are built once (dashboard/morning_lists.py); the key is the
     publication: rows rewritten in place (which production never does) are not seen until the cache is cleared."""

@@ -8,6 +8,8 @@ often such a score came true (the active model's reliability bins); risers and e
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
@@ -18,6 +20,7 @@ from dashboard import (
     ids,
     morning_lists,
     ops_queries,
+    publication_cache,
     queries,
     run_view,
     scout_rows,
@@ -211,14 +214,32 @@ def lists_view(genre: str | None, window: str, basis: str) -> tuple[object, ...]
             + (f" for {formats.genre(genre)}." if genre else "."),
             className="text-muted small",
         )
+    emerging, risers, alerts = list_rows(read, bins, (genre, days, basis))
     return (
         note,
-        scout_rows.emerging_rows(read["emerging"], bins, read["track_trends"]),
-        scout_rows.riser_rows(read["risers"], read["artist_trends"]),
+        emerging,
+        risers,
         alerts_note,
-        scout_rows.alert_rows(read["spikes"]),
+        alerts,
         headline_cards(read["counts"], read["publication"], genre),
         genre_options(read["genres"]),
+    )
+
+
+def list_rows(
+    read: dict[str, Any], bins: list[dict[str, Any]], filters: tuple[object, ...]
+) -> tuple[list[dict[str, Any]], ...]:
+    """The three grids' rows, built once per (publication, filters, active model): the model's reliability bins
+    word the emerging list, and a publication never changes (dashboard/publication_cache.py)."""
+    model_id = read["model"].model_version_id if read["model"] else None
+    key = ("morning-rows", publication_cache.publication_key(read["publication"]), *filters, model_id)
+    return publication_cache.get_or_build(
+        key,
+        lambda: (
+            scout_rows.emerging_rows(read["emerging"], bins, read["track_trends"]),
+            scout_rows.riser_rows(read["risers"], read["artist_trends"]),
+            scout_rows.alert_rows(read["spikes"]),
+        ),
     )
 
 
