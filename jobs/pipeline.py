@@ -129,10 +129,18 @@ def backfill(
 
 @dataclass
 class Loaded:
-    """What a run's load stage changed (rows per table) and the newest day its data supports (`wanted`)."""
+    """What a run's load stage changed (rows per table), the newest day its data supports (`wanted`), and the
+    oldest day of the observations it loaded (`observed_from`; unknown by default, which rebuilds the alert
+    window rather than advancing it)."""
 
     counts: dict[str, int]
     wanted: date | None
+    observed_from: date | None = date.min
+
+    @property
+    def observations_from(self) -> date | None:
+        """The oldest day whose observations the run changed, None when it inserted none."""
+        return self.observed_from if self.counts.get("raw_observations") else None
 
 
 # A run's load stage: stores the run's data (recorded as its own stage) and says what it changed.
@@ -140,7 +148,11 @@ Loader = Callable[[RunRecorder], Loaded]
 
 
 def _extract(engine: Engine, source: Source, dates: list[date]) -> Loader:
-    return lambda recorder: Loaded(extract_and_load(engine, source, dates, recorder), dates[-1])
+    def load(recorder: RunRecorder) -> Loaded:
+        counts, observed_from = extract_and_load(engine, source, dates, recorder)
+        return Loaded(counts, dates[-1], observed_from)
+
+    return load
 
 
 def run_stages(
@@ -156,7 +168,7 @@ def run_stages(
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder, config)
-    return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
+    return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
@@ -191,7 +203,7 @@ def _aggregate_and_publish(
     snapshot_date: date,
     recorder: RunRecorder,
     config: RunConfig,
-    loaded: dict[str, int],
+    loaded: Loaded,
     scored: Scored | None,
 ) -> int | None:
     key = _publication_key(source, snapshot_date, scored)
@@ -199,7 +211,7 @@ def _aggregate_and_publish(
         latest = conn.execute(
             text("SELECT publication_id, summary -> 'key' FROM publications ORDER BY publication_id DESC LIMIT 1")
         ).first()
-    if latest is not None and latest[1] == key and sum(loaded.values()) == 0:
+    if latest is not None and latest[1] == key and sum(loaded.counts.values()) == 0:
         with recorder.stage("aggregate_publish") as stage:
             logger.info("nothing changed since publication %s: not republishing", latest[0])
             stage.counts = {"republished": 0}
@@ -213,7 +225,7 @@ def _aggregate_and_publish(
             "unavailable_metrics": sorted(recorder.unavailable_metrics),
             **headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, hit)
+        params = AggregateParams(0, snapshot_date, hit, observations_from=loaded.observations_from)
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
             summary=summary, keep=config.keep_publications, scored=scored, builders=discover_builders(discovered),
