@@ -130,17 +130,22 @@ def backfill(
 @dataclass
 class Loaded:
     """What a run's load stage changed (rows per table), the newest day its data supports (`wanted`), and the
-    oldest day of the observations it loaded (`observed_from`; unknown by default, which rebuilds the alert
-    window rather than advancing it)."""
+    first and last day of the observations it loaded (`observed`; unknown by default, which ANALYZEs every
+    month of observations and rebuilds the alert window rather than advancing it)."""
 
     counts: dict[str, int]
     wanted: date | None
-    observed_from: date | None = date.min
+    observed: tuple[date, date] | None = (date.min, date.max)
 
     @property
     def observations_from(self) -> date | None:
         """The oldest day whose observations the run changed, None when it inserted none."""
-        return self.observed_from if self.counts.get("raw_observations") else None
+        return self.observed[0] if self.observed and self.counts.get("raw_observations") else None
+
+    @property
+    def observed_days(self) -> tuple[date, date] | None:
+        """The days of the observations loaded, when known."""
+        return None if self.observed is None or self.observed[0] == date.min else self.observed
 
 
 # A run's load stage: stores the run's data (recorded as its own stage) and says what it changed.
@@ -149,8 +154,8 @@ Loader = Callable[[RunRecorder], Loaded]
 
 def _extract(engine: Engine, source: Source, dates: list[date]) -> Loader:
     def load(recorder: RunRecorder) -> Loaded:
-        counts, observed_from = extract_and_load(engine, source, dates, recorder)
-        return Loaded(counts, dates[-1], observed_from)
+        counts, observed = extract_and_load(engine, source, dates, recorder)
+        return Loaded(counts, dates[-1], observed)
 
     return load
 
@@ -164,7 +169,7 @@ def run_stages(
     loaded = load(recorder)
     if sum(loaded.counts.values()):  # fresh statistics: without them the aggregate queries after a big load crawl
         with engine.begin() as conn:
-            analyze_loaded_tables(conn=conn, changed=loaded.counts)
+            analyze_loaded_tables(conn=conn, changed=loaded.counts, days=loaded.observed_days)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder, config)
