@@ -33,13 +33,31 @@ def analyze_loaded_tables(
     ANALYZE of the partitioned table samples every month again (and PostgreSQL 15 has no ANALYZE ONLY). The
     whole table is analysed when one of those months was never analysed (a new month: once a month)."""
     tables = [table for key, names in LOADED_TABLES.items() if changed is None or changed.get(key) for table in names]
+    months: list[str] | None = None
     if days is not None and "observations" in tables:
         months = _analysed_months(conn=conn, first=days[0], last=days[1])
         if months is not None:
             tables = [name for table in tables for name in (months if table == "observations" else [table])]
     for table in tables:
         conn.execute(text(f"ANALYZE {table}"))
+    if "observations" in tables or months:
+        _summarize_day_index(conn=conn, partitions=months)
     return tables
+
+
+def _summarize_day_index(*, conn: Connection, partitions: list[str] | None) -> None:
+    """Summarize the new block ranges of the BRIN day index of `partitions` (None: every month). A freshly loaded
+    range stays unsummarized until a VACUUM, and a read of one day then scans its whole month."""
+    conn.execute(
+        text(
+            "SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+            " JOIN pg_inherits h ON h.inhrelid = i.indrelid JOIN pg_class p ON p.oid = i.indrelid"
+            " WHERE am.amname = 'brin' AND h.inhparent = 'observations'::regclass"
+            "   AND (CAST(:names AS text[]) IS NULL OR p.relname = ANY(CAST(:names AS text[])))"
+        ),
+        {"names": partitions},
+    )
 
 
 def _analysed_months(*, conn: Connection, first: date, last: date) -> list[str] | None:
