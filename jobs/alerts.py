@@ -11,8 +11,9 @@ change that stops counting). `write_alerts` (the `agg_alerts` builder, `jobs.agg
 scores from the kept sums, and reads the 30 days of the few spiking artists only, for the day each spike began.
 
 The window is rebuilt from the 30 days (`rebuild_windows`, what every run did before) when it cannot be
-advanced exactly: no kept window, one not for the day before, or a run that loaded observations of a day the
-window already covers (`observations_from`: a backfill, an import, a re-run of the day).
+advanced exactly: no kept window, one not for the day before, or observations of a day the window already
+covers loaded since (`observations_from`: a backfill, an import, a re-run of the day, or a run that loaded and
+failed before publishing, `jobs.pipeline.loaded_since_publication`).
 Artists whose kept window no longer matches the observations (a value of the kept day that changed or
 appeared since, e.g. from a lookup; a gap after the day leaving the window) are rebuilt one by one. The
 window is written in the publication's transaction: it rolls back with a failed run.

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from core.hit_definition import HitDefinition
 from core.settings import Settings
@@ -230,7 +230,10 @@ def _aggregate_and_publish(
             "unavailable_metrics": sorted(recorder.unavailable_metrics),
             **headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, hit, observations_from=loaded.observations_from)
+        observations_from = loaded.observations_from
+        if loaded_since_publication(conn=conn, run_id=recorder.run_id):
+            observations_from = date.min  # days another run loaded are not in what the last publication kept
+        params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
             summary=summary, keep=config.keep_publications, scored=scored, builders=discover_builders(discovered),
@@ -238,6 +241,23 @@ def _aggregate_and_publish(
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}
     return publication_id
+
+
+def loaded_since_publication(*, conn: Connection, run_id: int) -> bool:
+    """Whether a run other than `run_id` may have loaded observations since the newest publication: one that
+    failed or is unfinished (its committed batches stay), or succeeded with observations and did not publish.
+    What was kept with that publication (the alert window) then no longer covers every loaded day."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM job_runs WHERE kind <> 'train' AND run_id <> :run_id"
+                " AND run_id > coalesce((SELECT max(run_id) FROM publications), 0)"
+                " AND NOT (status = 'succeeded'"
+                "          AND coalesce(CAST(row_counts ->> 'loaded_raw_observations' AS bigint), 0) = 0))"
+            ),
+            {"run_id": run_id},
+        ).scalar_one()
+    )
 
 
 def _discover(

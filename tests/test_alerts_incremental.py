@@ -12,6 +12,7 @@ apart from SELECT instead of INSERT).
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 
@@ -189,3 +190,25 @@ def test_the_window_is_advanced_not_rebuilt_on_a_daily_run(conn: Connection, cap
     hows = [r.getMessage().split(" for ")[0] for r in caplog.records if r.getMessage().startswith("alert window")]
     assert hows[0] == "alert window advanced (0 artists rebuilt)"
     assert hows[1:] == ["alert window kept", "alert window rebuilt"]  # nothing new; then the kept day changed
+
+
+def test_a_run_that_loaded_without_publishing_makes_the_next_one_rebuild(conn: Connection) -> None:
+    from jobs.pipeline import loaded_since_publication
+
+    def run(status: str, observations: int | None) -> int:
+        run_id = start_run(conn=conn, kind="refresh", trigger="cli", source="t", snapshot_date=FIRST_DAY,
+                           requested_by="t")  # fmt: skip
+        counts = {} if observations is None else {"loaded_raw_observations": observations}
+        conn.execute(text("UPDATE job_runs SET status = :s, row_counts = CAST(:c AS jsonb) WHERE run_id = :r"),
+                     {"s": status, "c": json.dumps(counts), "r": run_id})  # fmt: skip
+        return run_id
+
+    published = run("succeeded", 10)
+    conn.execute(text("INSERT INTO publications (run_id, snapshot_date, source, is_demo) VALUES (:r, :d, 't', false)"),
+                 {"r": published, "d": FIRST_DAY})  # fmt: skip
+    this = run("running", None)
+    assert not loaded_since_publication(conn=conn, run_id=this)  # the run asking is not counted
+    run("succeeded", 0)  # found nothing new, did not republish
+    assert not loaded_since_publication(conn=conn, run_id=this)
+    run("failed", None)  # its committed batches stay
+    assert loaded_since_publication(conn=conn, run_id=this)
