@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from core.hit_definition import HitDefinition
+from jobs.alerts import write_alerts
 from jobs.load import copy_frame
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ class AggregateParams:
     # What a hit is, as the publication stores it (the active model's definition). Releases younger than its
     # horizon have not had the horizon's days: "still open".
     hit: HitDefinition = HitDefinition()
+    # The oldest day whose observations changed since the last publication (None: none did). The alert window
+    # kept for that publication is advanced by a day only when this is the new day; by default it is rebuilt.
+    observations_from: date | None = date.min
 
 
 # The latest value of each artist metric within a week before a day, pivoted to one row per artist.
@@ -150,70 +154,10 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     return int(result.rowcount or 0)
 
 
-ALERT_METRICS = ("spotify_popularity", "spotify_followers", "lastfm_listeners", "lastfm_playcount")
-ALERT_MIN_HISTORY_DAYS = 14
-ALERT_MIN_ZSCORE = 3.0
-ALERT_LIMIT = 200
-
-
 def build_alerts(conn: Connection, params: AggregateParams) -> int:
-    """Spikes against an artist's own trend: today's change in a metric against the mean and spread of its daily
-    changes over the previous four weeks (at least two weeks of history; a floor on the spread keeps rounding
-    noise of small numbers from ringing)."""
-    result = conn.execute(
-        text("""
-            WITH daily AS (
-                SELECT entity_id AS artist_id, metric, observed_on, value,
-                       value - lag(value) OVER (PARTITION BY entity_id, metric ORDER BY observed_on) AS change
-                FROM (
-                    SELECT DISTINCT ON (entity_id, metric, observed_on) entity_id, metric, observed_on, value
-                    FROM raw_observations
-                    WHERE entity_type = 'artist' AND metric = ANY(:metrics)
-                      AND observed_on BETWEEN CAST(:day AS date) - 29 AND :day
-                    ORDER BY entity_id, metric, observed_on, source
-                ) one_per_day
-            ), stats AS (
-                SELECT artist_id, metric,
-                       avg(change) FILTER (WHERE observed_on < :day) AS mean_change,
-                       stddev_samp(change) FILTER (WHERE observed_on < :day) AS sd_change,
-                       count(change) FILTER (WHERE observed_on < :day) AS n_days,
-                       max(change) FILTER (WHERE observed_on = :day) AS today_change,
-                       max(value) FILTER (WHERE observed_on = :day) AS today_value
-                FROM daily GROUP BY artist_id, metric
-            ), scored AS (
-                SELECT *, (today_change - mean_change)
-                          / greatest(sd_change, 1.0, 0.001 * abs(today_value - today_change)) AS zscore
-                FROM stats
-                WHERE n_days >= :min_days AND today_change IS NOT NULL
-            ), ordinary AS (  -- the last day before today whose change was not unusual: the spike began after it
-                SELECT d.artist_id, d.metric, max(d.observed_on) AS last_ordinary
-                FROM daily d JOIN scored s USING (artist_id, metric)
-                WHERE s.zscore >= :min_z AND d.observed_on < :day AND d.change IS NOT NULL
-                  AND (d.change - s.mean_change)
-                      / greatest(s.sd_change, 1.0, 0.001 * abs(d.value - d.change)) < :min_z
-                GROUP BY d.artist_id, d.metric
-            )
-            INSERT INTO agg_alerts (publication_id, artist_id, name, genre, metric, observed_on, value, expected,
-                                    zscore, change, usual_change, since)
-            SELECT :pid, s.artist_id, a.name, coalesce(a.genre, 'unknown'), s.metric, :day, s.today_value,
-                   s.today_value - s.today_change + s.mean_change, s.zscore, s.today_change, s.mean_change,
-                   coalesce(o.last_ordinary + 1, CAST(:day AS date) - 28)
-            FROM scored s JOIN artists a USING (artist_id)
-            LEFT JOIN ordinary o USING (artist_id, metric)
-            WHERE s.zscore >= :min_z
-            ORDER BY s.zscore DESC
-            LIMIT :limit
-        """),
-        {
-            "pid": params.publication_id,
-            "day": params.snapshot_date,
-            "metrics": list(ALERT_METRICS),
-            "min_days": ALERT_MIN_HISTORY_DAYS,
-            "min_z": ALERT_MIN_ZSCORE,
-            "limit": ALERT_LIMIT,
-        },  # fmt: skip
-    )
-    return int(result.rowcount or 0)
+    """Spikes against an artist's own trend (`jobs.alerts`: kept per artist, advanced a day at a time)."""
+    return write_alerts(conn=conn, publication_id=params.publication_id, day=params.snapshot_date,
+                        observations_from=params.observations_from)  # fmt: skip
 
 
 Builder = Callable[[Connection, AggregateParams], int]

@@ -20,9 +20,13 @@ from jobs.sources.base import Source, SourceBatch
 from jobs.sources_store import save_checkpoint
 
 
-def extract_and_load(engine: Engine, source: Source, dates: list[date], recorder: RunRecorder) -> dict[str, int]:
-    """Extract `dates` (oldest first) from `source` and load every batch; return the rows changed per table."""
+def extract_and_load(
+    engine: Engine, source: Source, dates: list[date], recorder: RunRecorder
+) -> tuple[dict[str, int], tuple[date, date] | None]:
+    """Extract `dates` (oldest first) from `source` and load every batch; return the rows changed per table and
+    the first and last day the batches observed (None: no observation)."""
     loaded: dict[str, int] = {}
+    observed: tuple[date, date] | None = None
     with recorder.stage("extract") as stage, recorder.progress("extract + load", total=len(dates), unit="days") as bar:
         for batch in source.extract_range(dates[0], dates[-1]):
             for warning in batch.warnings:
@@ -34,12 +38,16 @@ def extract_and_load(engine: Engine, source: Source, dates: list[date], recorder
                 if batch.checkpoint is not None:
                     save_checkpoint(conn=conn, checkpoint=batch.checkpoint, run_id=recorder.run_id)
             stage.rows_in += len(batch.observations) + len(batch.tracks) + len(batch.artists)
+            if not batch.observations.empty:
+                days = pd.to_datetime(batch.observations["observed_on"])
+                first, last = days.min().date(), days.max().date()
+                observed = (first, last) if observed is None else (min(observed[0], first), max(observed[1], last))
             for table, count in counts.items():
                 loaded[table] = loaded.get(table, 0) + count
             bar.set(_days_done(dates, batch, bar.done), rows=bar.rows + len(batch.observations))
         stage.rows_out = sum(loaded.values())
         stage.counts = {f"loaded_{table}": count for table, count in loaded.items()}
-    return loaded
+    return loaded, observed
 
 
 def _days_done(dates: list[date], batch: SourceBatch, before: int) -> int:

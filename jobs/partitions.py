@@ -88,6 +88,11 @@ def list_partitions(*, conn: Connection) -> list[tuple[str, date]]:
     return [(name, month_of(name)) for (name,) in rows]
 
 
+def partition_name(day: date) -> str:
+    """The name of the partition holding `day`."""
+    return f"{PREFIX}{day.year:04d}m{day.month:02d}"
+
+
 def month_of(name: str) -> date:
     """The first day a partition named `observations_yYYYYmMM` holds."""
     year, month = name.removeprefix(PREFIX).split("m")

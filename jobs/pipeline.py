@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from core.hit_definition import HitDefinition
 from core.settings import Settings
@@ -131,10 +131,23 @@ def backfill(
 
 @dataclass
 class Loaded:
-    """What a run's load stage changed (rows per table) and the newest day its data supports (`wanted`)."""
+    """What a run's load stage changed (rows per table), the newest day its data supports (`wanted`), and the
+    first and last day of the observations it loaded (`observed`; unknown by default, which ANALYZEs every
+    month of observations and rebuilds the alert window rather than advancing it)."""
 
     counts: dict[str, int]
     wanted: date | None
+    observed: tuple[date, date] | None = (date.min, date.max)
+
+    @property
+    def observations_from(self) -> date | None:
+        """The oldest day whose observations the run changed, None when it inserted none."""
+        return self.observed[0] if self.observed and self.counts.get("raw_observations") else None
+
+    @property
+    def observed_days(self) -> tuple[date, date] | None:
+        """The days of the observations loaded, when known."""
+        return None if self.observed is None or self.observed[0] == date.min else self.observed
 
 
 # A run's load stage: stores the run's data (recorded as its own stage) and says what it changed.
@@ -142,7 +155,11 @@ Loader = Callable[[RunRecorder], Loaded]
 
 
 def _extract(engine: Engine, source: Source, dates: list[date]) -> Loader:
-    return lambda recorder: Loaded(extract_and_load(engine, source, dates, recorder), dates[-1])
+    def load(recorder: RunRecorder) -> Loaded:
+        counts, observed = extract_and_load(engine, source, dates, recorder)
+        return Loaded(counts, dates[-1], observed)
+
+    return load
 
 
 def run_stages(
@@ -154,11 +171,11 @@ def run_stages(
     loaded = load(recorder)
     if sum(loaded.counts.values()):  # fresh statistics: without them the aggregate queries after a big load crawl
         with engine.begin() as conn:
-            analyze_loaded_tables(conn=conn, changed=loaded.counts)
+            analyze_loaded_tables(conn=conn, changed=loaded.counts, days=loaded.observed_days)
     with engine.connect() as conn:
         snapshot_date = publication_day(conn=conn, wanted=loaded.wanted, today=date.today())
     scored = _score(engine, snapshot_date, recorder, config, changed=sum(loaded.counts.values()) > 0)
-    return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded.counts, scored)
+    return loaded.counts, _aggregate_and_publish(engine, source, snapshot_date, recorder, config, loaded, scored)
 
 
 NO_MODEL_WARNING = "no active model: run `python -m jobs train`"
@@ -204,7 +221,7 @@ def _aggregate_and_publish(
     snapshot_date: date,
     recorder: RunRecorder,
     config: RunConfig,
-    loaded: dict[str, int],
+    loaded: Loaded,
     scored: Scored | None,
 ) -> int | None:
     key = _publication_key(source, snapshot_date, scored)
@@ -212,7 +229,7 @@ def _aggregate_and_publish(
         latest = conn.execute(
             text("SELECT publication_id, summary -> 'key' FROM publications ORDER BY publication_id DESC LIMIT 1")
         ).first()
-    if latest is not None and latest[1] == key and sum(loaded.values()) == 0:
+    if latest is not None and latest[1] == key and sum(loaded.counts.values()) == 0:
         with recorder.stage("aggregate_publish") as stage:
             logger.info("nothing changed since publication %s: not republishing", latest[0])
             stage.counts = {"republished": 0}
@@ -226,7 +243,10 @@ def _aggregate_and_publish(
             "unavailable_metrics": sorted(recorder.unavailable_metrics),
             **headline_counts(conn, snapshot_date),
         }
-        params = AggregateParams(0, snapshot_date, hit)
+        observations_from = loaded.observations_from
+        if loaded_since_publication(conn=conn, run_id=recorder.run_id):
+            observations_from = date.min  # days another run loaded are not in what the last publication kept
+        params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
             summary=summary, keep=config.keep_publications, scored=scored, builders=discover_builders(discovered),
@@ -234,6 +254,23 @@ def _aggregate_and_publish(
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}
     return publication_id
+
+
+def loaded_since_publication(*, conn: Connection, run_id: int) -> bool:
+    """Whether a run other than `run_id` may have loaded observations since the newest publication: one that
+    failed or is unfinished (its committed batches stay), or succeeded with observations and did not publish.
+    What was kept with that publication (the alert window) then no longer covers every loaded day."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM job_runs WHERE kind <> 'train' AND run_id <> :run_id"
+                " AND run_id > coalesce((SELECT max(run_id) FROM publications), 0)"
+                " AND NOT (status = 'succeeded'"
+                "          AND coalesce(CAST(row_counts ->> 'loaded_raw_observations' AS bigint), 0) = 0))"
+            ),
+            {"run_id": run_id},
+        ).scalar_one()
+    )
 
 
 def _discover(
