@@ -36,8 +36,9 @@ def ensure_partitions(*, conn: Connection, first: date, last: date) -> list[str]
     return [name for (name,) in rows]
 
 
-def partition_name(month: date) -> str:
-    return f"{PREFIX}{month:%Y}m{month:%m}"
+def partition_name(day: date) -> str:
+    """The name of the month partition holding `day` (any day of the month)."""
+    return f"{PREFIX}{day:%Y}m{day:%m}"
 
 
 def create_bare(*, conn: Connection, month: date) -> str | None:
@@ -86,11 +87,6 @@ def list_partitions(*, conn: Connection) -> list[tuple[str, date]]:
         )
     )
     return [(name, month_of(name)) for (name,) in rows]
-
-
-def partition_name(day: date) -> str:
-    """The name of the partition holding `day`."""
-    return f"{PREFIX}{day.year:04d}m{day.month:02d}"
 
 
 def month_of(name: str) -> date:
