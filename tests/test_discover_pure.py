@@ -69,6 +69,21 @@ def test_neighbours_on_a_known_grid() -> None:
     assert all(centre not in row for row in index[[centre]])
 
 
+def test_approximate_neighbours_find_the_exact_ones() -> None:
+    """Above `exact_max` rows the graph index answers: it finds at least 97% of the exact 10 nearest, at the
+    exact distances, never the row itself, and the same neighbours twice."""
+    z = np.random.default_rng(4).normal(size=(6_000, 9))
+    exact_index, exact_distance = nearest_tracks(z, 10)
+    index, distance = nearest_tracks(z, 10, exact_max=1_000)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(index, exact_index, strict=True)])
+    assert recall >= 0.97, recall
+    assert not (index == np.arange(len(z))[:, None]).any()
+    found = np.linalg.norm(z[index] - z[:, None, :], axis=2)
+    assert np.allclose(distance, found, atol=1e-4) and (np.diff(distance, axis=1) >= -1e-6).all()
+    assert (nearest_tracks(z, 10, exact_max=1_000)[0] == index).all()
+    assert np.mean(distance[:, -1]) <= np.mean(exact_distance[:, -1]) * 1.02
+
+
 def test_genre_evolution_shares_sum_to_one_per_year() -> None:
     tracks = pd.DataFrame(
         {"release_year": [2020, 2020, 2020, 2021, 2021], "genre": ["pop", "pop", "rock", "rock", "pop"],
