@@ -28,8 +28,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from bench.harness import Options, Report, alternate, median, throwaway_engine, verdict
+from jobs.binary_copy import copy_in
 from jobs.load import copy_frame, load_batch
-from jobs.observation_load import NARROW, ObservationWriter, copy_in
+from jobs.observation_load import NARROW, ObservationWriter
 from jobs.partitions import drop_partitions_before, ensure_partitions
 from jobs.sources.base import OBSERVATION_COLUMNS, SourceBatch
 from jobs.sources.demo import DemoMarket

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sqlalchemy import Connection
 
 from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, field_dtype, row_dtype
 
@@ -52,3 +53,10 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
         if values is not None:
             rows[f"val{index}"] = values
     return buffer.data
+
+
+def copy_in(conn: Connection, table: str, columns: Sequence[str], payload: bytes | memoryview) -> None:
+    """COPY a `copy_payload` stream into `table` (`columns` in the payload's order), in `conn`'s transaction."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN (FORMAT binary)') as copy:
+        copy.write(payload)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, text
 
 from core.columnar import copy_out_fixed
 from core.hit_definition import HitDefinition
-from jobs.binary_copy import copy_payload
+from jobs.binary_copy import copy_in, copy_payload
 from jobs.copy_frames import copy_frame
 from jobs.features import SnapshotFeatures, snapshot_features
 
@@ -78,10 +78,7 @@ def write_feature_set(
     payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
                             ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
                             (f"float8s[{len(columns)}]", numbers)])  # fmt: skip
-    with _raw(conn).copy(
-        "COPY track_features (feature_set_id, row_number, is_hit, genre, features) FROM STDIN (FORMAT binary)"
-    ) as copy:
-        copy.write(payload)
+    copy_in(conn, "track_features", ["feature_set_id", "row_number", "is_hit", "genre", "features"], payload)
     names = features.names
     keys = pd.DataFrame({"feature_set_id": set_id, "row_number": np.arange(len(rows)), "track_id": rows["track_id"],
                          "artist_id": rows["artist_id"], "release_date": rows["release_date"].dt.date,

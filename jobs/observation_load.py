@@ -24,24 +24,16 @@ import pandas as pd
 from psycopg import errors
 from sqlalchemy import Connection, text
 
-from jobs.binary_copy import copy_payload
+from core.columnar import PG_EPOCH_DAYS
+from jobs.binary_copy import copy_in, copy_payload
 from jobs.observation_codes import EntityCodes, Rows, coded_rows, last_per_key
 from jobs.partitions import attach_bare, create_bare, ensure_partitions, partition_name
 
 NARROW = ["entity", "metric", "source", "observed_on", "value", "run_id"]
 KINDS = ["int4", "int2", "int2", "date", "float8", "int8"]
 STAGE = "_staged_observations"
-PG_EPOCH_DAY = np.datetime64("2000-01-01", "D")
+PG_EPOCH_DAY = np.datetime64(PG_EPOCH_DAYS, "D")  # PostgreSQL's day 0 (core.columnar)
 GROUP = ("metric", "source", "observed_on")
-
-
-def _raw_cursor(conn: Connection):  # type: ignore[no-untyped-def]
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-
-
-def copy_in(conn: Connection, table: str, columns: list[str], payload: bytes | memoryview) -> None:
-    with _raw_cursor(conn).copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN (FORMAT binary)') as copy:
-        copy.write(payload)
 
 
 def group_keys(rows: Rows) -> np.ndarray:

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import Connection, text
 
 from jobs import observation_codes
-from jobs.binary_copy import copy_payload, pg_days
+from jobs.binary_copy import copy_in, copy_payload, pg_days
 from jobs.errors import DataQualityError
 from jobs.observation_codes import EntityCodes, coded_rows, entity_codes, last_per_key
-from jobs.observation_load import copy_in
 
 
 def test_a_binary_payload_reads_back_as_written(conn: Connection) -> None:
