@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -88,27 +89,64 @@ def write_feature_set(
     return set_id
 
 
-def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatures:
-    """The stored set as the features stage built it: rows (keys, then the features), is_hit and names."""
+@dataclass
+class FeatureMatrix:
+    """The numbers of a stored set, in row order: what the score stage predicts on (no text, no pandas)."""
+
+    feature_set_id: int
+    snapshot_date: date
+    columns: list[str]  # the names of `numbers`' columns
+    genres: list[str]  # the categories `genre` codes
+    is_hit: np.ndarray  # bool per row
+    genre: np.ndarray  # int16 code per row (-1: missing)
+    numbers: np.ndarray  # rows x columns, float64, NaN missing
+
+    def __len__(self) -> int:
+        return len(self.is_hit)
+
+    def categorical(self) -> dict[str, pd.Categorical]:
+        return {"genre": pd.Categorical.from_codes(self.genre.astype(np.int64), categories=self.genres)}
+
+    def frame(self, columns: list[str]) -> pd.DataFrame:
+        """The named float columns (those present) as a frame: what a calibration's signal reads."""
+        present = [column for column in columns if column in self.columns]
+        return pd.DataFrame({column: self.numbers[:, self.columns.index(column)] for column in present})
+
+
+def read_feature_matrix(*, conn: Connection, feature_set_id: int) -> FeatureMatrix:
+    """The set's numbers with one binary COPY into numpy, keyed and ordered by the int4 row number."""
     set_id = int(feature_set_id)  # formatted into COPY, which takes no bound parameters
     head = conn.execute(
         text("SELECT snapshot_date, columns, genres FROM feature_sets WHERE feature_set_id = :id"), {"id": set_id}
     ).one()
-    columns, genres = list(head.columns), list(head.genres)
+    columns = list(head.columns)
     row, is_hit, genre, numbers = copy_out_fixed(
         conn, f"SELECT row_number, is_hit, genre, features FROM track_features WHERE feature_set_id = {set_id}",
         ["int4", "bool", "int2", f"float8s[{len(columns)}]"],
     )  # fmt: skip
-    order = np.argsort(row, kind="stable")
-    keys = _read_keys(conn, set_id)
-    rows = pd.DataFrame(numbers[order], columns=columns)
+    if not np.array_equal(row, np.arange(len(row))):  # stored in row order: no reordering needed
+        order = np.argsort(row, kind="stable")
+        is_hit, genre, numbers = is_hit[order], genre[order], numbers[order]
+    return FeatureMatrix(set_id, head.snapshot_date, columns, list(head.genres), is_hit, genre, numbers)
+
+
+def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatures:
+    """The stored set as the features stage built it: rows (keys, then the features), is_hit and names."""
+    return feature_rows(conn=conn, matrix=read_feature_matrix(conn=conn, feature_set_id=feature_set_id))
+
+
+def feature_rows(*, conn: Connection, matrix: FeatureMatrix) -> SnapshotFeatures:
+    """A read matrix with its rows' text (track and artist ids, release date, names: a CSV COPY) as the frame
+    the features stage built."""
+    keys = _read_keys(conn, matrix.feature_set_id)
+    rows = pd.DataFrame(matrix.numbers, columns=matrix.columns)
     rows.insert(0, "track_id", keys["track_id"].to_numpy(dtype=object))
     rows.insert(1, "artist_id", keys["artist_id"].to_numpy(dtype=object))
-    rows.insert(2, "as_of", pd.Timestamp(head.snapshot_date))
+    rows.insert(2, "as_of", pd.Timestamp(matrix.snapshot_date))
     rows.insert(3, "release_date", keys["release_date"].astype("datetime64[s]"))  # the unit of ModelFrames.normalised
-    rows["genre"] = pd.Categorical.from_codes(genre[order].astype(np.int64), categories=genres)
+    rows["genre"] = matrix.categorical()["genre"]
     names = keys[["name", "artist_name"]].reset_index(drop=True)
-    return SnapshotFeatures(None, rows, pd.Series(is_hit[order], name="is_hit_now"), names)
+    return SnapshotFeatures(None, rows, pd.Series(matrix.is_hit, name="is_hit_now"), names)
 
 
 def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:

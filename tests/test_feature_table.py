@@ -123,7 +123,7 @@ def test_a_refresh_stores_the_set_reuses_it_when_nothing_loaded_and_a_failure_ke
     def broken(**_kwargs: object) -> None:
         raise RuntimeError("feature table unreadable")
 
-    monkeypatch.setattr(score, "read_feature_set", broken)
+    monkeypatch.setattr(score, "read_feature_matrix", broken)
     with exclusive_run(world), pytest.raises(RunFailed, match="unreadable"):
         refresh(world, tiny_source(), snapshot_date=DAY, trigger="cli", requested_by="t", config=config())
     with world.connect() as conn:
