@@ -1,6 +1,7 @@
 """Read what the model needs from PostgreSQL into frames (`model.frames.ModelFrames`) for a window of dates.
 
-Observations from `first` to `last` (inclusive), the catalogue of tracks released by `last` (or undated),
+Observations from `first` to `last` (inclusive; from the narrow table by binary COPY, with categorical text
+columns: `jobs.observation_frames`), the catalogue of tracks released by `last` (or undated),
 their artists, audio features, and each track's best value of the hit metric *before* `first`, so features
 such as "the artist's earlier hits" do not depend on how long a window was read.
 """
@@ -10,23 +11,20 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
+from jobs.observation_frames import observation_frame, prior_best_frame
 from model.frames import ModelFrames
 
 logger = logging.getLogger(__name__)
 
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
-    observations = _frame(
-        conn,
-        "SELECT entity_type, entity_id, metric, observed_on, source, value FROM raw_observations"
-        " WHERE observed_on BETWEEN :first AND :last",
-        first=first, last=last,
-    )  # fmt: skip
+    observations = observation_frame(conn=conn, first=first, last=last)
     tracks = _frame(
         conn,
         "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre"
@@ -36,19 +34,13 @@ def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: 
     track_artists = _frame(conn, "SELECT track_id, artist_id, position FROM track_artists")
     artists = _frame(conn, "SELECT artist_id, name, genre FROM artists")
     audio = _frame(conn, "SELECT * FROM track_audio_features")
-    best = HitDefinition(hit_metric).best
-    prior_best = _frame(
-        conn,
-        f"SELECT metric, entity_id AS track_id, {best}(value) AS best FROM raw_observations"
-        " WHERE entity_type = 'track' AND metric = :metric AND observed_on < :first"
-        " GROUP BY metric, entity_id",
-        metric=hit_metric, first=first,
-    )  # fmt: skip
+    prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
         "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
         len(artists),
     )  # fmt: skip
-    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best)
+    one_source = len(np.unique(observations["source"].cat.codes.to_numpy())) <= 1  # the key is then unique
+    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best, one_per_key=one_source)
 
 
 def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date | None]:

@@ -8,7 +8,8 @@ dataset import (`jobs.importer`, which brings its own all-or-nothing load) all c
 Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), features (`jobs.features`, reading
 through `jobs.model_inputs`, stored in the feature table by `jobs.feature_table`), score (`jobs.score`, reading
 that table as numpy), explain (`jobs.score.explain`: the reasons of the tracks a page can show, and the frame
-to publish), discover (`jobs.discover`), aggregate (`jobs.aggregate`), publish (`jobs.publish`). The ANALYZE after a load runs between the load and score stages, outside both.
+to publish), discover (`jobs.discover`), aggregate (`jobs.aggregate`), publish (`jobs.publish`). The ANALYZE
+after a load runs between the load and score stages, outside both.
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
 The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date

@@ -69,6 +69,6 @@ def test_the_calibration_of_the_margin_is_published_probability() -> None:
               "blend": {"weight": 0.6, "calibration": {"a": 1.1, "b": 0.05}, "signal": signal}}  # fmt: skip
     matrix = model_matrix(booster, numbers, columns, {"genre": genre})
     assert matrix is not None
-    margin = booster.predict(matrix, raw_score=True)
+    margin = np.asarray(booster.predict(matrix, raw_score=True))
     np.testing.assert_array_equal(calibrated_probability(margin, params, frame[["a"]]),
                                   published_probability(booster, params, None, frame))  # fmt: skip
