@@ -47,7 +47,7 @@ def test_600k_pair_imports_publishes_and_reimport_changes_nothing(clean_db: Engi
     assert (run.kind, run.source, run.status) == ("import", "dataset", "succeeded")
     assert run.snapshot_date == date(2021, 4, 1)  # learnt from the rows (the layout's collection date)
     assert run.row_counts["rows_read"] == 484 + 1_595 and run.row_counts["rows_rejected"] == 0
-    stages = ["import", "feature_table", "score", "explain", "discover", "aggregate_publish"]
+    stages = ["import", "feature_table", "score", "discover", "aggregate_publish"]
     assert [stage["stage"] for stage in run.stages] == stages
     assert publication.publication_id == first.publication_id
     assert (publication.source, publication.is_demo) == ("dataset", False)
