@@ -5,15 +5,16 @@ fastest input, so the ratio is not flattered by pandas' conversion). Target: at 
     python -m bench scoring [--quick]        # 100k-track demo market (--quick: 10k)
 
 One refresh runs first (its `job_runs` score and explain stages are the in-run figures; its features stage
-stored the feature table); then the score stage (`jobs.score.score_rows` on that stored set, as the run calls
-it: the matrix by binary COPY, predict, calibration), the explain stage after it (`jobs.score.explain`: the
-rows' text, the shown tracks, their contributions, JSON and the published frame), raw `predict` on the matrix,
-`predict` on the frame LightGBM would be given by pandas, and `predict(pred_contrib=True)` on every row are
-alternated in one process, medians reported, and one profiled score + explain says where the time goes. The
-explain stage computes contributions only for the tracks a page can show, so the contrib row is what
-contributions for every track would cost. The features stage (rebuilding the stored set from the
-observations, `jobs.feature_table.stored_features`) is timed after them, and the in-run features stage is
-reported beside the score stage.
+stored the feature table). Then, alternated in one process with medians reported: the score stage as the run
+calls it (`jobs.score.score_rows` on the matrix its features stage just stored and hands over: the float
+matrix in the booster's order, predict, calibration), the same stage reading the stored set back by binary
+COPY (a run that reuses a set), the explain stage after it (`jobs.score.explain`: the rows' text, the shown
+tracks, their contributions, JSON and the published frame), raw `predict` on the matrix, `predict` on the
+frame pandas would give LightGBM, and `predict(pred_contrib=True)` on every row. One profiled score + explain
+says where the time goes. The explain stage computes contributions only for the tracks a page can show, so
+the contrib row is what contributions for every track would cost. The features stage (rebuilding the stored
+set from the observations, `jobs.feature_table.stored_features`) is timed after them, and the in-run features
+stage is reported beside the score stage.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy import Engine, event, text
 from bench.harness import Options, Report, alternate, median, throwaway_engine, verdict
 from bench.world import DAY, install_model, load_scoring_history, model_for_scoring
 from jobs import pipeline, score
-from jobs.feature_table import find_feature_set, read_feature_set, stored_features
+from jobs.feature_table import find_feature_set, read_feature_matrix, read_feature_set, stored_features
 from jobs.lock import exclusive_run
 from jobs.model_store import StoredModel
 from jobs.sources.demo import DemoSource
@@ -139,12 +140,18 @@ def run(options: Options) -> Report:
         booster = lgb.Booster(model_str=model.model_text)
         matrix, rows_frame = captured_matrix(engine, model, feature_set_id)
         frame = model_input(booster, rows_frame)
+        with engine.connect() as conn:  # what the run's features stage hands its score stage (bit for bit)
+            kept = read_feature_matrix(conn=conn, feature_set_id=feature_set_id)
         scorings: list[score.Probabilities] = []
 
-        def stage() -> None:
+        def stage() -> None:  # as in the run: on the matrix the features stage just stored
             with engine.connect() as conn:
                 scorings.append(score.score_rows(conn=conn, model=model, snapshot_date=DAY,
-                                                 feature_set_id=feature_set_id))  # fmt: skip
+                                                 feature_set_id=feature_set_id, matrix=kept))  # fmt: skip
+
+        def stage_reading_the_set() -> None:  # a run that reuses a stored set: it is read by binary COPY
+            with engine.connect() as conn:
+                score.score_rows(conn=conn, model=model, snapshot_date=DAY, feature_set_id=feature_set_id)
 
         def explain_stage() -> None:
             with engine.connect() as conn:
@@ -154,6 +161,7 @@ def run(options: Options) -> Report:
             {
                 "score_stage": stage,
                 "explain_stage": explain_stage,
+                "score_stage_reading_the_set": stage_reading_the_set,
                 "raw_predict": lambda: booster.predict(matrix),
                 "raw_predict_on_frame": lambda: booster.predict(frame),
                 "predict_contrib": lambda: booster.predict(matrix, pred_contrib=True),
@@ -192,6 +200,10 @@ def run(options: Options) -> Report:
     report.row(f"score stage in the run ({label} market)", f"{in_run_rate:,.0f} rows/s ({rows:,} rows)")
     report.row("raw Booster.predict, same matrix", f"{rates['raw_predict']:,.0f} rows/s")
     report.row("score stage / raw predict", f"{ratio:.3f}x", "≥ 0.8x", verdict(ratio, 0.8, higher_is_better=True))
+    reading = rates["score_stage_reading_the_set"] / rates["raw_predict"]
+    report.row("score stage reading the stored set (a run that reuses it) / raw predict", f"{reading:.3f}x")
+    on_frame = rates["score_stage"] / rates["raw_predict_on_frame"]
+    report.row("score stage / raw predict on the pandas frame (the raw figure before)", f"{on_frame:.3f}x")
     report.row("explain stage in the run (contributions, names, the published frame)",
                f"{in_run_explain['seconds']:.2f} s ({explained:,} shown tracks)")  # fmt: skip
     both = medians["score_stage"] + medians["explain_stage"]

@@ -74,7 +74,7 @@ def write_feature_set(
              "genres": list(genres), "run": run_id},
         ).scalar_one()
     )  # fmt: skip
-    numbers = np.column_stack([rows[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns])
+    numbers = _numbers(rows, columns)
     genre = rows["genre"].cat.codes.to_numpy().astype(np.int16)
     payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
                             ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
@@ -170,14 +170,35 @@ def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
     return keys.sort_values("row_number", kind="stable").reset_index(drop=True)
 
 
-def stored_features(
-    *, conn: Connection, day: date, hit: HitDefinition, changed: bool, run_id: int | None
-) -> tuple[int, int | None]:
-    """The features stage of a refresh: the id of the stored set for (`day`, `hit`), rebuilt from the model
-    inputs (`jobs.features.snapshot_features`, the definition training uses) unless the run's load `changed`
-    nothing and the set is already stored. Returns (set id, rows built; None when reused)."""
+@dataclass
+class StoredSet:
+    """The features stage's result: the stored set's id, the rows built (None: an existing set was reused),
+    and, when it built them, the matrix it stored (the same numbers, bit for bit, that `read_feature_matrix`
+    gives back), so the score stage of the same run predicts on it without reading it back."""
+
+    feature_set_id: int
+    built: int | None
+    matrix: FeatureMatrix | None
+
+
+def stored_features(*, conn: Connection, day: date, hit: HitDefinition, changed: bool, run_id: int | None) -> StoredSet:
+    """The features stage of a refresh: the stored set for (`day`, `hit`), rebuilt from the model inputs
+    (`jobs.features.snapshot_features`, the definition training uses) unless the run's load `changed` nothing
+    and the set is already stored."""
     found = None if changed else find_feature_set(conn=conn, day=day, hit=hit)
     if found is not None:
-        return found, None
+        return StoredSet(found, None, None)
     features = snapshot_features(conn=conn, day=day, hit_metric=hit.metric, hit_threshold=hit.threshold)
-    return write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id), len(features.rows)
+    set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
+    return StoredSet(set_id, len(features.rows), matrix_of(features, set_id, day))
+
+
+def matrix_of(features: SnapshotFeatures, set_id: int, day: date) -> FeatureMatrix:
+    """The `FeatureMatrix` `write_feature_set` stores for `features` (the same columns, codes and floats)."""
+    rows, columns = features.rows, float_columns(features.rows)
+    return FeatureMatrix(set_id, day, columns, list(rows["genre"].cat.categories), features.is_hit.to_numpy(dtype=bool),
+                         rows["genre"].cat.codes.to_numpy().astype(np.int16), _numbers(rows, columns))  # fmt: skip
+
+
+def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    return np.column_stack([rows[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns])

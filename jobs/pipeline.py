@@ -191,18 +191,19 @@ def _score(
     and publish the rest."""
     with recorder.stage("feature_table") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
-        feature_set_id = None
+        stored = None
         if model is not None and not config.dask_scheduler:
-            feature_set_id, built = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
-                                                    run_id=recorder.run_id)  # fmt: skip
-            stage.rows_out = built or 0
-            stage.counts = {"feature_rows_built": built or 0, "feature_sets_reused": int(built is None)}
+            stored = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
+                                     run_id=recorder.run_id)  # fmt: skip
+            stage.rows_out = stored.built or 0
+            stage.counts = {"feature_rows_built": stored.built or 0, "feature_sets_reused": int(stored.built is None)}
     with recorder.stage("score") as stage, engine.begin() as conn:
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
         scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, dask_scheduler=config.dask_scheduler,
-                             feature_set_id=feature_set_id)  # fmt: skip
+                             feature_set_id=stored.feature_set_id if stored else None,
+                             matrix=stored.matrix if stored else None)  # fmt: skip
         stage.rows_out = len(scoring)
         stage.counts = {"scored_tracks": len(scoring)}
     with recorder.stage("explain") as stage, engine.begin() as conn:  # reasons for the tracks a page can show

@@ -99,15 +99,18 @@ def score_rows(
     snapshot_date: date,
     dask_scheduler: str | None = None,
     feature_set_id: int | None = None,
+    matrix: FeatureMatrix | None = None,
 ) -> Probabilities:
     """The score stage: the published probability of every row. On the stored feature set `feature_set_id`
     (the features stage's) it is one binary COPY into numpy (`read_feature_matrix`), one `predict` on the
     float matrix and a vectorised calibration: no text, no pandas rows. Else on features built here from the
-    model inputs, or on the Dask cluster (which computes every row's contributions too)."""
+    model inputs, or on the Dask cluster (which computes every row's contributions too). `matrix`: the set's
+    numbers when the caller has them (the features stage of the same run just stored them): not read again."""
     booster = booster_from_text(model.model_text)
     champion = (model.metrics or {}).get("champion")
     if feature_set_id is not None:
-        matrix = read_feature_matrix(conn=conn, feature_set_id=feature_set_id)
+        if matrix is None or matrix.feature_set_id != feature_set_id:
+            matrix = read_feature_matrix(conn=conn, feature_set_id=feature_set_id)
         signals = matrix.frame(signal_columns(model.params, champion))
         numbers = None if is_baseline(champion) else model_matrix(booster, matrix.numbers, matrix.columns,
                                                                    matrix.categorical())  # fmt: skip
