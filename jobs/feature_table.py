@@ -26,7 +26,7 @@ import pyarrow as pa
 from pyarrow import csv
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_fixed
+from core.columnar import copy_out_bytes, copy_out_fixed
 from core.hit_definition import HitDefinition
 from jobs.binary_copy import copy_in, copy_payload
 from jobs.copy_frames import copy_frame
@@ -36,10 +36,6 @@ logger = logging.getLogger(__name__)
 
 KEY_COLUMNS = ["feature_set_id", "row_number", "track_id", "artist_id", "release_date", "name", "artist_name"]
 NULL = r"\N"
-
-
-def _raw(conn: Connection):  # type: ignore[no-untyped-def]
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
 def float_columns(rows: pd.DataFrame) -> list[str]:
@@ -152,14 +148,9 @@ def feature_rows(*, conn: Connection, matrix: FeatureMatrix) -> SnapshotFeatures
 def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
     """The text of set `set_id`'s rows, ordered by row number (CSV COPY parsed by pyarrow: a quoted "\\N" is
     text, an unquoted one NULL)."""
-    buffer = io.BytesIO()
-    with _raw(conn).copy(
+    buffer = io.BytesIO(copy_out_bytes(conn,
         f"COPY (SELECT {', '.join(KEY_COLUMNS[1:])} FROM track_feature_keys WHERE feature_set_id = {set_id})"
-        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"
-    ) as copy:
-        for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
+        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"))  # fmt: skip
     types = {name: pa.string() for name in KEY_COLUMNS[2:]} | {"row_number": pa.int32(), "release_date": pa.date32()}
     table = csv.read_csv(
         buffer, read_options=csv.ReadOptions(column_names=KEY_COLUMNS[1:]),
