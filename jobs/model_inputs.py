@@ -13,27 +13,38 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
-from core.columnar import select as _frame
+from core.columnar import copy_typed_frame
 from core.hit_definition import HitDefinition
 from jobs.observation_frames import observation_frame, prior_best_frame
-from model.frames import ModelFrames
+from model.frames import AUDIO_COLUMNS, ModelFrames
 
 logger = logging.getLogger(__name__)
+
+# The catalogue's columns as stored (sql/versions/0001_backbone.sql), read by typed CSV COPY.
+TEXT = pa.string()
+TRACK_TYPES = {"track_id": TEXT, "name": TEXT, "release_date": pa.date32(), "release_date_precision": TEXT,
+               "duration_ms": pa.int64(), "explicit": pa.bool_(), "genre": TEXT}  # fmt: skip
+LINK_TYPES = {"track_id": TEXT, "artist_id": TEXT, "position": pa.int64()}
+ARTIST_TYPES = {"artist_id": TEXT, "name": TEXT, "genre": TEXT}
+AUDIO_TYPES = {"track_id": TEXT} | {column: pa.int64() if column in ("key", "mode", "time_signature") else pa.float64()
+                                    for column in AUDIO_COLUMNS}  # fmt: skip
+NAME_TYPES = {"track_id": TEXT, "name": TEXT, "artist_id": TEXT, "artist_name": TEXT}
 
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
     observations = observation_frame(conn=conn, first=first, last=last)
-    tracks = _frame(
+    tracks = copy_typed_frame(
         conn,
-        "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre"
-        " FROM tracks WHERE release_date IS NULL OR release_date <= :last",
-        last=last,
+        "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre FROM tracks"
+        f" WHERE release_date IS NULL OR release_date <= DATE '{date.fromordinal(last.toordinal()).isoformat()}'",
+        TRACK_TYPES,
     )
-    track_artists = _frame(conn, "SELECT track_id, artist_id, position FROM track_artists")
-    artists = _frame(conn, "SELECT artist_id, name, genre FROM artists")
-    audio = _frame(conn, "SELECT * FROM track_audio_features")
+    track_artists = copy_typed_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
+    artists = copy_typed_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
+    audio = copy_typed_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
     prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
         "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
@@ -57,11 +68,12 @@ def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date 
 
 def track_names(*, conn: Connection) -> pd.DataFrame:
     """Track and main-artist names for the scored table."""
-    return _frame(
+    return copy_typed_frame(
         conn,
         "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"
         " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
         " LEFT JOIN artists a ON a.artist_id = ta.artist_id",
+        NAME_TYPES,
     )
 
 

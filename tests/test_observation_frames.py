@@ -1,8 +1,9 @@
-"""The narrow reader of the model inputs (`jobs.observation_frames`, used by `jobs.model_inputs.read_model_frames`)
-against the path it replaced: the `raw_observations` view fetched as rows of text, and the prior best grouped
-over it. On a tiny demo world, with one source and then with a second source observing some of the same days
-(whose values `ModelFrames.normalised` must average), the same observations, prior best and feature rows come
-out, value for value.
+"""The narrow reader of the model inputs (`jobs.observation_frames`, and the catalogue by typed COPY in
+`jobs.model_inputs.read_model_frames`) against the path it replaced: the `raw_observations` view and the
+catalogue fetched as rows of Python values, and the prior best grouped over the view. On a tiny demo world,
+with one source and then with a second source observing some of the same days (whose values
+`ModelFrames.normalised` must average), the same observations, prior best and feature rows come out, value
+for value.
 
     python -m pytest tests/test_observation_frames.py -q
 """
@@ -44,7 +45,13 @@ def _through_the_view(conn: Connection) -> ModelFrames:
     prior = select(conn, "SELECT metric, entity_id AS track_id, max(value) AS best FROM raw_observations"
                    " WHERE entity_type = 'track' AND metric = :metric AND observed_on < :first"
                    " GROUP BY metric, entity_id", metric=METRIC, first=FIRST)  # fmt: skip
-    return ModelFrames(observations, new.tracks, new.track_artists, new.artists, new.audio_features, prior)
+    tracks = select(conn, "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre"
+                    " FROM tracks WHERE release_date IS NULL OR release_date <= :last", last=DAY)  # fmt: skip
+    links = select(conn, "SELECT track_id, artist_id, position FROM track_artists")
+    artists = select(conn, "SELECT artist_id, name, genre FROM artists")
+    audio = select(conn, "SELECT * FROM track_audio_features")
+    assert len(new.tracks) == len(tracks) and len(new.audio_features) == len(audio) > 50
+    return ModelFrames(observations, tracks, links, artists, audio, prior)
 
 
 def _plain(observations: pd.DataFrame) -> pd.DataFrame:
