@@ -32,6 +32,15 @@ def test_blocks_give_the_whole_matrix_neighbours(n: int) -> None:
     np.testing.assert_array_equal(got[1], expected[1])
 
 
+def test_many_equal_points_are_ordered_by_position_as_the_whole_sort_did() -> None:
+    points = np.random.default_rng(9).normal(0, 1, (400, 2))
+    points[10:60] = points[5]  # 51 equal points: more than the tree's candidates, so they are done by brute force
+    k = demo_network.SIMILAR_PER_ARTIST
+    got, expected = demo_network._nearest(points, k), _whole_matrix(points, k)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
 def test_the_network_of_a_market_is_unchanged() -> None:
     genre = np.random.default_rng(1).integers(0, 3, 900)
     ids = np.array([f"a{i}" for i in range(900)])
