@@ -52,3 +52,28 @@ def test_the_network_of_a_market_is_unchanged() -> None:
         part = frame[frame["artist_id"].isin(ids[members])]
         assert part["similar_artist_id"].tolist() == ids[members[nearest.ravel()]].tolist()
         assert part["match"].tolist() == np.round(np.exp(-distance.ravel()), 4).tolist()
+
+
+def test_featured_artists_are_the_ones_the_per_owner_masks_gave() -> None:
+    genre = np.random.default_rng(2).integers(0, 4, 500)
+    ids = np.array([f"demo:a{i:06d}" for i in range(500)])
+    similar = demo_network.similar_artists(42, genre, ids)
+    track_artist = np.random.default_rng(3).integers(0, 500, 4000)
+    numbers = similar["similar_artist_id"].str.slice(6).astype(int).to_numpy()
+    owners = similar["artist_id"].str.slice(6).astype(int).to_numpy()
+    by_artist = {int(owner): numbers[owners == owner][:10] for owner in np.unique(owners)}  # as it was built
+    rng = np.random.default_rng([42, 21])
+    m = track_artist.size
+    has_guest = rng.random(m) < demo_network.FEATURE_SHARE
+    from_segment = rng.random(m) < demo_network.FEATURE_FROM_SEGMENT
+    anyone, pick = rng.integers(0, 500, m), rng.integers(0, 10, m)
+    expected = np.full(m, -1)
+    for t in np.flatnonzero(has_guest):
+        near = by_artist.get(int(track_artist[t]))
+        if from_segment[t] and near is not None and near.size:
+            expected[t] = near[pick[t] % near.size]
+        elif anyone[t] != track_artist[t]:
+            expected[t] = anyone[t]
+    got = demo_network.featured_artists(42, track_artist, similar, 500)
+    assert (got >= 0).sum() > 100
+    np.testing.assert_array_equal(got, expected)

@@ -112,8 +112,10 @@ def featured_artists(seed: int, track_artist: np.ndarray, similar: pd.DataFrame,
     if len(similar):
         numbers = similar["similar_artist_id"].str.slice(6).astype(int).to_numpy()
         owners = similar["artist_id"].str.slice(6).astype(int).to_numpy()
-        for owner in np.unique(owners):
-            by_artist[int(owner)] = numbers[owners == owner][:10]
+        order = np.argsort(owners, kind="stable")  # each owner's rows in frame order (a mask per owner: O(n^2))
+        distinct, first, count = np.unique(owners[order], return_index=True, return_counts=True)
+        for owner, start, size in zip(distinct.tolist(), first.tolist(), count.tolist(), strict=True):
+            by_artist[owner] = numbers[order[start : start + min(size, 10)]]
     for t in np.flatnonzero(has_guest):
         main = int(track_artist[t])
         near = by_artist.get(main)
