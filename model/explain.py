@@ -40,15 +40,32 @@ def model_matrix(
     if len(trained) != len(categorical_names) or set(categorical_names) != set(categorical):
         return None
     position = {column: index for index, column in enumerate(columns)}
-    out = np.full((len(numbers), len(names)), np.nan)
-    taken = [(index, position[name]) for index, name in enumerate(names) if name in position]
-    if taken:
-        to, source = (list(side) for side in zip(*taken, strict=True))
-        out[:, to] = numbers[:, source]
+    out = np.empty((len(numbers), len(names)))
+    for to, source, width in _runs([(index, position.get(name, -1)) for index, name in enumerate(names)]):
+        if source < 0:
+            out[:, to : to + width] = np.nan  # a feature the data lacks (or a categorical, filled below)
+        else:  # a run of columns in the same order on both sides: one strided block copy, not a gather
+            out[:, to : to + width] = numbers[:, source : source + width]
     for name, categories in zip(categorical_names, trained, strict=True):
-        codes = categorical[name].set_categories(categories).codes
-        out[:, names.index(name)] = np.where(codes < 0, np.nan, codes)
+        column = categorical[name]
+        if list(column.categories) != list(categories):  # as LightGBM does: recode only when they differ
+            column = column.set_categories(categories)
+        out[:, names.index(name)] = np.where(column.codes < 0, np.nan, column.codes)
     return out
+
+
+def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(to, source, width) blocks of consecutive (to, source) pairs, source -1 meaning absent."""
+    runs: list[tuple[int, int, int]] = []
+    for to, source in pairs:
+        if runs:
+            last_to, last_source, width = runs[-1]
+            absent = source < 0 and last_source < 0
+            if last_to + width == to and (absent or (last_source >= 0 and last_source + width == source)):
+                runs[-1] = (last_to, last_source, width + 1)
+                continue
+        runs.append((to, source, 1))
+    return runs
 
 
 def predict(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarray:
