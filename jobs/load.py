@@ -11,7 +11,7 @@ chunks and one merge is all-or-nothing (a failure anywhere rolls every table bac
 dictionary codes and any partition created on the way included).
 Catalogue rows are written only when new or changed, checked twice. Before staging, each row's `source_hash`
 (`row_hashes`: a 64-bit pandas hash of the row as the source delivered it, key included) is compared with the
-hashes stored (migration 0024, read by binary COPY): a row delivered before, unchanged, is not even sent, so a
+hashes stored (migration 0024, read as one packed value): a row delivered before, unchanged, is not even sent, so a
 daily run re-sends only the few catalogue rows that are new. Then the merge drops staged rows whose stored
 `content_md5` matches before the INSERT (the last staged version of a key wins; a NULL `image_url` keeps the
 stored one, so a source without artwork never erases Spotify's). Only a table's first batch in a load is
@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_fixed
 from jobs.copy_frames import copy_frame
 from jobs.observation_load import ObservationWriter
 from jobs.sources.base import (
@@ -86,9 +85,12 @@ def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def stored_hashes(*, conn: Connection, table: str) -> np.ndarray:
-    """The `source_hash` of every row of `table` that has one, read by binary COPY (sorted, for `np.isin`)."""
-    (hashes,) = copy_out_fixed(conn, f"SELECT {SOURCE_HASH} FROM {table} WHERE {SOURCE_HASH} IS NOT NULL", ["int8"])
-    return np.sort(hashes)
+    """The `source_hash` of every row of `table` that has one: one bytea of big-endian int8s, parsed by numpy
+    (a COPY out would hand Python one message per row: 1 s for the 700k rows of a 100k-track catalogue)."""
+    packed = conn.execute(
+        text(f"SELECT string_agg(int8send({SOURCE_HASH}), ''::bytea) FROM {table} WHERE {SOURCE_HASH} IS NOT NULL")
+    ).scalar_one()
+    return np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
 
 
 def create_stage(*, conn: Connection, target: Target) -> None:
@@ -206,7 +208,7 @@ class StagedLoad:
                 columns = [*columns, SOURCE_HASH]
                 if target.table not in self.seen:
                     self.seen.add(target.table)
-                    frame = frame[~np.isin(frame[SOURCE_HASH], stored_hashes(conn=self.conn, table=target.table))]
+                    frame = frame[~frame[SOURCE_HASH].isin(stored_hashes(conn=self.conn, table=target.table))]
                     if frame.empty:
                         continue
             if target not in self.staged:
