@@ -50,7 +50,7 @@ def test_columns_streamed_in_chunks_store_what_the_whole_payload_stores(conn: Co
 
 
 def test_a_repeated_key_keeps_the_frames_last_row_in_key_order() -> None:
-    rows = {
+    rows: dict[str, np.ndarray] = {
         "entity": np.array([5, 1, 5, 1, 5], dtype=np.int32),
         "metric": np.array([1, 1, 1, 1, 2], dtype=np.int16),
         "source": np.ones(5, dtype=np.int16),
