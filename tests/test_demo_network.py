@@ -1,79 +1,80 @@
-"""The demo market's similar-artist network (`jobs.sources.demo_network`), built in blocks, against the whole
-distance matrix it used to sort (the same neighbours in the same order and the same distances, ties included),
-so the 1M-track demo world fits in memory without changing a single value of the smaller ones.
-
-    python -m pytest tests/test_demo_network.py -q
-"""
+"""The demo market's network (jobs/sources/demo_network.py) is the same as the brute force it replaced: a
+k-d tree for the nearest same-genre artists, and featured artists drawn without a per-track loop."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
+import pandas as pd
 
-from jobs.sources import demo_network
-
-
-def _whole_matrix(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    diff = points[:, None, :] - points[None, :, :]
-    distance = np.sqrt((diff**2).sum(axis=2))
-    np.fill_diagonal(distance, np.inf)
-    nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
-    return nearest, np.take_along_axis(distance, nearest, axis=1)
-
-
-@pytest.mark.parametrize("n", [2, 7, 3000])  # 3000: three blocks
-def test_blocks_give_the_whole_matrix_neighbours(n: int) -> None:
-    points = np.random.default_rng(n).normal(0, 1, (n, 2))
-    points[n // 2] = points[0]  # an exact tie: both at distance 0 of each other, and equally far from the rest
-    k = min(demo_network.SIMILAR_PER_ARTIST, n - 1)
-    expected = _whole_matrix(points, k)
-    got = demo_network._nearest(points, k)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
+from jobs.sources.demo_network import (
+    FEATURE_FROM_SEGMENT,
+    FEATURE_SHARE,
+    SIMILAR_PER_ARTIST,
+    featured_artists,
+    similar_artists,
+    style_points,
+)
 
 
-def test_many_equal_points_are_ordered_by_position_as_the_whole_sort_did() -> None:
-    points = np.random.default_rng(9).normal(0, 1, (400, 2))
-    points[10:60] = points[5]  # 51 equal points: more than the tree's candidates, so they are done by brute force
-    k = demo_network.SIMILAR_PER_ARTIST
-    got, expected = demo_network._nearest(points, k), _whole_matrix(points, k)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
+def brute_similar(seed: int, artist_genre: np.ndarray, artist_ids: np.ndarray) -> pd.DataFrame:
+    """The former implementation: every same-genre distance, sorted (stable) per artist."""
+    points, rows = style_points(seed, artist_genre), []
+    for genre in np.unique(artist_genre):
+        members = np.flatnonzero(artist_genre == genre)
+        if members.size < 2:
+            continue
+        diff = points[members][:, None, :] - points[members][None, :, :]
+        distance = np.sqrt((diff**2).sum(axis=2))
+        np.fill_diagonal(distance, np.inf)
+        k = min(SIMILAR_PER_ARTIST, members.size - 1)
+        nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        near = np.take_along_axis(distance, nearest, axis=1)
+        rows.append(pd.DataFrame({"artist_id": np.repeat(artist_ids[members], k),
+                                  "similar_artist_id": artist_ids[members[nearest.ravel()]],
+                                  "match": np.round(np.exp(-near.ravel()), 4)}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
 
 
-def test_the_network_of_a_market_is_unchanged() -> None:
-    genre = np.random.default_rng(1).integers(0, 3, 900)
-    ids = np.array([f"a{i}" for i in range(900)])
-    frame = demo_network.similar_artists(42, genre, ids)
-    points = demo_network.style_points(42, genre)
-    for g in range(3):
-        members = np.flatnonzero(genre == g)
-        nearest, distance = _whole_matrix(points[members], demo_network.SIMILAR_PER_ARTIST)
-        part = frame[frame["artist_id"].isin(ids[members])]
-        assert part["similar_artist_id"].tolist() == ids[members[nearest.ravel()]].tolist()
-        assert part["match"].tolist() == np.round(np.exp(-distance.ravel()), 4).tolist()
-
-
-def test_featured_artists_are_the_ones_the_per_owner_masks_gave() -> None:
-    genre = np.random.default_rng(2).integers(0, 4, 500)
-    ids = np.array([f"demo:a{i:06d}" for i in range(500)])
-    similar = demo_network.similar_artists(42, genre, ids)
-    track_artist = np.random.default_rng(3).integers(0, 500, 4000)
+def looped_featured(seed: int, track_artist: np.ndarray, similar: pd.DataFrame, n_artists: int) -> np.ndarray:
+    """The former implementation: a dict of each artist's first 10 similar artists, then a loop over tracks."""
+    rng = np.random.default_rng([seed, 21])
+    m = track_artist.size
+    guest = np.full(m, -1)
+    has_guest, from_segment = rng.random(m) < FEATURE_SHARE, rng.random(m) < FEATURE_FROM_SEGMENT
+    anyone, pick = rng.integers(0, max(n_artists, 1), m), rng.integers(0, 10, m)
     numbers = similar["similar_artist_id"].str.slice(6).astype(int).to_numpy()
     owners = similar["artist_id"].str.slice(6).astype(int).to_numpy()
-    by_artist = {int(owner): numbers[owners == owner][:10] for owner in np.unique(owners)}  # as it was built
-    rng = np.random.default_rng([42, 21])
-    m = track_artist.size
-    has_guest = rng.random(m) < demo_network.FEATURE_SHARE
-    from_segment = rng.random(m) < demo_network.FEATURE_FROM_SEGMENT
-    anyone, pick = rng.integers(0, 500, m), rng.integers(0, 10, m)
-    expected = np.full(m, -1)
+    by_artist = {int(owner): numbers[owners == owner][:10] for owner in np.unique(owners)}
     for t in np.flatnonzero(has_guest):
-        near = by_artist.get(int(track_artist[t]))
+        main, near = int(track_artist[t]), by_artist.get(int(track_artist[t]))
         if from_segment[t] and near is not None and near.size:
-            expected[t] = near[pick[t] % near.size]
-        elif anyone[t] != track_artist[t]:
-            expected[t] = anyone[t]
-    got = demo_network.featured_artists(42, track_artist, similar, 500)
-    assert (got >= 0).sum() > 100
-    np.testing.assert_array_equal(got, expected)
+            guest[t] = near[pick[t] % near.size]
+        elif anyone[t] != main:
+            guest[t] = anyone[t]
+    return guest
+
+
+def market(n_artists: int, n_genres: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    genre = rng.integers(0, n_genres, n_artists)
+    genre[0] = n_genres  # a genre of one artist: no similar artists, its tracks' guests are anyone
+    ids = np.char.add("demo:a", np.char.zfill(np.arange(n_artists).astype(str), 6))
+    return genre, ids, rng.integers(0, n_artists, n_artists * 5)
+
+
+def test_similar_artists_match_the_brute_force_including_small_genres() -> None:
+    genre, ids, _ = market(700, 9)
+    genre[1:4] = 99  # a genre of three: fewer than SIMILAR_PER_ARTIST others
+    got, expected = similar_artists(3, genre, ids), brute_similar(3, genre, ids)
+    assert len(got) > 0 and (got.groupby("artist_id").size() <= SIMILAR_PER_ARTIST).all()
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_featured_artists_match_the_loop() -> None:
+    genre, ids, track_artist = market(700, 6)
+    similar = similar_artists(3, genre, ids)
+    got = featured_artists(3, track_artist, similar, ids.size)
+    assert (got >= 0).sum() > 100 and (got != track_artist).all()
+    np.testing.assert_array_equal(got, looped_featured(3, track_artist, similar, ids.size))
+    no_network = featured_artists(3, track_artist, similar.iloc[:0], ids.size)
+    np.testing.assert_array_equal(no_network, looped_featured(3, track_artist, similar.iloc[:0], ids.size))
