@@ -2,7 +2,8 @@
 
 Tracks released by the day with their main artist, genre, audio features and peak hit metric so far; every
 credited artist of every track; artists with their latest level; the newest similar-artist list of each artist,
-its names resolved to catalogue ids; and the watched artists.
+its names resolved to catalogue ids; the watched artists; and which kept publication's similar tracks a run
+with unchanged sound inputs can reuse.
 """
 
 from __future__ import annotations
@@ -98,3 +99,21 @@ def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
 def read_watched_artists(*, conn: Connection) -> list[str]:
     """Watched artists' ids (the Spotify id is the catalogue id for the spotify source)."""
     return [r[0] for r in conn.execute(text("SELECT spotify_id FROM watchlist WHERE entity_type = 'artist'"))]
+
+
+def read_similar_sources(*, conn: Connection) -> dict[str, int]:
+    """Neighbours key -> the newest kept publication whose similar tracks were computed under it (the key is in
+    its discover summary, `jobs.discover_sound`) and that still holds them: what a run with identical sound
+    inputs may reuse instead of rebuilding the graph."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT DISTINCT ON (d.summary -> 'similar' ->> 'key') d.summary -> 'similar' ->> 'key', d.publication_id
+            FROM agg_discover_summary d
+            WHERE d.summary -> 'similar' ->> 'key' IS NOT NULL
+              AND EXISTS (SELECT 1 FROM agg_similar_tracks s WHERE s.publication_id = d.publication_id)
+            ORDER BY d.summary -> 'similar' ->> 'key', d.publication_id DESC
+            """
+        )
+    )
+    return {str(key): int(publication) for key, publication in rows}
