@@ -15,7 +15,14 @@ from typing import Any
 import pandas as pd
 
 from model.segment_model import fit_segment_model
-from model.segments import adjacency, collaboration_ideas, featured_names, market_segment, partner_map, sound_graph
+from model.segments import (
+    collaboration_ideas,
+    featured_names,
+    market_segment,
+    partner_map,
+    reachable_adjacency,
+    sound_graph,
+)  # fmt: skip
 from model.sound import SOUND_FEATURES
 
 logger = logging.getLogger(__name__)
@@ -69,12 +76,12 @@ def discover_segments(
 ) -> SegmentResult:
     level = artist_levels(artists, tracks)
     names = artists.set_index("artist_id")["name"]
-    known = set(artists["artist_id"])
+    known = set(artists["artist_id"].tolist())
     seeds = list(
         dict.fromkeys([*level.sort_values(ascending=False).head(n_seeds).index, *(w for w in watched if w in known)])
     )
     missing: list[str] = []
-    listed = set(similar["artist_id"])
+    listed = set(similar["artist_id"].unique().tolist())
     graph = similar[["artist_id", "similar_artist_id", "match"]]
     basis_of = similar.drop_duplicates("artist_id").set_index("artist_id")["source"].to_dict()
     profiles = tracks[tracks["has_audio"]].groupby("artist_id")[SOUND_FEATURES].mean()
@@ -85,7 +92,7 @@ def discover_segments(
         graph = pd.concat([graph, sound[~sound["artist_id"].isin(listed)]], ignore_index=True)
     elif not len(listed):
         missing.append("No similar artists and no audio features: this source has no market segments.")
-    links = adjacency(graph, per_hop)
+    links = reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
     full = credits_with_features(credits, tracks, artists)
     partners = partner_map(full)
     if not any(partners.values()):
