@@ -11,11 +11,20 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from core.columnar import copy_out_frame
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
+
+TRACK_TYPES = {
+    "track_id": pa.string(), "name": pa.string(), "artist_id": pa.string(), "artist_name": pa.string(),
+    "genre": pa.string(), "release_date": pa.date32(), "duration_ms": pa.float64(), "explicit": pa.bool_(),
+    "has_audio": pa.bool_(), **{column: pa.float64() for column in AUDIO_FEATURE_COLUMNS[1:]},
+    "popularity": pa.float64(),
+}  # fmt: skip
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
@@ -23,7 +32,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
     (the lowest for chart positions). Tracks without audio features have NaN there."""
     audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
     peak = HitDefinition(hit_metric).best
-    frame = _frame(
+    frame = copy_out_frame(
         conn,
         f"""
         SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name,
@@ -41,7 +50,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         WHERE t.release_date IS NULL OR t.release_date <= :day
         ORDER BY t.track_id
         """,
-        day=day, metric=hit_metric,
+        TRACK_TYPES, {"day": day, "metric": hit_metric},
     )  # fmt: skip
     numeric = [*AUDIO_FEATURE_COLUMNS[1:], "popularity", "duration_ms"]
     frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
@@ -76,7 +85,7 @@ def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
 def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
     """(artist_id, similar_artist_id, match, source): each artist's newest list on or before `day`; a Last.fm name
     is resolved to the catalogue artist of that name (case-insensitive), unresolved names are dropped."""
-    frame = _frame(
+    frame = copy_out_frame(
         conn,
         """
         WITH newest AS (
@@ -91,8 +100,9 @@ def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
         WHERE n.observed_on = n.newest_on AND coalesce(n.similar_artist_id, names.artist_id) IS NOT NULL
         ORDER BY n.artist_id, n.match DESC
         """,
-        day=day,
-    )
+        {"artist_id": pa.string(), "similar_artist_id": pa.string(), "match": pa.float64(), "source": pa.string()},
+        {"day": day},
+    )  # fmt: skip
     return frame.astype({"match": float})
 
 
