@@ -28,7 +28,11 @@ PARTS = {
     discover: ["read_tracks", "read_artists", "read_credits", "read_similar", "discover_sound", "discover_segments"],
     discover_sound: ["micro_genres", "fit_popularity", "nearest_tracks"],
     discover_segments: [
-        "fit_segment_model", "reachable_adjacency", "adjacency", "partner_map", "credits_with_features",
+        "fit_segment_model",
+        "reachable_adjacency",
+        "adjacency",
+        "partner_map",
+        "credits_with_features",
     ],  # fmt: skip
 }
 
