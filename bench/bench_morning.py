@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 USER = "bo"  # the viewer: the Morning page as most of its readers see it
-ROWS = ".ag-center-cols-container .ag-row"
+ROWS = "tbody tr"
 WARM_TARGET_S = 0.5  # issue 12: Morning fully rendered at 100k tracks, warm
 
 
