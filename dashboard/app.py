@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, html
 from core.artwork import artwork_hosts
 from core.settings import get_settings
 from dashboard import ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
+from dashboard.asset_cache import install_asset_caching
 from dashboard.auth import check_users, current_user
 from dashboard.components import navbar
 from dashboard.health import register_health
@@ -63,6 +64,7 @@ def create_app() -> Dash:
         prevent_initial_call=True,
     )
     register_health(app.server)
+    install_asset_caching(app)
     install_login(app.server, settings)
     install_request_checks(app, settings)
     install_security_headers(
