@@ -154,3 +154,35 @@ def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, A
             button.click()
         assert download.value.suggested_filename.endswith(".csv")
     page.context.close()
+
+
+def test_morning_lists_sort_and_turn_pages(browser: Any, server: str) -> None:  # noqa: F811
+    """Morning's tables (dashboard/short_table.py) sort as the grids did: highest hit probability first; a
+    header click sorts by it, a second reverses; Next shows the following rows."""
+    page = signed_in_page(browser, server, "bo")
+    table = "#morning-emerging"
+
+    def column(index: int) -> list[str]:
+        return page.locator(f"{table} tbody tr td:nth-child({index})").all_inner_texts()
+
+    page.wait_for_selector(f"{table} tbody tr")
+    shown = [float(text.rstrip("%")) for text in column(2)]
+    assert shown == sorted(shown, reverse=True) and len(shown) == 20
+    first_page = column(1)
+    page.locator(f"{table} th button", has_text="Δ 7d").click()
+    page.wait_for_selector(f"{table} th[aria-sort=descending] >> text=Δ 7d")
+    change = [float(text) for text in column(3)]
+    assert change == sorted(change, reverse=True)
+    page.locator(f"{table} th button", has_text="Δ 7d").click()
+    page.wait_for_selector(f"{table} th[aria-sort=ascending] >> text=Δ 7d")
+    rising = [float(text) for text in column(3)]  # the lowest changes of the whole list, lowest first
+    assert rising == sorted(rising) and rising[0] <= change[-1]
+    page.locator(f"{table} th button", has_text="Hit prob.").click()  # numbers start highest first
+    page.wait_for_selector(f"{table} th[aria-sort=descending] >> text=Hit prob.")
+    assert column(1) == first_page
+    page.locator(f"{table} button", has_text="Next").click()
+    page.wait_for_selector(f"{table} >> text=21 to ")
+    assert column(1) != first_page
+    page.locator(f"{table} tbody a").first.click()  # a name links to its page
+    page.wait_for_url(f"{server}/track/**")
+    page.context.close()
