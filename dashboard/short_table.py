@@ -151,11 +151,21 @@ def cell(column: dict[str, Any], row: dict[str, Any]) -> object:
     return text
 
 
+def _cell_class(column: dict[str, Any]) -> str:
+    """Numbers right-aligned, numbers and dates on one line (a date never breaks at its dashes)."""
+    if _is_number(column):
+        return "text-end text-nowrap"
+    return "text-nowrap" if column.get("cellDataType") == "text" else ""
+
+
 def _header(name: str, column: dict[str, Any], view: dict[str, Any]) -> html.Th:
     label = column.get("headerName") or column["field"].replace("_", " ").capitalize()
     align = "text-end" if _is_number(column) else ""
+    # Long wrapped text keeps the grid's minimum width: on a phone the table scrolls sideways instead of
+    # squeezing a sentence into a word a line.
+    style = {"minWidth": f"{column['minWidth']}px"} if column.get("wrapText") and column.get("minWidth") else None
     if column.get("sortable") is False:
-        return html.Th(label, scope="col", className=align)
+        return html.Th(label, scope="col", className=align, style=style)
     active = view.get("field") == column["field"]
     arrow = (" ▼" if view.get("desc") else " ▲") if active else ""
     button = html.Button(
@@ -165,7 +175,7 @@ def _header(name: str, column: dict[str, Any], view: dict[str, Any]) -> html.Th:
         title=f"Sort by {label}",
     )
     sort = ("descending" if view.get("desc") else "ascending") if active else "none"
-    return html.Th(button, scope="col", className=align, **{"aria-sort": sort})
+    return html.Th(button, scope="col", className=align, style=style, **{"aria-sort": sort})
 
 
 def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[object]:
@@ -178,10 +188,7 @@ def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[ob
     page = min(max(int(view.get("page") or 0), 0), pages - 1)
     shown = ordered[page * spec.page_size : (page + 1) * spec.page_size]
     head = html.Thead(html.Tr([_header(name, c, view) for c in spec.columns]))
-    lines = [
-        html.Tr([html.Td(cell(c, row), className="text-end" if _is_number(c) else "") for c in spec.columns])
-        for row in shown
-    ]
+    lines = [html.Tr([html.Td(cell(c, row), className=_cell_class(c)) for c in spec.columns]) for row in shown]
     out: list[object] = [
         html.Div(
             html.Table([head, html.Tbody(lines)], className="table table-sm table-hover align-middle mb-1 small"),
