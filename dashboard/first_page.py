@@ -7,7 +7,7 @@ Dash's own router does (the same registry, path variables and query parameters) 
 filled in, so mounting it fires nothing. A check in the browser (`install_first_page_check`, a clientside
 callback, no request) compares the address the layout was built for with the real one: when they differ (a
 browser that trims the Referer), it sets the Location and Dash's router draws the right page, as before. With
-no usable Referer, or when building the page fails, the container is Dash's own, empty one.
+no usable Referer, or when the database does not answer, the container is Dash's own, empty one.
 
     dbc.Container(first_page.page_container(), ...)   # dashboard/app.py shell()
     first_page.install_first_page_check(app)
@@ -15,7 +15,6 @@ no usable Referer, or when building the page fails, the container is Dash's own,
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,9 +23,8 @@ from dash import Dash, Input, Output, dcc, html
 from dash._pages import PAGE_REGISTRY, _parse_query_string, _path_to_page
 from flask import has_request_context, request
 
-logger = logging.getLogger(__name__)
-
-LOCATION, CONTENT, STORE, DUMMY = "_pages_location", "_pages_content", "_pages_store", "_pages_dummy"  # Dash's ids
+from dashboard import ids
+from dashboard.db import when_unavailable
 
 
 def browser_address() -> tuple[str, str, str] | None:
@@ -60,17 +58,20 @@ def page_container() -> html.Div:
     if address is None:
         return dash.page_container
     pathname, search, href = address
-    try:
-        layout, title = route(pathname, search)
-    except Exception:  # the router callback will draw it (and show its error) as it always did
-        logger.exception("could not build %s for the first layout; the router will", pathname)
-        return dash.page_container
+    return filled_container(pathname, search, href)
+
+
+@when_unavailable(lambda: dash.page_container)  # no database: the router callback draws it, as it always did
+def filled_container(pathname: str, search: str, href: str) -> html.Div:
+    layout, title = route(pathname, search)
     return html.Div(
         [
-            dcc.Location(id=LOCATION, refresh="callback-nav", pathname=pathname, search=search, href=href, hash=""),
-            html.Div(layout, id=CONTENT, disable_n_clicks=True),
-            dcc.Store(id=STORE, data={"title": title, "built_for": pathname + search}),
-            html.Div(id=DUMMY, disable_n_clicks=True),
+            dcc.Location(
+                id=ids.PAGES_LOCATION, refresh="callback-nav", pathname=pathname, search=search, href=href, hash=""
+            ),
+            html.Div(layout, id=ids.PAGES_CONTENT, disable_n_clicks=True),
+            dcc.Store(id=ids.PAGES_STORE, data={"title": title, "built_for": pathname + search}),
+            html.Div(id=ids.PAGES_DUMMY, disable_n_clicks=True),
         ]
     )
 
@@ -88,5 +89,9 @@ CHECK = """function(data) {
 
 def install_first_page_check(app: Dash) -> None:
     app.clientside_callback(
-        CHECK, Output(LOCATION, "pathname"), Output(LOCATION, "search"), Input(STORE, "data"), hidden=True
+        CHECK,
+        Output(ids.PAGES_LOCATION, "pathname"),
+        Output(ids.PAGES_LOCATION, "search"),
+        Input(ids.PAGES_STORE, "data"),
+        hidden=True,
     )

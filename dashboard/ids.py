@@ -154,3 +154,21 @@ LOOKUP_GAUGE = "lookup-gauge"
 def watch_star(kind: object, entity_id: object) -> dict[str, object]:
     """The star's pattern-matching id; callbacks pass `dash.MATCH` for both parts."""
     return {"type": WATCH_STAR, "kind": kind, "id": entity_id}
+
+
+# Dash's own page container (dash.page_container): dashboard/first_page.py builds it already holding the page.
+PAGES_LOCATION = "_pages_location"
+PAGES_CONTENT = "_pages_content"
+PAGES_STORE = "_pages_store"
+PAGES_DUMMY = "_pages_dummy"
+
+# The parts of a server-drawn table (dashboard/short_table.py), one set per table name.
+SHORT_TABLE_PARTS = ("sort", "page", "rows", "view", "body", "export", "download")
+
+
+def short_table(part: str, table: object, **keys: object) -> dict[str, object]:
+    """A part's pattern-matching id (`part` one of SHORT_TABLE_PARTS); callbacks pass `dash.MATCH` as `table`,
+    `dash.ALL` for the sort header's `field` or the pager's `to`."""
+    if part not in SHORT_TABLE_PARTS:
+        raise ValueError(f"no short-table part {part!r}")
+    return {"type": f"short-table-{part}", "table": table, **keys}

@@ -8,7 +8,7 @@ exported to CSV on the server in the order shown (dashboard/grid_export.py).
 
     register("morning-risers", tables.RISER_COLUMNS, file_name="hitscope-risers.csv", page_size=20)   # import time
     short_table.table("morning-risers", rows)         # in a layout: the first view, drawn here
-    Output(short_table.rows_id("morning-risers"), "data")   # a callback that changes the rows redraws it
+    Output(ids.short_table("rows", "morning-risers"), "data")   # a callback that changes the rows redraws it
 
 Rows live in a `dcc.Store` next to the table; one callback (MATCH on the table name) redraws the body when
 the rows, the sort or the page change.
@@ -23,12 +23,9 @@ from urllib.parse import quote
 import dash
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import formats, grid_export
+from dashboard import formats, grid_export, ids
 
-SORT, PAGE, ROWS, VIEW, BODY, EXPORT, DOWNLOAD = (
-    "short-table-sort", "short-table-page", "short-table-rows", "short-table-view", "short-table-body",
-    "short-table-export", "short-table-download",
-)  # fmt: skip
+SORT, PAGE = ids.short_table("sort", None)["type"], ids.short_table("page", None)["type"]  # what a click sends
 
 NUMBER_FORMATS = {
     "pct": formats.pct,
@@ -54,15 +51,6 @@ def register(name: str, columns: list[dict[str, Any]], *, file_name: str, page_s
     SPECS[name] = Spec(columns, file_name, page_size)
 
 
-def rows_id(name: str) -> dict[str, str]:
-    return {"type": ROWS, "table": name}
-
-
-def export_id(name: str) -> dict[str, str]:
-    """The id for the table's Export CSV button (tables.export_header takes it)."""
-    return {"type": EXPORT, "table": name}
-
-
 def default_view(name: str) -> dict[str, Any]:
     """The grid's initial sort (a column with `sort`), page 0."""
     for column in SPECS[name].columns:
@@ -76,10 +64,10 @@ def table(name: str, rows: list[dict[str, Any]], *, element_id: str) -> html.Div
     view = default_view(name)
     return html.Div(
         [
-            html.Div(body(name, rows, view), id={"type": BODY, "table": name}),
-            dcc.Store(id=rows_id(name), data=rows),
-            dcc.Store(id={"type": VIEW, "table": name}, data=view),
-            dcc.Download(id={"type": DOWNLOAD, "table": name}),
+            html.Div(body(name, rows, view), id=ids.short_table("body", name)),
+            dcc.Store(id=ids.short_table("rows", name), data=rows),  # a callback that changes them redraws it
+            dcc.Store(id=ids.short_table("view", name), data=view),
+            dcc.Download(id=ids.short_table("download", name)),
         ],
         id=element_id,
     )
@@ -170,7 +158,7 @@ def _header(name: str, column: dict[str, Any], view: dict[str, Any]) -> html.Th:
     arrow = (" ▼" if view.get("desc") else " ▲") if active else ""
     button = html.Button(
         [label, html.Span(arrow, **{"aria-hidden": "true"})],
-        id={"type": SORT, "table": name, "field": column["field"]},
+        id=ids.short_table("sort", name, field=column["field"]),
         className="btn btn-link btn-sm p-0 text-reset fw-semibold text-decoration-none short-table-sort",
         title=f"Sort by {label}",
     )
@@ -203,13 +191,13 @@ def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[ob
                     html.Span(f"{first} to {last} of {len(ordered)}", className="me-2"),
                     html.Button(
                         "‹ Previous",
-                        id={"type": PAGE, "table": name, "to": "previous"},
+                        id=ids.short_table("page", name, to="previous"),
                         disabled=page == 0,
                         className="btn btn-outline-secondary btn-sm me-1",
                     ),
                     html.Button(
                         "Next ›",
-                        id={"type": PAGE, "table": name, "to": "next"},
+                        id=ids.short_table("page", name, to="next"),
                         disabled=page >= pages - 1,
                         className="btn btn-outline-secondary btn-sm",
                     ),
@@ -239,12 +227,12 @@ def next_view(name: str, view: dict[str, Any], trigger: dict[str, Any] | None) -
 
 
 @callback(
-    Output({"type": BODY, "table": MATCH}, "children"),
-    Output({"type": VIEW, "table": MATCH}, "data"),
-    Input({"type": ROWS, "table": MATCH}, "data"),
-    Input({"type": SORT, "table": MATCH, "field": ALL}, "n_clicks"),
-    Input({"type": PAGE, "table": MATCH, "to": ALL}, "n_clicks"),
-    State({"type": VIEW, "table": MATCH}, "data"),
+    Output(ids.short_table("body", MATCH), "children"),
+    Output(ids.short_table("view", MATCH), "data"),
+    Input(ids.short_table("rows", MATCH), "data"),
+    Input(ids.short_table("sort", MATCH, field=ALL), "n_clicks"),
+    Input(ids.short_table("page", MATCH, to=ALL), "n_clicks"),
+    State(ids.short_table("view", MATCH), "data"),
     prevent_initial_call=True,  # the layout holds the first view
 )
 def redraw(rows: Any, _sorts: Any, _pages: Any, view: Any) -> tuple[object, object]:
@@ -258,10 +246,10 @@ def redraw(rows: Any, _sorts: Any, _pages: Any, view: Any) -> tuple[object, obje
 
 
 @callback(
-    Output({"type": DOWNLOAD, "table": MATCH}, "data"),
-    Input({"type": EXPORT, "table": MATCH}, "n_clicks"),
-    State({"type": ROWS, "table": MATCH}, "data"),
-    State({"type": VIEW, "table": MATCH}, "data"),
+    Output(ids.short_table("download", MATCH), "data"),
+    Input(ids.short_table("export", MATCH), "n_clicks"),
+    State(ids.short_table("rows", MATCH), "data"),
+    State(ids.short_table("view", MATCH), "data"),
     prevent_initial_call=True,
 )
 def export(n_clicks: Any, rows: Any, view: Any) -> object:

@@ -18,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from dashboard import artists_grid, ids, short_table
+from dashboard import artists_grid, ids
 from tests.dashboard_support import (
     SNAPSHOT,
     dash_app,
@@ -243,10 +243,10 @@ def test_morning_arrives_with_its_first_view_and_fires_no_callback_at_load(seede
     Morning callback waits for a filter change or the minute's tick."""
     layout = routed(signed_in_client("bo"), "/?window=28")
     _, _, risers, _, alert_rows, _, options = page("morning").render_lists(None, "28", "points")
-    stored = find_props(layout, short_table.rows_id(ids.MORNING_RISERS))["data"]
+    stored = find_props(layout, ids.short_table("rows", ids.MORNING_RISERS))["data"]
     assert risers and stored == json.loads(json.dumps(risers))
     assert risers[0]["name"] in json.dumps(find_props(layout, ids.MORNING_RISERS))  # drawn, not only stored
-    alerts = find_props(layout, short_table.rows_id(ids.MORNING_ALERTS_GRID))["data"]
+    alerts = find_props(layout, ids.short_table("rows", ids.MORNING_ALERTS_GRID))["data"]
     assert alerts == json.loads(json.dumps(alert_rows))
     # No grid on the page while the watchlist is empty: the browser loads no dash-ag-grid chunk for Morning.
     assert '"namespace": "dash_ag_grid"' not in json.dumps(layout)
@@ -290,11 +290,12 @@ def test_without_a_usable_referer_the_router_draws_the_page_as_before(seeded: En
     assert find_props(layout, "_pages_location").get("pathname") is None  # mounting it fires the router
 
 
-def test_a_page_that_fails_to_build_leaves_it_to_the_router(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_database_the_router_draws_the_page(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard import first_page
+    from dashboard.db import DataUnavailable
 
     def broken(pathname: str, search: str) -> None:
-        raise RuntimeError("boom")
+        raise DataUnavailable("down")
 
     monkeypatch.setattr(first_page, "route", broken)
     layout = first_layout(signed_in_client("bo"), "http://localhost/")

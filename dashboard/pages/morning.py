@@ -113,7 +113,7 @@ def emerging_column(lists: dict[str, object]) -> dbc.Col:
         _card(
             "Emerging hits: not a hit yet, most likely to become one",
             [html.Div(lists["note"], id=ids.MORNING_EMERGING_NOTE), _table(ids.MORNING_EMERGING, lists["emerging"])],
-            export_id=short_table.export_id(ids.MORNING_EMERGING),
+            export_id=ids.short_table("export", ids.MORNING_EMERGING),
         ),
         lg=7,
         className="mb-3",
@@ -142,7 +142,7 @@ def risers_column(filters: dict[str, object], lists: dict[str, object]) -> dbc.C
     )
     body = [risers_controls, _table(ids.MORNING_RISERS, lists["risers"])]
     return dbc.Col(
-        _card("Top risers", body, export_id=short_table.export_id(ids.MORNING_RISERS)), lg=5, className="mb-3"
+        _card("Top risers", body, export_id=ids.short_table("export", ids.MORNING_RISERS)), lg=5, className="mb-3"
     )
 
 
@@ -150,7 +150,7 @@ def alerts_card(lists: dict[str, object]) -> dbc.Card:
     return _card(
         "Alerts: spikes against an artist's own trend",
         [html.Div(lists["alerts_note"], id=ids.MORNING_ALERTS), _table(ids.MORNING_ALERTS_GRID, lists["alerts"])],
-        export_id=short_table.export_id(ids.MORNING_ALERTS_GRID),
+        export_id=ids.short_table("export", ids.MORNING_ALERTS_GRID),
     )
 
 
@@ -258,10 +258,10 @@ first_lists = when_unavailable(lambda: (unavailable_alert(), [], [], None, [], N
 
 @callback(
     Output(ids.MORNING_EMERGING_NOTE, "children"),
-    Output(short_table.rows_id(ids.MORNING_EMERGING), "data"),
-    Output(short_table.rows_id(ids.MORNING_RISERS), "data"),
+    Output(ids.short_table("rows", ids.MORNING_EMERGING), "data"),
+    Output(ids.short_table("rows", ids.MORNING_RISERS), "data"),
     Output(ids.MORNING_ALERTS, "children"),
-    Output(short_table.rows_id(ids.MORNING_ALERTS_GRID), "data"),
+    Output(ids.short_table("rows", ids.MORNING_ALERTS_GRID), "data"),
     Output(ids.MORNING_HEADLINES, "children"),
     Output(ids.MORNING_GENRE, "options"),
     Input(ids.MORNING_GENRE, "value"),
