@@ -7,11 +7,13 @@ use. A table is sortable (click a header; again to reverse), paged (`page_size` 
 exported to CSV on the server in the order shown (dashboard/grid_export.py).
 
     register("morning-risers", tables.RISER_COLUMNS, file_name="hitscope-risers.csv", page_size=20)   # import time
-    short_table.table("morning-risers", rows)         # in a layout: the first view, drawn here
+    short_table.table("morning-risers", rows, element_id=ids.MORNING_RISERS)   # in a layout: the first view
     Output(ids.short_table("rows", "morning-risers"), "data")   # a callback that changes the rows redraws it
+    tables.export_header(title, ids.short_table("export", "morning-risers"))   # its Export CSV button
 
 Rows live in a `dcc.Store` next to the table; one callback (MATCH on the table name) redraws the body when
-the rows, the sort or the page change.
+the rows, the sort or the page change. Rows sent back by a browser are only drawn as text (React escapes it),
+whatever their shape. Tested in tests/test_short_table.py and tests/test_browser_scout.py.
 """
 
 from __future__ import annotations
