@@ -8,8 +8,9 @@
 Each row is a field count, then per field a 4-byte length and the big-endian value; a NULL is length -1 and
 no bytes. A numpy structured array of packed big-endian fields is exactly that layout, so a million rows
 encode in milliseconds. Only fixed-width columns are supported (`core.columnar.field_dtype`: numbers, dates,
-"float8s[N]", a bytea of N floats per row, given as a (rows x N) matrix), each either all values or all NULL:
-what the narrow observations table and the feature table need. `core.columnar.copy_out_fixed` reads it back.
+"float8s[N]", a bytea of N floats per row, and "int4[N]" / "float4[N]", arrays of N elements per row, each
+given as a (rows x N) matrix), each either all values or all NULL: what the narrow observations table, the
+feature table and the published similar tracks need. `core.columnar.copy_out_fixed` reads it back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import Connection
 
-from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, field_dtype, row_dtype
+from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, array_field, field_dtype, is_array_kind, row_dtype
 
 Column = tuple[str, np.ndarray | None]
 
@@ -49,9 +50,9 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
     buffer[len(buffer) - len(COPY_TRAILER) :] = np.frombuffer(COPY_TRAILER, dtype=np.uint8)
     rows = buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(dtype)
     rows[:] = template[0]
-    for index, (_, values) in enumerate(columns):
+    for index, (kind, values) in enumerate(columns):
         if values is not None:
-            rows[f"val{index}"] = values
+            rows[f"val{index}"] = array_field(kind, values) if is_array_kind(kind) else values
     return buffer.data
 
 

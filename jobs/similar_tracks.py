@@ -1,0 +1,87 @@
+"""Similar tracks published compactly: one binary COPY row per track (migration 0026).
+
+The discover stage finds each audio track's k nearest tracks (`jobs.discover_sound`: a long frame of
+track_id, rank, similar_track_id, distance, k rows a track, in the order of its tracks frame). Published as
+text that was 10 rows a track with a text primary key (777,490 rows at 77,749 tracks). Here each track of
+`agg_discover_tracks` gets a `track_no` (its row in the tracks frame) and `agg_similar_tracks` one row per
+track: its `track_no`, then int4[k] of its neighbours' numbers and float4[k] of their distances, nearest first,
+built as numpy matrices and sent with `jobs.binary_copy` (no per-row Python). The Track page unnests the arrays
+(`dashboard.discover_queries.similar_tracks`).
+
+    builders = publish_builders(discovered)   # the discover stage's builders, with these two tables
+
+    pytest tests/test_similar_tracks.py
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection
+
+from jobs.aggregate import AggregateParams, Builder
+from jobs.binary_copy import copy_in, copy_payload
+from jobs.discover import Discovered, discover_builders
+
+COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
+
+
+def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(track numbers, distances) of each track's neighbours, (tracks x k), rank 1 first: row i is the i-th
+    track of `tracks`. `similar` must hold exactly k rows per track, in the tracks' order, ranks 1..k (what
+    the discover stage gives); anything else is a `ValueError`, not a silently different publication."""
+    n_tracks = len(tracks)
+    if n_tracks == 0 or len(similar) % n_tracks:
+        raise ValueError(f"{len(similar)} similar rows for {n_tracks} tracks: not k per track")
+    k = len(similar) // n_tracks
+    ids = pa.array(tracks["track_id"])
+    if pc.count_distinct(ids).as_py() != n_tracks:
+        raise ValueError("duplicate track ids in the discover tracks")
+    owners, numbers = (  # each row's track and neighbour as row numbers of `tracks` (Arrow's hash lookup, in C++)
+        pc.index_in(pa.array(similar[column]), value_set=ids).to_numpy(zero_copy_only=False)
+        for column in ("track_id", "similar_track_id")
+    )
+    ranks = similar["rank"].to_numpy()
+    if (
+        np.isnan(numbers.astype(np.float64)).any()
+        or not np.array_equal(owners, np.repeat(np.arange(n_tracks), k))
+        or not np.array_equal(ranks, np.tile(np.arange(1, k + 1), n_tracks))
+    ):
+        raise ValueError("similar tracks are not k ranked rows per discover track, in the tracks' order")
+    distances = similar["distance"].to_numpy(dtype=np.float64).astype(np.float32)
+    return numbers.astype(np.int32).reshape(n_tracks, k), distances.reshape(n_tracks, k)
+
+
+def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.DataFrame, similar: pd.DataFrame) -> int:
+    """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
+    if similar.empty:
+        return 0
+    numbers, distances = neighbour_matrices(tracks, similar)
+    k, n_tracks = numbers.shape[1], len(numbers)
+    payload = copy_payload([
+        ("int8", np.full(n_tracks, params.publication_id, dtype=np.int64)),
+        ("int4", np.arange(n_tracks, dtype=np.int32)),
+        (f"int4[{k}]", numbers),
+        (f"float4[{k}]", distances),
+    ])  # fmt: skip
+    copy_in(conn, "agg_similar_tracks", COLUMNS, payload)
+    return n_tracks
+
+
+def publish_builders(discovered: Discovered) -> dict[str, Builder]:
+    """The discover stage's publish builders (`jobs.discover.discover_builders`), its tracks numbered
+    (`track_no`, what the similar arrays refer to) and its similar tracks written by `build_similar_tracks`."""
+    sound = discovered.sound
+    tracks = sound.tracks
+    if not tracks.empty:
+        tracks = tracks.assign(track_no=np.arange(len(tracks), dtype=np.int64))
+    builders = discover_builders(replace(discovered, sound=replace(sound, tracks=tracks)))
+
+    def build(conn: Connection, params: AggregateParams) -> int:
+        return build_similar_tracks(conn, params, sound.tracks, sound.similar)
+
+    return {**builders, "agg_similar_tracks": build}
