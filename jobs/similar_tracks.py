@@ -58,8 +58,6 @@ def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.
 
 def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.DataFrame, similar: pd.DataFrame) -> int:
     """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
-    if similar.empty:
-        return 0
     numbers, distances = neighbour_matrices(tracks, similar)
     k, n_tracks = numbers.shape[1], len(numbers)
     payload = copy_payload([
@@ -74,12 +72,16 @@ def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.D
 
 def publish_builders(discovered: Discovered) -> dict[str, Builder]:
     """The discover stage's publish builders (`jobs.discover.discover_builders`), its tracks numbered
-    (`track_no`, what the similar arrays refer to) and its similar tracks written by `build_similar_tracks`."""
+    (`track_no`, what the similar arrays refer to) and its similar tracks written by `build_similar_tracks`.
+    Without similar rows (no audio tracks, or a discover stage that publishes them another way) its own
+    builder stays: it writes nothing, or fails the publication loudly, never a silently empty panel."""
     sound = discovered.sound
     tracks = sound.tracks
     if not tracks.empty:
         tracks = tracks.assign(track_no=np.arange(len(tracks), dtype=np.int64))
     builders = discover_builders(replace(discovered, sound=replace(sound, tracks=tracks)))
+    if sound.similar.empty:
+        return builders
 
     def build(conn: Connection, params: AggregateParams) -> int:
         return build_similar_tracks(conn, params, sound.tracks, sound.similar)
