@@ -28,6 +28,7 @@ from jobs.binary_copy import copy_in, copy_payload
 from jobs.discover import Discovered, discover_builders
 
 COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
+CHUNK_TRACKS = 100_000  # tracks per COPY: bounds the binary stream held at once (~23 MB) at any catalogue size
 
 
 def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -60,13 +61,15 @@ def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.D
     """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
     numbers, distances = neighbour_matrices(tracks, similar)
     k, n_tracks = numbers.shape[1], len(numbers)
-    payload = copy_payload([
-        ("int8", np.full(n_tracks, params.publication_id, dtype=np.int64)),
-        ("int4", np.arange(n_tracks, dtype=np.int32)),
-        (f"int4[{k}]", numbers),
-        (f"float4[{k}]", distances),
-    ])  # fmt: skip
-    copy_in(conn, "agg_similar_tracks", COLUMNS, payload)
+    for start in range(0, n_tracks, CHUNK_TRACKS):  # a COPY per chunk: the stream is ~230 bytes a track at k=10
+        stop = min(start + CHUNK_TRACKS, n_tracks)
+        payload = copy_payload([
+            ("int8", np.full(stop - start, params.publication_id, dtype=np.int64)),
+            ("int4", np.arange(start, stop, dtype=np.int32)),
+            (f"int4[{k}]", numbers[start:stop]),
+            (f"float4[{k}]", distances[start:stop]),
+        ])  # fmt: skip
+        copy_in(conn, "agg_similar_tracks", COLUMNS, payload)
     return n_tracks
 
 
