@@ -19,6 +19,10 @@ BLANKED_NOTE = (
     " level and prior success, genre, release timing, duration, audio where present); its own metrics count as"
     " missing. This model version has no separately trained first-sight model: retrain to get one."
 )
+UNVALIDATED_NOTE = (
+    "How often a score like this comes true for a track with no history was never measured for this model, so"
+    " the percentage has no interval: read it as a rough rank (higher is more promising), not as odds."
+)
 
 
 def first_sight_sentences(report: Any) -> list[str]:
@@ -53,7 +57,7 @@ def scored_with_note(scored_with: str | None, report: Any) -> list[str]:
             " where present).",
             *first_sight_sentences(report),
         ]
-    return [BLANKED_NOTE]
+    return [BLANKED_NOTE, UNVALIDATED_NOTE]
 
 
 def _num(value: float | None) -> str:

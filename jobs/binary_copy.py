@@ -11,6 +11,11 @@ encode in milliseconds. Only fixed-width columns are supported (`core.columnar.f
 "float8s[N]", a bytea of N floats per row, and "int4[N]" / "float4[N]", arrays of N elements per row, each
 given as a (rows x N) matrix), each either all values or all NULL: what the narrow observations table, the
 feature table and the published similar tracks need. `core.columnar.copy_out_fixed` reads it back.
+
+    copy_columns(conn, "observations_y2027m06", ["entity", ...], columns)   # the same stream, sent in chunks
+
+builds and sends `CHUNK_ROWS` rows at a time in one reused buffer: the server parses a chunk while the next
+is built, and no buffer of the whole stream (54 MB for a million observations) is allocated and faulted in.
 """
 
 from __future__ import annotations
@@ -31,29 +36,58 @@ def pg_days(values: Sequence[object] | np.ndarray) -> np.ndarray:
     return (days - PG_EPOCH_DAYS).astype(np.int32)
 
 
+CHUNK_ROWS = 65_536  # rows per chunk of `copy_columns`: a few MB, sent while the next is built
+
+
+def _layout(columns: Sequence[Column]) -> tuple[int, np.ndarray]:
+    """(rows, a one-row template of the row dtype with its constant part set: field count and lengths)."""
+    lengths = {len(values) for _, values in columns if values is not None}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    template = np.zeros(1, dtype=row_dtype([(kind, values is not None) for kind, values in columns]))
+    template["count"] = len(columns)
+    for index, (kind, values) in enumerate(columns):
+        template[f"len{index}"] = -1 if values is None else field_dtype(kind).itemsize
+    return (lengths.pop() if lengths else 0), template
+
+
+def _fill(rows: np.ndarray, template: np.ndarray, columns: Sequence[Column], start: int) -> None:
+    """Write rows `start` .. `start + len(rows)` of `columns` into `rows` (a view of the row dtype)."""
+    rows[:] = template[0]
+    for index, (kind, values) in enumerate(columns):
+        if values is not None:
+            chunk = values[start : start + len(rows)]
+            rows[f"val{index}"] = array_field(kind, chunk) if is_array_kind(kind) else chunk
+
+
 def copy_payload(columns: Sequence[Column]) -> memoryview:
     """The binary COPY stream (header, rows, trailer) of equal-length columns; a None column is all NULL.
 
     One buffer is allocated for the whole stream: each row's constant part (field count, lengths) is copied
     from a one-row template, then each column is written into its strided field (byte-swapped by numpy)."""
-    lengths = {len(values) for _, values in columns if values is not None}
-    if len(lengths) > 1:
-        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
-    n_rows = lengths.pop() if lengths else 0
-    dtype = row_dtype([(kind, values is not None) for kind, values in columns])
-    template = np.zeros(1, dtype=dtype)
-    template["count"] = len(columns)
-    for index, (kind, values) in enumerate(columns):
-        template[f"len{index}"] = -1 if values is None else field_dtype(kind).itemsize
-    buffer = np.empty(len(COPY_HEADER) + n_rows * dtype.itemsize + len(COPY_TRAILER), dtype=np.uint8)
+    n_rows, template = _layout(columns)
+    buffer = np.empty(len(COPY_HEADER) + n_rows * template.itemsize + len(COPY_TRAILER), dtype=np.uint8)
     buffer[: len(COPY_HEADER)] = np.frombuffer(COPY_HEADER, dtype=np.uint8)
     buffer[len(buffer) - len(COPY_TRAILER) :] = np.frombuffer(COPY_TRAILER, dtype=np.uint8)
-    rows = buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(dtype)
-    rows[:] = template[0]
-    for index, (kind, values) in enumerate(columns):
-        if values is not None:
-            rows[f"val{index}"] = array_field(kind, values) if is_array_kind(kind) else values
+    _fill(buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(template.dtype), template, columns, 0)
     return buffer.data
+
+
+def copy_columns(
+    conn: Connection, table: str, names: Sequence[str], columns: Sequence[Column], *, chunk_rows: int = CHUNK_ROWS
+) -> None:
+    """COPY equal-length columns (`names` in their order) into `table`: the `copy_payload` stream, built and
+    sent `chunk_rows` rows at a time in one reused buffer (psycopg hands each chunk to libpq before returning)."""
+    n_rows, template = _layout(columns)
+    buffer = np.empty(min(n_rows, chunk_rows) * template.itemsize, dtype=np.uint8).view(template.dtype)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN (FORMAT binary)') as copy:
+        copy.write(COPY_HEADER)
+        for start in range(0, n_rows, chunk_rows):
+            rows = buffer[: min(chunk_rows, n_rows - start)]
+            _fill(rows, template, columns, start)
+            copy.write(rows.data.cast("B"))
+        copy.write(COPY_TRAILER)
 
 
 def copy_in(conn: Connection, table: str, columns: Sequence[str], payload: bytes | memoryview) -> None:

@@ -14,7 +14,8 @@ A frame's text ids become codes first, and a key repeated in the frame keeps its
   and those rows take the merge instead); otherwise a COPY into a temp stage merged with INSERT ... SELECT
   ... ON CONFLICT DO NOTHING on the narrow key.
 Either way the value stored first wins and loading the same frame twice inserts nothing. All COPY payloads
-are built from numpy (`jobs.binary_copy`). `fast_path=False` sends every row through the staged merge.
+are built from numpy and streamed in chunks (`jobs.binary_copy.copy_columns`). `fast_path=False` sends
+every row through the staged merge.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from psycopg import errors
 from sqlalchemy import Connection, text
 
 from core.columnar import PG_EPOCH_DAYS
-from jobs.binary_copy import copy_in, copy_payload
+from jobs.binary_copy import Column, copy_columns, copy_payload
 from jobs.observation_codes import EntityCodes, Rows, coded_rows, last_per_key
 from jobs.partitions import attach_bare, create_bare, ensure_partitions, partition_name
 
@@ -61,12 +62,20 @@ class ObservationWriter:
         """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
         return pd.DataFrame(last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities)))
 
-    def payload(self, rows: Rows | pd.DataFrame) -> memoryview:
-        """The binary COPY stream of `coded` rows, with this writer's run id."""
+    def columns(self, rows: Rows | pd.DataFrame) -> list[Column]:
+        """`coded` rows as binary COPY columns (`NARROW` order), with this writer's run id."""
         n_rows = len(rows["entity"])
         run_ids = None if self.run_id is None else np.full(n_rows, self.run_id, dtype=np.int64)
         columns = [(kind, np.asarray(rows[name])) for name, kind in zip(NARROW[:-1], KINDS[:-1], strict=True)]
-        return copy_payload([*columns, ("int8", run_ids)])
+        return [*columns, ("int8", run_ids)]
+
+    def payload(self, rows: Rows | pd.DataFrame) -> memoryview:
+        """The binary COPY stream of `coded` rows, with this writer's run id (whole, for the benchmark)."""
+        return copy_payload(self.columns(rows))
+
+    def copy(self, table: str, rows: Rows) -> None:
+        """COPY `coded` rows into `table`, streamed in chunks (`jobs.binary_copy.copy_columns`)."""
+        copy_columns(self.conn, table, NARROW, self.columns(rows))
 
     def write(self, frame: pd.DataFrame) -> int:
         """Insert the frame's observations (a key repeated in the frame keeps its last row); return the rows
@@ -130,7 +139,7 @@ class ObservationWriter:
         present = np.isin(keys, self.bare[name])
         self.bare[name] = np.union1d(self.bare[name], keys)
         if not present.all():
-            copy_in(self.conn, name, NARROW, self.payload(_subset(rows, ~present)))
+            self.copy(name, _subset(rows, ~present))
             self.fast_rows += int((~present).sum())
         merged = self._merge(_subset(rows, present), into=name) if present.any() else 0
         return int((~present).sum()) + merged
@@ -140,9 +149,7 @@ class ObservationWriter:
         try:
             with self.conn.begin_nested():
                 for month in np.unique(months):
-                    copy_in(
-                        self.conn, partition_name(month.item()), NARROW, self.payload(_subset(rows, months == month))
-                    )
+                    self.copy(partition_name(month.item()), _subset(rows, months == month))
         except errors.UniqueViolation:  # another transaction wrote one of these days first: merge instead
             return self._merge(rows)
         self.fast_rows += len(rows["entity"])
@@ -155,7 +162,7 @@ class ObservationWriter:
             text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations INCLUDING DEFAULTS) ON COMMIT DROP")
         )
         self.conn.execute(text(f"TRUNCATE {STAGE}"))
-        copy_in(self.conn, STAGE, NARROW, self.payload(rows))
+        self.copy(STAGE, rows)
         columns = ", ".join(NARROW)
         if into == "observations":
             missing = "ON CONFLICT DO NOTHING"

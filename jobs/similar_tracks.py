@@ -5,8 +5,8 @@ track_id, rank, similar_track_id, distance, k rows a track, in the order of its 
 text that was 10 rows a track with a text primary key (777,490 rows at 77,749 tracks). Here each track of
 `agg_discover_tracks` gets a `track_no` (its row in the tracks frame) and `agg_similar_tracks` one row per
 track: its `track_no`, then int4[k] of its neighbours' numbers and float4[k] of their distances, nearest first,
-built as numpy matrices and sent with `jobs.binary_copy` (no per-row Python). The Track page unnests the arrays
-(`dashboard.discover_queries.similar_tracks`).
+built as numpy matrices and sent in chunks by `jobs.binary_copy.copy_columns` (no per-row Python). The Track
+page unnests the arrays (`dashboard.discover_queries.similar_tracks`).
 
     builders = publish_builders(discovered)   # the discover stage's builders, with these two tables
 
@@ -24,11 +24,11 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from jobs.aggregate import AggregateParams, Builder
-from jobs.binary_copy import copy_in, copy_payload
+from jobs.binary_copy import copy_columns
 from jobs.discover import Discovered, discover_builders
 
 COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
-CHUNK_TRACKS = 100_000  # tracks per COPY: bounds the binary stream held at once (~23 MB) at any catalogue size
+CHUNK_TRACKS = 65_536  # tracks per chunk of the one COPY (~230 bytes a track at k=10): ~15 MB held at once
 
 
 def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -61,15 +61,12 @@ def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.D
     """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
     numbers, distances = neighbour_matrices(tracks, similar)
     k, n_tracks = numbers.shape[1], len(numbers)
-    for start in range(0, n_tracks, CHUNK_TRACKS):  # a COPY per chunk: the stream is ~230 bytes a track at k=10
-        stop = min(start + CHUNK_TRACKS, n_tracks)
-        payload = copy_payload([
-            ("int8", np.full(stop - start, params.publication_id, dtype=np.int64)),
-            ("int4", np.arange(start, stop, dtype=np.int32)),
-            (f"int4[{k}]", numbers[start:stop]),
-            (f"float4[{k}]", distances[start:stop]),
-        ])  # fmt: skip
-        copy_in(conn, "agg_similar_tracks", COLUMNS, payload)
+    copy_columns(conn, "agg_similar_tracks", COLUMNS, [
+        ("int8", np.full(n_tracks, params.publication_id, dtype=np.int64)),
+        ("int4", np.arange(n_tracks, dtype=np.int32)),
+        (f"int4[{k}]", numbers),
+        (f"float4[{k}]", distances),
+    ], chunk_rows=CHUNK_TRACKS)  # fmt: skip
     return n_tracks
 
 

@@ -34,16 +34,20 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = 2, log: Path | None = None, **env: str) -> Iterator[str]:
+def gunicorn(
+    database_url: str, *, workers: int = 2, log: Path | None = None, access_log: Path | None = None, **env: str
+) -> Iterator[str]:
     """Serve `dashboard.wsgi:server` against `database_url`; yield the base URL; stop it afterwards.
 
     `log`: a file that receives the server's stderr (the app's log lines), for tests that read them.
+    `access_log`: gunicorn's access log (the Procfile's `--access-logfile`) written to this file.
     """
     port = free_port()
     stderr = log.open("w") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "dashboard.wsgi:server", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],
+         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning",
+         *(["--access-logfile", str(access_log)] if access_log else [])],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", **env}, stderr=stderr,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -145,3 +145,26 @@ def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, A
             button.click()
         assert download.value.suggested_filename.endswith(".csv")
     page.context.close()
+
+
+@pytest.mark.parametrize("name", ["artists", "artist", "track", "seasonality", "model", "admin", "discover"])
+def test_no_other_page_scrolls_sideways_on_a_phone(
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    seeded: dict[str, Any],  # noqa: F811
+    name: str,
+) -> None:
+    """At 390 px no page is wider than the screen: a wide grid or chart scrolls inside its own card instead."""
+    page = signed_in_page(browser, server, "ana", "phone")  # an admin: Admin shows its grids
+    page.goto(f"{server}{paths(seeded)[name]}")
+    settle(page)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+                 .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
+                               && getComputedStyle(el).position !== 'fixed')
+                 .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+                 .slice(0, 5).map(el => el.tagName + '#' + el.id + '.' + el.className)"""
+    )
+    assert widths[0] <= widths[1], f"{name}: {widths[0]} px wide on a {widths[1]} px screen: {wide}"
+    page.context.close()

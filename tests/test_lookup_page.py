@@ -100,8 +100,10 @@ def test_the_answer_shows_gauge_reasons_and_tracked_daily(seeded: Engine) -> Non
     shown = html_text(lookup().answer_view(answer))
     assert "lookup-gauge" in shown and "Tracked daily from now on" in shown
     assert "Artist's Spotify popularity 57" in shown and "given only what is known before" in shown  # blanked
+    assert "has no interval" in shown  # an unvalidated number says so
     separate = html_text(lookup().answer_view({**answer, "scored_with": "first_sight", "report": None}))
     assert "Scored by the first-sight model" in separate and "given only what is known before" not in separate
+    assert "has no interval" not in separate
     missing = html_text(lookup().answer_view({**answer, "status": "not_found", "message": "Spotify has no track"}))
     assert "Spotify has no track" in missing and "lookup-gauge" not in missing
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from jobs import observation_codes
-from jobs.binary_copy import copy_in, copy_payload, pg_days
+from jobs.binary_copy import copy_columns, copy_in, copy_payload, pg_days
 from jobs.errors import DataQualityError
 from jobs.observation_codes import EntityCodes, coded_rows, entity_codes, last_per_key
 
@@ -36,8 +36,21 @@ def test_a_binary_payload_reads_back_as_written(conn: Connection) -> None:
     assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 3  # an empty payload is a valid COPY
 
 
+def test_columns_streamed_in_chunks_store_what_the_whole_payload_stores(conn: Connection) -> None:
+    conn.execute(text("CREATE TEMP TABLE t (a integer, d date, v double precision, n bigint)"))
+    conn.execute(text("CREATE TEMP TABLE whole (LIKE t)"))
+    columns = [("int4", np.arange(7)), ("date", pg_days(["2027-06-01"] * 7)), ("float8", np.linspace(0, 1, 7)),
+               ("int8", None)]  # fmt: skip
+    copy_columns(conn, "t", ["a", "d", "v", "n"], columns, chunk_rows=3)  # chunks of 3, 3 and 1 rows
+    copy_columns(conn, "t", ["a", "d", "v", "n"], [(k, None if v is None else v[:0]) for k, v in columns])
+    copy_in(conn, "whole", ["a", "d", "v", "n"], copy_payload(columns))
+    read = "SELECT a, d, v, n FROM {} ORDER BY a"
+    stored = [tuple(row) for row in conn.execute(text(read.format("t")))]
+    assert len(stored) == 7 and stored == [tuple(row) for row in conn.execute(text(read.format("whole")))]
+
+
 def test_a_repeated_key_keeps_the_frames_last_row_in_key_order() -> None:
-    rows = {
+    rows: dict[str, np.ndarray] = {
         "entity": np.array([5, 1, 5, 1, 5], dtype=np.int32),
         "metric": np.array([1, 1, 1, 1, 2], dtype=np.int16),
         "source": np.ones(5, dtype=np.int16),

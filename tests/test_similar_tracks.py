@@ -83,7 +83,7 @@ def test_track_page_reads_the_neighbours_the_discover_stage_found(
         return original(discovered)
 
     monkeypatch.setattr(pipeline, "publish_builders", keep)
-    monkeypatch.setattr(similar_tracks_module, "CHUNK_TRACKS", 97)  # several COPYs, the last one short
+    monkeypatch.setattr(similar_tracks_module, "CHUNK_TRACKS", 97)  # several chunks, the last one short
     with lock.exclusive_run(clean_db):
         outcome = pipeline.backfill(clean_db, tiny_source(n_artists=120), end_date=DAY, days=8, trigger="cli",
                                     requested_by="test", config=config())  # fmt: skip

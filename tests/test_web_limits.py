@@ -1,7 +1,8 @@
 """The web tier under crafted and hostile requests, against the real gunicorn server (with its real log).
 
 - Bodies above MAX_REQUEST_KB get 413; crafted callback values and malformed asset URLs get a 4xx, and the
-  server's log holds no traceback; a newline in a value cannot start a forged log line.
+  server's log holds no traceback; a newline in a value cannot start a forged log line, and a hostile
+  header cannot forge or colour a line of gunicorn's access log.
 - A lock held on the tables sign-in and /healthz use: both answer "unavailable" within the web timeouts.
 - Parallel wrong passwords are counted one by one (threads against 4 workers); lockout is per (user, address),
   with a per-user ceiling that locks the account everywhere, is logged as an error and is listed on Admin.
@@ -10,8 +11,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +35,8 @@ FORGED = "2026-12-01 06:00:00,000 INFO dashboard.login: mallory (admin) signed i
 
 @pytest.fixture(scope="module")
 def server(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    log = tmp_path_factory.mktemp("gunicorn") / "stderr.log"
+    logs = tmp_path_factory.mktemp("gunicorn")
+    log, access_log = logs / "stderr.log", logs / "access.log"
     users = users_setting() + ",cy:admin:" + generate_password_hash(CY_PASSWORD, method="pbkdf2:sha256:1000")
     env = {
         "DASHBOARD_USERS": users,
@@ -42,8 +46,8 @@ def server(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathF
         "WEB_STATEMENT_TIMEOUT_MS": "1500",
         "WEB_LOCK_TIMEOUT_MS": "500",
     }
-    with gunicorn(database_url, workers=4, log=log, **env) as base:
-        yield {"base": base, "log": log}
+    with gunicorn(database_url, workers=4, log=log, access_log=access_log, **env) as base:
+        yield {"base": base, "log": log, "access_log": access_log}
 
 
 @pytest.fixture
@@ -109,6 +113,35 @@ def test_a_newline_in_a_value_cannot_forge_a_log_line(site: dict[str, Any]) -> N
     lines = log_text(site).splitlines()
     assert not [line for line in lines if line.startswith(FORGED)]
     assert any(("\\n" + FORGED) in line for line in lines)  # the value is there, escaped, inside one line
+
+
+def raw_get(base: str, path: bytes, user_agent: bytes) -> bytes:
+    """The status line of a GET sent byte for byte (no client library cleans the header)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nUser-Agent: " + user_agent
+                     + b"\r\nConnection: close\r\n\r\n")  # fmt: skip
+        return sock.recv(64).split(b"\r\n")[0]
+
+
+def access_lines(site: dict[str, Any], *, until: str, timeout: float = 10) -> list[str]:
+    """The access log's lines once one holds `until` (a worker writes its line after sending the response)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = Path(site["access_log"]).read_text(errors="replace").splitlines()
+        if any(until in line for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_a_hostile_header_cannot_forge_or_colour_an_access_log_line(site: dict[str, Any]) -> None:
+    assert raw_get(site["base"], b"/healthz?quote", b'x" 200 1 "-" "forged').endswith(b"200 OK")
+    assert raw_get(site["base"], b"/healthz?escape", b"x\x1b[31mred\x1b[0m").endswith(b"400 Bad Request")
+    assert raw_get(site["base"], b"/healthz?nul", b"x\x00y").endswith(b"400 Bad Request")
+    lines = access_lines(site, until="/healthz?quote")
+    quoted = [line for line in lines if "/healthz?quote" in line]
+    assert len(quoted) == 1 and quoted[0].endswith('"x\\" 200 1 \\"-\\" \\"forged"')  # escaped, one field
+    assert not any("\x1b" in line or "\x00" in line for line in lines)
 
 
 def test_a_held_lock_gives_unavailable_not_a_hung_worker(site: dict[str, Any], clean_db: Engine) -> None:
