@@ -15,9 +15,9 @@ from dashboard.components import age_text
 
 # The stages each kind of run goes through, in order, and what each one does in words.
 PLANNED = {
-    "refresh": ["extract", "feature_table", "score", "aggregate_publish"],
-    "backfill": ["extract", "feature_table", "score", "aggregate_publish"],
-    "import": ["import", "feature_table", "score", "aggregate_publish"],
+    "refresh": ["extract", "feature_table", "score", "explain", "discover", "aggregate_publish"],
+    "backfill": ["extract", "feature_table", "score", "explain", "discover", "aggregate_publish"],
+    "import": ["import", "feature_table", "score", "explain", "discover", "aggregate_publish"],
     "train": ["read", "features", "tune_validate", "first_sight"],
 }
 LABELS = {
@@ -25,6 +25,8 @@ LABELS = {
     "import": "read + load the file",
     "feature_table": "features",
     "score": "score",
+    "explain": "reasons for the tracks shown",
+    "discover": "discover (sound, segments)",
     "aggregate_publish": "aggregate + publish",
     "read": "read snapshots",
     "features": "build examples",

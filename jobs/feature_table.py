@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -25,7 +26,7 @@ import pyarrow as pa
 from pyarrow import csv
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_fixed
+from core.columnar import copy_out_bytes, copy_out_fixed
 from core.hit_definition import HitDefinition
 from jobs.binary_copy import copy_in, copy_payload
 from jobs.copy_frames import copy_frame
@@ -35,10 +36,6 @@ logger = logging.getLogger(__name__)
 
 KEY_COLUMNS = ["feature_set_id", "row_number", "track_id", "artist_id", "release_date", "name", "artist_name"]
 NULL = r"\N"
-
-
-def _raw(conn: Connection):  # type: ignore[no-untyped-def]
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
 def float_columns(rows: pd.DataFrame) -> list[str]:
@@ -73,7 +70,7 @@ def write_feature_set(
              "genres": list(genres), "run": run_id},
         ).scalar_one()
     )  # fmt: skip
-    numbers = np.column_stack([rows[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns])
+    numbers = _numbers(rows, columns)
     genre = rows["genre"].cat.codes.to_numpy().astype(np.int16)
     payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
                             ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
@@ -88,40 +85,72 @@ def write_feature_set(
     return set_id
 
 
-def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatures:
-    """The stored set as the features stage built it: rows (keys, then the features), is_hit and names."""
+@dataclass
+class FeatureMatrix:
+    """The numbers of a stored set, in row order: what the score stage predicts on (no text, no pandas)."""
+
+    feature_set_id: int
+    snapshot_date: date
+    columns: list[str]  # the names of `numbers`' columns
+    genres: list[str]  # the categories `genre` codes
+    is_hit: np.ndarray  # bool per row
+    genre: np.ndarray  # int16 code per row (-1: missing)
+    numbers: np.ndarray  # rows x columns, float64, NaN missing
+
+    def __len__(self) -> int:
+        return len(self.is_hit)
+
+    def categorical(self) -> dict[str, pd.Categorical]:
+        return {"genre": pd.Categorical.from_codes(self.genre.astype(np.int64), categories=self.genres)}
+
+    def frame(self, columns: list[str]) -> pd.DataFrame:
+        """The named float columns (those present) as a frame: what a calibration's signal reads."""
+        present = [column for column in columns if column in self.columns]
+        return pd.DataFrame({column: self.numbers[:, self.columns.index(column)] for column in present})
+
+
+def read_feature_matrix(*, conn: Connection, feature_set_id: int) -> FeatureMatrix:
+    """The set's numbers with one binary COPY into numpy, keyed and ordered by the int4 row number."""
     set_id = int(feature_set_id)  # formatted into COPY, which takes no bound parameters
     head = conn.execute(
         text("SELECT snapshot_date, columns, genres FROM feature_sets WHERE feature_set_id = :id"), {"id": set_id}
     ).one()
-    columns, genres = list(head.columns), list(head.genres)
+    columns = list(head.columns)
     row, is_hit, genre, numbers = copy_out_fixed(
         conn, f"SELECT row_number, is_hit, genre, features FROM track_features WHERE feature_set_id = {set_id}",
         ["int4", "bool", "int2", f"float8s[{len(columns)}]"],
     )  # fmt: skip
-    order = np.argsort(row, kind="stable")
-    keys = _read_keys(conn, set_id)
-    rows = pd.DataFrame(numbers[order], columns=columns)
+    if not np.array_equal(row, np.arange(len(row))):  # stored in row order: no reordering needed
+        order = np.argsort(row, kind="stable")
+        is_hit, genre, numbers = is_hit[order], genre[order], numbers[order]
+    return FeatureMatrix(set_id, head.snapshot_date, columns, list(head.genres), is_hit, genre, numbers)
+
+
+def read_feature_set(*, conn: Connection, feature_set_id: int) -> SnapshotFeatures:
+    """The stored set as the features stage built it: rows (keys, then the features), is_hit and names."""
+    return feature_rows(conn=conn, matrix=read_feature_matrix(conn=conn, feature_set_id=feature_set_id))
+
+
+def feature_rows(*, conn: Connection, matrix: FeatureMatrix) -> SnapshotFeatures:
+    """A read matrix with its rows' text (track and artist ids, release date, names: a CSV COPY) as the frame
+    the features stage built."""
+    keys = _read_keys(conn, matrix.feature_set_id)
+    rows = pd.DataFrame(matrix.numbers, columns=matrix.columns)
     rows.insert(0, "track_id", keys["track_id"].to_numpy(dtype=object))
     rows.insert(1, "artist_id", keys["artist_id"].to_numpy(dtype=object))
-    rows.insert(2, "as_of", pd.Timestamp(head.snapshot_date))
+    rows.insert(2, "as_of", pd.Timestamp(matrix.snapshot_date))
     rows.insert(3, "release_date", keys["release_date"].astype("datetime64[s]"))  # the unit of ModelFrames.normalised
-    rows["genre"] = pd.Categorical.from_codes(genre[order].astype(np.int64), categories=genres)
+    rows["genre"] = matrix.categorical()["genre"]
     names = keys[["name", "artist_name"]].reset_index(drop=True)
-    return SnapshotFeatures(None, rows, pd.Series(is_hit[order], name="is_hit_now"), names)
+    return SnapshotFeatures(None, rows, pd.Series(matrix.is_hit, name="is_hit_now"), names)
 
 
 def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
     """The text of set `set_id`'s rows, ordered by row number (CSV COPY parsed by pyarrow: a quoted "\\N" is
     text, an unquoted one NULL)."""
-    buffer = io.BytesIO()
-    with _raw(conn).copy(
+    buffer = io.BytesIO(copy_out_bytes(conn,
         f"COPY (SELECT {', '.join(KEY_COLUMNS[1:])} FROM track_feature_keys WHERE feature_set_id = {set_id})"
-        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"
-    ) as copy:
-        for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
+        f" TO STDOUT (FORMAT csv, NULL '{NULL}')"))  # fmt: skip
     types = {name: pa.string() for name in KEY_COLUMNS[2:]} | {"row_number": pa.int32(), "release_date": pa.date32()}
     table = csv.read_csv(
         buffer, read_options=csv.ReadOptions(column_names=KEY_COLUMNS[1:]),
@@ -132,14 +161,35 @@ def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
     return keys.sort_values("row_number", kind="stable").reset_index(drop=True)
 
 
-def stored_features(
-    *, conn: Connection, day: date, hit: HitDefinition, changed: bool, run_id: int | None
-) -> tuple[int, int | None]:
-    """The features stage of a refresh: the id of the stored set for (`day`, `hit`), rebuilt from the model
-    inputs (`jobs.features.snapshot_features`, the definition training uses) unless the run's load `changed`
-    nothing and the set is already stored. Returns (set id, rows built; None when reused)."""
+@dataclass
+class StoredSet:
+    """The features stage's result: the stored set's id, the rows built (None: an existing set was reused),
+    and, when it built them, the matrix it stored (the same numbers, bit for bit, that `read_feature_matrix`
+    gives back), so the score stage of the same run predicts on it without reading it back."""
+
+    feature_set_id: int
+    built: int | None
+    matrix: FeatureMatrix | None
+
+
+def stored_features(*, conn: Connection, day: date, hit: HitDefinition, changed: bool, run_id: int | None) -> StoredSet:
+    """The features stage of a refresh: the stored set for (`day`, `hit`), rebuilt from the model inputs
+    (`jobs.features.snapshot_features`, the definition training uses) unless the run's load `changed` nothing
+    and the set is already stored."""
     found = None if changed else find_feature_set(conn=conn, day=day, hit=hit)
     if found is not None:
-        return found, None
+        return StoredSet(found, None, None)
     features = snapshot_features(conn=conn, day=day, hit_metric=hit.metric, hit_threshold=hit.threshold)
-    return write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id), len(features.rows)
+    set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
+    return StoredSet(set_id, len(features.rows), matrix_of(features, set_id, day))
+
+
+def matrix_of(features: SnapshotFeatures, set_id: int, day: date) -> FeatureMatrix:
+    """The `FeatureMatrix` `write_feature_set` stores for `features` (the same columns, codes and floats)."""
+    rows, columns = features.rows, float_columns(features.rows)
+    return FeatureMatrix(set_id, day, columns, list(rows["genre"].cat.categories), features.is_hit.to_numpy(dtype=bool),
+                         rows["genre"].cat.codes.to_numpy().astype(np.int16), _numbers(rows, columns))  # fmt: skip
+
+
+def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    return np.column_stack([rows[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns])

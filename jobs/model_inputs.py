@@ -1,6 +1,7 @@
 """Read what the model needs from PostgreSQL into frames (`model.frames.ModelFrames`) for a window of dates.
 
-Observations from `first` to `last` (inclusive), the catalogue of tracks released by `last` (or undated),
+Observations from `first` to `last` (inclusive; from the narrow table by binary COPY, with categorical text
+columns: `jobs.observation_frames`), the catalogue of tracks released by `last` (or undated),
 their artists, audio features, and each track's best value of the hit metric *before* `first`, so features
 such as "the artist's earlier hits" do not depend on how long a window was read.
 """
@@ -10,45 +11,47 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
-from core.columnar import select as _frame
+from core.columnar import copy_typed_frame
 from core.hit_definition import HitDefinition
-from model.frames import ModelFrames
+from jobs.observation_frames import observation_frame, prior_best_frame
+from model.frames import AUDIO_COLUMNS, ModelFrames
 
 logger = logging.getLogger(__name__)
 
+# The catalogue's columns as stored (sql/versions/0001_backbone.sql), read by typed CSV COPY.
+TEXT = pa.string()
+TRACK_TYPES = {"track_id": TEXT, "name": TEXT, "release_date": pa.date32(), "release_date_precision": TEXT,
+               "duration_ms": pa.int64(), "explicit": pa.bool_(), "genre": TEXT}  # fmt: skip
+LINK_TYPES = {"track_id": TEXT, "artist_id": TEXT, "position": pa.int64()}
+ARTIST_TYPES = {"artist_id": TEXT, "name": TEXT, "genre": TEXT}
+AUDIO_TYPES = {"track_id": TEXT} | {column: pa.int64() if column in ("key", "mode", "time_signature") else pa.float64()
+                                    for column in AUDIO_COLUMNS}  # fmt: skip
+NAME_TYPES = {"track_id": TEXT, "name": TEXT, "artist_id": TEXT, "artist_name": TEXT}
+
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
-    observations = _frame(
+    observations = observation_frame(conn=conn, first=first, last=last)
+    tracks = copy_typed_frame(
         conn,
-        "SELECT entity_type, entity_id, metric, observed_on, source, value FROM raw_observations"
-        " WHERE observed_on BETWEEN :first AND :last",
-        first=first, last=last,
-    )  # fmt: skip
-    tracks = _frame(
-        conn,
-        "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre"
-        " FROM tracks WHERE release_date IS NULL OR release_date <= :last",
-        last=last,
+        "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre FROM tracks"
+        f" WHERE release_date IS NULL OR release_date <= DATE '{date.fromordinal(last.toordinal()).isoformat()}'",
+        TRACK_TYPES,
     )
-    track_artists = _frame(conn, "SELECT track_id, artist_id, position FROM track_artists")
-    artists = _frame(conn, "SELECT artist_id, name, genre FROM artists")
-    audio = _frame(conn, "SELECT * FROM track_audio_features")
-    best = HitDefinition(hit_metric).best
-    prior_best = _frame(
-        conn,
-        f"SELECT metric, entity_id AS track_id, {best}(value) AS best FROM raw_observations"
-        " WHERE entity_type = 'track' AND metric = :metric AND observed_on < :first"
-        " GROUP BY metric, entity_id",
-        metric=hit_metric, first=first,
-    )  # fmt: skip
+    track_artists = copy_typed_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
+    artists = copy_typed_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
+    audio = copy_typed_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
+    prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
         "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
         len(artists),
     )  # fmt: skip
-    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best)
+    one_source = len(np.unique(observations["source"].cat.codes.to_numpy())) <= 1  # the key is then unique
+    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best, one_per_key=one_source)
 
 
 def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date | None]:
@@ -65,11 +68,12 @@ def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date 
 
 def track_names(*, conn: Connection) -> pd.DataFrame:
     """Track and main-artist names for the scored table."""
-    return _frame(
+    return copy_typed_frame(
         conn,
         "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"
         " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
         " LEFT JOIN artists a ON a.artist_id = ta.artist_id",
+        NAME_TYPES,
     )
 
 

@@ -6,9 +6,10 @@ dataset import (`jobs.importer`, which brings its own all-or-nothing load) all c
     python -m jobs backfill --days 90              # N days of snapshots, then one publication
 
 Stages, one module each: extract + load (`jobs.extract`, `jobs.load`), features (`jobs.features`, reading
-through `jobs.model_inputs`, stored in the feature table by `jobs.feature_table`) and score (`jobs.score`, reading
-that table), discover (`jobs.discover`), aggregate (`jobs.aggregate`),
-publish (`jobs.publish`). The ANALYZE after a load runs between the load and score stages, outside both.
+through `jobs.model_inputs`, stored in the feature table by `jobs.feature_table`), score (`jobs.score`, reading
+that table as numpy), explain (`jobs.score.explain`: the reasons of the tracks a page can show, and the frame
+to publish), discover (`jobs.discover`), aggregate (`jobs.aggregate`), publish (`jobs.publish`). The ANALYZE
+after a load runs between the load and score stages, outside both.
 A run is idempotent for its date: the extract merges with ON CONFLICT, and when it changed nothing and
 the newest publication already covers the same date, source and model, nothing is republished (or pruned).
 The publication date never goes backwards (`jobs.publish.publication_day`): a refresh of an older date
@@ -35,7 +36,7 @@ from jobs.feature_table import stored_features
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
-from jobs.score import Scored, score_snapshot
+from jobs.score import Scored, explain, score_rows
 from jobs.shown_tracks import ReasonsPolicy
 from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
@@ -186,24 +187,30 @@ def _score(
     engine: Engine, snapshot_date: date, recorder: RunRecorder, config: RunConfig, *, changed: bool
 ) -> Scored | None:
     """The features stage (the feature table for the active model's hit definition; nothing on Dask, whose
-    workers build their partitions' features), then score every tracked track with the active model; without
-    one, warn and publish the rest."""
+    workers build their partitions' features), then score every tracked track with the active model, then
+    explain (contributions for the tracks a page can show, and the published frame); without a model, warn
+    and publish the rest."""
     with recorder.stage("feature_table") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
-        feature_set_id = None
+        stored = None
         if model is not None and not config.dask_scheduler:
-            feature_set_id, built = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
-                                                    run_id=recorder.run_id)  # fmt: skip
-            stage.rows_out = built or 0
-            stage.counts = {"feature_rows_built": built or 0, "feature_sets_reused": int(built is None)}
+            stored = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
+                                     run_id=recorder.run_id)  # fmt: skip
+            stage.rows_out = stored.built or 0
+            stage.counts = {"feature_rows_built": stored.built or 0, "feature_sets_reused": int(stored.built is None)}
     with recorder.stage("score") as stage, engine.begin() as conn:
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scored = score_snapshot(conn=conn, model=model, snapshot_date=snapshot_date, reasons=config.reasons,
-                                dask_scheduler=config.dask_scheduler, feature_set_id=feature_set_id)  # fmt: skip
-        stage.rows_out = len(scored.scores)
-        stage.counts = {"scored_tracks": len(scored.scores)}
+        scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, dask_scheduler=config.dask_scheduler,
+                             feature_set_id=stored.feature_set_id if stored else None,
+                             matrix=stored.matrix if stored else None)  # fmt: skip
+        stage.rows_out = len(scoring)
+        stage.counts = {"scored_tracks": len(scoring)}
+    with recorder.stage("explain") as stage, engine.begin() as conn:  # reasons for the tracks a page can show
+        scored = explain(conn=conn, scoring=scoring, reasons=config.reasons)
+        stage.rows_out = int(scored.scores["contributions"].notna().sum())
+        stage.counts = {"explained_tracks": stage.rows_out}
     return scored
 
 

@@ -32,12 +32,22 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from core.hit_definition import HitDefinition
-from jobs.feature_table import read_feature_set
-from jobs.features import snapshot_features, snapshot_frames
+from jobs.feature_table import FeatureMatrix, feature_rows, read_feature_matrix
+from jobs.features import SnapshotFeatures, snapshot_features, snapshot_frames
 from jobs.model_inputs import score_names
 from jobs.model_store import StoredModel
 from jobs.shown_tracks import ReasonsPolicy, shown_tracks
-from model.explain import BIAS, contributions, feature_importance, published_probability, published_scores
+from model.explain import (
+    BIAS,
+    calibrated_probability,
+    contributions,
+    feature_importance,
+    is_baseline,
+    model_matrix,
+    published_probability,
+    published_scores,
+    signal_columns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +60,22 @@ class Scored:
     hit: HitDefinition  # the scoring model's definition: the publication is built with it
 
 
+@dataclass
+class Probabilities:
+    """The score stage's output: the published probability and hit flag of every row, and the rows themselves
+    (the stored matrix, read as numpy, or the features built here) for the explain stage."""
+
+    model: StoredModel
+    probability: np.ndarray
+    is_hit: np.ndarray
+    matrix: FeatureMatrix | None = None  # the stored set's numbers (its text is read by the explain stage)
+    features: SnapshotFeatures | None = None  # rows built in this process (no stored set)
+    raw: pd.DataFrame | None = None  # the Dask workers' contributions of every row
+
+    def __len__(self) -> int:
+        return len(self.probability)
+
+
 def score_snapshot(
     *,
     conn: Connection,
@@ -59,28 +85,74 @@ def score_snapshot(
     dask_scheduler: str | None = None,
     feature_set_id: int | None = None,
 ) -> Scored:
-    """Score the snapshot: on the stored feature set `feature_set_id` when given (the features stage's, read as
-    numpy), else on features built here from the model inputs, or on the Dask cluster."""
-    metric, threshold = model.hit.metric, model.hit.threshold
+    """Score the snapshot, then explain the tracks a page can show: the score stage (`score_rows`) and the
+    explain stage (`explain`) one after the other, as a refresh runs them."""
+    scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, dask_scheduler=dask_scheduler,
+                         feature_set_id=feature_set_id)  # fmt: skip
+    return explain(conn=conn, scoring=scoring, reasons=reasons)
+
+
+def score_rows(
+    *,
+    conn: Connection,
+    model: StoredModel,
+    snapshot_date: date,
+    dask_scheduler: str | None = None,
+    feature_set_id: int | None = None,
+    matrix: FeatureMatrix | None = None,
+) -> Probabilities:
+    """The score stage: the published probability of every row. On the stored feature set `feature_set_id`
+    (the features stage's) it is one binary COPY into numpy (`read_feature_matrix`), one `predict` on the
+    float matrix and a vectorised calibration: no text, no pandas rows. Else on features built here from the
+    model inputs, or on the Dask cluster (which computes every row's contributions too). `matrix`: the set's
+    numbers when the caller has them (the features stage of the same run just stored them): not read again."""
     booster = booster_from_text(model.model_text)
-    names = None
+    champion = (model.metrics or {}).get("champion")
     if feature_set_id is not None:
-        features = read_feature_set(conn=conn, feature_set_id=feature_set_id)
-        current, is_hit, raw, names = features.rows, features.is_hit, None, features.names
-    elif dask_scheduler:
+        if matrix is None or matrix.feature_set_id != feature_set_id:
+            matrix = read_feature_matrix(conn=conn, feature_set_id=feature_set_id)
+        signals = matrix.frame(signal_columns(model.params, champion))
+        numbers = None if is_baseline(champion) else model_matrix(booster, matrix.numbers, matrix.columns,
+                                                                   matrix.categorical())  # fmt: skip
+        if is_baseline(champion):  # the list is ranked by one signal: no booster
+            probability = published_probability(booster, model.params, champion, signals)
+        elif numbers is None:  # categorical features the matrix cannot code as LightGBM would: predict on the frame
+            probability = published_probability(
+                booster, model.params, champion, feature_rows(conn=conn, matrix=matrix).rows
+            )
+        else:
+            margin = booster.predict(numbers, raw_score=True) if len(numbers) else np.zeros(0)
+            probability = calibrated_probability(np.asarray(margin, dtype=float), model.params, signals)
+        return Probabilities(model, probability, matrix.is_hit.astype(bool), matrix=matrix)
+    metric, threshold = model.hit.metric, model.hit.threshold
+    if dask_scheduler:
         from jobs.dask_scorer import DaskScorer
 
         frames = snapshot_frames(conn=conn, day=snapshot_date, hit_metric=metric)
-        rows = DaskScorer(dask_scheduler)(frames, booster, pd.Timestamp(snapshot_date), metric=metric,
+        done = DaskScorer(dask_scheduler)(frames, booster, pd.Timestamp(snapshot_date), metric=metric,
                                           threshold=threshold)  # fmt: skip
-        current, is_hit, raw = rows.current, pd.Series(rows.is_hit), rows.raw
-    else:
-        features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
-        current, is_hit, names = features.rows, features.is_hit, features.names
-        raw = None  # TreeSHAP below, for the shown rows only (the Dask path computes it on the workers)
+        features = SnapshotFeatures(None, done.current, pd.Series(done.is_hit))
+        probability = published_probability(booster, model.params, champion, done.current)
+        return Probabilities(model, probability, np.asarray(done.is_hit, dtype=bool), features=features, raw=done.raw)
+    features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
+    probability = published_probability(booster, model.params, champion, features.rows)
+    return Probabilities(model, probability, features.is_hit.to_numpy(dtype=bool), features=features)
+
+
+def explain(*, conn: Connection, scoring: Probabilities, reasons: ReasonsPolicy | None = None) -> Scored:
+    """The explain stage: contributions (TreeSHAP, in the calibrated log-odds: `published_scores`) and the
+    values the model saw, for the tracks a page can show (`shown_tracks`) only, and the published frame of
+    every scored row with its names (for a stored set, its text is read here: the score stage needs none)."""
+    model = scoring.model
+    booster = booster_from_text(model.model_text)
     champion = (model.metrics or {}).get("champion")
-    probability = published_probability(booster, model.params, champion, current)
-    candidates = pd.DataFrame({"track_id": current["track_id"], "genre": current["genre"], "is_hit": is_hit.to_numpy(),
+    metric = model.hit.metric
+    features = scoring.features
+    if features is None:
+        assert scoring.matrix is not None
+        features = feature_rows(conn=conn, matrix=scoring.matrix)
+    current, probability, raw = features.rows, scoring.probability, scoring.raw
+    candidates = pd.DataFrame({"track_id": current["track_id"], "genre": current["genre"], "is_hit": scoring.is_hit,
                                "probability": probability})  # fmt: skip
     shown = shown_tracks(conn=conn, scores=candidates, policy=reasons or ReasonsPolicy())
     listed = current.loc[shown]
@@ -91,6 +163,7 @@ def score_snapshot(
     for i, c, v in zip(np.flatnonzero(shown), _contribution_json(contrib),
                        _value_json(listed, [c for c in contrib.columns if c != BIAS]), strict=True):  # fmt: skip
         contribution_json[i], value_json[i] = c, v
+    names = features.names
     if names is None:
         names = score_names(conn=conn, track_ids=current["track_id"])
     scores = pd.DataFrame(
@@ -104,7 +177,7 @@ def score_snapshot(
             "days_since_release": current["days_since_release"].round().astype("Int64"),
             "popularity": current.get(f"track_{metric}"),
             "momentum_7d": current.get(f"track_{metric}_7d"),
-            "is_hit": is_hit.to_numpy(),
+            "is_hit": scoring.is_hit,
             "probability": probability,
             "expected_gap": np.nan,  # removed: it was the final model's in-sample fit, not an expectation
             "contributions": contribution_json,
@@ -168,4 +241,4 @@ def plain_value(value: object) -> float | str | None:
     return str(value)
 
 
-__all__ = ["BIAS", "Scored", "score_snapshot"]
+__all__ = ["BIAS", "Probabilities", "Scored", "explain", "score_rows", "score_snapshot"]

@@ -7,6 +7,7 @@ Contributions are in log-odds: for each row, their sum plus the bias equals the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -22,6 +23,49 @@ BIAS = "bias"
 def model_input(booster: lgb.Booster, features: pd.DataFrame) -> pd.DataFrame:
     """The booster's columns in its order; a feature the data lacks is NaN (missing, as in training)."""
     return features.reindex(columns=booster.feature_name())
+
+
+def model_matrix(
+    booster: lgb.Booster, numbers: np.ndarray, columns: Sequence[str], categorical: Mapping[str, pd.Categorical]
+) -> np.ndarray | None:
+    """`model_input` as the float64 matrix LightGBM makes of it, built straight from numpy: `numbers` (rows x
+    `columns`, float) and the `categorical` columns, in the booster's feature order, a feature the data lacks NaN.
+    A categorical column is coded as LightGBM codes a pandas one at predict time (`set_categories` to the
+    training's categories, `booster.pandas_categorical`; an unknown or missing category is NaN), so the
+    predictions are those of `model_input`'s frame. None when the booster's categorical features are not
+    `categorical`'s (the caller then predicts on the frame)."""
+    names = booster.feature_name()
+    trained = booster.pandas_categorical or []
+    categorical_names = [name for name in names if name in categorical]
+    if len(trained) != len(categorical_names) or set(categorical_names) != set(categorical):
+        return None
+    position = {column: index for index, column in enumerate(columns)}
+    out = np.empty((len(numbers), len(names)))
+    for to, source, width in _runs([(index, position.get(name, -1)) for index, name in enumerate(names)]):
+        if source < 0:
+            out[:, to : to + width] = np.nan  # a feature the data lacks (or a categorical, filled below)
+        else:  # a run of columns in the same order on both sides: one strided block copy, not a gather
+            out[:, to : to + width] = numbers[:, source : source + width]
+    for name, categories in zip(categorical_names, trained, strict=True):
+        column = categorical[name]
+        if list(column.categories) != list(categories):  # as LightGBM does: recode only when they differ
+            column = column.set_categories(categories)
+        out[:, names.index(name)] = np.where(column.codes < 0, np.nan, column.codes)
+    return out
+
+
+def _runs(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(to, source, width) blocks of consecutive (to, source) pairs, source -1 meaning absent."""
+    runs: list[tuple[int, int, int]] = []
+    for to, source in pairs:
+        if runs:
+            last_to, last_source, width = runs[-1]
+            absent = source < 0 and last_source < 0
+            if last_to + width == to and (absent or (last_source >= 0 and last_source + width == source)):
+                runs[-1] = (last_to, last_source, width + 1)
+                continue
+        runs.append((to, source, 1))
+    return runs
 
 
 def predict(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarray:
@@ -56,11 +100,31 @@ def published_probability(
 ) -> np.ndarray:
     """The probability `published_scores` gives, from the booster's margin alone (no TreeSHAP): the
     contributions sum to the raw margin, so the same calibration (and blend) applied to it gives the same logit."""
-    if champion and champion.get("kind") == "baseline" and champion.get("signal"):
-        return SignalModel(**champion["signal"]).scores(rows)
+    if is_baseline(champion):
+        return SignalModel(**champion["signal"]).scores(rows)  # type: ignore[index]
     margin = np.asarray(booster.predict(model_input(booster, rows), raw_score=True), dtype=float)
+    return calibrated_probability(margin, params, rows)
+
+
+def is_baseline(champion: dict[str, Any] | None) -> bool:
+    """Whether the champion is a one-signal baseline: the list is then ranked by that signal, not the booster."""
+    return bool(champion and champion.get("kind") == "baseline" and champion.get("signal"))
+
+
+def signal_columns(params: dict[str, Any], champion: dict[str, Any] | None) -> list[str]:
+    """The feature columns the calibration reads besides the margin: a baseline champion's or a blend's signal."""
+    if is_baseline(champion):
+        return [str(champion["signal"]["column"])]  # type: ignore[index]
+    blend = params.get("blend")
+    return [str(blend["signal"]["column"])] if blend else []
+
+
+def calibrated_probability(margin: np.ndarray, params: dict[str, Any], rows: pd.DataFrame) -> np.ndarray:
+    """The model's published probability from the booster's raw `margin`: Platt on it (`params["calibration"]`),
+    and with a blend, mixed with the signal's logit (read from `rows`, which needs only `signal_columns`) and
+    re-calibrated. Vectorised: one numpy expression over every row."""
     platt = Platt.from_dict(params.get("calibration"))
-    total = platt.a * margin + platt.b
+    total = platt.a * np.asarray(margin, dtype=float) + platt.b
     blend = params.get("blend")
     if blend:
         weight, outer = float(blend["weight"]), Platt.from_dict(blend["calibration"])

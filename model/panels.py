@@ -75,14 +75,26 @@ class Panel:
 def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start: pd.Timestamp, n_days: int) -> Panel:
     """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
     rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
-    ids = pd.Index(rows["entity_id"].unique())
+    ids, row_of = _entity_rows(rows["entity_id"])
     values = np.full((len(ids), n_days), np.nan)
     days = (rows["observed_on"] - start).dt.days.to_numpy()
     inside = (days >= 0) & (days < n_days)
-    values[ids.get_indexer(rows["entity_id"])[inside], days[inside]] = rows["value"].to_numpy()[inside]
+    values[row_of[inside], days[inside]] = rows["value"].to_numpy()[inside]
     seen = np.where(~np.isnan(values), np.arange(n_days)[None, :], -1)
     last_seen = np.maximum.accumulate(seen, axis=1) if n_days else seen
     return Panel(ids, start, values, last_seen)
+
+
+def _entity_rows(entity_ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """The distinct ids (a plain Index of the values) and each row's position in it. A categorical column
+    (`jobs.observation_frames`) is grouped by its int codes, never by its strings."""
+    if isinstance(entity_ids.dtype, pd.CategoricalDtype):
+        present, row_of = np.unique(entity_ids.cat.codes.to_numpy(), return_inverse=True)
+        if len(present) and present[0] < 0:
+            raise ValueError("an observation has no entity id")
+        return entity_ids.cat.categories[present], row_of
+    ids = pd.Index(entity_ids.unique())
+    return ids, ids.get_indexer(entity_ids)
 
 
 def panels_for(observations: pd.DataFrame, entity_type: str, start: pd.Timestamp, n_days: int) -> dict[str, Panel]:

@@ -196,7 +196,7 @@ def test_admin_shows_a_running_run_stage_by_stage(
             text_shown = running.inner_text()
             assert "is running" in text_shown and "extract + load" in text_shown and "2 of 5 days" in text_shown
             assert "features" in text_shown and "score" in text_shown and "aggregate + publish" in text_shown
-            assert text_shown.count("to do") == 3  # features, score, aggregate + publish
+            assert text_shown.count("to do") == 5  # features, score, reasons, discover, aggregate + publish
             assert page.locator("#admin-running-run .progress-bar").get_attribute("aria-valuenow") == "40"
             page.wait_for_selector("#admin-runs .ag-row")
             settle(page)

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 
 from jobs import score
 from jobs.errors import RunFailed
-from jobs.feature_table import read_feature_set, stored_features, write_feature_set
+from jobs.feature_table import read_feature_matrix, read_feature_set, stored_features, write_feature_set
 from jobs.features import snapshot_features
 from jobs.load import load_batch
 from jobs.lock import exclusive_run
@@ -94,9 +94,17 @@ def test_scores_on_the_stored_set_equal_scores_on_features_built_in_memory(world
     with world.begin() as conn:
         model = active_model(conn=conn)
         assert model is not None
-        set_id, built = stored_features(conn=conn, day=DAY, hit=model.hit, changed=True, run_id=None)
+        stored = stored_features(conn=conn, day=DAY, hit=model.hit, changed=True, run_id=None)
+        set_id, built = stored.feature_set_id, stored.built
         from_table = score.score_snapshot(conn=conn, model=model, snapshot_date=DAY, feature_set_id=set_id)
+        handed = score.score_rows(conn=conn, model=model, snapshot_date=DAY, feature_set_id=set_id,
+                                  matrix=stored.matrix)  # fmt: skip
+        read = read_feature_matrix(conn=conn, feature_set_id=set_id)
         in_memory = score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
+    assert stored.matrix is not None and handed.matrix is stored.matrix  # predicted on what the features stage kept
+    for field in ("columns", "genres", "is_hit", "genre", "numbers"):  # what it kept is what a read gives back
+        np.testing.assert_array_equal(getattr(stored.matrix, field), getattr(read, field))
+    np.testing.assert_array_equal(handed.probability, from_table.scores["probability"].to_numpy())
     new, old = from_table.scores, in_memory.scores
     assert built == len(old) and old["probability"].std() > 0.01
     assert np.max(np.abs(new["probability"].to_numpy() - old["probability"].to_numpy())) <= 1e-9
@@ -123,7 +131,7 @@ def test_a_refresh_stores_the_set_reuses_it_when_nothing_loaded_and_a_failure_ke
     def broken(**_kwargs: object) -> None:
         raise RuntimeError("feature table unreadable")
 
-    monkeypatch.setattr(score, "read_feature_set", broken)
+    monkeypatch.setattr(score, "read_feature_matrix", broken)
     with exclusive_run(world), pytest.raises(RunFailed, match="unreadable"):
         refresh(world, tiny_source(), snapshot_date=DAY, trigger="cli", requested_by="t", config=config())
     with world.connect() as conn:
