@@ -1,6 +1,6 @@
 """The Morning page fully rendered with ~100k tracks in the database, in headless Chromium (Playwright driving
 the system /usr/bin/chromium) against gunicorn (`-w 2`): time from navigation to all Dash callbacks done
-(no `_dash-update-component` request in flight, network idle, the emerging-hit and risers grids populated).
+(no `_dash-update-component` request in flight, network idle, the emerging-hit and risers tables populated).
 
     python -m bench morning [--quick] [--repeats N]   # 20,000 demo artists (~100k tracks), 8 days of history
 
@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 USER = "bo"  # the viewer: the Morning page as most of its readers see it
-ROWS = ".ag-center-cols-container .ag-row"
+ROWS = "tbody tr"  # Morning's lists are server-drawn tables (dashboard/short_table.py), no longer ag-grids
 WARM_TARGET_S = 0.5  # issue 12: Morning fully rendered at 100k tracks, warm
 
 
@@ -69,9 +69,9 @@ def database_counts(engine: Any) -> dict[str, int]:
 
 
 def load_once(page: Any, base: str) -> dict[str, Any]:
-    """Navigate to `/` and wait until every Dash callback has answered and both grids show rows.
+    """Navigate to `/` and wait until every Dash callback has answered and both lists show rows.
 
-    Done = the latest of: the last `_dash-update-component` response finished, each grid's first row seen.
+    Done = the latest of: the last `_dash-update-component` response finished, each list's first row seen.
     Network idle (500 ms without requests) is waited for but not counted, so it adds no constant 0.5 s.
     """
     in_flight: set[Any] = set()
@@ -179,8 +179,8 @@ def run(options: Options) -> Report:
             verdict(statistics.median(warm_seconds), WARM_TARGET_S, higher_is_better=False),
         )
     report.notes.append(
-        "Done = latest of: last _dash-update-component response finished, first row in the emerging-hit grid, "
-        "first row in the risers grid (network idle is waited for, its 500 ms quiet window not counted). "
+        "Done = latest of: last _dash-update-component response finished, first row in the emerging-hit table, "
+        "first row in the risers table (network idle is waited for, its 500 ms quiet window not counted). "
         "Browser, gunicorn and PostgreSQL share the same 2 noisy cores."
     )
     return report

@@ -12,7 +12,10 @@ cursor as plain tuples and handed to pandas in one call. `pd.DataFrame(result.fe
 answer); the tuples give the same columns and dtypes (pandas infers them the same way: NULLs as NaN in
 numeric columns and None elsewhere, dates as `datetime.date`, timestamps as datetime64) about 5x faster.
 `COPY (...) TO STDOUT` into pyarrow was measured too (about 30% faster again on 200k rows) but infers types
-from text (an id such as "0001" would become a number), so it is not used for general SELECTs.
+from text (an id such as "0001" would become a number), so it is not used for general SELECTs; `copy_out_frame`
+does it with the caller's column types instead, for big text reads (the model inputs' catalogue and names, the
+discover stage's tracks and similar artists), where the row tuples were the read's peak memory; its bytes come
+from `copy_out_bytes` (libpq's COPY messages taken directly).
 
     entity, hit, features = copy_out_fixed(conn, "SELECT entity, is_hit, features FROM t", ["int4", "bool",
                                            "float8s[35]"])
@@ -30,7 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
 from psycopg import pq
+from psycopg import sql as pgsql
+from pyarrow import csv
 from sqlalchemy import Connection, text
 
 
@@ -111,26 +117,6 @@ def row_dtype(kinds: Sequence[tuple[str, bool]]) -> np.dtype:
     return np.dtype(fields)
 
 
-def copy_typed_frame(conn: Connection, query: str, types: Mapping[str, Any]) -> pd.DataFrame:
-    """The rows of `query` (complete SQL, its columns in `types`' order) by one CSV COPY parsed by pyarrow with
-    the given column types (`pyarrow` types: no inference, so an id such as "0001" stays text). Numbers are
-    parsed from the same text the row readers parse (a `real` as float64 from its shortest text, as psycopg
-    does), NULL is an unquoted \\N (a quoted one is text), booleans t/f. For the large catalogue reads: no
-    Python object per row."""
-    import pyarrow as pa
-    from pyarrow import csv
-
-    data = copy_out_bytes(conn, f"COPY ({query}) TO STDOUT (FORMAT csv, NULL '\\N')")
-    if not data:
-        return pa.table({name: pa.array([], type=kind) for name, kind in types.items()}).to_pandas()
-    table = csv.read_csv(
-        pa.BufferReader(pa.py_buffer(data)), read_options=csv.ReadOptions(column_names=list(types)),
-        convert_options=csv.ConvertOptions(column_types=dict(types), null_values=["\\N"], strings_can_be_null=True,
-                                           quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"]),
-    )  # fmt: skip
-    return table.to_pandas()
-
-
 def copy_out_bytes(conn: Connection, statement: str) -> bytearray:
     """The whole stream of `COPY ... TO STDOUT`, in `conn`'s transaction (begun first, as psycopg begins one).
 
@@ -194,3 +180,44 @@ def _native(values: np.ndarray, kind: str) -> np.ndarray:
     if is_array_kind(kind):  # (rows x N) elements; a NULL element changes the width: refused
         return values["items"]["value"].astype(values["items"]["value"].dtype.newbyteorder("="))
     return values.astype(np.float64)  # (rows x N), a copy out of the COPY buffer
+
+
+# Text columns in bulk: `COPY (...) TO STDOUT (FORMAT csv)` parsed by pyarrow's C++ reader with the caller's
+# column types (nothing is inferred from the text, so an id "0001" stays a string), then handed to pandas
+# column by column: no Python object per row on the way (a row tuple reader held ~350 bytes a row at its peak:
+# 144 MiB for 417k similar-artist rows, which at 1M tracks would be 1.4 GiB).
+PG_CSV_NULL = ""  # COPY's CSV NULL is an unquoted empty field; an empty string is written quoted ("")
+
+
+def copy_out_frame(
+    conn: Connection, sql: str, types: Mapping[str, Any], params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """The rows of one SELECT as `read_frame` gives them (same columns, order and pandas dtypes for text,
+    float, bool and date columns), read through a CSV COPY. `types` maps each output column, in order, to a
+    pyarrow type (`pa.string()`, `pa.float64()`, `pa.bool_()`, `pa.date32()`). COPY takes no bound
+    parameters, so each `:name` is replaced by its value quoted as a literal by psycopg."""
+    raw = conn.connection.driver_connection
+    values = dict(params or {})
+
+    def literal(match: re.Match[str]) -> str:
+        return pgsql.Literal(values[match.group(1)]).as_string(raw)
+
+    query = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", literal, sql)
+    data = copy_out_bytes(conn, f"COPY ({query}) TO STDOUT (FORMAT csv)")
+    names = list(types)
+    if not data:
+        return pa.table({name: pa.array([], type=kind) for name, kind in types.items()}).to_pandas()
+    table = csv.read_csv(
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=csv.ReadOptions(column_names=names, use_threads=False),
+        parse_options=csv.ParseOptions(newlines_in_values=True),
+        convert_options=csv.ConvertOptions(
+            column_types=dict(types),
+            null_values=[PG_CSV_NULL],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),  # fmt: skip
+    )
+    return table.to_pandas()

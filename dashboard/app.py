@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, html
 
 from core.artwork import artwork_hosts
 from core.settings import get_settings
-from dashboard import ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
+from dashboard import first_page, ids, search_box  # noqa: F401  (search_box registers the navbar search callback)
+from dashboard.asset_cache import install_asset_caching
 from dashboard.auth import check_users, current_user
 from dashboard.components import navbar
 from dashboard.health import register_health
@@ -33,7 +33,7 @@ def shell() -> html.Div:
     return html.Div(
         [
             navbar(user.name if user else None, is_admin=bool(user and user.is_admin)),
-            dbc.Container(dash.page_container, fluid=True, className="pb-5 app-main"),
+            dbc.Container(first_page.page_container(), fluid=True, className="pb-5 app-main"),
         ]
     )
 
@@ -62,7 +62,9 @@ def create_app() -> Dash:
         State(ids.NAVBAR_COLLAPSE, "is_open"),
         prevent_initial_call=True,
     )
+    first_page.install_first_page_check(app)
     register_health(app.server)
+    install_asset_caching(app)
     install_login(app.server, settings)
     install_request_checks(app, settings)
     install_security_headers(

@@ -100,14 +100,11 @@ MORNING_URL = "morning-url"
 MORNING_GENRE = "morning-genre"
 MORNING_EMERGING = "morning-emerging"
 MORNING_EMERGING_NOTE = "morning-emerging-note"
-MORNING_EMERGING_EXPORT = "morning-emerging-export"
 MORNING_RISER_WINDOW = "morning-riser-window"
 MORNING_RISER_BASIS = "morning-riser-basis"
 MORNING_RISERS = "morning-risers"
 MORNING_ALERTS = "morning-alerts"
 MORNING_ALERTS_GRID = "morning-alerts-grid"
-MORNING_ALERTS_EXPORT = "morning-alerts-export"
-MORNING_RISERS_EXPORT = "morning-risers-export"
 TRACK_REASONS = "track-reasons"
 TRACK_EXACT = "track-exact"
 TRACK_STATS = "track-stats"
@@ -116,6 +113,7 @@ SEASON_NOTE = "season-note"
 # Watchlists (dashboard/watch_ui.py): the star on artist and track pages (pattern-matching id), Morning's section
 WATCH_STAR = "watch-star"  # {"type": WATCH_STAR, "kind": "artist" | "track", "id": <entity id>}
 MORNING_WATCHLIST = "morning-watchlist"
+MORNING_WATCHLIST_SLOT = "morning-watchlist-slot"
 MORNING_WATCHLIST_NOTE = "morning-watchlist-note"
 MORNING_WATCHLIST_EXPORT = "morning-watchlist-export"
 
@@ -156,3 +154,21 @@ LOOKUP_GAUGE = "lookup-gauge"
 def watch_star(kind: object, entity_id: object) -> dict[str, object]:
     """The star's pattern-matching id; callbacks pass `dash.MATCH` for both parts."""
     return {"type": WATCH_STAR, "kind": kind, "id": entity_id}
+
+
+# Dash's own page container (dash.page_container): dashboard/first_page.py builds it already holding the page.
+PAGES_LOCATION = "_pages_location"
+PAGES_CONTENT = "_pages_content"
+PAGES_STORE = "_pages_store"
+PAGES_DUMMY = "_pages_dummy"
+
+# The parts of a server-drawn table (dashboard/short_table.py), one set per table name.
+SHORT_TABLE_PARTS = ("sort", "page", "rows", "view", "body", "export", "download")
+
+
+def short_table(part: str, table: object, **keys: object) -> dict[str, object]:
+    """A part's pattern-matching id (`part` one of SHORT_TABLE_PARTS); callbacks pass `dash.MATCH` as `table`,
+    `dash.ALL` for the sort header's `field` or the pager's `to`."""
+    if part not in SHORT_TABLE_PARTS:
+        raise ValueError(f"no short-table part {part!r}")
+    return {"type": f"short-table-{part}", "table": table, **keys}

@@ -56,11 +56,11 @@ def grid(
     )
 
 
-def export_button(button_id: str) -> dbc.Button:
+def export_button(button_id: str | dict[str, str]) -> dbc.Button:
     return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm")
 
 
-def export_header(title: object, button_id: str) -> html.Div:
+def export_header(title: object, button_id: str | dict[str, str]) -> html.Div:
     """A card header: the title on the left, the grid's Export CSV button on the right."""
     return html.Div(
         [html.Span(title), export_button(button_id)],

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
 import dash
+from dash import dcc
 from dash.exceptions import MissingCallbackContextException
 
 MAX_TEXT = 200  # longer filter or search text is cut: no genre, id or artist name comes close
@@ -74,6 +75,13 @@ def search_string(values: dict[str, Any], defaults: dict[str, Any]) -> str:
     """`?k=v&...` for the values that differ from their default and are set; '' when all are defaults."""
     kept = {key: value for key, value in values.items() if value not in (None, "") and value != defaults.get(key)}
     return "?" + urlencode(kept) if kept else ""
+
+
+def location(url_id: str, values: dict[str, Any], defaults: dict[str, Any]) -> Any:
+    """A page's `dcc.Location` that already holds its query string (the canonical one of `values`), so that
+    mounting it sets no `search` and fires no URL callback: the page load costs no round trip. Back/forward
+    and control changes still go through `sync_url` as before."""
+    return dcc.Location(id=url_id, refresh=False, search=search_string(values, defaults))
 
 
 def query_of(search: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import MATCH, Input, Output, State, callback, html
 
@@ -72,11 +73,19 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
 def morning_card() -> dbc.Card:
     """The Morning page's watchlist card, with the signed-in user's rows already in it (no callback at load)."""
     header = tables.export_header("Your watchlist", ids.MORNING_WATCHLIST_EXPORT)
-    note, rows = render_watchlist(None)
+    note, rows = watchlist_view()
+    body = [html.Div(note, id=ids.MORNING_WATCHLIST_NOTE), html.Div(watch_grid(rows), id=ids.MORNING_WATCHLIST_SLOT)]
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3")
+
+
+def watch_grid(rows: list[dict[str, Any]]) -> object:
+    """The editable grid of the watched rows; nothing while the list is empty (the note says so), so a Morning
+    page without a watchlist loads no dash-ag-grid chunk."""
+    if not rows:
+        return None
     grid = tables.grid(ids.MORNING_WATCHLIST, COLUMNS, file_name="hitscope-watchlist.csv", page_size=10)
     grid.rowData = rows
-    body = [html.Div(note, id=ids.MORNING_WATCHLIST_NOTE), grid]
-    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3")
+    return grid
 
 
 def watch_rows(frame: Any) -> list[dict[str, Any]]:
@@ -93,12 +102,20 @@ def watch_rows(frame: Any) -> list[dict[str, Any]]:
 
 @callback(
     Output(ids.MORNING_WATCHLIST_NOTE, "children"),
-    Output(ids.MORNING_WATCHLIST, "rowData"),
+    Output(ids.MORNING_WATCHLIST_SLOT, "children"),
     Input(ids.MORNING_LOAD, "n_intervals"),
     prevent_initial_call=True,  # morning_card holds the first view
 )
-@when_unavailable(lambda: (unavailable_alert(), []))
+@when_unavailable(lambda: (unavailable_alert(), dash.no_update))
 def render_watchlist(_tick: int | None) -> tuple[object, object]:
+    """The minute's tick: the note and the grid again."""
+    note, rows = watchlist_view()
+    return note, watch_grid(rows)
+
+
+@when_unavailable(lambda: (unavailable_alert(), []))
+def watchlist_view() -> tuple[object, list[dict[str, Any]]]:
+    """The signed-in user's note and rows (empty when nothing is watched or nobody is signed in)."""
     user = current_user()
     if user is None:
         return None, []

@@ -16,12 +16,19 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from threadpoolctl import threadpool_limits
 
 from core.settings import Settings
 from jobs.aggregate import AggregateParams, Builder
-from jobs.discover_extract import read_artists, read_credits, read_similar, read_tracks, read_watched_artists
+from jobs.discover_extract import (
+    read_artists,
+    read_credits,
+    read_similar,
+    read_similar_sources,
+    read_tracks,
+    read_watched_artists,
+)  # fmt: skip
 from jobs.discover_segments import SegmentResult, discover_segments
 from jobs.discover_sound import SoundResult, discover_sound
 from jobs.load import copy_frame
@@ -62,11 +69,11 @@ def run_discover(
     tracks = read_tracks(conn=conn, day=snapshot_date, hit_metric=hit_metric)
     artists = read_artists(conn=conn, day=snapshot_date)
     credits, similar = read_credits(conn=conn), read_similar(conn=conn, day=snapshot_date)
-    watched = read_watched_artists(conn=conn)
+    watched, reusable = read_watched_artists(conn=conn), read_similar_sources(conn=conn)
     with threadpool_limits(limits=1):
         sound = discover_sound(
             tracks, hit_metric=hit_metric, hit_threshold=hit_threshold, k_range=(config.k_min, config.k_max),
-            neighbours=config.neighbours, seed=config.seed,
+            neighbours=config.neighbours, seed=config.seed, reusable=reusable,
         )  # fmt: skip
         segments = discover_segments(
             tracks, credits, artists, similar, watched, hops=config.hops, per_hop=config.per_hop,
@@ -152,4 +159,30 @@ def discover_builders(discovered: Discovered) -> dict[str, Builder]:
         return 1
 
     builders = {table: builder(table, name, columns) for table, (name, columns) in TABLES.items()}
+    if discovered.sound.similar_from is not None:
+        builders["agg_similar_tracks"] = _reused_similar(discovered.sound.similar_from, discovered.summary)
     return {**builders, "agg_discover_summary": build_summary}
+
+
+def _reused_similar(source: int, summary: dict[str, Any]) -> Builder:
+    """Copy the similar tracks of publication `source` (computed from identical sound inputs) into the new one,
+    inside PostgreSQL. Refuses (the whole publication rolls back) if that publication lost rows meanwhile."""
+    expected = int(summary["similar"]["rows"])
+
+    def build(conn: Connection, params: AggregateParams) -> int:
+        copied = conn.execute(
+            text(
+                "INSERT INTO agg_similar_tracks (publication_id, track_id, rank, similar_track_id, distance)"
+                " SELECT :pid, track_id, rank, similar_track_id, distance FROM agg_similar_tracks"
+                " WHERE publication_id = :source"
+            ),
+            {"pid": params.publication_id, "source": source},
+        ).rowcount
+        if copied != expected:
+            raise RuntimeError(
+                f"publication {source} holds {copied} similar-track rows, not the {expected} to reuse: run again"
+            )
+        logger.info("similar tracks: %d rows reused from publication %d (same sound inputs)", copied, source)
+        return copied
+
+    return build

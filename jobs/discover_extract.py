@@ -2,7 +2,8 @@
 
 Tracks released by the day with their main artist, genre, audio features and peak hit metric so far; every
 credited artist of every track; artists with their latest level; the newest similar-artist list of each artist,
-its names resolved to catalogue ids; and the watched artists.
+its names resolved to catalogue ids; the watched artists; and which kept publication's similar tracks a run
+with unchanged sound inputs can reuse.
 """
 
 from __future__ import annotations
@@ -10,11 +11,20 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from core.columnar import copy_out_frame
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
+
+TRACK_TYPES = {
+    "track_id": pa.string(), "name": pa.string(), "artist_id": pa.string(), "artist_name": pa.string(),
+    "genre": pa.string(), "release_date": pa.date32(), "duration_ms": pa.float64(), "explicit": pa.bool_(),
+    "has_audio": pa.bool_(), **{column: pa.float64() for column in AUDIO_FEATURE_COLUMNS[1:]},
+    "popularity": pa.float64(),
+}  # fmt: skip
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
@@ -22,7 +32,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
     (the lowest for chart positions). Tracks without audio features have NaN there."""
     audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
     peak = HitDefinition(hit_metric).best
-    frame = _frame(
+    frame = copy_out_frame(
         conn,
         f"""
         SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name,
@@ -40,7 +50,7 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         WHERE t.release_date IS NULL OR t.release_date <= :day
         ORDER BY t.track_id
         """,
-        day=day, metric=hit_metric,
+        TRACK_TYPES, {"day": day, "metric": hit_metric},
     )  # fmt: skip
     numeric = [*AUDIO_FEATURE_COLUMNS[1:], "popularity", "duration_ms"]
     frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
@@ -75,7 +85,7 @@ def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
 def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
     """(artist_id, similar_artist_id, match, source): each artist's newest list on or before `day`; a Last.fm name
     is resolved to the catalogue artist of that name (case-insensitive), unresolved names are dropped."""
-    frame = _frame(
+    frame = copy_out_frame(
         conn,
         """
         WITH newest AS (
@@ -90,11 +100,30 @@ def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
         WHERE n.observed_on = n.newest_on AND coalesce(n.similar_artist_id, names.artist_id) IS NOT NULL
         ORDER BY n.artist_id, n.match DESC
         """,
-        day=day,
-    )
+        {"artist_id": pa.string(), "similar_artist_id": pa.string(), "match": pa.float64(), "source": pa.string()},
+        {"day": day},
+    )  # fmt: skip
     return frame.astype({"match": float})
 
 
 def read_watched_artists(*, conn: Connection) -> list[str]:
     """Watched artists' ids (the Spotify id is the catalogue id for the spotify source)."""
     return [r[0] for r in conn.execute(text("SELECT spotify_id FROM watchlist WHERE entity_type = 'artist'"))]
+
+
+def read_similar_sources(*, conn: Connection) -> dict[str, int]:
+    """Neighbours key -> the newest kept publication whose similar tracks were computed under it (the key is in
+    its discover summary, `jobs.discover_sound`) and that still holds them: what a run with identical sound
+    inputs may reuse instead of rebuilding the graph."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT DISTINCT ON (d.summary -> 'similar' ->> 'key') d.summary -> 'similar' ->> 'key', d.publication_id
+            FROM agg_discover_summary d
+            WHERE d.summary -> 'similar' ->> 'key' IS NOT NULL
+              AND EXISTS (SELECT 1 FROM agg_similar_tracks s WHERE s.publication_id = d.publication_id)
+            ORDER BY d.summary -> 'similar' ->> 'key', d.publication_id DESC
+            """
+        )
+    )
+    return {str(key): int(publication) for key, publication in rows}

@@ -15,7 +15,14 @@ from typing import Any
 import pandas as pd
 
 from model.segment_model import fit_segment_model
-from model.segments import adjacency, collaboration_ideas, featured_names, market_segment, partner_map, sound_graph
+from model.segments import (
+    collaboration_ideas,
+    featured_names,
+    market_segment,
+    partner_map,
+    reachable_adjacency,
+    sound_graph,
+)  # fmt: skip
 from model.sound import SOUND_FEATURES
 
 logger = logging.getLogger(__name__)
@@ -43,12 +50,13 @@ def artist_levels(artists: pd.DataFrame, tracks: pd.DataFrame) -> pd.Series:
 def credits_with_features(credits: pd.DataFrame, tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
     """Credited artists plus 'feat.' guests named in titles (matched to a catalogue artist of that exact name)."""
     ids = artists.assign(key=artists["name"].str.lower()).drop_duplicates("key", keep=False).set_index("key")
+    titled = tracks.loc[tracks["name"].str.contains(r"feat|ft\.", case=False, regex=True, na=False)]
+    artist_of = ids["artist_id"].to_dict()
     guests = [
-        (track_id, ids.at[name.lower(), "artist_id"])
-        for track_id, title in tracks[["track_id", "name"]].itertuples(index=False)
-        if "feat" in str(title).lower() or "ft." in str(title).lower()
+        (track_id, artist_of[name.lower()])
+        for track_id, title in zip(titled["track_id"].tolist(), titled["name"].tolist(), strict=True)
         for name in featured_names(str(title))
-        if name.lower() in ids.index
+        if name.lower() in artist_of
     ]
     extra = pd.DataFrame(guests, columns=["track_id", "artist_id"])
     return pd.concat([credits, extra], ignore_index=True).drop_duplicates()
@@ -68,12 +76,12 @@ def discover_segments(
 ) -> SegmentResult:
     level = artist_levels(artists, tracks)
     names = artists.set_index("artist_id")["name"]
-    known = set(artists["artist_id"])
+    known = set(artists["artist_id"].tolist())
     seeds = list(
         dict.fromkeys([*level.sort_values(ascending=False).head(n_seeds).index, *(w for w in watched if w in known)])
     )
     missing: list[str] = []
-    listed = set(similar["artist_id"])
+    listed = set(similar["artist_id"].unique().tolist())
     graph = similar[["artist_id", "similar_artist_id", "match"]]
     basis_of = similar.drop_duplicates("artist_id").set_index("artist_id")["source"].to_dict()
     profiles = tracks[tracks["has_audio"]].groupby("artist_id")[SOUND_FEATURES].mean()
@@ -84,12 +92,13 @@ def discover_segments(
         graph = pd.concat([graph, sound[~sound["artist_id"].isin(listed)]], ignore_index=True)
     elif not len(listed):
         missing.append("No similar artists and no audio features: this source has no market segments.")
-    links = adjacency(graph, per_hop)
+    links = reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
     full = credits_with_features(credits, tracks, artists)
     partners = partner_map(full)
     if not any(partners.values()):
         missing.append("No tracks with several credited artists: no collaboration ideas.")
     frame = _model_frame(tracks)
+    popularity = level.to_dict()
     parts: dict[str, list[pd.DataFrame]] = {"segments": [], "drivers": [], "under": [], "ideas": []}
     notes: dict[str, str] = {}
     for artist in seeds:
@@ -110,7 +119,7 @@ def discover_segments(
             notes[artist] = fitted.note
         parts["drivers"].append(fitted.drivers.assign(seed_artist_id=artist, n_tracks=fitted.n_tracks))
         parts["under"].append(fitted.underperformers.assign(seed_artist_id=artist))
-        ideas = collaboration_ideas(segment, partners, artist, level.to_dict(), closest=CLOSEST_FOR_IDEAS)
+        ideas = collaboration_ideas(segment, partners, artist, popularity, closest=CLOSEST_FOR_IDEAS)
         parts["ideas"].append(ideas.assign(seed_artist_id=artist))
     result = SegmentResult(
         segments=_concat(parts["segments"]),

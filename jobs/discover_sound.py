@@ -5,6 +5,7 @@ evolution, over the tracks that have audio features (genre evolution by genre ne
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,15 @@ import pandas as pd
 
 from core.hit_definition import HitDefinition
 from model.popularity import fit_popularity, genre_evolution
-from model.sound import SOUND_FEATURES, describe_clusters, map_2d, micro_genres, nearest_tracks, standardise
+from model.sound import (
+    SOUND_FEATURES,
+    describe_clusters,
+    map_2d,
+    micro_genres,
+    nearest_tracks,
+    neighbours_key,
+    standardise,
+)  # fmt: skip
 
 logger = logging.getLogger(__name__)
 MIN_AUDIO_TRACKS = 50
@@ -23,6 +32,7 @@ TRACK_COLUMNS = [
     "danceability", "valence", "tempo", "popularity", "is_hit", "predicted_popularity", "pca_x", "pca_y",
     "is_outlier",
 ]  # fmt: skip
+SIMILAR_COLUMNS = ["track_id", "rank", "similar_track_id", "distance"]
 
 
 @dataclass
@@ -33,6 +43,9 @@ class SoundResult:
     evolution: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    # The publication whose similar tracks are this run's (same `neighbours_key`): `similar` is then empty and
+    # the publish copies that publication's rows (jobs.discover); None: `similar` holds them.
+    similar_from: int | None = None
 
 
 def is_hit(popularity: pd.Series, hit_metric: str, threshold: float) -> pd.Series:
@@ -47,7 +60,11 @@ def discover_sound(
     k_range: tuple[int, int],
     neighbours: int,
     seed: int = 0,
+    reusable: Mapping[str, int] | None = None,
 ) -> SoundResult:
+    """Everything on the sound side from the tracks of `read_tracks`. Similar tracks are computed unless
+    `reusable` (neighbours key -> publication, from `read_similar_sources`) names a publication computed from
+    identical inputs, whose rows are then reused (a daily run's audio features rarely change)."""
     tracks = tracks.assign(
         release_year=pd.to_datetime(tracks["release_date"]).dt.year.astype("Int64"),
         is_hit=is_hit(tracks["popularity"].astype(float), hit_metric, hit_threshold),
@@ -73,9 +90,26 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
-    index, distance = nearest_tracks(z, neighbours)
     ids = audio["track_id"].to_numpy()
-    similar = pd.DataFrame(
+    key = neighbours_key(ids, z, neighbours)
+    reused_from = (reusable or {}).get(key)
+    similar = _similar_tracks(ids, z, neighbours) if reused_from is None else pd.DataFrame(columns=SIMILAR_COLUMNS)
+    summary = {
+        "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
+        "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),
+        "regression": fit.metrics if fit else None,
+        "similar": {"key": key, "rows": len(ids) * min(neighbours, len(ids) - 1), "reused_from": reused_from},
+    }  # fmt: skip
+    missing = [] if fit else ["Too few dated tracks with a popularity for the popularity regression."]
+    logger.info("micro-genres: k=%s silhouette %.3f over %d tracks", found.k, found.silhouette, len(audio))
+    evolution = pd.concat([by_genre, by_micro.assign(kind="micro_genre")], ignore_index=True)
+    return SoundResult(audio[TRACK_COLUMNS], micro, similar, evolution, summary, missing, reused_from)
+
+
+def _similar_tracks(ids: np.ndarray, z: np.ndarray, neighbours: int) -> pd.DataFrame:
+    """(track_id, rank, similar_track_id, distance): each track's `neighbours` nearest in sound, nearest first."""
+    index, distance = nearest_tracks(z, neighbours)
+    return pd.DataFrame(
         {
             "track_id": np.repeat(ids, index.shape[1]),
             "rank": np.tile(np.arange(1, index.shape[1] + 1), len(ids)),
@@ -83,15 +117,6 @@ def discover_sound(
             "distance": np.round(distance.ravel(), 4),
         }
     )
-    summary = {
-        "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
-        "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),
-        "regression": fit.metrics if fit else None,
-    }  # fmt: skip
-    missing = [] if fit else ["Too few dated tracks with a popularity for the popularity regression."]
-    logger.info("micro-genres: k=%s silhouette %.3f over %d tracks", found.k, found.silhouette, len(audio))
-    evolution = pd.concat([by_genre, by_micro.assign(kind="micro_genre")], ignore_index=True)
-    return SoundResult(audio[TRACK_COLUMNS], micro, similar, evolution, summary, missing)
 
 
 def _timing(tracks: pd.DataFrame) -> dict[str, pd.Series]:

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_typed_frame
+from core.columnar import copy_out_frame
 from core.hit_definition import HitDefinition
 from jobs.observation_frames import observation_frame, prior_best_frame
 from model.frames import AUDIO_COLUMNS, ModelFrames
@@ -36,15 +36,16 @@ NAME_TYPES = {"track_id": TEXT, "name": TEXT, "artist_id": TEXT, "artist_name": 
 
 def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
     observations = observation_frame(conn=conn, first=first, last=last)
-    tracks = copy_typed_frame(
+    tracks = copy_out_frame(
         conn,
         "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre FROM tracks"
-        f" WHERE release_date IS NULL OR release_date <= DATE '{date.fromordinal(last.toordinal()).isoformat()}'",
+        " WHERE release_date IS NULL OR release_date <= :last",
         TRACK_TYPES,
+        {"last": last},
     )
-    track_artists = copy_typed_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
-    artists = copy_typed_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
-    audio = copy_typed_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
+    track_artists = copy_out_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
+    artists = copy_out_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
+    audio = copy_out_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
     prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
         "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
@@ -68,7 +69,7 @@ def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date 
 
 def track_names(*, conn: Connection) -> pd.DataFrame:
     """Track and main-artist names for the scored table."""
-    return copy_typed_frame(
+    return copy_out_frame(
         conn,
         "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"
         " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +27,39 @@ def adjacency(graph: pd.DataFrame, per_hop: int) -> dict[str, list[tuple[str, fl
         ["artist_id", "match", "similar_artist_id"], ascending=[True, False, True]
     )
     top = ordered.groupby("artist_id", sort=False).head(per_hop)
+    artists = list(map(str, top["artist_id"].to_numpy(dtype=object)))
+    similar = map(str, top["similar_artist_id"].to_numpy(dtype=object))
+    pairs = list(zip(similar, top["match"].astype(float).tolist(), strict=True))
+    return _grouped(artists, pairs)
+
+
+def reachable_adjacency(
+    graph: pd.DataFrame, seeds: list[str], *, hops: int, per_hop: int
+) -> dict[str, list[tuple[str, float]]]:
+    """`adjacency` for just the artists a `market_segment` of `seeds` reads: the seeds and whatever they reach
+    in fewer than `hops` hops (each artist's entry equals the whole graph's). At 30 seeds and 2 hops that is a few
+    hundred of the catalogue's artists, so the per-artist lists are built for those only."""
     links: dict[str, list[tuple[str, float]]] = {}
-    for artist, similar, match in top[["artist_id", "similar_artist_id", "match"]].itertuples(index=False):
-        links.setdefault(str(artist), []).append((str(similar), float(match)))
+    wanted = set(seeds)
+    for _ in range(hops):
+        found = adjacency(graph[graph["artist_id"].isin(list(wanted))], per_hop)
+        links.update(found)
+        wanted = {similar for pairs in found.values() for similar, _ in pairs[:per_hop]} - links.keys() - wanted
+        if not wanted:
+            break
     return links
+
+
+def _grouped(keys: list[str], values: list[Any]) -> dict[str, list[Any]]:
+    """key -> its values in order, from equal-length lists whose equal keys are adjacent (plain lists, no
+    per-row pandas: iterating an Arrow string column costs microseconds an element)."""
+    grouped: dict[str, list[Any]] = {}
+    start = 0
+    for end in range(1, len(keys) + 1):
+        if end == len(keys) or keys[end] != keys[start]:
+            grouped.setdefault(keys[start], []).extend(values[start:end])
+            start = end
+    return grouped
 
 
 def market_segment(
@@ -107,13 +137,11 @@ def collaboration_ideas(
 
 def partner_map(credits: pd.DataFrame) -> dict[str, set[str]]:
     """artist -> the other artists credited on any of its tracks, from (track_id, artist_id) rows."""
-    multi = credits[credits.duplicated("track_id", keep=False)]
-    partners: dict[str, set[str]] = {}
-    for _, artists in multi.groupby("track_id")["artist_id"]:
-        names = set(artists.astype(str))
-        for artist in names:
-            partners.setdefault(artist, set()).update(names - {artist})
-    return partners
+    multi = credits.loc[credits.duplicated("track_id", keep=False), ["track_id", "artist_id"]].astype(str)
+    pairs = multi.merge(multi, on="track_id", suffixes=("", "_other"))
+    pairs = pairs[pairs["artist_id"] != pairs["artist_id_other"]].sort_values("artist_id", kind="stable")
+    grouped = _grouped(pairs["artist_id"].tolist(), pairs["artist_id_other"].tolist())
+    return {artist: set(others) for artist, others in grouped.items()}
 
 
 _FEAT = re.compile(r"[(\[]\s*(?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)[)\]]|\s(?:feat\.|ft\.)\s+(.+)$", re.I)

@@ -8,10 +8,12 @@ An outlier is a track farther from its centroid than `OUTLIER_QUANTILE` of all t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
@@ -90,10 +92,11 @@ def map_2d(z: np.ndarray, *, seed: int = 0) -> np.ndarray:
 
 
 # Up to this many tracks the neighbours are exact (brute force); above it, a graph index (HNSW) finds them in
-# about n log n instead of n^2: 2.6x faster at 114k tracks, with 99.7% of the exact 10 nearest found
-# (tests/test_discover_pure.py checks recall against brute force).
+# about n log n instead of n^2 (tests/test_discover_pure.py checks recall against brute force). Build breadth 24
+# and search breadth 20 (were 40 and 32) cost 0.65-0.75x the CPU and find 99.3-99.6% of the exact 10 nearest
+# (TidyTuesday resampled to 114k, the demo's 78k, Gaussian 6k and 60k; 99.7-99.8% before).
 EXACT_NEIGHBOURS_MAX = 20_000
-HNSW_LINKS, HNSW_BUILD_BREADTH, HNSW_SEARCH_BREADTH = 16, 40, 32
+HNSW_LINKS, HNSW_BUILD_BREADTH, HNSW_SEARCH_BREADTH = 16, 24, 20
 
 
 def nearest_tracks(z: np.ndarray, k: int, *, exact_max: int = EXACT_NEIGHBOURS_MAX) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +118,22 @@ def nearest_tracks(z: np.ndarray, k: int, *, exact_max: int = EXACT_NEIGHBOURS_M
     keep = np.ones_like(index, dtype=bool)
     keep[np.arange(len(z)), drop] = False
     return index[keep].reshape(len(z), k), distance[keep].reshape(len(z), k)
+
+
+def neighbours_key(ids: np.ndarray, z: np.ndarray, k: int, *, exact_max: int = EXACT_NEIGHBOURS_MAX) -> str:
+    """A content hash of everything `nearest_tracks(z, k)` and the ids it maps to depend on: the ids in order,
+    the standardised features' bytes, k, the method and its parameters (and the library that computes them), so
+    an equal key means an identical result and a stored graph under that key can be reused as it is."""
+    if len(z) > exact_max:
+        import faiss
+
+        method = f"hnsw {HNSW_LINKS} {HNSW_BUILD_BREADTH} {HNSW_SEARCH_BREADTH} faiss {faiss.__version__}"
+    else:
+        method = f"exact sklearn {sklearn.__version__}"
+    digest = hashlib.sha256(f"nearest_tracks v1; k={k}; {method}; n={len(z)}\n".encode())
+    digest.update("\x1f".join(map(str, ids)).encode())
+    digest.update(np.ascontiguousarray(z, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def _graph_neighbours(z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -174,7 +174,7 @@ def test_every_page_renders_and_is_screenshotted(
             text("SELECT artist_id FROM agg_track_scores GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         ).scalar()
     pages = {
-        "morning": ("/", "#morning-emerging .ag-row"),
+        "morning": ("/", "#morning-emerging tbody tr"),
         "artists": ("/artists", "#artists-graph .js-plotly-plot"),
         "seasonality": ("/seasonality", "#season-heatmap .js-plotly-plot"),
         "model": ("/model", "#model-metrics .ag-row"),

@@ -104,7 +104,7 @@ def test_a_watchlist_star_survives_signing_out(browser: Any, server: str, seeded
     for viewport in VIEWPORTS:
         page = signed_in_page(browser, server, "bo", viewport)
         page.locator("#morning-watchlist .ag-row", has_text=track_name).wait_for()
-        page.wait_for_selector("#morning-emerging .ag-row")
+        page.wait_for_selector("#morning-emerging tbody tr")
         settle(page)
         assert truncated_headers(page, "morning-watchlist") == [], viewport
         page.screenshot(path=str(SHOTS / f"morning-watchlist-{SHOT_NAMES[viewport]}.png"), full_page=True)

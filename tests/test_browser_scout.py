@@ -19,8 +19,8 @@ from tests.test_browser import VIEWPORTS, browser, seeded, server, settle, signe
 
 pytestmark = pytest.mark.browser
 
-GRIDS_OF = {  # page -> the grids it shows
-    "morning": ["morning-emerging", "morning-risers", "morning-alerts-grid", "morning-watchlist"],
+GRIDS_OF = {  # page -> the grids (or, on Morning, the server-drawn tables) it shows; ana watches nothing
+    "morning": ["morning-emerging", "morning-risers", "morning-alerts-grid"],
     "artists": ["artists-grid"],
     "artist": ["artist-releases"],
     "model": ["model-metrics", "model-versions"],
@@ -28,6 +28,12 @@ GRIDS_OF = {  # page -> the grids it shows
     "track": ["track-similar"],
     "discover": ["discover-segment", "discover-underperformers", "discover-ideas", "playlist-grid"],
 }
+
+
+def ready(name: str) -> str:
+    """What shows a page's lists are drawn: Morning's first table row, else the first grid's header."""
+    first = GRIDS_OF[name][0]
+    return f"#{first} tbody tr" if name == "morning" else f"#{first} .ag-header-cell-text"
 
 
 def one(seeded: dict[str, Any], sql: str, **params: object) -> Any:  # noqa: F811
@@ -98,7 +104,7 @@ def test_no_grid_header_is_cut_off(browser: Any, server: str, seeded: dict[str, 
     for name, path in paths(seeded).items():
         page.goto(f"{server}{path}")
         if name in GRIDS_OF:
-            page.wait_for_selector(f"#{GRIDS_OF[name][0]} .ag-header-cell-text")
+            page.wait_for_selector(ready(name))
         settle(page)
         # cut off: the text overflows its cell, or a word is broken over two lines ("Populari/ty")
         cut[name] = page.evaluate(
@@ -123,7 +129,7 @@ def test_no_grid_header_is_cut_off(browser: Any, server: str, seeded: dict[str, 
 def test_morning_does_not_scroll_sideways_on_a_phone(browser: Any, server: str) -> None:  # noqa: F811
     """At 390 px nothing on Morning is wider than the screen (a row's gutter once stuck out 4 px past it)."""
     page = signed_in_page(browser, server, "ana", "phone")
-    page.wait_for_selector("#morning-risers .ag-row")
+    page.wait_for_selector("#morning-risers tbody tr")
     settle(page)
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"page {widths[0]} px wide on a {widths[1]} px screen"
@@ -134,9 +140,12 @@ def test_morning_does_not_scroll_sideways_on_a_phone(browser: Any, server: str) 
 def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, Any], name: str) -> None:  # noqa: F811
     page = signed_in_page(browser, server, "ana")
     page.goto(f"{server}{paths(seeded)[name]}")
-    page.wait_for_selector(f"#{GRIDS_OF[name][0]} .ag-header-cell-text")
+    page.wait_for_selector(ready(name))
     settle(page)
-    shown = page.evaluate("() => [...document.querySelectorAll('.ag-root-wrapper')].map(el => el.closest('[id]').id)")
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.ag-root-wrapper')].map(el => el.closest('[id]').id)
+                 .concat([...document.querySelectorAll('.short-table')].map(el => el.parentElement.parentElement.id))"""
+    )
     assert sorted(shown) == sorted(GRIDS_OF[name])
     for grid_id in shown:
         button = page.locator(".card", has=page.locator(f"#{grid_id}")).last.get_by_role("button", name="Export CSV")
@@ -144,6 +153,38 @@ def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, A
         with page.expect_download() as download:
             button.click()
         assert download.value.suggested_filename.endswith(".csv")
+    page.context.close()
+
+
+def test_morning_lists_sort_and_turn_pages(browser: Any, server: str) -> None:  # noqa: F811
+    """Morning's tables (dashboard/short_table.py) sort as the grids did: highest hit probability first; a
+    header click sorts by it, a second reverses; Next shows the following rows."""
+    page = signed_in_page(browser, server, "bo")
+    table = "#morning-emerging"
+
+    def column(index: int) -> list[str]:
+        return page.locator(f"{table} tbody tr td:nth-child({index})").all_inner_texts()
+
+    page.wait_for_selector(f"{table} tbody tr")
+    shown = [float(text.rstrip("%")) for text in column(2)]
+    assert shown == sorted(shown, reverse=True) and len(shown) == 20
+    first_page = column(1)
+    page.locator(f"{table} th button", has_text="Δ 7d").click()
+    page.wait_for_selector(f"{table} th[aria-sort=descending] >> text=Δ 7d")
+    change = [float(text) for text in column(3)]
+    assert change == sorted(change, reverse=True)
+    page.locator(f"{table} th button", has_text="Δ 7d").click()
+    page.wait_for_selector(f"{table} th[aria-sort=ascending] >> text=Δ 7d")
+    rising = [float(text) for text in column(3)]  # the lowest changes of the whole list, lowest first
+    assert rising == sorted(rising) and rising[0] <= change[-1]
+    page.locator(f"{table} th button", has_text="Hit prob.").click()  # numbers start highest first
+    page.wait_for_selector(f"{table} th[aria-sort=descending] >> text=Hit prob.")
+    assert column(1) == first_page
+    page.locator(f"{table} button", has_text="Next").click()
+    page.wait_for_selector(f"{table} >> text=21 to ")
+    assert column(1) != first_page
+    page.locator(f"{table} tbody a").first.click()  # a name links to its page
+    page.wait_for_url(f"{server}/track/**")
     page.context.close()
 
 

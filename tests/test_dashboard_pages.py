@@ -242,8 +242,14 @@ def test_morning_arrives_with_its_first_view_and_fires_no_callback_at_load(seede
     Morning callback waits for a filter change or the minute's tick."""
     layout = routed(signed_in_client("bo"), "/?window=28")
     _, _, risers, _, alert_rows, _, options = page("morning").render_lists(None, "28", "points")
-    assert risers and find_props(layout, ids.MORNING_RISERS)["rowData"] == json.loads(json.dumps(risers))
-    assert find_props(layout, ids.MORNING_ALERTS_GRID)["rowData"] == json.loads(json.dumps(alert_rows))
+    stored = find_props(layout, ids.short_table("rows", ids.MORNING_RISERS))["data"]
+    assert risers and stored == json.loads(json.dumps(risers))
+    assert risers[0]["name"] in json.dumps(find_props(layout, ids.MORNING_RISERS))  # drawn, not only stored
+    alerts = find_props(layout, ids.short_table("rows", ids.MORNING_ALERTS_GRID))["data"]
+    assert alerts == json.loads(json.dumps(alert_rows))
+    # No grid on the page while the watchlist is empty: the browser loads no dash-ag-grid chunk for Morning.
+    assert '"namespace": "dash_ag_grid"' not in json.dumps(layout)
+    assert find_props(layout, ids.MORNING_URL)["search"] == "?window=28"  # mounting it fires no URL callback
     assert find_props(layout, ids.MORNING_GENRE)["options"] == options
     assert "Data as of" in json.dumps(find_props(layout, ids.MORNING_FRESHNESS))
     specs = signed_in_client("bo").get("/_dash-dependencies").get_json()  # what the browser is told

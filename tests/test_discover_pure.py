@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from model.popularity import fit_popularity, genre_evolution
-from model.segments import adjacency, collaboration_ideas, market_segment, partner_map
+from model.segments import adjacency, collaboration_ideas, market_segment, partner_map, reachable_adjacency
 from model.sound import micro_genres, nearest_tracks, standardise
 
 # A -> B (0.9), C (0.8), F (0.1); B -> C (0.9), D (0.5); C -> E (0.6), A (0.9); D -> F (0.7); E -> B (0.2)
@@ -30,6 +30,24 @@ def test_segment_takes_at_most_per_hop_of_each_artists_list_and_stops_at_hops() 
     one = market_segment(adjacency(GRAPH, 1), "A", hops=2, per_hop=1)
     assert list(one["artist_id"]) == ["B", "C"]  # A's strongest is B, B's strongest is C
     assert set(market_segment(adjacency(GRAPH, 20), "A", hops=1)["artist_id"]) == {"B", "C", "F"}
+
+
+def test_segments_from_the_reachable_lists_equal_those_from_every_list() -> None:
+    """`reachable_adjacency` builds lists only for what the seeds reach in fewer than `hops` hops: on a random
+    graph, each segment equals the one from the whole `adjacency`, and far fewer lists are built."""
+    rng = np.random.default_rng(3)
+    artists = [f"a{i}" for i in range(400)]
+    rows = [(a, artists[j], float(rng.random())) for a in artists for j in rng.choice(400, 12, replace=False)]
+    graph = pd.DataFrame(rows, columns=["artist_id", "similar_artist_id", "match"])
+    seeds = ["a1", "a7", "a99"]
+    for hops, per_hop in [(1, 5), (2, 4), (3, 3)]:
+        every, reachable = adjacency(graph, per_hop), reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
+        assert all(reachable[a] == every[a] for a in reachable) and len(reachable) < len(every)
+        for seed in seeds:
+            pd.testing.assert_frame_equal(
+                market_segment(reachable, seed, hops=hops, per_hop=per_hop),
+                market_segment(every, seed, hops=hops, per_hop=per_hop),
+            )
 
 
 def test_collaborators_exclude_the_seed_and_its_existing_partners() -> None:

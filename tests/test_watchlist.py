@@ -67,14 +67,14 @@ def two_publications(engine: Engine, database_url: str) -> Iterator[Engine]:
 
 
 def test_a_star_toggles_and_morning_lists_it_with_probability_change_and_alerts(two_publications: Engine) -> None:
-    from dashboard.watch_ui import render_watchlist, save_edit, toggle_star
+    from dashboard.watch_ui import save_edit, toggle_star, watchlist_view
 
     with signed_in("bo"):
         assert toggle_star(None, STAR) == ("☆ Watch", True, False)  # on load: not watched
         assert toggle_star(1, STAR) == ("★ Watching", False, False)
         assert toggle_star(None, STAR) == ("★ Watching", False, False)  # a reload shows it starred
         assert toggle_star(1, ARTIST_STAR)[0] == "★ Watching"
-        _, rows = render_watchlist(None)
+        _, rows = watchlist_view()
     assert [
         (r["kind"], r["name"], r["artist"], r["probability"], r["change"], r["alerts"]) for r in rows
     ] == [
@@ -83,13 +83,13 @@ def test_a_star_toggles_and_morning_lists_it_with_probability_change_and_alerts(
     ]  # fmt: skip
     with signed_in("ana"):
         assert toggle_star(None, STAR)[0] == "☆ Watch"  # each user has their own list
-        assert render_watchlist(None)[1] == []
+        assert watchlist_view()[1] == []
 
     with signed_in("bo"):
         edited = {**rows[1], "note": "call the manager", "tags": "sync, radio,, sync"}
         save_edit([{"data": edited, "colId": "note"}])
         assert toggle_star(1, ARTIST_STAR)[0] == "☆ Watch"  # unstarred
-        _, rows = render_watchlist(None)
+        _, rows = watchlist_view()
     assert [(r["name"], r["note"], r["tags"]) for r in rows] == [("Night Drive", "call the manager", "sync, radio")]
 
 

@@ -115,7 +115,7 @@ def component_ids(tree: Any) -> set[str]:
     return found
 
 
-def find_props(tree: Any, component_id: str) -> dict[str, Any] | None:
+def find_props(tree: Any, component_id: object) -> dict[str, Any] | None:
     """The props of the component with `component_id` in a layout's JSON."""
     if isinstance(tree, dict):
         if tree.get("props", {}).get("id") == component_id:

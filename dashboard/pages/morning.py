@@ -3,7 +3,10 @@
 The genre and the risers' window and basis live in the URL (`/?genre=latin&window=28&basis=percent`).
 The emerging list keeps tracks at or above a probability floor, banded strong / watch / long shot, with how
 often such a score came true (the active model's reliability bins); risers and emerging tracks carry a
-28-day sparkline; alerts are one row per artist and spike. Every grid exports what it shows.
+28-day sparkline; alerts are one row per artist and spike. Every list exports what it shows.
+
+The three lists are short, so they are plain tables drawn on the server (dashboard/short_table.py: sortable,
+paged, exported on the server), not grids: without the watchlist's grid the page loads no dash-ag-grid chunk.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dashboard import (
     queries,
     run_view,
     scout_rows,
+    short_table,
     tables,
     urlstate,
     watch_ui,
@@ -52,7 +56,17 @@ def parse_filters(query: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _card(title: object, body: object, *, export_id: str) -> dbc.Card:
+short_table.register(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS, file_name="hitscope-emerging.csv")
+short_table.register(ids.MORNING_RISERS, tables.RISER_COLUMNS, file_name="hitscope-risers.csv")
+short_table.register(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
+
+
+def url_values(filters: dict[str, object]) -> dict[str, object]:
+    """The filters as the query string writes them (what `morning_url` compares with the URL)."""
+    return {"genre": urlstate.text(filters["genre"]), "window": filters["window"], "basis": filters["basis"]}
+
+
+def _card(title: object, body: object, *, export_id: object) -> dbc.Card:
     return dbc.Card(
         [dbc.CardHeader(tables.export_header(title, export_id)), dbc.CardBody(body)], className="mb-3 h-100"
     )
@@ -67,7 +81,7 @@ def layout(**query: str) -> html.Div:
     lists = dict(zip(LIST_OUTPUTS, first_lists(filters["genre"], filters["window"], filters["basis"]), strict=True))
     return html.Div(
         [
-            dcc.Location(id=ids.MORNING_URL, refresh=False),
+            urlstate.location(ids.MORNING_URL, url_values(filters), DEFAULTS),
             page_header("Morning", "What is breaking: the emerging hits, who is rising, what spiked."),
             dcc.Interval(id=ids.MORNING_LOAD, interval=60_000),
             html.Div(freshness, id=ids.MORNING_FRESHNESS),
@@ -89,19 +103,17 @@ def genre_filter(genre: object, options: object) -> object:
     return dropdown
 
 
-def _filled(grid: object, rows: object) -> object:
-    """A grid built by `tables.grid` with its first rows already in it."""
-    grid.rowData = rows  # type: ignore[attr-defined]
-    return grid
+def _table(name: str, rows: object) -> html.Div:
+    """One of the page's lists with its first rows already drawn."""
+    return short_table.table(name, rows if isinstance(rows, list) else [], element_id=name)
 
 
 def emerging_column(lists: dict[str, object]) -> dbc.Col:
-    grid = tables.grid(ids.MORNING_EMERGING, tables.EMERGING_COLUMNS, file_name="hitscope-emerging.csv")
     return dbc.Col(
         _card(
             "Emerging hits: not a hit yet, most likely to become one",
-            [html.Div(lists["note"], id=ids.MORNING_EMERGING_NOTE), _filled(grid, lists["emerging"])],
-            export_id=ids.MORNING_EMERGING_EXPORT,
+            [html.Div(lists["note"], id=ids.MORNING_EMERGING_NOTE), _table(ids.MORNING_EMERGING, lists["emerging"])],
+            export_id=ids.short_table("export", ids.MORNING_EMERGING),
         ),
         lg=7,
         className="mb-3",
@@ -128,20 +140,17 @@ def risers_column(filters: dict[str, object], lists: dict[str, object]) -> dbc.C
         ],
         className="d-flex flex-wrap small mb-2",
     )
-    grid = _filled(
-        tables.grid(ids.MORNING_RISERS, tables.RISER_COLUMNS, file_name="hitscope-risers.csv"), lists["risers"]
-    )
+    body = [risers_controls, _table(ids.MORNING_RISERS, lists["risers"])]
     return dbc.Col(
-        _card("Top risers", [risers_controls, grid], export_id=ids.MORNING_RISERS_EXPORT), lg=5, className="mb-3"
+        _card("Top risers", body, export_id=ids.short_table("export", ids.MORNING_RISERS)), lg=5, className="mb-3"
     )
 
 
 def alerts_card(lists: dict[str, object]) -> dbc.Card:
-    grid = tables.grid(ids.MORNING_ALERTS_GRID, tables.ALERT_COLUMNS, file_name="hitscope-alerts.csv")
     return _card(
         "Alerts: spikes against an artist's own trend",
-        [html.Div(lists["alerts_note"], id=ids.MORNING_ALERTS), _filled(grid, lists["alerts"])],
-        export_id=ids.MORNING_ALERTS_EXPORT,
+        [html.Div(lists["alerts_note"], id=ids.MORNING_ALERTS), _table(ids.MORNING_ALERTS_GRID, lists["alerts"])],
+        export_id=ids.short_table("export", ids.MORNING_ALERTS_GRID),
     )
 
 
@@ -249,10 +258,10 @@ first_lists = when_unavailable(lambda: (unavailable_alert(), [], [], None, [], N
 
 @callback(
     Output(ids.MORNING_EMERGING_NOTE, "children"),
-    Output(ids.MORNING_EMERGING, "rowData"),
-    Output(ids.MORNING_RISERS, "rowData"),
+    Output(ids.short_table("rows", ids.MORNING_EMERGING), "data"),
+    Output(ids.short_table("rows", ids.MORNING_RISERS), "data"),
     Output(ids.MORNING_ALERTS, "children"),
-    Output(ids.MORNING_ALERTS_GRID, "rowData"),
+    Output(ids.short_table("rows", ids.MORNING_ALERTS_GRID), "data"),
     Output(ids.MORNING_HEADLINES, "children"),
     Output(ids.MORNING_GENRE, "options"),
     Input(ids.MORNING_GENRE, "value"),
@@ -264,11 +273,6 @@ first_lists = when_unavailable(lambda: (unavailable_alert(), [], [], None, [], N
 def render_lists(genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """A filter changed: the lists again (`lists_view`)."""
     return lists_view(genre, window, basis)
-
-
-tables.export_on_click(ids.MORNING_EMERGING, ids.MORNING_EMERGING_EXPORT)
-tables.export_on_click(ids.MORNING_RISERS, ids.MORNING_RISERS_EXPORT)
-tables.export_on_click(ids.MORNING_ALERTS_GRID, ids.MORNING_ALERTS_EXPORT)
 
 
 @callback(
@@ -284,6 +288,5 @@ tables.export_on_click(ids.MORNING_ALERTS_GRID, ids.MORNING_ALERTS_EXPORT)
 )
 def morning_url(search: str | None, genre: str | None, window: str, basis: str) -> tuple[object, ...]:
     """Controls -> query string; query string (back/forward) -> controls."""
-    filters = parse_filters({"window": window, "basis": basis})
-    values = {"genre": urlstate.text(genre), "window": filters["window"], "basis": filters["basis"]}
+    values = url_values({**parse_filters({"window": window, "basis": basis}), "genre": genre})
     return urlstate.sync_url(search, ids.MORNING_URL, values, parse_filters, DEFAULTS)

@@ -1,0 +1,111 @@
+"""The Morning page of two checkouts in the same conditions: bench_morning's world (20,000 artists, ~74k tracks)
+built once, each checkout's `dashboard.wsgi:server` served by its own gunicorn (`-w 2`) against that one
+database, and warm loads alternated between them (A B, B A, ...) in one Chromium, each in its own signed-in
+context. Load timing is `bench_morning.load_once`; a list is drawn when its first row shows (an ag-grid row
+or a table row, whichever the checkout draws). Prints the medians; writes nothing (on a shared machine the
+ratio is the figure, the absolute times move with the load).
+
+    python -m bench.morning_ab /work/main [--rounds 10] [--watching 5]   # this checkout (B) against /work/main (A)
+
+`--watching N` gives the viewer N watched tracks first (Morning then shows its watchlist grid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench import bench_morning
+from bench.harness import throwaway_engine
+from tests.dashboard_support import PASSWORDS, users_setting
+from tests.servers import ROOT, free_port, wait_for_http
+
+EITHER_ROWS = ":is(tbody tr, .ag-center-cols-container .ag-row)"
+
+
+def serve(root: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {"DASHBOARD_USERS": users_setting(), "SECRET_KEY": "bench-only-secret", "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "dashboard.wsgi:server", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": database_url, "APP_ENV": "test", **env},
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}"
+
+
+def alternate(bases: list[str], rounds: int) -> list[list[dict[str, Any]]]:
+    """Warm loads of `/` for each base, alternated; the first load of each (cold) is left out."""
+    from playwright.sync_api import sync_playwright
+
+    bench_morning.ROWS = EITHER_ROWS
+    results: list[list[dict[str, Any]]] = [[] for _ in bases]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(bench_morning.CHROMIUM), args=bench_morning.CHROMIUM_ARGS
+        )
+        pages = []
+        for base in bases:
+            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            page.goto(f"{base}/login")
+            page.fill("#username", bench_morning.USER)
+            page.fill("#password", PASSWORDS[bench_morning.USER])
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            page.goto("about:blank")
+            pages.append(page)
+        for turn in range(rounds + 1):
+            for k in range(len(bases)) if turn % 2 == 0 else reversed(range(len(bases))):
+                load = bench_morning.load_once(pages[k], bases[k])
+                pages[k].goto("about:blank")
+                if turn:
+                    results[k].append(load)
+        browser.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("against", type=Path, help="the other checkout (A), e.g. /work/main")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--watching", type=int, default=0)
+    args = parser.parse_args(argv)
+    roots = [args.against.resolve(), ROOT]
+    with throwaway_engine() as engine:
+        bench_morning.prepare_database(engine, 20_000, 8)
+        if args.watching:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO user_watchlist (username, entity_type, entity_id) SELECT :user, 'track', "
+                         "track_id FROM agg_track_scores ORDER BY probability DESC LIMIT :n"),
+                    {"user": bench_morning.USER, "n": args.watching},
+                )  # fmt: skip
+        url = engine.url.render_as_string(hide_password=False)
+        servers = [serve(root, url) for root in roots]
+        try:
+            for _, base in servers:
+                wait_for_http(base + "/healthz")
+            results = alternate([base for _, base in servers], args.rounds)
+        finally:
+            for process, _ in servers:
+                process.terminate()
+                process.wait(30)
+    medians = [statistics.median(load["seconds"] for load in loads) for loads in results]
+    for root, loads, median in zip(roots, results, medians, strict=True):
+        seconds = [load["seconds"] for load in loads]
+        print(json.dumps({"checkout": str(root), "warm_median_s": round(median, 3),
+                          "callbacks": loads[0]["callbacks"], "seconds": seconds}))  # fmt: skip
+    print(f"B / A warm median: {medians[1] / medians[0]:.2f}x  (load average {os.getloadavg()[0]:.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

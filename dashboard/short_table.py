@@ -1,0 +1,269 @@
+"""Short lists drawn on the server as plain HTML tables: no dash-ag-grid on the page, so a page made only of
+these (Morning, when the watchlist is empty) never loads the grid's 870 KB chunk nor runs its layout passes.
+
+The columns are the grids' own column definitions (dashboard/tables.py: field, header, number format, link,
+sparkline, default sort); the cells are formatted with dashboard/formats.py, the same format the grids' renderers
+use. A table is sortable (click a header; again to reverse), paged (`page_size` rows, Previous / Next), and
+exported to CSV on the server in the order shown (dashboard/grid_export.py).
+
+    register("morning-risers", tables.RISER_COLUMNS, file_name="hitscope-risers.csv", page_size=20)   # import time
+    short_table.table("morning-risers", rows, element_id=ids.MORNING_RISERS)   # in a layout: the first view
+    Output(ids.short_table("rows", "morning-risers"), "data")   # a callback that changes the rows redraws it
+    tables.export_header(title, ids.short_table("export", "morning-risers"))   # its Export CSV button
+
+Rows live in a `dcc.Store` next to the table; one callback (MATCH on the table name) redraws the body when
+the rows, the sort or the page change. Rows sent back by a browser are only drawn as text (React escapes it),
+whatever their shape. Tested in tests/test_short_table.py and tests/test_browser_scout.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import dash
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html
+
+from dashboard import formats, grid_export, ids
+
+SORT, PAGE = ids.short_table("sort", None)["type"], ids.short_table("page", None)["type"]  # what a click sends
+
+NUMBER_FORMATS = {
+    "pct": formats.pct,
+    "count": formats.count,
+    "signed": formats.signed,
+    "signedpct": lambda v: formats.signed(v, 1, "%"),
+    "times": lambda v: "" if formats.missing(v) else formats.times(float(v)),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    columns: list[dict[str, Any]]
+    file_name: str
+    page_size: int
+
+
+SPECS: dict[str, Spec] = {}
+
+
+def register(name: str, columns: list[dict[str, Any]], *, file_name: str, page_size: int = 20) -> None:
+    """Declare a table (at import time, before the app serves): its columns, CSV file name and page size."""
+    SPECS[name] = Spec(columns, file_name, page_size)
+
+
+def default_view(name: str) -> dict[str, Any]:
+    """The grid's initial sort (a column with `sort`), page 0."""
+    for column in SPECS[name].columns:
+        if column.get("sort") in ("asc", "desc"):
+            return {"field": column["field"], "desc": column["sort"] == "desc", "page": 0}
+    return {"field": None, "desc": False, "page": 0}
+
+
+def table(name: str, rows: list[dict[str, Any]], *, element_id: str) -> html.Div:
+    """The table with its first view, its rows store, its view store and its download; `element_id` wraps it."""
+    view = default_view(name)
+    return html.Div(
+        [
+            html.Div(body(name, rows, view), id=ids.short_table("body", name)),
+            dcc.Store(id=ids.short_table("rows", name), data=rows),  # a callback that changes them redraws it
+            dcc.Store(id=ids.short_table("view", name), data=view),
+            dcc.Download(id=ids.short_table("download", name)),
+        ],
+        id=element_id,
+    )
+
+
+def _is_number(column: dict[str, Any]) -> bool:
+    return column.get("cellRenderer") == "Num" or column.get("type") == "rightAligned"
+
+
+def sorted_rows(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows in the view's order; missing values last whichever the direction (as the grid sorts them)."""
+    rows = [row for row in rows if isinstance(row, dict)]  # rows come back from the browser: trust no shape
+    field = view.get("field")
+    if not field or field not in {c["field"] for c in SPECS[name].columns}:
+        return list(rows)
+    present = [r for r in rows if not formats.missing(r.get(field)) and r.get(field) != ""]
+    absent = [r for r in rows if formats.missing(r.get(field)) or r.get(field) == ""]
+
+    def key(row: dict[str, Any]) -> Any:
+        value = row.get(field)
+        return value.casefold() if isinstance(value, str) else value
+
+    try:
+        ordered = sorted(present, key=key, reverse=bool(view.get("desc")))
+    except TypeError:  # mixed types in one column: compare as text
+        ordered = sorted(present, key=lambda r: str(r.get(field)), reverse=bool(view.get("desc")))
+    return ordered + absent
+
+
+def sparkline(values: Any) -> object:
+    """The last days' values as a small SVG image (green when up, red when down): assets' `Spark`, in Python."""
+    if not isinstance(values, list) or len(values) < 2 or not all(isinstance(v, int | float) for v in values):
+        return ""
+    w, h = 84, 22
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1
+    last = len(values) - 1
+    points = " ".join(
+        f"{i / last * (w - 2) + 1:.1f},{h - 2 - (v - lo) / span * (h - 4):.1f}" for i, v in enumerate(values)
+    )
+    colour = "#198754" if values[-1] >= values[0] else "#dc3545"
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+        f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/></svg>'
+    )
+    return html.Img(
+        src="data:image/svg+xml," + quote(svg), width=w, height=h, className="sparkline",
+        alt=f"last {len(values)} days: {lo:g} to {hi:g}",
+    )  # fmt: skip
+
+
+def cell(column: dict[str, Any], row: dict[str, Any]) -> object:
+    """One cell as the grid's renderer shows it: a link, a formatted number, a sparkline or the text."""
+    value = row.get(column["field"])
+    renderer = column.get("cellRenderer")
+    params = column.get("cellRendererParams") or {}
+    if renderer == "Spark":
+        return sparkline(value)
+    if renderer == "Num":
+        try:
+            return NUMBER_FORMATS.get(params.get("format"), formats.count)(value)
+        except (TypeError, ValueError):  # not a number (rows come back from the browser): shown as text
+            return str(value)
+    text = "" if formats.missing(value) else str(value)
+    if renderer == "EntityLink" and row.get(params.get("idField")):
+        kind = row.get(params["kindField"]) if params.get("kindField") else params.get("kind")
+        href = f"/{kind}/" + quote(str(row[params["idField"]]), safe=":")
+        return dcc.Link(text, href=href, title=text)
+    return text
+
+
+def _cell_class(column: dict[str, Any]) -> str:
+    """Numbers right-aligned, numbers and dates on one line (a date never breaks at its dashes)."""
+    if _is_number(column):
+        return "text-end text-nowrap"
+    return "text-nowrap" if column.get("cellDataType") == "text" else ""
+
+
+def _header(name: str, column: dict[str, Any], view: dict[str, Any]) -> html.Th:
+    label = column.get("headerName") or column["field"].replace("_", " ").capitalize()
+    align = "text-end" if _is_number(column) else ""
+    # Long wrapped text keeps the grid's minimum width: on a phone the table scrolls sideways instead of
+    # squeezing a sentence into a word a line.
+    style = {"minWidth": f"{column['minWidth']}px"} if column.get("wrapText") and column.get("minWidth") else None
+    if column.get("sortable") is False:
+        return html.Th(label, scope="col", className=align, style=style)
+    active = view.get("field") == column["field"]
+    arrow = (" ▼" if view.get("desc") else " ▲") if active else ""
+    button = html.Button(
+        [label, html.Span(arrow, **{"aria-hidden": "true"})],
+        id=ids.short_table("sort", name, field=column["field"]),
+        className="btn btn-link btn-sm p-0 text-reset fw-semibold text-decoration-none short-table-sort",
+        title=f"Sort by {label}",
+    )
+    sort = ("descending" if view.get("desc") else "ascending") if active else "none"
+    return html.Th(button, scope="col", className=align, style=style, **{"aria-sort": sort})
+
+
+def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[object]:
+    """The table (one page of the rows, in the view's order) and, when there is more than a page, the pager."""
+    spec = SPECS[name]
+    if not rows:
+        return [html.Div("Nothing to show.", className="text-muted small py-2")]
+    ordered = sorted_rows(name, rows, view)
+    pages = (len(ordered) + spec.page_size - 1) // spec.page_size
+    page = min(max(int(view.get("page") or 0), 0), pages - 1)
+    shown = ordered[page * spec.page_size : (page + 1) * spec.page_size]
+    head = html.Thead(html.Tr([_header(name, c, view) for c in spec.columns]))
+    lines = [html.Tr([html.Td(cell(c, row), className=_cell_class(c)) for c in spec.columns]) for row in shown]
+    out: list[object] = [
+        html.Div(
+            html.Table([head, html.Tbody(lines)], className="table table-sm table-hover align-middle mb-1 small"),
+            className="table-responsive short-table",
+        )
+    ]
+    if pages > 1:
+        first, last = page * spec.page_size + 1, page * spec.page_size + len(shown)
+        out.append(
+            html.Div(
+                [
+                    html.Span(f"{first} to {last} of {len(ordered)}", className="me-2"),
+                    html.Button(
+                        "‹ Previous",
+                        id=ids.short_table("page", name, to="previous"),
+                        disabled=page == 0,
+                        className="btn btn-outline-secondary btn-sm me-1",
+                    ),
+                    html.Button(
+                        "Next ›",
+                        id=ids.short_table("page", name, to="next"),
+                        disabled=page >= pages - 1,
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                ],  # fmt: skip
+                className="d-flex align-items-center justify-content-end small",
+            )
+        )
+    return out
+
+
+def next_view(name: str, view: dict[str, Any], trigger: dict[str, Any] | None) -> dict[str, Any]:
+    """The view after a click: a header sorts by it (again: reversed; numbers start highest first), Previous /
+    Next turn the page, new rows go back to page 0."""
+    view = {**default_view(name), **(view if isinstance(view, dict) else {})}
+    trigger = trigger if isinstance(trigger, dict) else {}
+    if trigger.get("type") == SORT:
+        field = trigger.get("field")
+        column = next((c for c in SPECS[name].columns if c["field"] == field), None)
+        if column is None or column.get("sortable") is False:
+            return view
+        desc = not view["desc"] if view["field"] == field else _is_number(column)
+        return {"field": field, "desc": desc, "page": 0}
+    if trigger.get("type") == PAGE:
+        step = 1 if trigger.get("to") == "next" else -1
+        return {**view, "page": max(0, int(view.get("page") or 0) + step)}
+    return {**view, "page": 0}
+
+
+@callback(
+    Output(ids.short_table("body", MATCH), "children"),
+    Output(ids.short_table("view", MATCH), "data"),
+    Input(ids.short_table("rows", MATCH), "data"),
+    Input(ids.short_table("sort", MATCH, field=ALL), "n_clicks"),
+    Input(ids.short_table("page", MATCH, to=ALL), "n_clicks"),
+    State(ids.short_table("view", MATCH), "data"),
+    prevent_initial_call=True,  # the layout holds the first view
+)
+def redraw(rows: Any, _sorts: Any, _pages: Any, view: Any) -> tuple[object, object]:
+    """New rows, a header clicked, or a page turned: the table again."""
+    name = _table_name(ctx.outputs_list[0]["id"])
+    if name is None:
+        return dash.no_update, dash.no_update
+    clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0].get("value") else None
+    new = next_view(name, view, clicked if isinstance(clicked, dict) else None)
+    return body(name, rows if isinstance(rows, list) else [], new), new
+
+
+@callback(
+    Output(ids.short_table("download", MATCH), "data"),
+    Input(ids.short_table("export", MATCH), "n_clicks"),
+    State(ids.short_table("rows", MATCH), "data"),
+    State(ids.short_table("view", MATCH), "data"),
+    prevent_initial_call=True,
+)
+def export(n_clicks: Any, rows: Any, view: Any) -> object:
+    """Export CSV: every row, in the order shown, formula-like text quoted (dashboard/grid_export.py)."""
+    name = _table_name(ctx.outputs_list["id"])
+    if not n_clicks or name is None:
+        return dash.no_update
+    spec = SPECS[name]
+    ordered = sorted_rows(name, rows if isinstance(rows, list) else [], view if isinstance(view, dict) else {})
+    return grid_export.csv_download(spec.columns, ordered, spec.file_name)
+
+
+def _table_name(output_id: Any) -> str | None:
+    name = output_id.get("table") if isinstance(output_id, dict) else None
+    return name if name in SPECS else None

@@ -1,0 +1,73 @@
+"""The first `_dash-layout` answer already holds the page the browser is on (dashboard/first_page.py), routed
+from its Referer as Dash's router does; without a usable Referer, or without a database, it is Dash's own empty
+container and the router draws the page as before. In Chromium: tests/test_browser_first_page.py.
+
+    python -m pytest -n 0 tests/test_first_page.py -q
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from dashboard import ids
+from tests.test_dashboard_pages import seeded, signed_in_client  # noqa: F401  (fixture)
+from tests.web_support import find_props
+
+
+def first_layout(client: FlaskClient, referer: str | None) -> dict[str, Any]:
+    """The `_dash-layout` answer, asked as the browser asks it from the page at `referer`."""
+    response = client.get("/_dash-layout", headers={"Referer": referer} if referer else {})
+    assert response.status_code == 200
+    return response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("path", "wanted"),
+    [("/?window=28", ids.MORNING_RISERS), ("/artists?genre=pop", ids.ARTISTS_GRAPH), ("/no/such", None)],
+)
+def test_the_first_layout_already_holds_the_page_the_browser_is_on(
+    seeded: Engine,  # noqa: F811
+    path: str,
+    wanted: str,
+) -> None:
+    """dashboard/first_page.py: no router round trip after a page load; its Location is filled in (so mounting it
+    fires nothing) and says which address the page was built for (the browser checks it)."""
+    layout = first_layout(signed_in_client("bo"), f"http://localhost{path}")
+    pathname, _, query = path.partition("?")
+    location = find_props(layout, "_pages_location")
+    assert (location["pathname"], location["search"]) == (pathname, f"?{query}" if query else "")
+    assert find_props(layout, "_pages_store")["data"]["built_for"] == path
+    content = json.dumps(find_props(layout, "_pages_content"))
+    assert (wanted in content) if wanted else "No page lives at this address" in content
+    if path.startswith("/?window=28"):
+        assert find_props(layout, ids.MORNING_RISER_WINDOW)["value"] == "28"  # the query reached the page
+
+
+@pytest.mark.parametrize("referer", [None, "http://elsewhere.example/artists", "not a url"])
+def test_without_a_usable_referer_the_router_draws_the_page_as_before(
+    seeded: Engine,  # noqa: F811
+    referer: str | None,
+) -> None:
+    layout = first_layout(signed_in_client("bo"), referer)
+    assert find_props(layout, "_pages_content").get("children") is None
+    assert find_props(layout, "_pages_location").get("pathname") is None  # mounting it fires the router
+
+
+def test_without_a_database_the_router_draws_the_page(
+    seeded: Engine,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboard import first_page
+    from dashboard.db import DataUnavailable
+
+    def broken(pathname: str, search: str) -> None:
+        raise DataUnavailable("down")
+
+    monkeypatch.setattr(first_page, "route", broken)
+    layout = first_layout(signed_in_client("bo"), "http://localhost/")
+    assert find_props(layout, "_pages_content").get("children") is None

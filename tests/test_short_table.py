@@ -1,0 +1,115 @@
+"""Morning's server-drawn tables (dashboard/short_table.py): the grid's columns and number format, links,
+sparklines, sorting (missing values last, a second click reverses), paging, and the CSV in the order shown.
+
+    python -m pytest -n 0 tests/test_short_table.py -q
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from dashboard import short_table, tables
+
+NAME = "test-risers"
+short_table.register(NAME, tables.RISER_COLUMNS, file_name="risers.csv", page_size=2)
+
+
+def rows() -> list[dict[str, Any]]:
+    return [
+        {"artist_id": "a:1", "name": "Ana", "change_points": 3.0, "change_pct": 21.25, "trend": [1, 3, 2],
+         "popularity": 1234.0, "genre": "Pop"},
+        {"artist_id": "a:2", "name": "bo", "change_points": None, "change_pct": -4.0, "trend": [3, 1],
+         "popularity": 7.0, "genre": "R&B"},
+        {"artist_id": "a/3", "name": "=HYPERLINK(1)", "change_points": -2.5, "change_pct": 0.0, "trend": None,
+         "popularity": 50.0, "genre": ""},
+    ]  # fmt: skip
+
+
+def texts(tree: Any) -> list[str]:
+    """Every string in a component tree, in order (what a reader sees, plus attributes)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(json.dumps(tree, default=lambda c: c.to_plotly_json())))
+    return found
+
+
+def body_rows(tree: list[object]) -> list[list[Any]]:
+    """The cells of the drawn body rows, as plotly JSON."""
+    table = json.loads(json.dumps(tree[0], default=lambda c: c.to_plotly_json()))["props"]["children"]["props"]
+    tbody = table["children"][1]["props"]["children"]
+    return [[td["props"]["children"] for td in tr["props"]["children"]] for tr in tbody]
+
+
+def test_cells_use_the_grids_number_format_links_and_sparklines() -> None:
+    drawn = body_rows(short_table.body(NAME, rows(), {"field": None, "desc": False, "page": 0}))
+    name, points, pct, spark, popularity, genre = drawn[0]
+    assert name["type"] == "Link" and name["props"]["href"] == "/artist/a:1" and name["props"]["children"] == "Ana"
+    assert (points, pct, popularity, genre) == ("+3.0", "+21.2%", "1,234", "Pop")  # as the grid's `Num` shows them
+    assert spark["type"] == "Img" and spark["props"]["src"].startswith("data:image/svg+xml,")
+    assert spark["props"]["alt"] == "last 3 days: 1 to 3"
+    assert drawn[1][1] == ""  # a missing change is blank, not "nan"
+    assert short_table.cell(tables.RISER_COLUMNS[0], rows()[2]).href == "/artist/a%2F3"  # type: ignore[attr-defined]
+
+
+def test_a_header_click_sorts_numbers_highest_first_then_reverses_with_missing_values_last() -> None:
+    view = short_table.next_view(NAME, short_table.default_view(NAME), {"type": short_table.SORT,
+                                                                      "field": "change_points"})  # fmt: skip
+    assert view == {"field": "change_points", "desc": True, "page": 0}
+    assert [r["name"] for r in short_table.sorted_rows(NAME, rows(), view)] == ["Ana", "=HYPERLINK(1)", "bo"]
+    view = short_table.next_view(NAME, view, {"type": short_table.SORT, "field": "change_points"})
+    assert [r["name"] for r in short_table.sorted_rows(NAME, rows(), view)] == ["=HYPERLINK(1)", "Ana", "bo"]
+    text_view = short_table.next_view(NAME, view, {"type": short_table.SORT, "field": "name"})
+    assert text_view["desc"] is False  # text starts A to Z, case-insensitive
+    assert [r["name"] for r in short_table.sorted_rows(NAME, rows(), text_view)] == ["=HYPERLINK(1)", "Ana", "bo"]
+    # The sparkline column cannot be sorted; an unknown column changes nothing.
+    for field in ("trend", "no_such_column"):
+        assert short_table.next_view(NAME, text_view, {"type": short_table.SORT, "field": field}) == text_view
+
+
+def test_pages_turn_and_new_rows_start_at_the_first_page() -> None:
+    view = {"field": "popularity", "desc": True, "page": 0}
+    first = short_table.body(NAME, rows(), view)
+    assert [r[0]["props"]["children"] for r in body_rows(first)] == ["Ana", "=HYPERLINK(1)"]
+    assert "1 to 2 of 3" in texts(first)
+    view = short_table.next_view(NAME, view, {"type": short_table.PAGE, "to": "next"})
+    second = short_table.body(NAME, rows(), view)
+    assert [r[0]["props"]["children"] for r in body_rows(second)] == ["bo"] and "3 to 3 of 3" in texts(second)
+    assert short_table.next_view(NAME, view, None)["page"] == 0  # the rows changed (a filter)
+
+
+def test_the_default_sort_is_the_grids_and_the_header_says_it() -> None:
+    assert short_table.default_view(NAME) == {"field": None, "desc": False, "page": 0}
+    short_table.register("test-emerging", tables.EMERGING_COLUMNS, file_name="e.csv")
+    assert short_table.default_view("test-emerging") == {"field": "probability", "desc": True, "page": 0}
+    drawn = short_table.body("test-emerging", [{"probability": 0.5}], short_table.default_view("test-emerging"))
+    head = json.dumps(drawn, default=lambda c: c.to_plotly_json())
+    assert '"aria-sort": "descending"' in head and "Hit prob." in head
+
+
+def test_export_is_every_row_in_the_order_shown_with_formulas_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(short_table, "ctx", type("Ctx", (), {"outputs_list": {"id": {"table": NAME}}})())
+    view = {"field": "popularity", "desc": False, "page": 1}
+    sent = short_table.export(1, rows(), view)
+    lines = sent["content"].lstrip("\ufeff").splitlines()
+    assert sent["filename"] == "risers.csv" and lines[0].startswith("Artist,Δ pts,Δ %")
+    assert [line.split(",")[0] for line in lines[1:]] == ["bo", "'=HYPERLINK(1)", "Ana"]  # all rows, not the page
+
+
+def test_rows_sent_back_by_a_browser_in_any_shape_do_not_break_the_table() -> None:
+    hostile: list[Any] = [None, 3, "x", {"name": {"nested": 1}, "trend": ["a", "b"], "popularity": "lots"}]
+    drawn = short_table.body(NAME, hostile, {"field": "popularity", "desc": True, "page": 99})
+    assert len(body_rows(drawn)) == 1  # the one dict row, on the last page there is
+    assert short_table.sparkline(["a", "b"]) == "" and short_table.sparkline([1]) == ""
