@@ -15,17 +15,20 @@ page unnests the arrays (`dashboard.discover_queries.similar_tracks`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from jobs.aggregate import AggregateParams, Builder
 from jobs.binary_copy import copy_columns
 from jobs.discover import Discovered, discover_builders
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
 CHUNK_TRACKS = 65_536  # tracks per chunk of the one COPY (~230 bytes a track at k=10): ~15 MB held at once
@@ -72,18 +75,70 @@ def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.D
 
 def publish_builders(discovered: Discovered) -> dict[str, Builder]:
     """The discover stage's publish builders (`jobs.discover.discover_builders`), its tracks numbered
-    (`track_no`, what the similar arrays refer to) and its similar tracks written by `build_similar_tracks`.
-    Without similar rows (no audio tracks, or a discover stage that publishes them another way) its own
-    builder stays: it writes nothing, or fails the publication loudly, never a silently empty panel."""
+    (`track_no`, what the similar arrays refer to) and its similar tracks written here: COPYed from the frame
+    (`build_similar_tracks`), or, when the stage reuses a publication's graph (`sound.similar_from`: identical
+    sound inputs), copied from that publication's rows (`reuse_similar_tracks`)."""
     sound = discovered.sound
     tracks = sound.tracks
     if not tracks.empty:
         tracks = tracks.assign(track_no=np.arange(len(tracks), dtype=np.int64))
     builders = discover_builders(replace(discovered, sound=replace(sound, tracks=tracks)))
-    if sound.similar.empty:
-        return builders
+    source = sound.similar_from
 
     def build(conn: Connection, params: AggregateParams) -> int:
-        return build_similar_tracks(conn, params, sound.tracks, sound.similar)
+        if source is not None:
+            return reuse_similar_tracks(conn, params, source, sound.tracks, int(discovered.summary["similar"]["rows"]))
+        return build_similar_tracks(conn, params, sound.tracks, sound.similar) if not sound.similar.empty else 0
 
     return {**builders, "agg_similar_tracks": build}
+
+
+# The reused publication's rows renumbered to this publication's tracks (through the track ids), for a source
+# whose numbering differs (one converted by migration 0026 numbered its tracks by id).
+_REMAPPED = """
+    INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)
+    SELECT :pid, nt.track_no,
+           ARRAY(SELECT nn.track_no FROM unnest(s.similar_nos) WITH ORDINALITY AS u (no, i)
+                 JOIN agg_discover_tracks so ON so.publication_id = :source AND so.track_no = u.no
+                 JOIN agg_discover_tracks nn ON nn.publication_id = :pid AND nn.track_id = so.track_id
+                 ORDER BY u.i),
+           s.distances
+    FROM agg_similar_tracks s
+    JOIN agg_discover_tracks st ON st.publication_id = :source AND st.track_no = s.track_no
+    JOIN agg_discover_tracks nt ON nt.publication_id = :pid AND nt.track_id = st.track_id
+    WHERE s.publication_id = :source
+"""
+
+
+def reuse_similar_tracks(
+    conn: Connection, params: AggregateParams, source: int, tracks: pd.DataFrame, expected: int
+) -> int:
+    """Copy publication `source`'s similar tracks (computed from identical sound inputs: the same tracks in the
+    same order) into this one, inside PostgreSQL, after its `agg_discover_tracks` (the builders' order). As is
+    when both number their tracks alike, else renumbered through the track ids. Refuses (the publication rolls
+    back) unless every track got its row and `expected` neighbours in all (the discover summary's count)."""
+    values = {"pid": params.publication_id, "source": source}
+    same = conn.execute(
+        text("SELECT count(*) FROM agg_discover_tracks a JOIN agg_discover_tracks b ON b.publication_id = :source"
+             " AND b.track_no = a.track_no AND b.track_id = a.track_id WHERE a.publication_id = :pid"),
+        values,
+    ).scalar_one()  # fmt: skip
+    if same == len(tracks):
+        sql = (
+            "INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)"
+            " SELECT :pid, track_no, similar_nos, distances FROM agg_similar_tracks WHERE publication_id = :source"
+        )
+    else:
+        sql = _REMAPPED
+    conn.execute(text(sql), values)
+    rows, neighbours = conn.execute(
+        text("SELECT count(*), coalesce(sum(cardinality(similar_nos)), 0) FROM agg_similar_tracks"
+             " WHERE publication_id = :pid AND cardinality(similar_nos) = cardinality(distances)"),
+        values,
+    ).one()  # fmt: skip
+    if rows != len(tracks) or neighbours != expected:
+        raise RuntimeError(f"publication {source} gave {rows} tracks / {neighbours} similar tracks, not the"
+                           f" {len(tracks)} / {expected} to reuse: run again")  # fmt: skip
+    logger.info("similar tracks: %d tracks reused from publication %d (same sound inputs%s)", rows, source,
+                "" if same == len(tracks) else ", renumbered")  # fmt: skip
+    return int(rows)
