@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import dash
 from dash import Dash, Input, Output, dcc, html
 from dash._pages import PAGE_REGISTRY, _parse_query_string, _path_to_page
-from flask import has_request_context, request
+from flask import Response, has_request_context, request
 
 from dashboard import ids
 from dashboard.db import when_unavailable
@@ -88,6 +88,16 @@ CHECK = """function(data) {
 
 
 def install_first_page_check(app: Dash) -> None:
+    """The browser-side check (CHECK), and the layout answer's caching: it depends on the Referer and on who is
+    signed in, so no cache (a proxy's or the browser's) may keep it or hand it to another page or user."""
+
+    def never_cache_the_layout(response: Response) -> Response:
+        if request.path.endswith("_dash-layout"):
+            response.headers["Cache-Control"] = "private, no-store"
+            response.vary.update(("Referer", "Cookie"))
+        return response
+
+    app.server.after_request(never_cache_the_layout)
     app.clientside_callback(
         CHECK,
         Output(ids.PAGES_LOCATION, "pathname"),

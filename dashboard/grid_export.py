@@ -19,9 +19,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: Any) -> Any:
-    """The cell as exported: None empty, formula-like text quoted, anything else unchanged."""
+    """The cell as exported: None empty, a list (a sparkline's values) as "1,2,3" as AG Grid writes it,
+    formula-like text quoted, anything else unchanged."""
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return ",".join("" if item is None else str(item) for item in value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

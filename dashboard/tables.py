@@ -56,14 +56,15 @@ def grid(
     )
 
 
-def export_button(button_id: str | dict[str, str]) -> dbc.Button:
-    return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm")
+def export_button(button_id: str | dict[str, str], *, disabled: bool = False) -> dbc.Button:
+    return dbc.Button("Export CSV", id=button_id, color="secondary", outline=True, size="sm", disabled=disabled)
 
 
-def export_header(title: object, button_id: str | dict[str, str]) -> html.Div:
-    """A card header: the title on the left, the grid's Export CSV button on the right."""
+def export_header(title: object, button_id: str | dict[str, str], *, disabled: bool = False) -> html.Div:
+    """A card header: the title on the left, the grid's Export CSV button on the right (`disabled` while there
+    is nothing to export)."""
     return html.Div(
-        [html.Span(title), export_button(button_id)],
+        [html.Span(title), export_button(button_id, disabled=disabled)],
         className="d-flex justify-content-between align-items-center gap-2",
     )
 

@@ -72,8 +72,8 @@ def toggle_star(n_clicks: int | None, star: dict[str, str]) -> tuple[str, bool, 
 
 def morning_card() -> dbc.Card:
     """The Morning page's watchlist card, with the signed-in user's rows already in it (no callback at load)."""
-    header = tables.export_header("Your watchlist", ids.MORNING_WATCHLIST_EXPORT)
     note, rows = watchlist_view()
+    header = tables.export_header("Your watchlist", ids.MORNING_WATCHLIST_EXPORT, disabled=not rows)
     body = [html.Div(note, id=ids.MORNING_WATCHLIST_NOTE), html.Div(watch_grid(rows), id=ids.MORNING_WATCHLIST_SLOT)]
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="mb-3")
 
@@ -103,14 +103,15 @@ def watch_rows(frame: Any) -> list[dict[str, Any]]:
 @callback(
     Output(ids.MORNING_WATCHLIST_NOTE, "children"),
     Output(ids.MORNING_WATCHLIST_SLOT, "children"),
+    Output(ids.MORNING_WATCHLIST_EXPORT, "disabled"),
     Input(ids.MORNING_LOAD, "n_intervals"),
     prevent_initial_call=True,  # morning_card holds the first view
 )
-@when_unavailable(lambda: (unavailable_alert(), dash.no_update))
-def render_watchlist(_tick: int | None) -> tuple[object, object]:
-    """The minute's tick: the note and the grid again."""
+@when_unavailable(lambda: (unavailable_alert(), dash.no_update, dash.no_update))
+def render_watchlist(_tick: int | None) -> tuple[object, object, bool]:
+    """The minute's tick: the note, the grid and whether there is anything to export, again."""
     note, rows = watchlist_view()
-    return note, watch_grid(rows)
+    return note, watch_grid(rows), not rows
 
 
 @when_unavailable(lambda: (unavailable_alert(), []))

@@ -23,6 +23,8 @@ def first_layout(client: FlaskClient, referer: str | None) -> dict[str, Any]:
     """The `_dash-layout` answer, asked as the browser asks it from the page at `referer`."""
     response = client.get("/_dash-layout", headers={"Referer": referer} if referer else {})
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"  # it depends on the page and the user
+    assert {"Referer", "Cookie"} <= set(response.vary)
     return response.get_json()
 
 
@@ -48,7 +50,7 @@ def test_the_first_layout_already_holds_the_page_the_browser_is_on(
         assert find_props(layout, ids.MORNING_RISER_WINDOW)["value"] == "28"  # the query reached the page
 
 
-@pytest.mark.parametrize("referer", [None, "http://elsewhere.example/artists", "not a url"])
+@pytest.mark.parametrize("referer", [None, "http://elsewhere.example/artists", "not a url", "http://localhost"])
 def test_without_a_usable_referer_the_router_draws_the_page_as_before(
     seeded: Engine,  # noqa: F811
     referer: str | None,
@@ -71,3 +73,18 @@ def test_without_a_database_the_router_draws_the_page(
     monkeypatch.setattr(first_page, "route", broken)
     layout = first_layout(signed_in_client("bo"), "http://localhost/")
     assert find_props(layout, "_pages_content").get("children") is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/track/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/artist/" + "x" * 5000, "/?window=%00&genre=' OR 1=1 --",
+     "/artists?genre=" + "é" * 300, "/../../etc/passwd"],
+)  # fmt: skip
+def test_a_hostile_referer_gives_a_page_or_the_404_never_an_error(
+    seeded: Engine,  # noqa: F811
+    path: str,
+) -> None:
+    layout = first_layout(signed_in_client("bo"), f"http://localhost{path}")
+    content = json.dumps(find_props(layout, "_pages_content"))
+    assert content != "{}" and "Traceback" not in content  # a page (or the 404) was drawn, no error
+    assert "dangerously_allow_html" not in content  # what the address says is text for React, never markup

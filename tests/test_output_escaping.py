@@ -33,6 +33,7 @@ def test_every_grid_is_built_by_tables_grid_with_a_safe_csv_export() -> None:
     assert built_elsewhere == [], "build grids with dashboard.tables.grid or server_grid (their exports are safe)"
     assert server_grid.csv_download is grid_export.csv_download  # the server-side export quotes formulas
     assert grid_export.csv_safe("=1+1") == "'=1+1"
+    assert grid_export.csv_safe([3, 2.5, None]) == "3,2.5,"  # a sparkline's values, as AG Grid exports them
     params = tables.grid("g", [], file_name="x.csv").csvExportParams
     assert params["processCellCallback"] == {"function": "csvSafeCell(params)"}
     assert "dagfuncs.csvSafeCell" in (ROOT / "dashboard" / "assets" / "dashAgGridFunctions.js").read_text()

@@ -67,7 +67,7 @@ def two_publications(engine: Engine, database_url: str) -> Iterator[Engine]:
 
 
 def test_a_star_toggles_and_morning_lists_it_with_probability_change_and_alerts(two_publications: Engine) -> None:
-    from dashboard.watch_ui import save_edit, toggle_star, watchlist_view
+    from dashboard.watch_ui import render_watchlist, save_edit, toggle_star, watchlist_view
 
     with signed_in("bo"):
         assert toggle_star(None, STAR) == ("☆ Watch", True, False)  # on load: not watched
@@ -81,9 +81,12 @@ def test_a_star_toggles_and_morning_lists_it_with_probability_change_and_alerts(
         ("Artist", "Ana Lua", "", 42.0, 12.0, "spotify_followers"),  # its best track: 30% -> 42%
         ("Track", "Night Drive", "Ana Lua", 42.0, 12.0, "spotify_followers"),
     ]  # fmt: skip
+    with signed_in("bo"):
+        assert render_watchlist(1)[2] is False  # something to export
     with signed_in("ana"):
         assert toggle_star(None, STAR)[0] == "☆ Watch"  # each user has their own list
         assert watchlist_view()[1] == []
+        assert render_watchlist(1)[1:] == (None, True)  # no grid, and Export CSV disabled: nothing to export
 
     with signed_in("bo"):
         edited = {**rows[1], "note": "call the manager", "tags": "sync, radio,, sync"}
