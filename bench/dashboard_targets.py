@@ -36,8 +36,8 @@ def sample_ids(engine: Engine) -> tuple[str, str]:
     with engine.connect() as conn:
         pid = conn.execute(text("SELECT max(publication_id) FROM publications")).scalar()
         track = conn.execute(
-            text("SELECT s.track_id FROM agg_similar_tracks s JOIN agg_discover_tracks d USING (publication_id,"
-                 " track_id) WHERE s.publication_id = :pid ORDER BY d.popularity DESC NULLS LAST, 1 LIMIT 1"),
+            text("SELECT d.track_id FROM agg_similar_tracks s JOIN agg_discover_tracks d USING (publication_id,"
+                 " track_no) WHERE s.publication_id = :pid ORDER BY d.popularity DESC NULLS LAST, 1 LIMIT 1"),
             {"pid": pid},
         ).scalar()  # fmt: skip
         artist = conn.execute(

@@ -1,5 +1,6 @@
 """Readers from PostgreSQL into pandas and numpy: `read_frame(conn, sql, params)`, used by jobs/ and dashboard/,
-and the fixed-width binary COPY codec (`row_dtype`, `copy_out_fixed`) for numeric tables read or written whole.
+and the fixed-width binary COPY codec (`row_dtype`, `copy_out_fixed`, `array_field`) for numeric tables read or
+written whole.
 
     frame = read_frame(conn, "SELECT track_id, probability FROM agg_track_scores WHERE publication_id = :pid",
                        {"pid": 3})
@@ -65,15 +66,45 @@ SCALARS = {"bool": "?", "int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": "
 PG_EPOCH_DAYS = 10_957  # 2000-01-01, PostgreSQL's day 0, in days since 1970-01-01
 
 
+ARRAY_OIDS = {"int4": 23, "float4": 700}  # element types of the "int4[N]" / "float4[N]" array kinds
+
+
 def field_dtype(kind: str) -> np.dtype:
-    """The binary value of one field: a scalar kind of `SCALARS`, or "float8s[N]": a bytea of N native
-    little-endian float64 (a row's vector of floats, NaN included, sent and received as one memcpy)."""
+    """The binary value of one field: a scalar kind of `SCALARS`; "float8s[N]": a bytea of N native
+    little-endian float64 (a row's vector of floats, NaN included, sent and received as one memcpy); or
+    "int4[N]" / "float4[N]": a one-dimensional PostgreSQL array of exactly N non-NULL elements (its header, 5
+    int4: dimensions, has-NULLs flag, element type, length, lower bound; then per element a length and the
+    big-endian value), written from a (rows x N) matrix (`array_field`)."""
     if kind in SCALARS:
         return np.dtype(SCALARS[kind])
-    match = re.fullmatch(r"float8s\[(\d+)\]", kind)
-    if not match or int(match.group(1)) < 1:
+    match = re.fullmatch(r"(float8s|int4|float4)\[(\d+)\]", kind)
+    if not match or int(match.group(2)) < 1:
         raise ValueError(f"not a fixed-width kind: {kind!r}")
-    return np.dtype(("<f8", (int(match.group(1)),)))
+    size = int(match.group(2))
+    if match.group(1) == "float8s":
+        return np.dtype(("<f8", (size,)))
+    element = np.dtype([("len", ">i4"), ("value", ">i4" if match.group(1) == "int4" else ">f4")])
+    return np.dtype([("head", ">i4", (5,)), ("items", element, (size,))])
+
+
+def is_array_kind(kind: str) -> bool:
+    """Whether `kind` is "int4[N]" or "float4[N]" (a PostgreSQL array field, see `field_dtype`)."""
+    return "[" in kind and kind.split("[", 1)[0] in ARRAY_OIDS
+
+
+def array_field(kind: str, matrix: np.ndarray) -> np.ndarray:
+    """The binary values of an "int4[N]" / "float4[N]" field (`field_dtype`) from a (rows x N) matrix."""
+    if not is_array_kind(kind):
+        raise ValueError(f"not an array kind: {kind!r}")
+    dtype, element = field_dtype(kind), kind.split("[", 1)[0]
+    size = dtype["items"].shape[0]
+    if matrix.ndim != 2 or matrix.shape[1] != size:
+        raise ValueError(f"{kind} needs a (rows x {size}) matrix, not {matrix.shape}")
+    values = np.empty(len(matrix), dtype=dtype)
+    values["head"] = (1, 0, ARRAY_OIDS[element], size, 1)
+    values["items"]["len"] = 4
+    values["items"]["value"] = matrix
+    return values
 
 
 def row_dtype(kinds: Sequence[tuple[str, bool]]) -> np.dtype:
@@ -140,12 +171,14 @@ def copy_out_fixed(conn: Connection, query: str, kinds: Sequence[str]) -> list[n
 
 
 def _native(values: np.ndarray, kind: str) -> np.ndarray:
-    """A field's values in native byte order: a (rows x N) float matrix for "float8s[N]", dates as
+    """A field's values in native byte order: a (rows x N) matrix for "float8s[N]" and the array kinds, dates as
     datetime64[D]."""
     if kind == "date":
         return (values.astype(np.int64) + PG_EPOCH_DAYS).astype("datetime64[D]")
     if kind in SCALARS:
         return values.astype(values.dtype.newbyteorder("="))
+    if is_array_kind(kind):  # (rows x N) elements; a NULL element changes the width: refused
+        return values["items"]["value"].astype(values["items"]["value"].dtype.newbyteorder("="))
     return values.astype(np.float64)  # (rows x N), a copy out of the COPY buffer
 
 

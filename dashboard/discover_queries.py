@@ -167,11 +167,13 @@ def similar_tracks(*, conn: Connection, publication_id: int, track_id: str) -> p
     return _frame(
         conn,
         """
-        SELECT s.rank, s.similar_track_id AS track_id, d.name, d.artist_id, d.artist_name, d.genre,
-               s.distance, d.popularity
-        FROM agg_similar_tracks s
-        LEFT JOIN agg_discover_tracks d ON d.publication_id = s.publication_id AND d.track_id = s.similar_track_id
-        WHERE s.publication_id = :pid AND s.track_id = :t ORDER BY s.rank
+        SELECT CAST(u.rank AS integer) AS rank, d.track_id, d.name, d.artist_id, d.artist_name, d.genre,
+               u.distance, d.popularity
+        FROM agg_discover_tracks t
+        JOIN agg_similar_tracks s ON s.publication_id = t.publication_id AND s.track_no = t.track_no
+        CROSS JOIN LATERAL unnest(s.similar_nos, s.distances) WITH ORDINALITY AS u (similar_no, distance, rank)
+        JOIN agg_discover_tracks d ON d.publication_id = s.publication_id AND d.track_no = u.similar_no
+        WHERE t.publication_id = :pid AND t.track_id = :t ORDER BY u.rank
         """,
         {"pid": publication_id, "t": track_id},
     )

@@ -37,20 +37,39 @@ class AggregateParams:
     observations_from: date | None = date.min
 
 
-# The latest value of each artist metric within a week before a day, pivoted to one row per artist.
-_ARTIST_METRICS_AT = """
-    SELECT entity_id AS artist_id,
-           max(value) FILTER (WHERE metric = 'spotify_popularity') AS popularity,
-           max(value) FILTER (WHERE metric = 'spotify_followers') AS followers,
-           max(value) FILTER (WHERE metric = 'lastfm_listeners') AS listeners
-    FROM (
-        SELECT DISTINCT ON (entity_id, metric) entity_id, metric, value
-        FROM raw_observations
-        WHERE entity_type = 'artist' AND observed_on BETWEEN CAST(:day AS date) - {back} - 6
-                                                         AND CAST(:day AS date) - {back}
-        ORDER BY entity_id, metric, observed_on DESC, source
-    ) latest
-    GROUP BY entity_id
+# Each artist's latest value of each metric in the week ending on the day, 7 days and 28 days before it (the
+# first source by name on a tie), pivoted to one row per artist, with `cur`: whether the artist has any
+# observation in the current week. One scan of the three weeks of the narrow `observations` (integer codes; the
+# month partitions outside them pruned), joined to the artists of the entity dictionary once, in one hash
+# aggregate and no sort: the latest row of a week is the max of [day, -source rank, value], an array compared
+# element by element; (day, source) is unique per entity and metric (the primary key), so the max is one row.
+_LATEST = (
+    "(max(ARRAY[o.observed_on - CAST(:day AS date), -s.rank, o.value])"
+    " FILTER (WHERE {week} AND o.metric = {metric}))[3]"
+)
+_WEEKS = {
+    "": "o.observed_on >= CAST(:day AS date) - 6",
+    "_w1": "o.observed_on BETWEEN CAST(:day AS date) - 13 AND CAST(:day AS date) - 7",
+    "_w4": "o.observed_on <= CAST(:day AS date) - 28",
+}
+_METRICS = {"popularity": "spotify_popularity", "followers": "spotify_followers", "listeners": "lastfm_listeners"}
+_ARTIST_WEEKS = f"""
+    SELECT e.entity_id AS artist_id, bool_or({_WEEKS[""]}) AS cur,
+           {
+    ", ".join(
+        _LATEST.format(week=week, metric=f"(SELECT metric FROM observation_metrics WHERE name = '{name}')")
+        + f" AS {column}{suffix}"
+        for column, name in _METRICS.items()
+        for suffix, week in _WEEKS.items()
+    )
+}
+    FROM observations o
+    JOIN observation_entities e ON e.entity = o.entity
+    JOIN (SELECT source, CAST(row_number() OVER (ORDER BY name) AS double precision) AS rank
+          FROM observation_sources) s ON s.source = o.source
+    WHERE e.entity_type = 'artist' AND o.observed_on BETWEEN CAST(:day AS date) - 34 AND CAST(:day AS date)
+      AND o.observed_on NOT BETWEEN CAST(:day AS date) - 27 AND CAST(:day AS date) - 14
+    GROUP BY e.entity
 """
 
 
@@ -59,23 +78,22 @@ _ARTIST_METRICS_AT = """
 # app (bench/naive_app.py): the same numbers without a precomputed table.
 ARTIST_LEADERBOARD_SELECT = f"""
     SELECT :pid AS publication_id, a.artist_id, a.name, coalesce(a.genre, 'unknown') AS genre,
-           cur.popularity, cur.popularity - w1.popularity AS popularity_7d,
-           cur.popularity - w4.popularity AS popularity_28d,
-           cur.followers, 100 * (cur.followers / nullif(w1.followers, 0) - 1) AS followers_7d_pct,
-           100 * (cur.followers / nullif(w4.followers, 0) - 1) AS followers_28d_pct,
-           cur.listeners, 100 * (cur.listeners / nullif(w1.listeners, 0) - 1) AS listeners_7d_pct,
-           100 * (cur.listeners / nullif(w4.listeners, 0) - 1) AS listeners_28d_pct,
+           w.popularity, w.popularity - w.popularity_w1 AS popularity_7d,
+           w.popularity - w.popularity_w4 AS popularity_28d,
+           w.followers, 100 * (w.followers / nullif(w.followers_w1, 0) - 1) AS followers_7d_pct,
+           100 * (w.followers / nullif(w.followers_w4, 0) - 1) AS followers_28d_pct,
+           w.listeners, 100 * (w.listeners / nullif(w.listeners_w1, 0) - 1) AS listeners_7d_pct,
+           100 * (w.listeners / nullif(w.listeners_w4, 0) - 1) AS listeners_28d_pct,
            coalesce(n.n_tracks, 0) AS n_tracks
-    FROM ({_ARTIST_METRICS_AT.format(back=0)}) cur
+    FROM ({_ARTIST_WEEKS}) w
     JOIN artists a USING (artist_id)
-    LEFT JOIN ({_ARTIST_METRICS_AT.format(back=7)}) w1 USING (artist_id)
-    LEFT JOIN ({_ARTIST_METRICS_AT.format(back=28)}) w4 USING (artist_id)
     LEFT JOIN (
         SELECT ta.artist_id, count(*) AS n_tracks
         FROM track_artists ta JOIN tracks t USING (track_id)
         WHERE t.release_date IS NULL OR t.release_date <= :day
         GROUP BY ta.artist_id
     ) n USING (artist_id)
+    WHERE w.cur
 """
 
 
@@ -92,7 +110,9 @@ def build_artist_leaderboard(conn: Connection, params: AggregateParams) -> int:
     return int(result.rowcount or 0)
 
 
-# Each track's genre (its own, else its main artist's) and its peak hit metric up to the day.
+# Each released track's genre (its own, else its main artist's) and its peak hit metric up to the day: the
+# narrow `observations` of the metric's code aggregated per integer entity (month partitions after the day
+# pruned), then joined to the track dictionary once per track.
 _TRACK_PEAKS = """
     SELECT t.track_id, t.release_date, t.release_date_precision,
            coalesce(t.genre, a.genre, 'unknown') AS genre, p.peak
@@ -100,54 +120,50 @@ _TRACK_PEAKS = """
     LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0
     LEFT JOIN artists a ON a.artist_id = ta.artist_id
     LEFT JOIN (
-        SELECT entity_id AS track_id,
-               {best}(value) AS peak
-        FROM raw_observations
-        WHERE entity_type = 'track' AND metric = :metric AND observed_on <= :day
-        GROUP BY entity_id
+        SELECT e.entity_id AS track_id, o.peak
+        FROM (
+            SELECT entity, {best}(value) AS peak
+            FROM observations
+            WHERE metric = (SELECT metric FROM observation_metrics WHERE name = :metric) AND observed_on <= :day
+            GROUP BY entity
+        ) o
+        JOIN observation_entities e ON e.entity = o.entity AND e.entity_type = 'track'
     ) p ON p.track_id = t.track_id
     WHERE t.release_date IS NOT NULL AND t.release_date <= :day
 """
-
-
-def _peaks_and_hit(hit: HitDefinition) -> tuple[str, str]:
-    """The peaks subquery and the hit test, with the definition's direction (min/<= when lower wins)."""
-    return _TRACK_PEAKS.format(best=hit.best), f"peak {hit.operator} :threshold"
 
 
 def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     """Hit rate and mean peak by genre, release year and month, over tracks with the hit metric observed (a hit
     cannot be known otherwise) and released at least the hit horizon ago (a younger release has not had the
     horizon's days to become a hit, so counting it would make every recent month look bad). Tracks whose
-    release date is known to the year only, and the younger ("still open") ones, are counted apart."""
+    release date is known to the year only, and the younger ("still open") ones, are counted apart, into
+    agg_seasonality_excluded by the same statement (the peaks are read once)."""
     values = {
         "pid": params.publication_id, "day": params.snapshot_date,
         "metric": params.hit.metric, "threshold": params.hit.threshold, "horizon": params.hit.horizon_days,
     }  # fmt: skip
-    peaks, is_hit = _peaks_and_hit(params.hit)
+    peaks, is_hit = _TRACK_PEAKS.format(best=params.hit.best), f"peak {params.hit.operator} :threshold"
     precise = "release_date_precision IN ('day', 'month')"
     closed = "release_date <= CAST(:day AS date) - CAST(:horizon AS integer)"
     result = conn.execute(
         text(f"""
+            WITH tp AS MATERIALIZED ({peaks}), excluded AS (
+                INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks, n_open)
+                SELECT :pid, genre, extract(year FROM release_date),
+                       count(*) FILTER (WHERE NOT coalesce({precise}, false)),
+                       count(*) FILTER (WHERE {precise} AND NOT {closed})
+                FROM tp
+                WHERE peak IS NOT NULL AND (NOT coalesce({precise}, false) OR NOT {closed})
+                GROUP BY 2, 3
+            )
             INSERT INTO agg_seasonality (publication_id, genre, release_year, release_month, n_tracks, n_hits,
                                          mean_popularity)
             SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
                    count(*) FILTER (WHERE {is_hit}), avg(peak)
-            FROM ({peaks}) tp
+            FROM tp
             WHERE {precise} AND {closed} AND peak IS NOT NULL
             GROUP BY 2, 3, 4
-        """),
-        values,
-    )
-    conn.execute(
-        text(f"""
-            INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks, n_open)
-            SELECT :pid, genre, extract(year FROM release_date),
-                   count(*) FILTER (WHERE NOT coalesce({precise}, false)),
-                   count(*) FILTER (WHERE {precise} AND NOT {closed})
-            FROM ({peaks}) tp
-            WHERE peak IS NOT NULL AND (NOT coalesce({precise}, false) OR NOT {closed})
-            GROUP BY 2, 3
         """),
         values,
     )

@@ -8,8 +8,9 @@
 Each row is a field count, then per field a 4-byte length and the big-endian value; a NULL is length -1 and
 no bytes. A numpy structured array of packed big-endian fields is exactly that layout, so a million rows
 encode in milliseconds. Only fixed-width columns are supported (`core.columnar.field_dtype`: numbers, dates,
-"float8s[N]", a bytea of N floats per row, given as a (rows x N) matrix), each either all values or all NULL:
-what the narrow observations table and the feature table need. `core.columnar.copy_out_fixed` reads it back.
+"float8s[N]", a bytea of N floats per row, and "int4[N]" / "float4[N]", arrays of N elements per row, each
+given as a (rows x N) matrix), each either all values or all NULL: what the narrow observations table, the
+feature table and the published similar tracks need. `core.columnar.copy_out_fixed` reads it back.
 
     copy_columns(conn, "observations_y2027m06", ["entity", ...], columns)   # the same stream, sent in chunks
 
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import Connection
 
-from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, field_dtype, row_dtype
+from core.columnar import COPY_HEADER, COPY_TRAILER, PG_EPOCH_DAYS, array_field, field_dtype, is_array_kind, row_dtype
 
 Column = tuple[str, np.ndarray | None]
 
@@ -53,9 +54,10 @@ def _layout(columns: Sequence[Column]) -> tuple[int, np.ndarray]:
 def _fill(rows: np.ndarray, template: np.ndarray, columns: Sequence[Column], start: int) -> None:
     """Write rows `start` .. `start + len(rows)` of `columns` into `rows` (a view of the row dtype)."""
     rows[:] = template[0]
-    for index, (_, values) in enumerate(columns):
+    for index, (kind, values) in enumerate(columns):
         if values is not None:
-            rows[f"val{index}"] = values[start : start + len(rows)]
+            chunk = values[start : start + len(rows)]
+            rows[f"val{index}"] = array_field(kind, chunk) if is_array_kind(kind) else chunk
 
 
 def copy_payload(columns: Sequence[Column]) -> memoryview:

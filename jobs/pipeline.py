@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, text
 from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.aggregate import AggregateParams, headline_counts
-from jobs.discover import DiscoverConfig, Discovered, discover_builders, run_discover
+from jobs.discover import DiscoverConfig, Discovered, run_discover
 from jobs.extract import extract_and_load
 from jobs.feature_table import stored_features
 from jobs.model_store import active_model
@@ -38,6 +38,7 @@ from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, explain, score_rows
 from jobs.shown_tracks import ReasonsPolicy
+from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
 from jobs.sources_store import analyze_loaded_tables
 
@@ -256,7 +257,7 @@ def _aggregate_and_publish(
         params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
         publication_id, counts = publish(
             conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
-            summary=summary, keep=config.keep_publications, scored=scored, builders=discover_builders(discovered),
+            summary=summary, keep=config.keep_publications, scored=scored, builders=publish_builders(discovered),
         )  # fmt: skip
         stage.rows_out = sum(counts.values())
         stage.counts = {f"published_{table}": count for table, count in counts.items()}

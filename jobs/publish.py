@@ -4,8 +4,8 @@ A new `publications` row and every aggregate row that belongs to it are written 
 dashboard reads the newest publication, so a reader sees the previous run or this one, never a mix, and is
 never blocked (PostgreSQL readers do not wait for writers). Publications beyond the newest
 `KEEP_PUBLICATIONS` are deleted in the same transaction, their rows with them (ON DELETE CASCADE). Each table
-written is ANALYZEd in that transaction too, so the dashboard's first queries on it are planned on fresh
-statistics.
+written is ANALYZEd in that transaction too (but those read only by primary key), so the dashboard's first
+queries on it are planned on fresh statistics.
 
 The date rule (`publication_day`), which every run that publishes goes through: a new publication is never
 dated before the current one, nor before 1900 or after tomorrow. Data older than the current publication
@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The publish transaction's planner settings: the aggregate queries each cost above the JIT threshold, and the
+# compilation (70-250 ms a query, measured at 100k tracks) was more than it saved; the leaderboard's hash
+# aggregate spilled to disk with the default 4 MB of work memory.
+PUBLISH_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# Published tables the dashboard reads only by their whole primary key (one row, through the unique index):
+# agg_similar_tracks (publication_id, track_no), by the Track page (dashboard/discover_queries.similar_tracks).
+KEY_READ_TABLES = frozenset({"agg_similar_tracks"})
+
 
 def publish(
     *,
@@ -53,6 +61,8 @@ def publish(
     latest = latest_publication_date(conn=conn)
     if latest is not None and params.snapshot_date < latest:
         raise DataQualityError(f"publishing {params.snapshot_date} would rewind the current publication ({latest})")
+    for setting, value in PUBLISH_SETTINGS.items():  # this transaction only (SET LOCAL)
+        conn.execute(text("SELECT set_config(:name, :value, true)"), {"name": setting, "value": value})
     publication_id = int(
         conn.execute(
             text(
@@ -89,10 +99,25 @@ def publish(
 def analyze_published(conn: Connection, counts: dict[str, int]) -> None:
     """ANALYZE each published table that got rows, in the publication's transaction: the planner's statistics
     commit with the rows, so the first dashboard read of a new publication is planned on them (a publication
-    adds a new `publication_id` value that stale statistics have never seen)."""
-    for table, rows in counts.items():
-        if rows and re.fullmatch(r"agg_[a-z_]+", table):  # builder names are table names, from code
-            conn.execute(text(f'ANALYZE "{table}"'))
+    adds a new `publication_id` value that stale statistics have never seen). Not the tables read only by
+    their whole primary key (`KEY_READ_TABLES`), whose plan (the unique index) no statistic changes; and only
+    the scalar columns: the JSON and array payloads (contributions, feature values, curves) are shown, never
+    filtered, joined or sorted on, and detoasting their sample was a third of the scores' ANALYZE."""
+    tables = [t for t, rows in counts.items() if rows and t not in KEY_READ_TABLES and re.fullmatch(r"agg_[a-z_]+", t)]
+    if not tables:
+        return
+    columns = conn.execute(
+        text(
+            "SELECT c.relname, array_agg(quote_ident(a.attname) ORDER BY a.attnum) FROM pg_attribute a"
+            " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid"
+            " WHERE c.relname = ANY(:tables) AND c.relnamespace = to_regnamespace(current_schema())"
+            " AND a.attnum > 0 AND NOT a.attisdropped AND t.typname NOT IN ('json', 'jsonb') AND t.typcategory <> 'A'"
+            " GROUP BY c.relname"
+        ),
+        {"tables": tables},
+    ).all()
+    for table, names in columns:  # builder names are table names, from code; the columns are quoted
+        conn.execute(text(f'ANALYZE "{table}" ({", ".join(names)})'))
 
 
 def latest_publication_date(*, conn: Connection) -> date | None:

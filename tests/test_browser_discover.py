@@ -100,9 +100,10 @@ def test_track_page_lists_similar_tracks(
     with seeded["engine"].connect() as conn:
         track, nearest = conn.execute(
             text("""
-                SELECT s.track_id, d.name FROM agg_similar_tracks s
-                JOIN agg_discover_tracks d ON d.publication_id = s.publication_id AND d.track_id = s.similar_track_id
-                WHERE s.rank = 1 ORDER BY s.track_id LIMIT 1
+                SELECT t.track_id, d.name FROM agg_similar_tracks s
+                JOIN agg_discover_tracks t ON t.publication_id = s.publication_id AND t.track_no = s.track_no
+                JOIN agg_discover_tracks d ON d.publication_id = s.publication_id AND d.track_no = s.similar_nos[1]
+                ORDER BY t.track_id LIMIT 1
             """)
         ).one()
     page = open_page(browser, server)

@@ -39,9 +39,12 @@ def _refresh(engine: Engine) -> pipeline.RunOutcome:
 
 def _published(engine: Engine, publication_id: int | None) -> tuple[pd.DataFrame, dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(f"SELECT {', '.join(COLUMNS)} FROM agg_similar_tracks WHERE publication_id = :p"
-                 " ORDER BY track_id, rank"),
+        rows = conn.execute(  # one row a track, its neighbours as arrays (migration 0026), unnested
+            text("SELECT t.track_id, CAST(u.rank AS integer), n.track_id, u.distance FROM agg_similar_tracks s"
+                 " JOIN agg_discover_tracks t ON t.publication_id = s.publication_id AND t.track_no = s.track_no"
+                 " CROSS JOIN LATERAL unnest(s.similar_nos, s.distances) WITH ORDINALITY AS u (no, distance, rank)"
+                 " JOIN agg_discover_tracks n ON n.publication_id = s.publication_id AND n.track_no = u.no"
+                 " WHERE s.publication_id = :p ORDER BY t.track_id, u.rank"),
             {"p": publication_id},
         ).all()  # fmt: skip
         summary = conn.execute(
@@ -104,3 +107,22 @@ def test_a_changed_audio_feature_triggers_recomputation(clean_db: Engine) -> Non
     assert again["reused_from"] is None and again["key"] != summary["key"]
     _same(after, _recomputed(clean_db))
     assert not after.equals(before)
+
+
+def test_a_reused_graph_numbered_otherwise_is_renumbered_through_the_track_ids(clean_db: Engine) -> None:
+    """A source publication whose tracks are numbered unlike the new run's (one converted by migration 0026)
+    still gives the recomputed graph: its rows are renumbered through the track ids."""
+    first = _backfill(clean_db)
+    with clean_db.begin() as conn:  # every number n becomes -1 - n in the source publication
+        conn.execute(text("UPDATE agg_discover_tracks SET track_no = -1 - track_no WHERE publication_id = :p"),
+                     {"p": first.publication_id})  # fmt: skip
+        conn.execute(
+            text("UPDATE agg_similar_tracks SET track_no = -1 - track_no,"
+                 " similar_nos = ARRAY(SELECT -1 - n FROM unnest(similar_nos) WITH ORDINALITY AS u (n, i) ORDER BY i)"
+                 " WHERE publication_id = :p"),
+            {"p": first.publication_id},
+        )  # fmt: skip
+    second = _refresh(clean_db)
+    reused, again = _published(clean_db, second.publication_id)
+    assert again["reused_from"] == first.publication_id
+    _same(reused, _recomputed(clean_db))

@@ -54,8 +54,13 @@ def test_demo_run_publishes_every_discover_table_in_the_same_publication(clean_d
         assert ideas > 0 and partnered == 0
         k = conn.execute(text("SELECT (summary ->> 'k')::int FROM agg_discover_summary")).scalar()
         assert conn.execute(text("SELECT count(*) FROM agg_micro_genres")).scalar() == k
-        bad = conn.execute(
-            text("SELECT count(*) FROM agg_similar_tracks WHERE similar_track_id = track_id OR rank < 1")
+        bad = conn.execute(  # a track its own neighbour, no neighbours, or a neighbour not among the tracks
+            text(
+                "SELECT count(*) FROM agg_similar_tracks s WHERE s.track_no = ANY(s.similar_nos)"
+                " OR cardinality(s.similar_nos) < 1 OR EXISTS (SELECT 1 FROM unnest(s.similar_nos) AS u (no)"
+                "   LEFT JOIN agg_discover_tracks d ON d.publication_id = s.publication_id AND d.track_no = u.no"
+                "   WHERE d.track_no IS NULL)"
+            )
         ).scalar()
         assert bad == 0
 

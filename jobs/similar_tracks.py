@@ -1,0 +1,144 @@
+"""Similar tracks published compactly: one binary COPY row per track (migration 0026).
+
+The discover stage finds each audio track's k nearest tracks (`jobs.discover_sound`: a long frame of
+track_id, rank, similar_track_id, distance, k rows a track, in the order of its tracks frame). Published as
+text that was 10 rows a track with a text primary key (777,490 rows at 77,749 tracks). Here each track of
+`agg_discover_tracks` gets a `track_no` (its row in the tracks frame) and `agg_similar_tracks` one row per
+track: its `track_no`, then int4[k] of its neighbours' numbers and float4[k] of their distances, nearest first,
+built as numpy matrices and sent in chunks by `jobs.binary_copy.copy_columns` (no per-row Python). The Track
+page unnests the arrays (`dashboard.discover_queries.similar_tracks`).
+
+    builders = publish_builders(discovered)   # the discover stage's builders, with these two tables
+
+    pytest tests/test_similar_tracks.py
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, text
+
+from jobs.aggregate import AggregateParams, Builder
+from jobs.binary_copy import copy_columns
+from jobs.discover import Discovered, discover_builders
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
+CHUNK_TRACKS = 65_536  # tracks per chunk of the one COPY (~230 bytes a track at k=10): ~15 MB held at once
+
+
+def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(track numbers, distances) of each track's neighbours, (tracks x k), rank 1 first: row i is the i-th
+    track of `tracks`. `similar` must hold exactly k rows per track, in the tracks' order, ranks 1..k (what
+    the discover stage gives); anything else is a `ValueError`, not a silently different publication."""
+    n_tracks = len(tracks)
+    if n_tracks == 0 or len(similar) % n_tracks:
+        raise ValueError(f"{len(similar)} similar rows for {n_tracks} tracks: not k per track")
+    k = len(similar) // n_tracks
+    ids = pa.array(tracks["track_id"])
+    if pc.count_distinct(ids).as_py() != n_tracks:
+        raise ValueError("duplicate track ids in the discover tracks")
+    owners, numbers = (  # each row's track and neighbour as row numbers of `tracks` (Arrow's hash lookup, in C++)
+        pc.index_in(pa.array(similar[column]), value_set=ids).to_numpy(zero_copy_only=False)
+        for column in ("track_id", "similar_track_id")
+    )
+    ranks = similar["rank"].to_numpy()
+    if (
+        np.isnan(numbers.astype(np.float64)).any()
+        or not np.array_equal(owners, np.repeat(np.arange(n_tracks), k))
+        or not np.array_equal(ranks, np.tile(np.arange(1, k + 1), n_tracks))
+    ):
+        raise ValueError("similar tracks are not k ranked rows per discover track, in the tracks' order")
+    distances = similar["distance"].to_numpy(dtype=np.float64).astype(np.float32)
+    return numbers.astype(np.int32).reshape(n_tracks, k), distances.reshape(n_tracks, k)
+
+
+def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.DataFrame, similar: pd.DataFrame) -> int:
+    """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
+    numbers, distances = neighbour_matrices(tracks, similar)
+    k, n_tracks = numbers.shape[1], len(numbers)
+    copy_columns(conn, "agg_similar_tracks", COLUMNS, [
+        ("int8", np.full(n_tracks, params.publication_id, dtype=np.int64)),
+        ("int4", np.arange(n_tracks, dtype=np.int32)),
+        (f"int4[{k}]", numbers),
+        (f"float4[{k}]", distances),
+    ], chunk_rows=CHUNK_TRACKS)  # fmt: skip
+    return n_tracks
+
+
+def publish_builders(discovered: Discovered) -> dict[str, Builder]:
+    """The discover stage's publish builders (`jobs.discover.discover_builders`), its tracks numbered
+    (`track_no`, what the similar arrays refer to) and its similar tracks written here: COPYed from the frame
+    (`build_similar_tracks`), or, when the stage reuses a publication's graph (`sound.similar_from`: identical
+    sound inputs), copied from that publication's rows (`reuse_similar_tracks`)."""
+    sound = discovered.sound
+    tracks = sound.tracks
+    if not tracks.empty:
+        tracks = tracks.assign(track_no=np.arange(len(tracks), dtype=np.int64))
+    builders = discover_builders(replace(discovered, sound=replace(sound, tracks=tracks)))
+    source = sound.similar_from
+
+    def build(conn: Connection, params: AggregateParams) -> int:
+        if source is not None:
+            return reuse_similar_tracks(conn, params, source, sound.tracks, int(discovered.summary["similar"]["rows"]))
+        return build_similar_tracks(conn, params, sound.tracks, sound.similar) if not sound.similar.empty else 0
+
+    return {**builders, "agg_similar_tracks": build}
+
+
+# The reused publication's rows renumbered to this publication's tracks (through the track ids), for a source
+# whose numbering differs (one converted by migration 0026 numbered its tracks by id).
+_REMAPPED = """
+    INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)
+    SELECT :pid, nt.track_no,
+           ARRAY(SELECT nn.track_no FROM unnest(s.similar_nos) WITH ORDINALITY AS u (no, i)
+                 JOIN agg_discover_tracks so ON so.publication_id = :source AND so.track_no = u.no
+                 JOIN agg_discover_tracks nn ON nn.publication_id = :pid AND nn.track_id = so.track_id
+                 ORDER BY u.i),
+           s.distances
+    FROM agg_similar_tracks s
+    JOIN agg_discover_tracks st ON st.publication_id = :source AND st.track_no = s.track_no
+    JOIN agg_discover_tracks nt ON nt.publication_id = :pid AND nt.track_id = st.track_id
+    WHERE s.publication_id = :source
+"""
+
+
+def reuse_similar_tracks(
+    conn: Connection, params: AggregateParams, source: int, tracks: pd.DataFrame, expected: int
+) -> int:
+    """Copy publication `source`'s similar tracks (computed from identical sound inputs: the same tracks in the
+    same order) into this one, inside PostgreSQL, after its `agg_discover_tracks` (the builders' order). As is
+    when both number their tracks alike, else renumbered through the track ids. Refuses (the publication rolls
+    back) unless every track got its row and `expected` neighbours in all (the discover summary's count)."""
+    values = {"pid": params.publication_id, "source": source}
+    same = conn.execute(
+        text("SELECT count(*) FROM agg_discover_tracks a JOIN agg_discover_tracks b ON b.publication_id = :source"
+             " AND b.track_no = a.track_no AND b.track_id = a.track_id WHERE a.publication_id = :pid"),
+        values,
+    ).scalar_one()  # fmt: skip
+    if same == len(tracks):
+        sql = (
+            "INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)"
+            " SELECT :pid, track_no, similar_nos, distances FROM agg_similar_tracks WHERE publication_id = :source"
+        )
+    else:
+        sql = _REMAPPED
+    conn.execute(text(sql), values)
+    rows, neighbours = conn.execute(
+        text("SELECT count(*), coalesce(sum(cardinality(similar_nos)), 0) FROM agg_similar_tracks"
+             " WHERE publication_id = :pid AND cardinality(similar_nos) = cardinality(distances)"),
+        values,
+    ).one()  # fmt: skip
+    if rows != len(tracks) or neighbours != expected:
+        raise RuntimeError(f"publication {source} gave {rows} tracks / {neighbours} similar tracks, not the"
+                           f" {len(tracks)} / {expected} to reuse: run again")  # fmt: skip
+    logger.info("similar tracks: %d tracks reused from publication %d (same sound inputs%s)", rows, source,
+                "" if same == len(tracks) else ", renumbered")  # fmt: skip
+    return int(rows)
