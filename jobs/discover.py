@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from threadpoolctl import threadpool_limits
 
 from core.settings import Settings
@@ -112,7 +112,6 @@ TABLES: dict[str, tuple[str, list[str]]] = {  # table -> (frame, columns)
         ["cluster", "label", "description", "top_genres", "n_tracks", "n_hits", "hit_rate", "n_outliers"],
     ),  # fmt: skip
     "agg_discover_tracks": ("tracks", []),
-    "agg_similar_tracks": ("similar", ["track_id", "rank", "similar_track_id", "distance"]),
     "agg_genre_evolution": ("evolution", ["kind", "label", "release_year", "n_hits", "share"]),
 }
 JSON_COLUMNS = ("curve", "top_genres")
@@ -129,7 +128,8 @@ def _frames(discovered: Discovered) -> dict[str, pd.DataFrame]:
 
 
 def discover_builders(discovered: Discovered) -> dict[str, Builder]:
-    """Publish builders that COPY the discover frames into the publication being written."""
+    """Publish builders that COPY the discover frames into the publication being written (similar tracks,
+    compact and sometimes reused, are written by `jobs.similar_tracks.publish_builders`, which wraps these)."""
     frames = _frames(discovered)
 
     def builder(table: str, name: str, columns: list[str]) -> Builder:
@@ -159,30 +159,4 @@ def discover_builders(discovered: Discovered) -> dict[str, Builder]:
         return 1
 
     builders = {table: builder(table, name, columns) for table, (name, columns) in TABLES.items()}
-    if discovered.sound.similar_from is not None:
-        builders["agg_similar_tracks"] = _reused_similar(discovered.sound.similar_from, discovered.summary)
     return {**builders, "agg_discover_summary": build_summary}
-
-
-def _reused_similar(source: int, summary: dict[str, Any]) -> Builder:
-    """Copy the similar tracks of publication `source` (computed from identical sound inputs) into the new one,
-    inside PostgreSQL. Refuses (the whole publication rolls back) if that publication lost rows meanwhile."""
-    expected = int(summary["similar"]["rows"])
-
-    def build(conn: Connection, params: AggregateParams) -> int:
-        copied = conn.execute(
-            text(
-                "INSERT INTO agg_similar_tracks (publication_id, track_id, rank, similar_track_id, distance)"
-                " SELECT :pid, track_id, rank, similar_track_id, distance FROM agg_similar_tracks"
-                " WHERE publication_id = :source"
-            ),
-            {"pid": params.publication_id, "source": source},
-        ).rowcount
-        if copied != expected:
-            raise RuntimeError(
-                f"publication {source} holds {copied} similar-track rows, not the {expected} to reuse: run again"
-            )
-        logger.info("similar tracks: %d rows reused from publication %d (same sound inputs)", copied, source)
-        return copied
-
-    return build
