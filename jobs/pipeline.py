@@ -36,7 +36,7 @@ from jobs.feature_table import stored_features
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
-from jobs.score import Scored, explain, score_rows
+from jobs.score import Scored, explain, model_input_for, score_rows
 from jobs.shown_tracks import ReasonsPolicy
 from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
@@ -192,10 +192,12 @@ def _score(
     and publish the rest."""
     with recorder.stage("feature_table") as stage, engine.begin() as conn:
         model = active_model(conn=conn)
-        stored = None
+        stored, prepared = None, None
         if model is not None and not config.dask_scheduler:
             stored = stored_features(conn=conn, day=snapshot_date, hit=model.hit, changed=changed,
                                      run_id=recorder.run_id)  # fmt: skip
+            if stored.matrix is not None:  # the set just stored, in the active model's form for the score stage
+                prepared = model_input_for(model, stored.matrix)
             stage.rows_out = stored.built or 0
             stage.counts = {"feature_rows_built": stored.built or 0, "feature_sets_reused": int(stored.built is None)}
     with recorder.stage("score") as stage, engine.begin() as conn:
@@ -204,7 +206,7 @@ def _score(
             return None
         scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, dask_scheduler=config.dask_scheduler,
                              feature_set_id=stored.feature_set_id if stored else None,
-                             matrix=stored.matrix if stored else None)  # fmt: skip
+                             prepared=prepared)  # fmt: skip
         stage.rows_out = len(scoring)
         stage.counts = {"scored_tracks": len(scoring)}
     with recorder.stage("explain") as stage, engine.begin() as conn:  # reasons for the tracks a page can show

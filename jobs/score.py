@@ -92,6 +92,27 @@ def score_snapshot(
     return explain(conn=conn, scoring=scoring, reasons=reasons)
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """A stored set in the active model's form (`model_input_for`): its float matrix in the booster's feature
+    order, the genre coded as LightGBM codes a pandas categorical (`model.explain.model_matrix`; None for a
+    baseline champion, or categories the matrix cannot code, which then predict on the frame), and the
+    calibration's signal columns. The features stage of a run builds it for the score stage."""
+
+    matrix: FeatureMatrix
+    numbers: np.ndarray | None
+    signals: pd.DataFrame
+
+
+def model_input_for(model: StoredModel, matrix: FeatureMatrix) -> ModelInput:
+    champion = (model.metrics or {}).get("champion")
+    signals = matrix.frame(signal_columns(model.params, champion))
+    if is_baseline(champion):
+        return ModelInput(matrix, None, signals)
+    booster = booster_from_text(model.model_text)
+    return ModelInput(matrix, model_matrix(booster, matrix.numbers, matrix.columns, matrix.categorical()), signals)
+
+
 def score_rows(
     *,
     conn: Connection,
@@ -99,30 +120,29 @@ def score_rows(
     snapshot_date: date,
     dask_scheduler: str | None = None,
     feature_set_id: int | None = None,
-    matrix: FeatureMatrix | None = None,
+    prepared: ModelInput | None = None,
 ) -> Probabilities:
     """The score stage: the published probability of every row. On the stored feature set `feature_set_id`
-    (the features stage's) it is one binary COPY into numpy (`read_feature_matrix`), one `predict` on the
-    float matrix and a vectorised calibration: no text, no pandas rows. Else on features built here from the
-    model inputs, or on the Dask cluster (which computes every row's contributions too). `matrix`: the set's
-    numbers when the caller has them (the features stage of the same run just stored them): not read again."""
+    (the features stage's) it is one `predict` on the model's float matrix and a vectorised calibration: no
+    text, no pandas rows. `prepared`: that matrix when the caller has it (the features stage of the same run
+    built it from the set it just stored); else the set is read with one binary COPY (`read_feature_matrix`)
+    and put in the model's form here. Without a set: on features built here from the model inputs, or on the
+    Dask cluster (which computes every row's contributions too)."""
     booster = booster_from_text(model.model_text)
     champion = (model.metrics or {}).get("champion")
     if feature_set_id is not None:
-        if matrix is None or matrix.feature_set_id != feature_set_id:
-            matrix = read_feature_matrix(conn=conn, feature_set_id=feature_set_id)
-        signals = matrix.frame(signal_columns(model.params, champion))
-        numbers = None if is_baseline(champion) else model_matrix(booster, matrix.numbers, matrix.columns,
-                                                                   matrix.categorical())  # fmt: skip
+        if prepared is None or prepared.matrix.feature_set_id != feature_set_id:
+            prepared = model_input_for(model, read_feature_matrix(conn=conn, feature_set_id=feature_set_id))
+        matrix, numbers = prepared.matrix, prepared.numbers
         if is_baseline(champion):  # the list is ranked by one signal: no booster
-            probability = published_probability(booster, model.params, champion, signals)
+            probability = published_probability(booster, model.params, champion, prepared.signals)
         elif numbers is None:  # categorical features the matrix cannot code as LightGBM would: predict on the frame
             probability = published_probability(
                 booster, model.params, champion, feature_rows(conn=conn, matrix=matrix).rows
             )
         else:
             margin = booster.predict(numbers, raw_score=True) if len(numbers) else np.zeros(0)
-            probability = calibrated_probability(np.asarray(margin, dtype=float), model.params, signals)
+            probability = calibrated_probability(np.asarray(margin), model.params, prepared.signals)
         return Probabilities(model, probability, matrix.is_hit.astype(bool), matrix=matrix)
     metric, threshold = model.hit.metric, model.hit.threshold
     if dask_scheduler:

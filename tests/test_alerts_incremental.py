@@ -18,13 +18,22 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from jobs import alerts
 from jobs.alerts import ALERT_LIMIT, ALERT_METRICS, ALERT_MIN_HISTORY_DAYS, ALERT_MIN_ZSCORE, write_alerts
 from jobs.load import load_batch
 from jobs.runs import start_run
 from jobs.sources.base import SourceBatch
+from tests.conftest import start_clean
+
+
+@pytest.fixture(autouse=True)
+def _from_a_migrated_database(engine: Engine) -> None:
+    """Each test loads its own market inside a rolled-back transaction: start from no rows, whatever a file run
+    before this one in the same process left committed (a load, an import)."""
+    start_clean(engine)
+
 
 FIRST_DAY = date(2026, 3, 1)
 DAYS = 48

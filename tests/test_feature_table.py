@@ -97,8 +97,9 @@ def test_scores_on_the_stored_set_equal_scores_on_features_built_in_memory(world
         stored = stored_features(conn=conn, day=DAY, hit=model.hit, changed=True, run_id=None)
         set_id, built = stored.feature_set_id, stored.built
         from_table = score.score_snapshot(conn=conn, model=model, snapshot_date=DAY, feature_set_id=set_id)
+        assert stored.matrix is not None
         handed = score.score_rows(conn=conn, model=model, snapshot_date=DAY, feature_set_id=set_id,
-                                  matrix=stored.matrix)  # fmt: skip
+                                  prepared=score.model_input_for(model, stored.matrix))  # fmt: skip
         read = read_feature_matrix(conn=conn, feature_set_id=set_id)
         in_memory = score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
     assert stored.matrix is not None and handed.matrix is stored.matrix  # predicted on what the features stage kept
