@@ -59,7 +59,7 @@ def targets(engine: Engine) -> dict[str, Target]:
         "hitscope_artists_rows": (HITSCOPE, True, ids.ARTISTS_GRID,
                                   {f"{ids.ARTISTS_GRID}.getRowsRequest": FIRST_BLOCK,
                                    f"{ids.ARTISTS_ORDER}.value": "level"}),
-        "hitscope_morning_lists": (HITSCOPE, True, ids.MORNING_EMERGING,
+        "hitscope_morning_lists": (HITSCOPE, True, ids.MORNING_EMERGING_NOTE,  # the lists callback (tables)
                                    {f"{ids.MORNING_RISER_WINDOW}.value": "7",
                                     f"{ids.MORNING_RISER_BASIS}.value": "points"}),
         "hitscope_track_similar": (HITSCOPE, True, ids.TRACK_SIMILAR, {f"{ids.TRACK_ID}.data": track}),

@@ -5,6 +5,7 @@ posts a Dash callback payload to `/_dash-update-component` in a loop.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -121,6 +122,7 @@ def _split_outputs(output: str) -> list[str]:
     return output.strip(".").split("...") if output.startswith("..") else [output]
 
 
-def _prop(part: str) -> dict[str, str]:
+def _prop(part: str) -> dict[str, Any]:
+    """{"id", "property"} of one output; a pattern-matching id (a JSON object) as the object Dash expects."""
     component, prop = part.rsplit(".", 1)
-    return {"id": component, "property": prop}
+    return {"id": json.loads(component) if component.startswith("{") else component, "property": prop}

@@ -4,7 +4,8 @@ Crafted requests get a 4xx and one escaped warning line, never a 500 with a trac
 
 - A body larger than `MAX_REQUEST_KB` gets 413 before anything reads it (Dash's callbacks send a few KB).
 - `POST /_dash-update-component` must be JSON at most `MAX_JSON_DEPTH` deep, name a registered callback
-  (`output`), and carry `inputs`/`state` entries of `{id, property, value}`. The URL properties of a
+  (`output`), give that callback's own `outputs` (ids and properties; a pattern output any id of its shape),
+  and carry `inputs`/`state` entries of `{id, property, value}`. The URL properties of a
   `dcc.Location` (`pathname`, `search`, `hash`, `href`) must be strings (or null) without control
   characters, and a `pathname` starts with "/". Anything else: 400. Individual callbacks still normalise
   their own filter values (`dashboard.urlstate`).
@@ -88,6 +89,37 @@ def _check_entries(entries: Any, where: str, declared: list[dict[str, Any]] | No
             _check_value(item["property"], item.get("value"))
 
 
+def declared_outputs(output: str) -> list[tuple[Any, str]]:
+    """(id, property) of each output in Dash's `output` string ("..a.x...b.y.." for several); a pattern id
+    comes back as its JSON object (wildcards as Dash writes them, e.g. ["MATCH"])."""
+    parts = output[2:-2].split("...") if output.startswith("..") and output.endswith("..") else [output]
+    declared = []
+    for part in parts:
+        component, _, prop = part.rpartition(".")
+        declared.append((json.loads(component) if component.startswith("{") else component, prop))
+    return declared
+
+
+def _check_outputs(outputs: Any, output: str) -> None:
+    """`outputs` must be the callback's own: one entry per declared output (an object, or a list of them for an
+    ALL pattern), each with its property and its id (a pattern output: an object with the pattern's keys).
+    Dash would otherwise fail inside with a 500."""
+    declared = declared_outputs(output)
+    entries = outputs if isinstance(outputs, list) and output.startswith("..") else [outputs]
+    if len(entries) != len(declared):
+        raise Refused(f"outputs: {len(entries)} entries for a callback that sets {len(declared)}")
+    for entry, (component, prop) in zip(entries, declared, strict=True):
+        for item in entry if isinstance(entry, list) and isinstance(component, dict) else [entry]:
+            if not isinstance(item, dict) or item.get("property") != prop:
+                raise Refused(f"outputs: not the callback's {str(component)[:60]}.{prop}")
+            given = item.get("id")
+            if isinstance(component, dict):
+                if not isinstance(given, dict) or set(given) != set(component):
+                    raise Refused(f"outputs: not an id of the pattern {str(component)[:60]}")
+            elif given != component:
+                raise Refused(f"outputs: not the callback's {component[:60]}.{prop}")
+
+
 def check_callback_body(body: bytes, callbacks: dict[str, Any]) -> None:
     """Raise `Refused` unless `body` is a well-formed request for one of `callbacks` (Dash's callback map:
     output -> spec), with the inputs and state that callback declares."""
@@ -102,6 +134,7 @@ def check_callback_body(body: bytes, callbacks: dict[str, Any]) -> None:
     spec = callbacks.get(payload["output"])
     if spec is None:
         raise Refused(f"no callback for output {payload['output'][:80]}")
+    _check_outputs(payload.get("outputs"), payload["output"])
     _check_entries(payload.get("inputs"), "inputs", spec.get("inputs"))
     _check_entries(payload.get("state", []), "state", spec.get("state"))
     changed = payload.get("changedPropIds", [])

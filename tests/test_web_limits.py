@@ -88,6 +88,10 @@ def test_crafted_callback_values_and_asset_urls_get_4xx_without_a_traceback(site
         "nested JSON": '{"output": "x", "inputs": ' + "[" * 5000 + "]" * 5000 + "}",
         "JSON nested 100 deep": json.dumps(page_route("/", search=None)).replace("null", "[" * 100 + "]" * 100),
         "not JSON": "{broken",
+        "outputs not the callback's": page_route("/")
+        | {"outputs": [{"id": "x", "property": "y"}, {"id": "z", "property": "w"}]},
+        "one output of two": page_route("/") | {"outputs": [{"id": "_pages_content", "property": "children"}]},
+        "outputs a string": page_route("/") | {"outputs": "x.y"},
     }
     for what, body in crafted.items():
         response = web.callback(body)
