@@ -13,6 +13,7 @@ apart from SELECT instead of INSERT).
 from __future__ import annotations
 
 import json
+import logging
 import random
 from datetime import date, timedelta
 
@@ -132,6 +133,11 @@ def rescanned(conn: Connection, day: date) -> list[tuple]:
     return [tuple(row) for row in conn.execute(text(RESCAN), values)]
 
 
+def window_lines(records: list[logging.LogRecord]) -> list[str]:
+    """How each write_alerts call brought the window to its day ("alert window advanced (3 artists rebuilt)")."""
+    return [r.getMessage().split(" for ")[0] for r in records if r.getMessage().startswith("alert window")]
+
+
 def kept(conn: Connection) -> list[tuple]:
     return [tuple(r) for r in conn.execute(text("SELECT * FROM alert_windows ORDER BY entity, metric"))]
 
@@ -164,15 +170,17 @@ def test_the_window_advanced_day_by_day_equals_a_rebuild_and_gives_the_rescans_a
     observations, late_rows = observations[~late], observations[late]
     assert len(late_rows) > 0
     load(conn, artists, observations[observations["observed_on"] < CHECKED_FROM])
-    days, spikes = [], 0
+    days, spikes, hows = [], 0, []
     for offset in range((CHECKED_FROM - FIRST_DAY).days, DAYS):
         day = FIRST_DAY + timedelta(days=offset)
         load(conn, artists, observations[observations["observed_on"] == day])
         if day == LATE_DAY + timedelta(days=1):
             load(conn, artists, late_rows)  # after the window of LATE_DAY was kept
         pid = publication(conn, day)
+        before = len(caplog.records)  # count this call's lines only (logging may be set up by an earlier test)
         with caplog.at_level("INFO", logger="jobs.alerts"):
             write_alerts(conn=conn, publication_id=pid, day=day, observations_from=day)
+        hows += window_lines(caplog.records[before:])
         days.append(conn.execute(text("SELECT day FROM alert_window_day")).scalar_one())
         assert kept(conn) == rebuilt(conn, day), f"the kept window of {day} is not the rebuilt one"
         got, expected = written(conn, pid), rescanned(conn, day)
@@ -180,7 +188,6 @@ def test_the_window_advanced_day_by_day_equals_a_rebuild_and_gives_the_rescans_a
         spikes += len(got)
     assert days == [FIRST_DAY + timedelta(days=o) for o in range((CHECKED_FROM - FIRST_DAY).days, DAYS)]
     assert spikes >= 5, "the market should spike now and then"
-    hows = [r.getMessage().split(" for ")[0] for r in caplog.records if r.getMessage().startswith("alert window")]
     assert hows[0] == "alert window rebuilt" and all(h.startswith("alert window advanced") for h in hows[1:])
     assert any(not h.startswith("alert window advanced (0 ") for h in hows[1:]), "some artists were out of step"
 
@@ -192,11 +199,12 @@ def test_the_window_is_advanced_not_rebuilt_on_a_daily_run(conn: Connection, cap
     write_alerts(conn=conn, publication_id=publication(conn, day - timedelta(days=1)), day=day - timedelta(days=1),
                  observations_from=date.min)  # fmt: skip
     load(conn, artists, observations[observations["observed_on"] == day])
+    before = len(caplog.records)
     with caplog.at_level("INFO", logger="jobs.alerts"):
         write_alerts(conn=conn, publication_id=publication(conn, day), day=day, observations_from=day)
         write_alerts(conn=conn, publication_id=publication(conn, day), day=day, observations_from=None)
         write_alerts(conn=conn, publication_id=publication(conn, day), day=day, observations_from=day)
-    hows = [r.getMessage().split(" for ")[0] for r in caplog.records if r.getMessage().startswith("alert window")]
+    hows = window_lines(caplog.records[before:])
     assert hows[0] == "alert window advanced (0 artists rebuilt)"
     assert hows[1:] == ["alert window kept", "alert window rebuilt"]  # nothing new; then the kept day changed
 
