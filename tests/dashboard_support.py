@@ -4,6 +4,7 @@ seeded = seed_demo(engine)           # ~35 days of a 150-artist demo market, one
 with newer_publication(engine): ...  # an empty newer publication (cache keys change), removed after
 with dashboard_database(url): ...    # DATABASE_URL (and test users) for the app's lazily created engine
 with signed_in("ana"): ...           # a request context whose session belongs to a user
+with keeping_page_callbacks(): ...   # a bare Dash app's first request leaves the pages' callbacks for the app
 login(client, "ana")                 # sign a Flask test client in through the real form
 """
 
@@ -261,3 +262,21 @@ def seed_model_outputs(engine: Engine, *, publication_id: int, seed: int = 42) -
                  "since": SNAPSHOT - timedelta(days=index)},
             )  # fmt: skip
     return {"model_version_id": version, "metrics": metrics}
+
+
+@contextmanager
+def keeping_page_callbacks() -> Iterator[None]:
+    """Around a bare `Dash` app of a test: the first request any Dash app serves moves every callback the pages
+    registered with `dash.callback` into its own map and empties Dash's global list, so the product's app, if
+    created after it in the same process, would answer "no callback" to every page callback. Given back here."""
+    from dash import _callback
+
+    saved = (dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST),
+             list(_callback.GLOBAL_INLINE_SCRIPTS))  # fmt: skip
+    try:
+        yield
+    finally:
+        _callback.GLOBAL_CALLBACK_MAP.clear()
+        _callback.GLOBAL_CALLBACK_MAP.update(saved[0])
+        _callback.GLOBAL_CALLBACK_LIST[:] = saved[1]
+        _callback.GLOBAL_INLINE_SCRIPTS[:] = saved[2]

@@ -11,9 +11,15 @@ from dash import Dash, html
 
 from dashboard.app import HERE
 from dashboard.asset_cache import YEAR, install_asset_caching
+from tests.dashboard_support import keeping_page_callbacks
 
 
 def test_versioned_assets_are_immutable_and_the_rest_is_revalidated() -> None:
+    with keeping_page_callbacks():
+        check_asset_caching()
+
+
+def check_asset_caching() -> None:
     app = Dash(__name__, assets_folder=str(HERE / "assets"))
     app.layout = html.Div("x")
     install_asset_caching(app)

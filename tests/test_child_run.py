@@ -10,17 +10,23 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy
+
 from bench.child_run import run_child
 
 TOUCH = "import numpy; a = numpy.ones({n}); print(a.sum())"
 
 
 def test_the_peak_is_the_childs_own() -> None:
+    ballast = numpy.ones(50_000_000)  # 400 MB in this process: a fork copies it, the child's exec drops it
     small = run_child([sys.executable, "-c", "pass"], env=dict(os.environ))
     big = run_child([sys.executable, "-c", TOUCH.format(n=40_000_000)], env=dict(os.environ))  # 320 MB
     assert small.returncode == 0 and big.returncode == 0 and not big.aborted
     assert big.peak_rss_bytes >= 320 * 10**6 > small.peak_rss_bytes
     assert big.peak_rss_bytes < small.peak_rss_bytes + 320 * 10**6 + 200 * 2**20  # the child, not the parent too
+    assert ballast.sum() == 50_000_000
+    modules = run_child([sys.executable, "-m", "json.tool", "--help"], env=dict(os.environ))  # `-m` runs a module
+    assert modules.returncode == 0 and modules.peak_rss_bytes < 320 * 10**6
 
 
 def test_a_failure_and_the_guard() -> None:

@@ -24,7 +24,14 @@ from core.settings import Settings
 from dashboard import ids
 from dashboard.login import install_login
 from dashboard.security import install_security_headers
-from tests.dashboard_support import PASSWORDS, dash_app, dashboard_database, login, users_setting
+from tests.dashboard_support import (
+    PASSWORDS,
+    dash_app,
+    dashboard_database,
+    keeping_page_callbacks,
+    login,
+    users_setting,
+)
 from tests.servers import ROOT
 
 DB_PASSWORD = "Db-Pa55word-never-logged"
@@ -85,7 +92,7 @@ def test_every_response_carries_the_security_headers(client: FlaskClient) -> Non
 def test_production_session_cookie_is_secure_httponly_samesite_and_hsts_is_sent(
     clean_db: Engine, database_url: str
 ) -> None:
-    with dashboard_database(database_url, APP_ENV="production", SECRET_KEY=SECRET_KEY):
+    with dashboard_database(database_url, APP_ENV="production", SECRET_KEY=SECRET_KEY), keeping_page_callbacks():
         app = Dash("production_probe")  # a bare app: the login and headers exactly as create_app installs them
         app.layout = html.Div("ok")
         settings = Settings(APP_ENV="production", SECRET_KEY=SECRET_KEY, DASHBOARD_USERS=users_setting(),
