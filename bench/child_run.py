@@ -7,10 +7,10 @@
 The peak is the kernel's high-water mark of the child's resident memory after its exec (`VmHWM` in
 /proc/self/status, written by the child at exit through a small bootstrap, `PEAK_BOOTSTRAP`): every page it
 touched, not a sample. Not `os.wait4`'s `ru_maxrss`: that one also keeps the forked copy of the parent from
-before the exec, so it reported the bench process's own world (2.6 GiB at 1M) as the child's. A child that
-dies without writing it (killed) falls back to `ru_maxrss`. A sampling thread (psutil) also watches the
-child's RSS and kills it if it grows past
-`abort_above`, so a run that outgrows a shared machine stops instead of pushing it into swap.
+before the exec, so at 1M it reported 2,571 MiB, the bench process's world (a rerun measured the child's own
+peak at 2,338 MiB). A child that dies without writing it (killed) falls back to `ru_maxrss`. A sampling thread
+(psutil) also watches the child's RSS and kills it if it grows past `abort_above`, so a run that outgrows a
+shared machine stops instead of pushing it into swap.
 """
 
 from __future__ import annotations
