@@ -25,6 +25,7 @@ from jobs.discover_extract import (
     read_artists,
     read_credits,
     read_similar,
+    read_similar_base,
     read_similar_sources,
     read_tracks,
     read_watched_artists,
@@ -74,6 +75,7 @@ def run_discover(
         sound = discover_sound(
             tracks, hit_metric=hit_metric, hit_threshold=hit_threshold, k_range=(config.k_min, config.k_max),
             neighbours=config.neighbours, seed=config.seed, reusable=reusable,
+            base=lambda: read_similar_base(conn=conn, k=config.neighbours),
         )  # fmt: skip
         segments = discover_segments(
             tracks, credits, artists, similar, watched, hops=config.hops, per_hop=config.per_hop,

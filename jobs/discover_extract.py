@@ -2,19 +2,24 @@
 
 Tracks released by the day with their main artist, genre, audio features and peak hit metric so far; every
 credited artist of every track; artists with their latest level; the newest similar-artist list of each artist,
-its names resolved to catalogue ids; the watched artists; and which kept publication's similar tracks a run
-with unchanged sound inputs can reuse.
+its names resolved to catalogue ids; the watched artists; which kept publication's similar tracks a run
+with unchanged sound inputs can reuse; and the newest publication's graph, which a run with new tracks extends
+(`jobs.discover_similar`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_frame
+from core.columnar import copy_out_fixed, copy_out_frame
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from jobs.sources.base import AUDIO_FEATURE_COLUMNS
@@ -127,3 +132,54 @@ def read_similar_sources(*, conn: Connection) -> dict[str, int]:
         )
     )
     return {str(key): int(publication) for key, publication in rows}
+
+
+@dataclass
+class SimilarBase:
+    """The newest kept publication's similar tracks: its discover summary's `similar` (key, space) now, its
+    graph (`graph()`: track ids in its order, and each one's neighbours as positions in them) when asked."""
+
+    publication_id: int
+    similar: dict[str, Any]
+    graph: Callable[[], tuple[np.ndarray, np.ndarray] | None]
+
+
+def read_similar_base(*, conn: Connection, k: int) -> SimilarBase | None:
+    """The newest kept publication that holds similar tracks under a key, or None. Its graph is read on demand
+    through binary COPY (k neighbours a track; None when its lists are not exactly k a track)."""
+    row = conn.execute(
+        text(
+            """
+            SELECT d.publication_id, d.summary -> 'similar' FROM agg_discover_summary d
+            WHERE d.summary -> 'similar' ->> 'key' IS NOT NULL
+              AND EXISTS (SELECT 1 FROM agg_similar_tracks s WHERE s.publication_id = d.publication_id)
+            ORDER BY d.publication_id DESC LIMIT 1
+            """
+        )
+    ).first()
+    if row is None:
+        return None
+    publication = int(row[0])
+
+    def graph() -> tuple[np.ndarray, np.ndarray] | None:
+        tracks = copy_out_frame(
+            conn, "SELECT track_id FROM agg_discover_tracks WHERE publication_id = :p ORDER BY track_no",
+            {"track_id": pa.string()}, {"p": publication},
+        )  # fmt: skip
+        (numbers,) = copy_out_fixed(
+            conn, f"SELECT track_no FROM agg_discover_tracks WHERE publication_id = {publication} ORDER BY track_no",
+            ["int4"],
+        )  # fmt: skip
+        try:
+            owners, lists = copy_out_fixed(
+                conn, f"SELECT track_no, similar_nos FROM agg_similar_tracks WHERE publication_id = {publication}"
+                " ORDER BY track_no", ["int4", f"int4[{k}]"],
+            )  # fmt: skip
+        except ValueError:  # not k neighbours a track
+            return None
+        positions = np.minimum(np.searchsorted(numbers, lists), len(numbers) - 1)  # numbers -> positions
+        if not np.array_equal(owners, numbers) or not np.array_equal(numbers[positions], lists):
+            return None
+        return tracks["track_id"].to_numpy(dtype=object), positions.astype(np.int64)
+
+    return SimilarBase(publication, dict(row[1]), graph)

@@ -1,11 +1,12 @@
 """Discover, the sound side: micro-genres, the 2-D map, outliers, similar tracks, popularity regression and genre
-evolution, over the tracks that have audio features (genre evolution by genre needs none).
+evolution, over the tracks that have audio features (genre evolution by genre needs none). Similar tracks are
+reused, extended or rebuilt by `jobs.discover_similar`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from core.hit_definition import HitDefinition
+from jobs.discover_extract import SimilarBase
+from jobs.discover_similar import similar_tracks
 from model.popularity import fit_popularity, genre_evolution
 from model.sound import (
     SOUND_FEATURES,
     describe_clusters,
     map_2d,
     micro_genres,
-    nearest_tracks,
-    neighbours_key,
     standardise,
 )  # fmt: skip
 
@@ -32,7 +33,6 @@ TRACK_COLUMNS = [
     "danceability", "valence", "tempo", "popularity", "is_hit", "predicted_popularity", "pca_x", "pca_y",
     "is_outlier",
 ]  # fmt: skip
-SIMILAR_COLUMNS = ["track_id", "rank", "similar_track_id", "distance"]
 
 
 @dataclass
@@ -61,10 +61,12 @@ def discover_sound(
     neighbours: int,
     seed: int = 0,
     reusable: Mapping[str, int] | None = None,
+    base: Callable[[], SimilarBase | None] | None = None,
 ) -> SoundResult:
     """Everything on the sound side from the tracks of `read_tracks`. Similar tracks are computed unless
     `reusable` (neighbours key -> publication, from `read_similar_sources`) names a publication computed from
-    identical inputs, whose rows are then reused (a daily run's audio features rarely change)."""
+    identical inputs, whose rows are then reused (a daily run's audio features rarely change), or extended from
+    `base()`'s graph (`read_similar_base`) when only new tracks came (`jobs.discover_similar`)."""
     tracks = tracks.assign(
         release_year=pd.to_datetime(tracks["release_date"]).dt.year.astype("Int64"),
         is_hit=is_hit(tracks["popularity"].astype(float), hit_metric, hit_threshold),
@@ -75,7 +77,8 @@ def discover_sound(
         missing = [NO_AUDIO if audio.empty else f"Only {len(audio)} tracks have audio features: no micro-genres."]
         return SoundResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), by_genre, {"n_audio_tracks": len(audio)},
                            missing)  # fmt: skip
-    z = standardise(audio[SOUND_FEATURES].to_numpy(dtype=float))
+    raw = audio[SOUND_FEATURES].to_numpy(dtype=float)
+    z = standardise(raw)
     found = micro_genres(z, k_range, seed=seed)
     coords = map_2d(z, seed=seed)
     audio = audio.assign(micro_genre=found.labels, pca_x=coords[:, 0], pca_y=coords[:, 1], is_outlier=found.is_outlier)
@@ -90,33 +93,17 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
-    ids = audio["track_id"].to_numpy()
-    key = neighbours_key(ids, z, neighbours)
-    reused_from = (reusable or {}).get(key)
-    similar = _similar_tracks(ids, z, neighbours) if reused_from is None else pd.DataFrame(columns=SIMILAR_COLUMNS)
+    similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base)
     summary = {
         "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
         "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),
         "regression": fit.metrics if fit else None,
-        "similar": {"key": key, "rows": len(ids) * min(neighbours, len(ids) - 1), "reused_from": reused_from},
+        "similar": similar.summary,
     }  # fmt: skip
     missing = [] if fit else ["Too few dated tracks with a popularity for the popularity regression."]
     logger.info("micro-genres: k=%s silhouette %.3f over %d tracks", found.k, found.silhouette, len(audio))
     evolution = pd.concat([by_genre, by_micro.assign(kind="micro_genre")], ignore_index=True)
-    return SoundResult(audio[TRACK_COLUMNS], micro, similar, evolution, summary, missing, reused_from)
-
-
-def _similar_tracks(ids: np.ndarray, z: np.ndarray, neighbours: int) -> pd.DataFrame:
-    """(track_id, rank, similar_track_id, distance): each track's `neighbours` nearest in sound, nearest first."""
-    index, distance = nearest_tracks(z, neighbours)
-    return pd.DataFrame(
-        {
-            "track_id": np.repeat(ids, index.shape[1]),
-            "rank": np.tile(np.arange(1, index.shape[1] + 1), len(ids)),
-            "similar_track_id": ids[index.ravel()],
-            "distance": np.round(distance.ravel(), 4),
-        }
-    )
+    return SoundResult(audio[TRACK_COLUMNS], micro, similar.frame, evolution, summary, missing, similar.reused_from)
 
 
 def _timing(tracks: pd.DataFrame) -> dict[str, pd.Series]:

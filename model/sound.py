@@ -40,8 +40,17 @@ class MicroGenres:
 
 def standardise(values: np.ndarray) -> np.ndarray:
     """Z-scores per column (a constant column becomes 0); missing values become the column mean (0)."""
-    mean = np.nanmean(values, axis=0)
-    spread = np.nanstd(values, axis=0)
+    return in_space(values, *space_of(values))
+
+
+def space_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, spread) per column, missing values left out: the space `standardise` measures in. (numpy's sums
+    depend on the array's layout in the last bits: the discover stage's arrays are column-major, pandas's.)"""
+    return np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+
+
+def in_space(values: np.ndarray, mean: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """`values` in the units of (mean, spread): z-scores, a constant column 0, a missing value the mean (0)."""
     z = (values - mean) / np.where(spread > 0, spread, 1.0)
     return np.nan_to_num(z)
 
