@@ -6,8 +6,11 @@ or a table row, whichever the checkout draws). Prints the medians; writes nothin
 ratio is the figure, the absolute times move with the load).
 
     python -m bench.morning_ab /work/main [--rounds 10] [--watching 5]   # this checkout (B) against /work/main (A)
+    python -m bench.morning_ab /work/main --database postgresql+psycopg://postgres@127.0.0.1/hs_morning_w
 
 `--watching N` gives the viewer N watched tracks first (Morning then shows its watchlist grid).
+`--database URL` reuses a world built once by `bench_morning.prepare_database` (kept, not modified unless
+`--watching`) instead of building a throwaway one: the world takes minutes, an A/B run one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +77,32 @@ def alternate(bases: list[str], rounds: int) -> list[list[dict[str, Any]]]:
     return results
 
 
+@contextmanager
+def world(database: str | None) -> Iterator[Any]:
+    """The given database's engine, or a throwaway one with bench_morning's world prepared in it."""
+    if database:
+        from core.db import get_engine
+
+        engine = get_engine(database)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with throwaway_engine() as engine:
+        bench_morning.prepare_database(engine, 20_000, 8)
+        yield engine
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("against", type=Path, help="the other checkout (A), e.g. /work/main")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--watching", type=int, default=0)
+    parser.add_argument("--database", help="a database holding bench_morning's world already (see above)")
     args = parser.parse_args(argv)
     roots = [args.against.resolve(), ROOT]
-    with throwaway_engine() as engine:
-        bench_morning.prepare_database(engine, 20_000, 8)
+    with world(args.database) as engine:
         if args.watching:
             with engine.begin() as conn:
                 conn.execute(

@@ -25,6 +25,14 @@ from dashboard.request_checks import install_request_checks
 from dashboard.security import install_security_headers
 
 HERE = Path(__file__).resolve().parent
+# Sends the page's layout and dependencies requests while the browser still evaluates the bundles: linked right
+# after React (an external script), not among the other assets, which run after the component bundles.
+EARLY_REQUESTS = "earlyRequests.js"
+
+
+def early_requests_script() -> str:
+    """Its URL, versioned by modification time as Dash versions assets (dashboard/asset_cache.py caches it)."""
+    return f"/assets/{EARLY_REQUESTS}?m={(HERE / 'assets' / EARLY_REQUESTS).stat().st_mtime}"
 
 
 def shell() -> html.Div:
@@ -48,6 +56,8 @@ def create_app() -> Dash:
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
+        assets_ignore=rf"^{EARLY_REQUESTS}$",
+        external_scripts=[early_requests_script()],
         serve_locally=True,  # no CDN: Bootstrap is vendored under assets/, plotly.js ships with dash
         suppress_callback_exceptions=True,  # page layouts are functions of the URL, validated per page
         title="Hitscope",

@@ -4,7 +4,8 @@ these (Morning, when the watchlist is empty) never loads the grid's 870 KB chunk
 The columns are the grids' own column definitions (dashboard/tables.py: field, header, number format, link,
 sparkline, default sort); the cells are formatted with dashboard/formats.py, the same format the grids' renderers
 use. A table is sortable (click a header; again to reverse), paged (`page_size` rows, Previous / Next), and
-exported to CSV on the server in the order shown (dashboard/grid_export.py).
+exported to CSV on the server in the order shown (dashboard/grid_export.py). The body's rows are one component
+(dashboard/short_rows.py), not a Dash component per cell: dash-renderer's work grows with the components.
 
     register("morning-risers", tables.RISER_COLUMNS, file_name="hitscope-risers.csv", page_size=20)   # import time
     short_table.table("morning-risers", rows, element_id=ids.MORNING_RISERS)   # in a layout: the first view
@@ -26,6 +27,7 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import formats, grid_export, ids
+from dashboard.short_rows import ShortRows, image, link
 
 SORT, PAGE = ids.short_table("sort", None)["type"], ids.short_table("page", None)["type"]  # what a click sends
 
@@ -115,14 +117,13 @@ def sparkline(values: Any) -> object:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
         f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/></svg>'
     )
-    return html.Img(
-        src="data:image/svg+xml," + quote(svg), width=w, height=h, className="sparkline",
-        alt=f"last {len(values)} days: {lo:g} to {hi:g}",
-    )  # fmt: skip
+    alt = f"last {len(values)} days: {lo:g} to {hi:g}"
+    return image("data:image/svg+xml," + quote(svg), width=w, height=h, alt=alt)
 
 
 def cell(column: dict[str, Any], row: dict[str, Any]) -> object:
-    """One cell as the grid's renderer shows it: a link, a formatted number, a sparkline or the text."""
+    """One cell as the grid's renderer shows it: a link, a formatted number, a sparkline or the text (as
+    dashboard/short_rows.py's cells: the browser draws them)."""
     value = row.get(column["field"])
     renderer = column.get("cellRenderer")
     params = column.get("cellRendererParams") or {}
@@ -137,7 +138,7 @@ def cell(column: dict[str, Any], row: dict[str, Any]) -> object:
     if renderer == "EntityLink" and row.get(params.get("idField")):
         kind = row.get(params["kindField"]) if params.get("kindField") else params.get("kind")
         href = f"/{kind}/" + quote(str(row[params["idField"]]), safe=":")
-        return dcc.Link(text, href=href, title=text)
+        return link(text, href)
     return text
 
 
@@ -178,10 +179,11 @@ def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[ob
     page = min(max(int(view.get("page") or 0), 0), pages - 1)
     shown = ordered[page * spec.page_size : (page + 1) * spec.page_size]
     head = html.Thead(html.Tr([_header(name, c, view) for c in spec.columns]))
-    lines = [html.Tr([html.Td(cell(c, row), className=_cell_class(c)) for c in spec.columns]) for row in shown]
+    lines = ShortRows(rows=[[cell(c, row) for c in spec.columns] for row in shown],
+                      classes=[_cell_class(c) for c in spec.columns])  # fmt: skip
     out: list[object] = [
         html.Div(
-            html.Table([head, html.Tbody(lines)], className="table table-sm table-hover align-middle mb-1 small"),
+            html.Table([head, lines], className="table table-sm table-hover align-middle mb-1 small"),
             className="table-responsive short-table",
         )
     ]

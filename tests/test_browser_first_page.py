@@ -66,3 +66,24 @@ def test_a_layout_built_for_another_address_is_redrawn_by_the_router(browser: An
     assert page.locator("#season-heatmap").count() == 0
     assert page.is_checked("#morning-riser-window input[value='28']")
     page.context.close()
+
+
+def test_the_layout_and_dependencies_are_asked_once_before_the_renderer_runs(browser: Any, server: str) -> None:  # noqa: F811
+    """dashboard/assets/earlyRequests.js sends `_dash-layout` and `_dash-dependencies` before dash-renderer has
+    run, and the renderer draws the page from those answers: one request each a load, not a second one."""
+    page = signed_in_page(browser, server, "bo")
+    page.goto("about:blank")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url.rsplit("/", 1)[-1].split("?")[0]))
+    page.goto(f"{server}/")
+    page.wait_for_selector("#morning-risers tbody tr")
+    settle(page)
+    assert asked.count("_dash-layout") == 1 and asked.count("_dash-dependencies") == 1
+    sent, scripts_done = page.evaluate(
+        """() => [performance.getEntriesByType('resource').find(r => r.name.endsWith('/_dash-layout')).startTime,
+                  performance.getEntriesByType('navigation')[0].domContentLoadedEventStart]"""
+    )
+    assert sent < scripts_done  # asked while the bundles were still running (the renderer asks after them)
+    page.get_by_role("link", name="Artists").first.click()  # later requests go out as usual
+    page.wait_for_selector("#artists-graph .js-plotly-plot")
+    page.context.close()

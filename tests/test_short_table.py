@@ -47,21 +47,21 @@ def texts(tree: Any) -> list[str]:
 
 
 def body_rows(tree: list[object]) -> list[list[Any]]:
-    """The cells of the drawn body rows, as plotly JSON."""
+    """The cells of the drawn body rows (one `ShortRows` component: dashboard/short_rows.py)."""
     table = json.loads(json.dumps(tree[0], default=lambda c: c.to_plotly_json()))["props"]["children"]["props"]
-    tbody = table["children"][1]["props"]["children"]
-    return [[td["props"]["children"] for td in tr["props"]["children"]] for tr in tbody]
+    tbody = table["children"][1]
+    assert (tbody["namespace"], tbody["type"]) == ("hitscope", "ShortRows")
+    return list(tbody["props"]["rows"])
 
 
 def test_cells_use_the_grids_number_format_links_and_sparklines() -> None:
     drawn = body_rows(short_table.body(NAME, rows(), {"field": None, "desc": False, "page": 0}))
     name, points, pct, spark, popularity, genre = drawn[0]
-    assert name["type"] == "Link" and name["props"]["href"] == "/artist/a:1" and name["props"]["children"] == "Ana"
+    assert name == {"text": "Ana", "href": "/artist/a:1"}
     assert (points, pct, popularity, genre) == ("+3.0", "+21.2%", "1,234", "Pop")  # as the grid's `Num` shows them
-    assert spark["type"] == "Img" and spark["props"]["src"].startswith("data:image/svg+xml,")
-    assert spark["props"]["alt"] == "last 3 days: 1 to 3"
+    assert spark["src"].startswith("data:image/svg+xml,") and spark["alt"] == "last 3 days: 1 to 3"
     assert drawn[1][1] == ""  # a missing change is blank, not "nan"
-    assert short_table.cell(tables.RISER_COLUMNS[0], rows()[2]).href == "/artist/a%2F3"  # type: ignore[attr-defined]
+    assert short_table.cell(tables.RISER_COLUMNS[0], rows()[2]) == {"text": "=HYPERLINK(1)", "href": "/artist/a%2F3"}
 
 
 def test_a_header_click_sorts_numbers_highest_first_then_reverses_with_missing_values_last() -> None:
@@ -82,11 +82,11 @@ def test_a_header_click_sorts_numbers_highest_first_then_reverses_with_missing_v
 def test_pages_turn_and_new_rows_start_at_the_first_page() -> None:
     view = {"field": "popularity", "desc": True, "page": 0}
     first = short_table.body(NAME, rows(), view)
-    assert [r[0]["props"]["children"] for r in body_rows(first)] == ["Ana", "=HYPERLINK(1)"]
+    assert [r[0]["text"] for r in body_rows(first)] == ["Ana", "=HYPERLINK(1)"]
     assert "1 to 2 of 3" in texts(first)
     view = short_table.next_view(NAME, view, {"type": short_table.PAGE, "to": "next"})
     second = short_table.body(NAME, rows(), view)
-    assert [r[0]["props"]["children"] for r in body_rows(second)] == ["bo"] and "3 to 3 of 3" in texts(second)
+    assert [r[0]["text"] for r in body_rows(second)] == ["bo"] and "3 to 3 of 3" in texts(second)
     assert short_table.next_view(NAME, view, None)["page"] == 0  # the rows changed (a filter)
 
 
