@@ -16,6 +16,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, html
 
+from dashboard.run_view import LABELS as STAGE_LABELS
+
 # Headers wrap instead of being cut off (tests/test_browser_scout.py compares scrollWidth with clientWidth).
 DEFAULT_COL = {
     "sortable": True, "filter": True, "resizable": True, "floatingFilter": False, "minWidth": 90,
@@ -164,14 +166,18 @@ RUN_COLUMNS: list[dict[str, Any]] = [
 
 
 def run_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The run log as readable rows: stages as 'name 1.2s', row counts as 'table=n', warnings joined."""
+    """The run log as readable rows: stages in words with their seconds ('features 1.2 s', as Admin's stage list
+    names them), row counts as 'table=n', warnings joined."""
     if frame.empty:
         return []
     shown = frame.assign(
         started_at=pd.to_datetime(frame["started_at"], utc=True),
         snapshot_date=frame["snapshot_date"].astype(str).replace({"None": ""}),
         duration_s=frame["duration_s"].astype(float),
-        stages=[" · ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in stages or []) for stages in frame["stages"]],
+        stages=[
+            " · ".join(f"{STAGE_LABELS.get(s['stage'], s['stage'])} {s['seconds']:.1f} s" for s in stages or [])
+            for stages in frame["stages"]
+        ],
         rows=[", ".join(f"{k}={v:,}" for k, v in (counts or {}).items()) for counts in frame["row_counts"]],
         warnings=["; ".join(w or []) for w in frame["warnings"]],
     ).drop(columns=["row_counts"])
@@ -275,14 +281,3 @@ ALERT_COLUMNS: list[dict[str, Any]] = [
     {"field": "genre", "headerName": "Genre", "minWidth": 100},
     number_column("zscore", "Strength (z)", "signed", minWidth=125),
 ]
-
-
-def rounded_rows(frame: pd.DataFrame, digits: dict[str, int]) -> list[dict[str, Any]]:
-    """Rows with the given numeric columns rounded, dates as ISO text."""
-    shown = frame.copy()
-    for column, places in digits.items():
-        shown[column] = shown[column].astype(float).round(places)
-    for column in ("release_date", "observed_on"):
-        if column in shown:
-            shown[column] = shown[column].astype(str).replace({"None": "", "NaT": ""})
-    return records(shown)

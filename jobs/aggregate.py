@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 from core.hit_definition import HitDefinition
 from jobs.alerts import write_alerts
 from jobs.load import copy_frame
+from jobs.parallel_select import insert_selected, selected
 
 if TYPE_CHECKING:
     from jobs.score import Scored
@@ -43,6 +44,8 @@ class AggregateParams:
 # month partitions outside them pruned), joined to the artists of the entity dictionary once, in one hash
 # aggregate and no sort: the latest row of a week is the max of [day, -source rank, value], an array compared
 # element by element; (day, source) is unique per entity and metric (the primary key), so the max is one row.
+# A source's rank (its place by name, names are unique) is counted by a self-join, not row_number(): a window
+# function is parallel-restricted and kept the whole scan and aggregate on one process.
 _LATEST = (
     "(max(ARRAY[o.observed_on - CAST(:day AS date), -s.rank, o.value])"
     " FILTER (WHERE {week} AND o.metric = {metric}))[3]"
@@ -65,8 +68,9 @@ _ARTIST_WEEKS = f"""
 }
     FROM observations o
     JOIN observation_entities e ON e.entity = o.entity
-    JOIN (SELECT source, CAST(row_number() OVER (ORDER BY name) AS double precision) AS rank
-          FROM observation_sources) s ON s.source = o.source
+    JOIN (SELECT s1.source, CAST(count(*) AS double precision) AS rank
+          FROM observation_sources s1 JOIN observation_sources s2 ON s2.name <= s1.name GROUP BY s1.source) s
+      ON s.source = o.source
     WHERE e.entity_type = 'artist' AND o.observed_on BETWEEN CAST(:day AS date) - 34 AND CAST(:day AS date)
       AND o.observed_on NOT BETWEEN CAST(:day AS date) - 27 AND CAST(:day AS date) - 14
     GROUP BY e.entity
@@ -97,17 +101,20 @@ ARTIST_LEADERBOARD_SELECT = f"""
 """
 
 
+LEADERBOARD_COLUMNS = (
+    "publication_id, artist_id, name, genre, popularity, popularity_7d, popularity_28d, followers, followers_7d_pct,"
+    " followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct, n_tracks"
+)
+
+
 def build_artist_leaderboard(conn: Connection, params: AggregateParams) -> int:
-    """Artist level and 7/28-day growth (`ARTIST_LEADERBOARD_SELECT`) into agg_artist_leaderboard."""
-    sql = f"""
-        INSERT INTO agg_artist_leaderboard (
-            publication_id, artist_id, name, genre, popularity, popularity_7d, popularity_28d,
-            followers, followers_7d_pct, followers_28d_pct, listeners, listeners_7d_pct, listeners_28d_pct,
-            n_tracks)
-        {ARTIST_LEADERBOARD_SELECT}
-    """
-    result = conn.execute(text(sql), {"pid": params.publication_id, "day": params.snapshot_date})
-    return int(result.rowcount or 0)
+    """Artist level and 7/28-day growth (`ARTIST_LEADERBOARD_SELECT`) into agg_artist_leaderboard: selected
+    into a temporary table first, then inserted in artist order. PostgreSQL runs no part of an INSERT ... SELECT
+    in parallel; a CREATE TABLE AS may, so the three weeks' scan and aggregate run on the parallel workers
+    (`jobs.parallel_select`)."""
+    values = {"pid": params.publication_id, "day": params.snapshot_date}
+    return insert_selected(conn, "agg_artist_leaderboard", LEADERBOARD_COLUMNS, ARTIST_LEADERBOARD_SELECT, values,
+                           order_by="artist_id")  # fmt: skip
 
 
 # Each released track's genre (its own, else its main artist's) and its peak hit metric up to the day: the
@@ -138,7 +145,7 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     cannot be known otherwise) and released at least the hit horizon ago (a younger release has not had the
     horizon's days to become a hit, so counting it would make every recent month look bad). Tracks whose
     release date is known to the year only, and the younger ("still open") ones, are counted apart, into
-    agg_seasonality_excluded by the same statement (the peaks are read once)."""
+    agg_seasonality_excluded by the same statement."""
     values = {
         "pid": params.publication_id, "day": params.snapshot_date,
         "metric": params.hit.metric, "threshold": params.hit.threshold, "horizon": params.hit.horizon_days,
@@ -146,14 +153,15 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
     peaks, is_hit = _TRACK_PEAKS.format(best=params.hit.best), f"peak {params.hit.operator} :threshold"
     precise = "release_date_precision IN ('day', 'month')"
     closed = "release_date <= CAST(:day AS date) - CAST(:horizon AS integer)"
-    result = conn.execute(
-        text(f"""
-            WITH tp AS MATERIALIZED ({peaks}), excluded AS (
+    with selected(conn, peaks, values) as tp:  # the peaks read once, in parallel (`jobs.parallel_select`)
+        result = conn.execute(
+            text(f"""
+            WITH excluded AS (
                 INSERT INTO agg_seasonality_excluded (publication_id, genre, release_year, n_tracks, n_open)
                 SELECT :pid, genre, extract(year FROM release_date),
                        count(*) FILTER (WHERE NOT coalesce({precise}, false)),
                        count(*) FILTER (WHERE {precise} AND NOT {closed})
-                FROM tp
+                FROM {tp}
                 WHERE peak IS NOT NULL AND (NOT coalesce({precise}, false) OR NOT {closed})
                 GROUP BY 2, 3
             )
@@ -161,12 +169,12 @@ def build_seasonality(conn: Connection, params: AggregateParams) -> int:
                                          mean_popularity)
             SELECT :pid, genre, extract(year FROM release_date), extract(month FROM release_date), count(*),
                    count(*) FILTER (WHERE {is_hit}), avg(peak)
-            FROM tp
+            FROM {tp}
             WHERE {precise} AND {closed} AND peak IS NOT NULL
             GROUP BY 2, 3, 4
         """),
-        values,
-    )
+            values,
+        )
     return int(result.rowcount or 0)
 
 

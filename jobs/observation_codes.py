@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, text
 
 from jobs.binary_copy import pg_days
-from jobs.copy_frames import copy_arrow
+from jobs.copy_frames import copy_frame
 from jobs.errors import DataQualityError
 
 CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
@@ -48,8 +48,8 @@ def entity_codes(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.n
         raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
     conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer, entity_id text) ON COMMIT DROP"))
     conn.execute(text(f"TRUNCATE {STAGE}"))
-    copy_arrow(conn=conn, table=STAGE, columns={"i": pa.array(np.arange(len(ids), dtype=np.int32)),
-                                                "entity_id": pa.array(np.asarray(ids, dtype=str))})  # fmt: skip
+    copy_frame(conn=conn, table=STAGE, frame=pd.DataFrame({"i": np.arange(len(ids)), "entity_id": ids}),
+               columns=["i", "entity_id"])  # fmt: skip
     codes = _staged_codes(conn, entity_type, len(ids))
     if (codes < 0).any():
         conn.execute(text("LOCK TABLE observation_entities IN SHARE ROW EXCLUSIVE MODE"))

@@ -4,6 +4,7 @@ as the same double (NaN as NULL, infinities, -0.0, the extremes), next to text a
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -28,3 +29,27 @@ def test_floats_text_and_integers_copy_exactly(conn: Connection) -> None:
     assert np.signbit(back[2]) and [r.name for r in rows] == names
     assert rows[8].x is None  # NaN is NULL, as before
     assert [r.position for r in rows[:3]] == [0, 5, 0]
+
+
+def test_every_field_reads_back_as_pandas_to_csv_wrote_it(conn: Connection) -> None:
+    """Arrow writes the CSV now: booleans are still `True` / `False` in a text column, the empty string, None and
+    NA still NULL, dates and nullable integers as they were, and a column Arrow cannot hold (Python objects)
+    formatted by pandas (`str`), as `to_csv` did."""
+    frame = pd.DataFrame({
+        "i": [0, 1, 2],
+        "flag": [True, False, True],
+        "flag_text": [True, False, None],
+        "name": pd.array(["x", "", None], dtype="str"),
+        "day": [date(2026, 6, 30), None, date(1900, 1, 1)],
+        "n": pd.array([7, None, -3], dtype="Int64"),
+        "blob": [{"a": 1}, None, [1, 2]],
+    })  # fmt: skip
+    conn.execute(text("CREATE TEMP TABLE fields (i integer, flag boolean, flag_text text, name text, day date,"
+                      " n bigint, blob text)"))  # fmt: skip
+    copy_frame(conn=conn, table="fields", frame=frame, columns=list(frame.columns))
+    rows = [tuple(r) for r in conn.execute(text("SELECT * FROM fields ORDER BY i")).all()]
+    assert rows == [
+        (0, True, "True", "x", date(2026, 6, 30), 7, "{'a': 1}"),
+        (1, False, "False", None, None, None, None),
+        (2, True, None, None, date(1900, 1, 1), -3, "[1, 2]"),
+    ]

@@ -206,7 +206,9 @@ def test_admin_refresh_request_and_run_history(seeded: Engine) -> None:
     assert "refresh of demo" in str(queue.to_plotly_json())
     backfill = rows(seeded, "SELECT run_id, kind, status FROM job_runs")[0]
     assert [(r["run_id"], r["kind"], r["status"]) for r in run_rows] == [backfill]
-    assert "extract" in run_rows[0]["stages"] and "loaded_raw_observations=" in run_rows[0]["rows"]
+    stages = run_rows[0]["stages"]  # in words, as the stage list above it names them: not 'feature_table'
+    assert "extract + load" in stages and "aggregate + publish" in stages and "_" not in stages
+    assert "loaded_raw_observations=" in run_rows[0]["rows"]
     assert {"label": "demo", "value": "demo"} in options
     health_text = str(health)
     assert "demo" in health_text and "succeeded" in health_text and "every metric present" in health_text
