@@ -6,14 +6,14 @@ fastest input, so the ratio is not flattered by pandas' conversion). Target: at 
 
 One refresh runs first (its `job_runs` score and explain stages are the in-run figures; its features stage
 stored the feature table). Then, alternated in one process with medians reported: the score stage as the run
-calls it (`jobs.score.score_rows` on what its features stage just stored and hands over: the float matrix
-in the booster's order, `jobs.score.model_input_for`, timed apart as the features stage's last step; then
-predict and calibration), the same stage reading the stored set back by binary
-COPY (a run that reuses a set), the explain stage after it (`jobs.score.explain`: the rows' text, the shown
-tracks, their contributions, JSON and the published frame), raw `predict` on the matrix, `predict` on the
-frame pandas would give LightGBM, and `predict(pred_contrib=True)` on every row. One profiled score + explain
-says where the time goes. The explain stage computes contributions only for the tracks a page can show, so
-the contrib row is what contributions for every track would cost. The features stage (rebuilding the stored
+calls it (`jobs.score.score_prepared` on what its features stage just stored and hands over: the float
+matrix in the booster's order, `jobs.score.model_input_for`, timed apart as the features stage's last step;
+then predict and calibration, no SQL, so no connection is checked out), the same stage reading the stored set
+back by binary COPY (a run that reuses a set), the explain stage after it (`jobs.score.explain`: the rows'
+text, the shown tracks, their contributions, JSON and the published frame), raw `predict` on the matrix,
+`predict` on the frame pandas would give LightGBM, and `predict(pred_contrib=True)` on every row. One profiled
+score + explain says where the time goes. The explain stage computes contributions only for the tracks a page
+can show, so the contrib row is what contributions for every track would cost. The features stage (rebuilding the stored
 set from the observations, `jobs.feature_table.stored_features`) is timed after them, and the in-run features
 stage is reported beside the score stage.
 """
@@ -148,9 +148,9 @@ def run(options: Options) -> Report:
         prepared = score.model_input_for(model, kept)
 
         def stage() -> None:  # as in the run: on the matrix the features stage just stored, in the model's form
-            with engine.connect() as conn:
-                scorings.append(score.score_rows(conn=conn, model=model, snapshot_date=DAY,
-                                                 feature_set_id=feature_set_id, prepared=prepared))  # fmt: skip
+            scored = score.score_prepared(model, prepared)  # no SQL: the run opens no connection for it either
+            assert scored is not None, "the matrix could not code the booster's categories"
+            scorings.append(scored)
 
         def model_form() -> None:  # the features stage's last step: the set in the booster's order
             score.model_input_for(model, kept)

@@ -51,9 +51,15 @@ def _layout(columns: Sequence[Column]) -> tuple[int, np.ndarray]:
     return (lengths.pop() if lengths else 0), template
 
 
-def _fill(rows: np.ndarray, template: np.ndarray, columns: Sequence[Column], start: int) -> None:
-    """Write rows `start` .. `start + len(rows)` of `columns` into `rows` (a view of the row dtype)."""
-    rows[:] = template[0]
+def _stamp(rows: np.ndarray, template: np.ndarray) -> None:
+    """Copy the template's row into every row of `rows` as plain bytes: numpy's record-by-record assignment of a
+    structured scalar (`rows[:] = template[0]`) cost 7x writing every value of a million rows."""
+    rows.view(np.uint8).reshape(len(rows), template.itemsize)[:] = template.view(np.uint8)
+
+
+def _fill(rows: np.ndarray, columns: Sequence[Column], start: int) -> None:
+    """Write rows `start` .. `start + len(rows)` of `columns` into `rows` (a view of the row dtype whose constant
+    part, field count and lengths, is already the template's)."""
     for index, (kind, values) in enumerate(columns):
         if values is not None:
             chunk = values[start : start + len(rows)]
@@ -69,7 +75,9 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
     buffer = np.empty(len(COPY_HEADER) + n_rows * template.itemsize + len(COPY_TRAILER), dtype=np.uint8)
     buffer[: len(COPY_HEADER)] = np.frombuffer(COPY_HEADER, dtype=np.uint8)
     buffer[len(buffer) - len(COPY_TRAILER) :] = np.frombuffer(COPY_TRAILER, dtype=np.uint8)
-    _fill(buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(template.dtype), template, columns, 0)
+    rows = buffer[len(COPY_HEADER) : len(buffer) - len(COPY_TRAILER)].view(template.dtype)
+    _stamp(rows, template)
+    _fill(rows, columns, 0)
     return buffer.data
 
 
@@ -80,12 +88,13 @@ def copy_columns(
     sent `chunk_rows` rows at a time in one reused buffer (psycopg hands each chunk to libpq before returning)."""
     n_rows, template = _layout(columns)
     buffer = np.empty(min(n_rows, chunk_rows) * template.itemsize, dtype=np.uint8).view(template.dtype)
+    _stamp(buffer, template)  # the constant part once: each chunk then writes only the values
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN (FORMAT binary)') as copy:
         copy.write(COPY_HEADER)
         for start in range(0, n_rows, chunk_rows):
             rows = buffer[: min(chunk_rows, n_rows - start)]
-            _fill(rows, template, columns, start)
+            _fill(rows, columns, start)
             copy.write(rows.data.cast("B"))
         copy.write(COPY_TRAILER)
 

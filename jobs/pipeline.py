@@ -36,7 +36,7 @@ from jobs.feature_table import stored_features
 from jobs.model_store import active_model
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
-from jobs.score import Scored, explain, model_input_for, score_rows
+from jobs.score import Scored, explain, model_input_for, score_prepared, score_rows
 from jobs.shown_tracks import ReasonsPolicy
 from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
@@ -200,13 +200,16 @@ def _score(
                 prepared = model_input_for(model, stored.matrix)
             stage.rows_out = stored.built or 0
             stage.counts = {"feature_rows_built": stored.built or 0, "feature_sets_reused": int(stored.built is None)}
-    with recorder.stage("score") as stage, engine.begin() as conn:
+    with recorder.stage("score") as stage:
         if model is None:
             recorder.warn(NO_MODEL_WARNING)
             return None
-        scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, dask_scheduler=config.dask_scheduler,
-                             feature_set_id=stored.feature_set_id if stored else None,
-                             prepared=prepared)  # fmt: skip
+        scoring = score_prepared(model, prepared) if prepared is not None else None  # no SQL, no connection
+        if scoring is None:
+            with engine.begin() as conn:
+                scoring = score_rows(conn=conn, model=model, snapshot_date=snapshot_date, prepared=prepared,
+                                     dask_scheduler=config.dask_scheduler,
+                                     feature_set_id=stored.feature_set_id if stored else None)  # fmt: skip
         stage.rows_out = len(scoring)
         stage.counts = {"scored_tracks": len(scoring)}
     with recorder.stage("explain") as stage, engine.begin() as conn:  # reasons for the tracks a page can show

@@ -128,22 +128,20 @@ def score_rows(
     built it from the set it just stored); else the set is read with one binary COPY (`read_feature_matrix`)
     and put in the model's form here. Without a set: on features built here from the model inputs, or on the
     Dask cluster (which computes every row's contributions too)."""
-    booster = booster_from_text(model.model_text)
-    champion = (model.metrics or {}).get("champion")
     if feature_set_id is not None:
         if prepared is None or prepared.matrix.feature_set_id != feature_set_id:
             prepared = model_input_for(model, read_feature_matrix(conn=conn, feature_set_id=feature_set_id))
-        matrix, numbers = prepared.matrix, prepared.numbers
-        if is_baseline(champion):  # the list is ranked by one signal: no booster
-            probability = published_probability(booster, model.params, champion, prepared.signals)
-        elif numbers is None:  # categorical features the matrix cannot code as LightGBM would: predict on the frame
-            probability = published_probability(
-                booster, model.params, champion, feature_rows(conn=conn, matrix=matrix).rows
-            )
-        else:
-            margin = booster.predict(numbers, raw_score=True) if len(numbers) else np.zeros(0)
-            probability = calibrated_probability(np.asarray(margin), model.params, prepared.signals)
+        scored = score_prepared(model, prepared)
+        if scored is not None:
+            return scored
+        # categorical features the matrix cannot code as LightGBM would: predict on the frame
+        matrix = prepared.matrix
+        probability = published_probability(booster_from_text(model.model_text), model.params,
+                                             (model.metrics or {}).get("champion"),
+                                             feature_rows(conn=conn, matrix=matrix).rows)  # fmt: skip
         return Probabilities(model, probability, matrix.is_hit.astype(bool), matrix=matrix)
+    booster = booster_from_text(model.model_text)
+    champion = (model.metrics or {}).get("champion")
     metric, threshold = model.hit.metric, model.hit.threshold
     if dask_scheduler:
         from jobs.dask_scorer import DaskScorer
@@ -157,6 +155,24 @@ def score_rows(
     features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)
     probability = published_probability(booster, model.params, champion, features.rows)
     return Probabilities(model, probability, features.is_hit.to_numpy(dtype=bool), features=features)
+
+
+def score_prepared(model: StoredModel, prepared: ModelInput) -> Probabilities | None:
+    """The score stage on a set already in the model's form (`model_input_for`): one `predict` on its float
+    matrix and the vectorised calibration, or a baseline champion's signal; no SQL, so a run's score stage
+    given the features stage's set opens no connection. None when the matrix cannot code the booster's
+    categories (`prepared.numbers` is None): `score_rows` then predicts on the set's frame."""
+    matrix, numbers = prepared.matrix, prepared.numbers
+    champion = (model.metrics or {}).get("champion")
+    if is_baseline(champion):  # the list is ranked by one signal: no booster
+        probability = published_probability(booster_from_text(model.model_text), model.params, champion,
+                                            prepared.signals)  # fmt: skip
+    elif numbers is None:
+        return None
+    else:
+        margin = booster_from_text(model.model_text).predict(numbers, raw_score=True) if len(numbers) else np.zeros(0)
+        probability = calibrated_probability(np.asarray(margin), model.params, prepared.signals)
+    return Probabilities(model, probability, matrix.is_hit.astype(bool), matrix=matrix)
 
 
 def explain(*, conn: Connection, scoring: Probabilities, reasons: ReasonsPolicy | None = None) -> Scored:
@@ -261,4 +277,4 @@ def plain_value(value: object) -> float | str | None:
     return str(value)
 
 
-__all__ = ["BIAS", "Probabilities", "Scored", "explain", "score_rows", "score_snapshot"]
+__all__ = ["BIAS", "Probabilities", "Scored", "explain", "score_prepared", "score_rows", "score_snapshot"]

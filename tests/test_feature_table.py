@@ -6,7 +6,8 @@ world and a booster trained on its own features (every column, the genre categor
 - the score stage on the stored set publishes the same probabilities (to 1e-9) and the same frame as on the
   features built in memory;
 - a refresh stores the set, a run that loads nothing reuses it, and a run whose score stage fails leaves the
-  last publication serving.
+  last publication serving;
+- the score stage on the set the features stage hands over (`score_prepared`) runs no SQL.
 
     python -m pytest tests/test_feature_table.py -q
 """
@@ -103,6 +104,10 @@ def test_scores_on_the_stored_set_equal_scores_on_features_built_in_memory(world
         read = read_feature_matrix(conn=conn, feature_set_id=set_id)
         in_memory = score.score_snapshot(conn=conn, model=model, snapshot_date=DAY)
     assert stored.matrix is not None and handed.matrix is stored.matrix  # predicted on what the features stage kept
+    in_run = score.score_prepared(model, score.model_input_for(model, stored.matrix))  # the run's call: no SQL
+    assert in_run is not None
+    np.testing.assert_array_equal(in_run.probability, handed.probability)
+    np.testing.assert_array_equal(in_run.is_hit, handed.is_hit)
     for field in ("columns", "genres", "is_hit", "genre", "numbers"):  # what it kept is what a read gives back
         np.testing.assert_array_equal(getattr(stored.matrix, field), getattr(read, field))
     np.testing.assert_array_equal(handed.probability, from_table.scores["probability"].to_numpy())
@@ -139,3 +144,25 @@ def test_a_refresh_stores_the_set_reuses_it_when_nothing_loaded_and_a_failure_ke
         latest = conn.execute(text("SELECT max(publication_id) FROM publications")).scalar_one()
         status = conn.execute(text("SELECT status FROM job_runs ORDER BY run_id DESC LIMIT 1")).scalar_one()
     assert latest == first.publication_id and status == "failed"
+
+
+def test_the_score_stage_on_the_set_the_features_stage_hands_over_runs_no_sql(
+    world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh that builds its set scores it with `score_prepared`: no `score_rows`, so no connection."""
+    from jobs import pipeline
+
+    real = pipeline.stored_features
+
+    def rebuilt(**kwargs: object) -> object:  # the set is built (and handed over) even if one is stored
+        return real(**{**kwargs, "changed": True})  # type: ignore[arg-type]
+
+    def no_sql(**_kwargs: object) -> None:
+        raise AssertionError("the score stage went to the database for a set it was handed")
+
+    monkeypatch.setattr(pipeline, "stored_features", rebuilt)
+    monkeypatch.setattr(pipeline, "score_rows", no_sql)
+    with exclusive_run(world):
+        outcome = refresh(world, tiny_source(), snapshot_date=DAY, trigger="cli", requested_by="t", config=config())
+    stages = _stages(world, outcome.run_id)
+    assert stages["feature_table"]["feature_sets_reused"] == 0 and int(stages["score"]["rows_out"]) > 50  # type: ignore[call-overload]

@@ -99,8 +99,8 @@ def test_sources_import_no_storage_module() -> None:
 # The calls that run a stage of a run; only the orchestrator (and the module defining each) may import them.
 STAGE_RUNNERS = (
     "jobs.extract.extract_and_load", "jobs.sources_store.analyze_loaded_tables", "jobs.score.score_snapshot",
-    "jobs.score.score_rows", "jobs.score.explain", "jobs.discover.run_discover", "jobs.publish.publish",
-    "jobs.publish.publication_day", "jobs.aggregate.build_aggregates",
+    "jobs.score.score_rows", "jobs.score.score_prepared", "jobs.score.explain", "jobs.discover.run_discover",
+    "jobs.publish.publish", "jobs.publish.publication_day", "jobs.aggregate.build_aggregates",
 )  # fmt: skip
 ORCHESTRATOR = {"jobs/pipeline.py", "jobs/publish.py"}  # publish calls build_aggregates inside its transaction
 

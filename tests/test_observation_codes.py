@@ -73,6 +73,33 @@ def test_new_ids_get_fresh_codes_and_the_identity_moves_past_them(conn: Connecti
     assert entity_codes(conn=conn, entity_type="track", ids=np.array(["x"], dtype=object)).tolist() == [later]
 
 
+AWKWARD_IDS = ["z,1", 'say "hi"', "line\nbreak", "carriage\rreturn", "tab\there", "back\\slash", "émoji 🎵", "a"]
+
+
+def test_new_ids_are_stored_as_given_with_codes_in_the_order_asked(conn: Connection) -> None:
+    """The stage is Arrow CSV and the new ids are added from it by INSERT ... SELECT: every character survives,
+    and the codes reserved follow the ids' order (not the text's), as the caller reads them back by position."""
+    first = entity_codes(conn=conn, entity_type="track", ids=np.array(["m"], dtype=object))
+    codes = entity_codes(conn=conn, entity_type="track", ids=np.array(["m", *AWKWARD_IDS], dtype=object))
+    assert codes[0] == first[0] and codes[1:].tolist() == list(range(first[0] + 1, first[0] + 1 + len(AWKWARD_IDS)))
+    rows = conn.execute(text("SELECT entity_id, entity FROM observation_entities WHERE entity_type = 'track'"))
+    stored = dict(rows.tuples().all())
+    assert stored == {"m": first[0], **{i: int(c) for i, c in zip(AWKWARD_IDS, codes[1:], strict=True)}}
+    again = entity_codes(conn=conn, entity_type="track", ids=np.array(AWKWARD_IDS[::-1], dtype=object))
+    assert again.tolist() == codes[1:][::-1].tolist()
+
+
+def test_text_columns_are_coded_alike_on_arrow_and_on_object_storage(conn: Connection) -> None:
+    arrow = _frame(["b", "a", "b", *AWKWARD_IDS])
+    plain = arrow.astype({"entity_id": object, "metric": object, "source": object, "entity_type": object})
+    for column in ("entity_id", "metric", "entity_type"):
+        codes, uniques = observation_codes._factorized(arrow, column)
+        expected_codes, expected_uniques = pd.factorize(plain[column])
+        assert codes.tolist() == expected_codes.tolist() and uniques.tolist() == list(expected_uniques)
+    for name, values in coded_rows(conn=conn, frame=arrow).items():
+        np.testing.assert_array_equal(values, coded_rows(conn=conn, frame=plain)[name])
+
+
 def test_each_id_is_asked_of_the_dictionary_once_per_writer(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[list[str]] = []
     real = observation_codes.entity_codes
