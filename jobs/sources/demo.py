@@ -14,13 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from jobs.sources.base import SourceBatch
-from jobs.sources.demo_names import artist_names, track_names
-from jobs.sources.demo_network import genre_sound, network_frames
+from jobs.sources.demo_names import artist_names, track_name_words, track_names_of
+from jobs.sources.demo_network import (
+    SIMILAR_PER_ARTIST,
+    featured_links,
+    genre_sound,
+    market_network,
+    network_frames,
+    similar_rows,
+)
 
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
@@ -29,6 +37,8 @@ SEASON_STRENGTH = {"pop": 9, "hip hop": 4, "rock": 5, "latin": 11, "edm": 9, "r&
 TRACKED_DAYS = 365  # tracks are observed for a year after release
 CATALOGUE_YEARS = 5
 SOURCE = "demo"
+CATALOGUE_BATCH_ROWS = 250_000  # at most this many rows of one table in a catalogue batch (`catalogue_batches`)
+ALL = slice(None)
 
 
 def season_effect(genre_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -114,9 +124,10 @@ class DemoMarket:
     def artist_ids(self) -> np.ndarray:
         return np.char.add("demo:a", np.char.zfill(np.arange(self.n_artists).astype(str), 6))
 
-    def track_ids(self) -> np.ndarray:
-        m = self.catalogue.track_artist.size
-        return np.char.add("demo:t", np.char.zfill(np.arange(m).astype(str), 7))
+    def track_ids(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """The ids of the tracks at `positions` (default: every track)."""
+        positions = np.arange(self.catalogue.track_artist.size) if positions is None else positions
+        return np.char.add("demo:t", np.char.zfill(positions.astype(str), 7))
 
     def artists_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -128,34 +139,43 @@ class DemoMarket:
             }
         )
 
-    def tracks_frame(self, released_by: date) -> pd.DataFrame:
-        """Tracks released on or before `released_by`, with their release date and its precision."""
+    def track_columns(self, released_by: date) -> dict[str, Any]:
+        """What `tracks_frame` is made of for the tracks released by `released_by`, computed once for slicing:
+        numbers only (`track` positions, name draws, release days, ...); the text is made a slice at a time."""
         c = self.catalogue
         visible = np.flatnonzero(c.track_release_day <= self.day_index(released_by))
         rng = np.random.default_rng([self.seed, 2])
         m = c.track_artist.size
-        names = track_names(rng, m)
+        words = track_name_words(rng, m)
         duration = rng.normal(200_000, 35_000, m).clip(60_000, 480_000).astype(int)
         explicit = rng.random(m) < 0.3
         release = pd.Timestamp(self.start) + pd.to_timedelta(c.track_release_day, unit="D")
-        precision = np.array(["day", "month", "year"])[c.track_precision]
-        release = np.where(precision == "year", release.to_period("Y").start_time, release)
-        release = np.where(precision == "month", pd.DatetimeIndex(release).to_period("M").start_time, release)
-        frame = pd.DataFrame(
+        precision = c.track_precision
+        release = np.where(precision == 2, release.to_period("Y").start_time, release)
+        release = np.where(precision == 1, pd.DatetimeIndex(release).to_period("M").start_time, release)
+        return {"track": visible, "words": words[visible], "release_date": release[visible],
+                "precision": precision[visible], "duration_ms": duration[visible], "explicit": explicit[visible],
+                "genre": c.artist_genre[c.track_artist][visible]}  # fmt: skip
+
+    def tracks_frame(self, released_by: date, columns: dict[str, Any] | None = None, rows: slice = ALL) -> pd.DataFrame:
+        """Tracks released on or before `released_by`, with their release date and its precision (`rows` of
+        them, from `columns` when `track_columns` gave them already)."""
+        part = {name: values[rows] for name, values in (columns or self.track_columns(released_by)).items()}
+        names = track_names_of(part["words"])
+        return pd.DataFrame(
             {
-                "track_id": self.track_ids(),
+                "track_id": self.track_ids(part["track"]),
                 "name": names,
                 "album_name": names,
-                "release_date": pd.DatetimeIndex(release).date,
-                "release_date_precision": precision,
-                "duration_ms": duration,
-                "explicit": explicit,
+                "release_date": pd.DatetimeIndex(part["release_date"]).date,
+                "release_date_precision": np.array(["day", "month", "year"])[part["precision"]],
+                "duration_ms": part["duration_ms"],
+                "explicit": part["explicit"],
                 "isrc": None,
-                "genre": np.array(GENRES)[c.artist_genre[c.track_artist]],
+                "genre": np.array(GENRES)[part["genre"]],
                 "source": SOURCE,
             }
         )
-        return frame.iloc[visible].reset_index(drop=True)
 
     def track_artists_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
         index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
@@ -167,8 +187,8 @@ class DemoMarket:
             }
         )
 
-    def audio_features_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
-        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+    def audio_columns(self) -> dict[str, np.ndarray]:
+        """Every track's audio features (by track position), computed once for `audio_features_frame`."""
         rng = np.random.default_rng([self.seed, 3])
         m = self.catalogue.track_artist.size
         quality = self.catalogue.track_quality
@@ -189,8 +209,12 @@ class DemoMarket:
         sound = genre_sound(np.array(GENRES)[self.catalogue.artist_genre[self.catalogue.track_artist]])
         for column, offset in sound.items():  # each genre its own sound (demo_network.GENRE_SOUND)
             features[column] = (features[column] + offset).clip(*((60, 200) if column == "tempo" else (0, 1)))
-        frame = pd.DataFrame({"track_id": self.track_ids(), **features})
-        return frame.iloc[index].reset_index(drop=True)
+        return {"track_id": self.track_ids(), **features}
+
+    def audio_features_frame(self, tracks: pd.DataFrame, columns: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+        columns = self.audio_columns() if columns is None else columns
+        return pd.DataFrame({name: values[index] for name, values in columns.items()})
 
     # -- daily dynamics ---------------------------------------------------------------------------------
 
@@ -278,6 +302,40 @@ class DemoSource:
             similar_artists=similar,
         )
 
+    def catalogue_batches(self, released_by: date, *, rows: int = CATALOGUE_BATCH_ROWS) -> Iterator[SourceBatch]:
+        """`catalogue_batch`'s rows in batches of at most `rows` rows a table, as a real source pages: the
+        artists first (the other tables refer to them, a featured artist to any of them), then the tracks with
+        their artists and audio features, then the similar artists. One batch when everything fits. At 1M
+        tracks the single batch held 1.2 GB of frames (4.2M similar-artist rows of text), and the load's
+        copies of it made the refresh's peak."""
+        market, c = self.market, self.market.catalogue
+        n_tracks = int((c.track_release_day <= market.day_index(released_by)).sum())
+        if max(market.n_artists * SIMILAR_PER_ARTIST, n_tracks) <= rows:
+            yield self.catalogue_batch(released_by)
+            return
+        artists = market.artists_frame()
+        network = market_network(market.seed, c.artist_genre, c.track_artist)
+        columns = market.track_columns(released_by)
+        for start in range(0, len(artists), rows):
+            part = artists.iloc[start : start + rows].reset_index(drop=True)
+            yield SourceBatch(source=SOURCE, artists=part, artist_genres=part[["artist_id", "genre"]])
+        audio = market.audio_columns()
+        artist_ids = artists["artist_id"].to_numpy()
+        for start in range(0, n_tracks, rows):
+            tracks = market.tracks_frame(released_by, columns, slice(start, start + rows))
+            index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+            featured = featured_links(network, artist_ids, tracks["track_id"].to_numpy(), index)
+            links = market.track_artists_frame(tracks)
+            if len(featured):  # (an empty frame would make the ids `object`)
+                links = pd.concat([links, featured], ignore_index=True)
+            yield SourceBatch(source=SOURCE, tracks=tracks, track_artists=links,
+                              audio_features=market.audio_features_frame(tracks, audio))  # fmt: skip
+        del columns, audio
+        names = artists.set_index("artist_id")["name"]
+        for start in range(0, len(network.similar), rows):
+            similar = similar_rows(network, artist_ids, names, market.start, slice(start, start + rows))
+            yield SourceBatch(source=SOURCE, similar_artists=similar)
+
     def extract(self, snapshot_date: date) -> SourceBatch:
         batch = self.catalogue_batch(snapshot_date)
         batch.observations = self.market.observations(snapshot_date)
@@ -285,7 +343,7 @@ class DemoSource:
 
     def extract_range(self, first: date, last: date, *, chunk_days: int = 15) -> Iterator[SourceBatch]:
         """A backfill: the catalogue as of `last` once, then observations in chunks of days."""
-        yield self.catalogue_batch(last)
+        yield from self.catalogue_batches(last)
         day = first
         while day <= last:
             days = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= last]

@@ -2,6 +2,7 @@
 
     artist_names(seed=42, n=1_000_000)    # 'Kalomi', 'Zeno Rita', ...: 2-3 syllables, half with a second word
     track_names(rng, n=5_000_000)         # 'Neon River', ...: two words, from the caller's generator
+    track_names_of(track_name_words(rng, n)[rows])   # the same names, a slice at a time
 
 A name depends only on the seed and its position, so every run of the demo names the market the same way.
 (Artist names changed once when the naming was vectorised: the draws are made in a different order.)
@@ -34,5 +35,14 @@ def artist_names(*, seed: int, n: int) -> np.ndarray:
 
 def track_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """Two words each, drawn from the tracks frame's own generator (its first draw, as it always was)."""
-    words = rng.integers(0, len(_WORDS), (n, 2))
+    return track_names_of(track_name_words(rng, n))
+
+
+def track_name_words(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The draws of `track_names`: two word positions per track (n x 2), to name a slice at a time."""
+    return rng.integers(0, len(_WORDS), (n, 2))
+
+
+def track_names_of(words: np.ndarray) -> np.ndarray:
+    """The names of `track_name_words` rows."""
     return np.strings.add(np.strings.add(np.array(_WORDS)[words[:, 0]], " "), np.array(_WORDS)[words[:, 1]])

@@ -10,6 +10,8 @@ agree; the network carries the market's start date as `observed_on`, so loading 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
@@ -37,15 +39,35 @@ def style_points(seed: int, artist_genre: np.ndarray) -> np.ndarray:
     return np.random.default_rng([seed, 20]).normal(0, 1, (artist_genre.size, 2))
 
 
-def similar_artists(seed: int, artist_genre: np.ndarray, artist_ids: np.ndarray) -> pd.DataFrame:
-    """(artist_id, similar_artist_id, match): the nearest same-genre artists in style space, closest first.
+@dataclass(frozen=True)
+class SimilarPairs:
+    """The similar-artist rows as positions into the artists: `owner` (artist), `similar` (its similar
+    artist) and `match`, grouped by genre and each owner's rows closest first (`similar_artists`' row order)."""
+
+    owner: np.ndarray
+    similar: np.ndarray
+    match: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def frame(self, artist_ids: np.ndarray, rows: slice = slice(None)) -> pd.DataFrame:
+        """`rows` of them as (artist_id, similar_artist_id, match)."""
+        return pd.DataFrame({"artist_id": artist_ids[self.owner[rows]], "similar_artist_id":
+                             artist_ids[self.similar[rows]], "match": self.match[rows]})  # fmt: skip
+
+
+def similar_pairs(seed: int, artist_genre: np.ndarray) -> SimilarPairs:
+    """The nearest same-genre artists in style space, closest first, as positions (see `similar_artists`).
 
     A k-d tree finds each artist's k + 1 nearest (itself included) in O(n log n) instead of sorting an n x n
     distance matrix per genre (12 s at 100k tracks, and quadratic memory). The distances are then computed
     as the brute force computed them and each row ordered by (distance, position), as its stable sort did,
     so the rows are the same (tests/test_demo_network.py compares with the brute force)."""
     points = style_points(seed, artist_genre)
-    rows: list[pd.DataFrame] = []
+    owners: list[np.ndarray] = []
+    similars: list[np.ndarray] = []
+    matches: list[np.ndarray] = []
     for genre in np.unique(artist_genre):
         members = np.flatnonzero(artist_genre == genre)
         if members.size < 2:
@@ -56,18 +78,23 @@ def similar_artists(seed: int, artist_genre: np.ndarray, artist_ids: np.ndarray)
         near_distance = np.sqrt((diff**2).sum(axis=2))
         order = np.lexsort((nearest, near_distance), axis=1)
         nearest, near_distance = (np.take_along_axis(a, order, axis=1) for a in (nearest, near_distance))
-        rows.append(
-            pd.DataFrame(
-                {
-                    "artist_id": np.repeat(artist_ids[members], k),
-                    "similar_artist_id": artist_ids[members[nearest.ravel()]],
-                    "match": np.round(np.exp(-near_distance.ravel()), 4),
-                }
-            )
-        )
-    if not rows:
+        members = members.astype(np.int32)  # positions of artists: 4.2M pairs at 1M tracks
+        owners.append(np.repeat(members, k))
+        similars.append(members[nearest.ravel()])
+        matches.append(np.round(np.exp(-near_distance.ravel()), 4))
+    if not owners:
+        empty = np.zeros(0, dtype=np.int32)
+        return SimilarPairs(empty, empty, np.zeros(0))
+    return SimilarPairs(np.concatenate(owners), np.concatenate(similars), np.concatenate(matches))
+
+
+def similar_artists(seed: int, artist_genre: np.ndarray, artist_ids: np.ndarray) -> pd.DataFrame:
+    """(artist_id, similar_artist_id, match): the nearest same-genre artists in style space, closest first
+    (`similar_pairs` as ids)."""
+    pairs = similar_pairs(seed, artist_genre)
+    if not len(pairs):
         return pd.DataFrame(columns=["artist_id", "similar_artist_id", "match"])
-    return pd.concat(rows, ignore_index=True)
+    return pairs.frame(artist_ids)
 
 
 def _nearest_others(points: np.ndarray, k: int) -> np.ndarray:
@@ -79,10 +106,12 @@ def _nearest_others(points: np.ndarray, k: int) -> np.ndarray:
     return found[~itself].reshape(len(points), k)
 
 
-def featured_artists(seed: int, track_artist: np.ndarray, similar: pd.DataFrame, n_artists: int) -> np.ndarray:
+def featured_artists(
+    seed: int, track_artist: np.ndarray, similar: SimilarPairs | pd.DataFrame, n_artists: int
+) -> np.ndarray:
     """For each track, the index of its featured artist, or -1 (most tracks have none): with probability
     `FEATURE_FROM_SEGMENT` one of the main artist's first 10 similar artists, else anyone but the main artist
-    (all drawn at once: no loop over artists or tracks)."""
+    (all drawn at once: no loop over artists or tracks). `similar`: the pairs, or their frame of demo ids."""
     rng = np.random.default_rng([seed, 21])
     m = track_artist.size
     guest = np.full(m, -1)
@@ -90,10 +119,13 @@ def featured_artists(seed: int, track_artist: np.ndarray, similar: pd.DataFrame,
     from_segment = rng.random(m) < FEATURE_FROM_SEGMENT
     anyone = rng.integers(0, max(n_artists, 1), m)
     pick = rng.integers(0, 10, m)
-    numbers, owners = (
-        similar[column].str.slice(6).astype(int).to_numpy() if len(similar) else np.empty(0, dtype=np.int64)
-        for column in ("similar_artist_id", "artist_id")
-    )
+    if isinstance(similar, SimilarPairs):
+        numbers, owners = similar.similar, similar.owner
+    else:
+        numbers, owners = (
+            similar[column].str.slice(6).astype(int).to_numpy() if len(similar) else np.empty(0, dtype=np.int64)
+            for column in ("similar_artist_id", "artist_id")
+        )
     size = max(n_artists, int(track_artist.max(initial=-1)) + 1, int(owners.max(initial=-1)) + 1)
     numbers = numbers[np.argsort(owners, kind="stable")]  # each owner's similar artists together, in order
     per_owner = np.bincount(owners, minlength=size)
@@ -115,6 +147,36 @@ def genre_sound(genre_names: np.ndarray) -> dict[str, np.ndarray]:
     return {column: table[:, i] for i, column in enumerate(SOUND_COLUMNS)}
 
 
+@dataclass(frozen=True)
+class Network:
+    """The market's network as positions: the similar pairs and each track's featured artist (-1: none)."""
+
+    similar: SimilarPairs
+    guest: np.ndarray
+
+
+def market_network(seed: int, artist_genre: np.ndarray, track_artist: np.ndarray) -> Network:
+    similar = similar_pairs(seed, artist_genre)
+    return Network(similar, featured_artists(seed, track_artist, similar, artist_genre.size))
+
+
+def featured_links(network: Network, artist_ids: np.ndarray, track_ids: np.ndarray, index: np.ndarray) -> pd.DataFrame:
+    """The track_artists rows at position 1 of the tracks at positions `index` (ids `track_ids`)."""
+    featured = network.guest[index] >= 0
+    return pd.DataFrame({"track_id": track_ids[featured], "artist_id": artist_ids[network.guest[index][featured]],
+                         "position": 1})  # fmt: skip
+
+
+def similar_rows(
+    network: Network, artist_ids: np.ndarray, names: pd.Series, observed_on: object, rows: slice = slice(None)
+) -> pd.DataFrame:
+    """`rows` of the similar_artists rows (default: all of them); `names`: artist id -> name."""
+    similar = network.similar.frame(artist_ids, rows)
+    return similar.assign(
+        similar_name=similar["similar_artist_id"].map(names), mbid=None, observed_on=observed_on, source="demo"
+    )
+
+
 def network_frames(
     seed: int,
     artists: pd.DataFrame,
@@ -124,20 +186,12 @@ def network_frames(
     observed_on: object,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(featured track_artists rows at position 1 for the visible `tracks`, the similar_artists rows)."""
-    artist_ids = artists["artist_id"].to_numpy()
-    similar = similar_artists(seed, artist_genre, artist_ids)
-    guest = featured_artists(seed, track_artist, similar, artist_ids.size)
+    network = market_network(seed, artist_genre, track_artist)
     index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
-    featured = guest[index] >= 0
-    links = pd.DataFrame(
-        {
-            "track_id": tracks["track_id"].to_numpy()[featured],
-            "artist_id": artist_ids[guest[index][featured]],
-            "position": 1,
-        }
-    )
+    links = featured_links(network, artists["artist_id"].to_numpy(), tracks["track_id"].to_numpy(), index)
     names = artists.set_index("artist_id")["name"]
-    similar = similar.assign(
-        similar_name=similar["similar_artist_id"].map(names), mbid=None, observed_on=observed_on, source="demo"
-    )
-    return links, similar
+    if not len(network.similar):  # as before: the empty frame of the three columns, with the others added
+        empty = pd.DataFrame(columns=["artist_id", "similar_artist_id", "match"])
+        return links, empty.assign(similar_name=empty["similar_artist_id"].map(names), mbid=None,
+                                   observed_on=observed_on, source="demo")  # fmt: skip
+    return links, similar_rows(network, artists["artist_id"].to_numpy(), names, observed_on)
