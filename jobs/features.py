@@ -44,8 +44,8 @@ def snapshot_context(*, conn: Connection, day: date, hit_metric: str) -> Feature
     panels = observation_panels(conn=conn, first=first, last=day, until=until)
     if panels is None:
         return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=until)
-    frames = read_model_frames(conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False)
-    return FeatureContext.with_panels(frames.normalised(), panels.start, panels.n_days, panels.track, panels.artist)
+    frames = read_model_frames(conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False).normalised()
+    return FeatureContext.with_panels(frames, panels.start, panels.n_days, panels.track, panels.artist)
 
 
 def features_on(
