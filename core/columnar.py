@@ -27,7 +27,7 @@ Python objects than any row reader. `jobs.binary_copy.copy_payload` writes the s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -125,6 +125,13 @@ def copy_out_bytes(conn: Connection, statement: str) -> bytearray:
     directly (`pgconn.get_copy_data`, blocking), about 0.3 us each. The statement's results are drained to the
     end, so the connection is left as psycopg expects it (idle in the transaction, or failed with the error
     raised here)."""
+    (data,) = copy_out_blocks(conn, statement, 0)
+    return data
+
+
+def copy_out_blocks(conn: Connection, statement: str, block_bytes: int) -> Iterator[bytearray]:
+    """`copy_out_bytes` as it arrives, in blocks of at least `block_bytes` (the last may be shorter, or empty;
+    0: one block, the whole stream), so a reader can decode a big stream without holding all of it."""
     driver = conn.connection.driver_connection
     pgconn = driver.pgconn  # type: ignore[union-attr]
     if pgconn.transaction_status == pq.TransactionStatus.IDLE and not driver.autocommit:  # type: ignore[union-attr]
@@ -132,16 +139,23 @@ def copy_out_bytes(conn: Connection, statement: str) -> bytearray:
     started = pgconn.exec_(statement.encode())
     if started.status != pq.ExecStatus.COPY_OUT:
         _finish(pgconn, started, pq.ExecStatus.COPY_OUT)
-    data = bytearray()
-    while True:
-        size, block = pgconn.get_copy_data(0)
-        if size < 0:
-            break
-        data += block
-    _finish(pgconn, pgconn.get_result(), pq.ExecStatus.COMMAND_OK)
+    data, size = bytearray(), 0
+    try:
+        while True:
+            size, block = pgconn.get_copy_data(0)
+            if size < 0:
+                break
+            data += block
+            if block_bytes and len(data) >= block_bytes:
+                yield data
+                data = bytearray()
+    finally:  # a reader that stops early: the rest is drained, so the connection does not stay in COPY_OUT
+        while size >= 0:
+            size, _ = pgconn.get_copy_data(0)
+        _finish(pgconn, pgconn.get_result(), pq.ExecStatus.COMMAND_OK)
     if size == -2:
         raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
-    return data
+    yield data
 
 
 def _finish(pgconn: Any, result: Any, expected: pq.ExecStatus) -> None:
@@ -156,18 +170,57 @@ def _finish(pgconn: Any, result: Any, expected: pq.ExecStatus) -> None:
 def copy_out_fixed(conn: Connection, query: str, kinds: Sequence[str]) -> list[np.ndarray]:
     """The columns of `COPY (query) TO STDOUT (FORMAT binary)`, whose fields are `kinds` and never NULL (a
     NULL raises). `query` is complete SQL (COPY takes no bound parameters): format only trusted values into it."""
-    data = copy_out_bytes(conn, f"COPY ({query}) TO STDOUT (FORMAT binary)")
-    if not data.startswith(COPY_HEADER[:11]) or not data.endswith(COPY_TRAILER):
-        raise ValueError("not a binary COPY stream")
-    body = memoryview(data)[len(COPY_HEADER) : len(data) - len(COPY_TRAILER)]
+    chunks = list(copy_out_fixed_chunks(conn, query, kinds, block_bytes=0))
+    if len(chunks) == 1:
+        return chunks[0]
+    return [np.concatenate([chunk[index] for chunk in chunks]) if chunks else _empty(kind)
+            for index, kind in enumerate(kinds)]  # fmt: skip
+
+
+def copy_out_fixed_chunks(
+    conn: Connection, query: str, kinds: Sequence[str], *, block_bytes: int = 32 * 2**20
+) -> Iterator[list[np.ndarray]]:
+    """`copy_out_fixed` in chunks of rows as the stream arrives (about `block_bytes` of COPY data each; 0: the
+    whole stream at once), so a reader folding each chunk into its result never holds the whole stream (the 14M
+    observation rows of a 1M-track window are 590 MB of COPY data). Concatenated, the chunks are
+    `copy_out_fixed`'s columns; a chunk may be empty."""
     dtype = row_dtype([(kind, True) for kind in kinds])
-    if len(body) % dtype.itemsize:
+    pending, started = bytearray(), False
+    for block in copy_out_blocks(conn, f"COPY ({query}) TO STDOUT (FORMAT binary)", block_bytes):
+        if pending:
+            pending += block
+        else:
+            pending = block  # no copy of a whole-stream block
+        if not started:
+            if len(pending) < len(COPY_HEADER):
+                continue
+            if not pending.startswith(COPY_HEADER[:11]):
+                raise ValueError("not a binary COPY stream")
+            del pending[: len(COPY_HEADER)]
+            started = True
+        whole = (len(pending) - len(COPY_TRAILER)) // dtype.itemsize * dtype.itemsize  # the trailer stays behind
+        if whole > 0:
+            yield _decoded(pending, whole, dtype, kinds)
+            del pending[:whole]
+    if not started or pending != COPY_TRAILER:
         raise ValueError("rows of unexpected width: a NULL or a variable-width field")
-    rows = np.frombuffer(body, dtype=dtype)
+
+
+def _decoded(data: bytearray, size: int, dtype: np.dtype, kinds: Sequence[str]) -> list[np.ndarray]:
+    """The native columns of the first `size` bytes of `data`: whole rows of `dtype` (copies: `data` is free
+    to change once they are returned)."""
+    rows = np.frombuffer(data, dtype=dtype, count=size // dtype.itemsize)
     for index, kind in enumerate(kinds):
         if np.any(rows[f"len{index}"] != field_dtype(kind).itemsize):
             raise ValueError(f"field {index} is NULL or not {kind}")
-    return [_native(rows[f"val{index}"], kind) for index, kind in enumerate(kinds)]
+    columns = [_native(rows[f"val{index}"], kind) for index, kind in enumerate(kinds)]
+    del rows  # releases the buffer export before the caller resizes `data`
+    return columns
+
+
+def _empty(kind: str) -> np.ndarray:
+    """No values of `kind`, shaped as `_native` gives them."""
+    return _native(np.zeros(0, dtype=field_dtype(kind)), kind)
 
 
 def _native(values: np.ndarray, kind: str) -> np.ndarray:

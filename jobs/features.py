@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from jobs.model_inputs import read_model_frames, score_names
+from jobs.observation_frames import observation_panels
 from model.features import FeatureContext, build_features
 from model.frames import ModelFrames
 from model.labels import history_labels
@@ -37,8 +38,14 @@ def snapshot_frames(*, conn: Connection, day: date, hit_metric: str) -> ModelFra
 
 
 def snapshot_context(*, conn: Connection, day: date, hit_metric: str) -> FeatureContext:
-    """The feature context of the `HISTORY_DAYS` up to `day`."""
-    return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=pd.Timestamp(day))
+    """The feature context of the `HISTORY_DAYS` up to `day`: the observations read straight into panels
+    (`jobs.observation_frames.observation_panels`; its frame holds none), else (several sources) from the frame."""
+    first, until = day - timedelta(days=HISTORY_DAYS), pd.Timestamp(day)
+    panels = observation_panels(conn=conn, first=first, last=day, until=until)
+    if panels is None:
+        return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=until)
+    frames = read_model_frames(conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False).normalised()
+    return FeatureContext.with_panels(frames, panels.start, panels.n_days, panels.track, panels.artist)
 
 
 def features_on(

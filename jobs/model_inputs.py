@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from core.columnar import copy_out_frame
 from core.hit_definition import HitDefinition
 from jobs.observation_frames import observation_frame, prior_best_frame
-from model.frames import AUDIO_COLUMNS, ModelFrames
+from model.frames import AUDIO_COLUMNS, OBSERVATION_COLUMNS, ModelFrames
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,12 @@ AUDIO_TYPES = {"track_id": TEXT} | {column: pa.int64() if column in ("key", "mod
 NAME_TYPES = {"track_id": TEXT, "name": TEXT, "artist_id": TEXT, "artist_name": TEXT}
 
 
-def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: str) -> ModelFrames:
-    observations = observation_frame(conn=conn, first=first, last=last)
+def read_model_frames(
+    *, conn: Connection, first: date, last: date, hit_metric: str, observations: bool = True
+) -> ModelFrames:
+    """`observations=False`: everything but the observations (an empty frame), for a reader that takes them
+    as panels (`jobs.features.snapshot_context`)."""
+    frame = observation_frame(conn=conn, first=first, last=last) if observations else _no_observations()
     tracks = copy_out_frame(
         conn,
         "SELECT track_id, name, release_date, release_date_precision, duration_ms, explicit, genre FROM tracks"
@@ -48,11 +52,16 @@ def read_model_frames(*, conn: Connection, first: date, last: date, hit_metric: 
     audio = copy_out_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
     prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
-        "read %d observations (%s..%s), %d tracks, %d artists", len(observations), first, last, len(tracks),
-        len(artists),
-    )  # fmt: skip
-    one_source = len(np.unique(observations["source"].cat.codes.to_numpy())) <= 1  # the key is then unique
-    return ModelFrames(observations, tracks, track_artists, artists, audio, prior_best, one_per_key=one_source)
+        "read %d observations (%s..%s), %d tracks, %d artists", len(frame), first, last, len(tracks), len(artists)
+    )
+    one_source = len(np.unique(frame["source"].cat.codes.to_numpy())) <= 1  # the key is then unique
+    return ModelFrames(frame, tracks, track_artists, artists, audio, prior_best, one_per_key=one_source)
+
+
+def _no_observations() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Categorical([]) for column in OBSERVATION_COLUMNS if column != "observed_on"}
+                        | {"observed_on": np.array([], dtype="datetime64[ns]"), "value": np.array([])}
+                        )[OBSERVATION_COLUMNS]  # fmt: skip
 
 
 def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date | None]:

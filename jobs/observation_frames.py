@@ -14,6 +14,7 @@ Python strings, took about 500; the values and the rows are the same (tests/test
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -22,25 +23,19 @@ import pyarrow as pa
 from pyarrow import csv
 from sqlalchemy import Connection, text
 
-from core.columnar import copy_out_fixed
+from core.columnar import copy_out_fixed, copy_out_fixed_chunks
+from model.panels import Panel, PanelGrid, panel_window
 
 ENTITY_TYPES = ["artist", "track"]
+OBSERVATION_KINDS = ["int4", "int2", "int2", "date", "float8"]  # entity, metric, source, observed_on, value
 
 
 def observation_frame(*, conn: Connection, first: date, last: date) -> pd.DataFrame:
     """Every stored observation with `first` <= observed_on <= `last`: entity_type, entity_id, metric and
     source as categoricals, observed_on as datetime64, value as float64."""
-    entity, metric, source, day, value = copy_out_fixed(
-        conn,
-        "SELECT entity, metric, source, observed_on, value FROM observations"
-        f" WHERE observed_on BETWEEN DATE '{_iso(first)}' AND DATE '{_iso(last)}'",
-        ["int4", "int2", "int2", "date", "float8"],
-    )
+    entity, metric, source, day, value = copy_out_fixed(conn, _window_query(first, last), OBSERVATION_KINDS)
     codes, entity_type, ids = _entities(conn)
-    position = np.searchsorted(codes, entity)
-    if len(entity) and (position.max(initial=0) >= len(codes) or (codes[np.minimum(position, len(codes) - 1)]
-                                                                  != entity).any()):  # fmt: skip
-        raise ValueError("an observation's entity is not in observation_entities")
+    position = _positions(codes, entity)
     id_codes, id_names = pd.factorize(ids)
     return pd.DataFrame(
         {
@@ -52,6 +47,51 @@ def observation_frame(*, conn: Connection, first: date, last: date) -> pd.DataFr
             "value": value,
         }
     )
+
+
+@dataclass
+class WindowPanels:
+    """The panels of a window's observations (`model.panels`), per entity type and metric, with their days."""
+
+    start: pd.Timestamp
+    n_days: int
+    track: dict[str, Panel]
+    artist: dict[str, Panel]
+
+
+def observation_panels(
+    *, conn: Connection, first: date, last: date, until: pd.Timestamp | None = None
+) -> WindowPanels | None:
+    """The panels `model.features.FeatureContext.build` makes of `observation_frame(first, last)` (with
+    `until`), read chunk by chunk from the COPY stream into a `model.panels.PanelGrid`: no long frame, so at 1M
+    tracks the 14M rows' 590 MB of COPY data and their frame and its normalised copies are never held. None
+    when more than one source is stored: their values of one key are averaged (`ModelFrames.normalised`) from
+    the frame."""
+    if conn.execute(text("SELECT count(*) FROM observation_sources")).scalar_one() > 1:
+        return None
+    codes, entity_type, ids = _entities(conn)
+    id_codes, id_names = pd.factorize(ids)
+    rows, type_ids = np.zeros(len(codes), dtype=np.int64), {}
+    for type_code, name in enumerate(ENTITY_TYPES):  # each type's rows in the order of the frame's categories
+        members = np.flatnonzero(entity_type == type_code)
+        members = members[np.argsort(id_codes[members], kind="stable")]
+        rows[members] = np.arange(len(members))
+        type_ids[name] = pd.Index(id_names).take(id_codes[members])
+    metric_names = _names(conn, "observation_metrics", "metric")
+    grid = PanelGrid({name: len(type_ids[name]) for name in ENTITY_TYPES}, pd.Timestamp(first))
+    first_day = np.datetime64(_iso(first), "D")
+    for entity, metric, _, day, value in copy_out_fixed_chunks(conn, _window_query(first, last), OBSERVATION_KINDS):
+        position = _positions(codes, entity)
+        kind, row, days = entity_type[position], rows[position], (day - first_day).astype(np.int64)
+        for code in np.unique(metric):
+            of_metric = metric == code
+            for type_code, name in enumerate(ENTITY_TYPES):
+                at = of_metric & (kind == type_code)
+                if at.any():
+                    grid.add(name, metric_names[int(code)], row[at], days[at], value[at])
+    start, n_days = panel_window(*grid.seen_days(), until)
+    return WindowPanels(start, n_days, grid.panels("track", type_ids["track"], start, n_days),
+                        grid.panels("artist", type_ids["artist"], start, n_days))  # fmt: skip
 
 
 def prior_best_frame(*, conn: Connection, metric: str, before: date, best: str) -> pd.DataFrame:
@@ -70,6 +110,24 @@ def prior_best_frame(*, conn: Connection, metric: str, before: date, best: str) 
     track_ids = [row[0] for row in rows]
     return pd.DataFrame({"metric": metric, "track_id": pd.Series(track_ids, dtype=object),
                          "best": np.array([row[1] for row in rows], dtype=float)})  # fmt: skip
+
+
+def _window_query(first: date, last: date) -> str:
+    return ("SELECT entity, metric, source, observed_on, value FROM observations"
+            f" WHERE observed_on BETWEEN DATE '{_iso(first)}' AND DATE '{_iso(last)}'")  # fmt: skip
+
+
+def _positions(codes: np.ndarray, entity: np.ndarray) -> np.ndarray:
+    """Each observation's position in the dictionary (`codes`, sorted); raises for an unknown entity."""
+    position = np.searchsorted(codes, entity)
+    if len(entity) and (position.max(initial=0) >= len(codes) or (codes[np.minimum(position, len(codes) - 1)]
+                                                                  != entity).any()):  # fmt: skip
+        raise ValueError("an observation's entity is not in observation_entities")
+    return position
+
+
+def _names(conn: Connection, table: str, code: str) -> dict[int, str]:
+    return {int(row[0]): str(row[1]) for row in conn.execute(text(f"SELECT {code}, name FROM {table}")).all()}
 
 
 def _iso(day: date) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from model.frames import AUDIO_COLUMNS, COUNT_METRICS, RANK_METRICS, ModelFrames, is_hit
-from model.panels import Panel, panels_for
+from model.panels import Panel, panel_window, panels_for
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +62,31 @@ class FeatureContext:
         the `genre` column must not depend on which artists a partition holds)."""
         frames = frames.normalised()
         obs = frames.observations
-        start = obs["observed_on"].min() if len(obs) else pd.Timestamp(until or "2000-01-01")
-        end = max(obs["observed_on"].max() if len(obs) else start, pd.Timestamp(until or start))
-        n_days = int((end - start).days) + 1
+        start, n_days = panel_window(obs["observed_on"].min() if len(obs) else None,
+                                     obs["observed_on"].max() if len(obs) else None, until)  # fmt: skip
+        track_panels, artist_panels = (panels_for(obs, kind, start, n_days) for kind in ("track", "artist"))
+        return cls.with_panels(frames, start, n_days, track_panels, artist_panels, genres)
+
+    @classmethod
+    def with_panels(
+        cls,
+        frames: ModelFrames,
+        start: pd.Timestamp,
+        n_days: int,
+        track_panels: dict[str, Panel],
+        artist_panels: dict[str, Panel],
+        genres: list[str] | None = None,
+    ) -> FeatureContext:
+        """The context of normalised `frames` whose observations are already panels (`build` makes them from
+        the frames' observations; `jobs.observation_frames.observation_panels` reads them without a frame)."""
         main_artist = main_artists(frames.track_artists)
         frames.tracks["genre"] = track_genres(frames, main_artist)
         return cls(
             frames=frames,
             start=start,
             n_days=n_days,
-            track_panels=panels_for(obs, "track", start, n_days),
-            artist_panels=panels_for(obs, "artist", start, n_days),
+            track_panels=track_panels,
+            artist_panels=artist_panels,
             main_artist=main_artist,
             genres=genres if genres is not None else sorted(frames.tracks["genre"].unique()),
         )

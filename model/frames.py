@@ -49,22 +49,22 @@ class ModelFrames:
 
     def normalised(self) -> ModelFrames:
         """Typed copies: dates as datetime64, values as float, one value per entity/metric/day."""
-        obs = self.observations[OBSERVATION_COLUMNS].copy()
+        obs = self.observations[OBSERVATION_COLUMNS].copy(deep=False)
         obs["observed_on"] = pd.to_datetime(obs["observed_on"])
         obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
         key = ["entity_type", "entity_id", "metric", "observed_on"]
         obs = obs.dropna(subset=["value"])
         if not self.one_per_key:
             obs = obs.groupby(key, as_index=False, sort=False, observed=True)["value"].mean()
-        tracks = self.tracks.copy()
+        tracks = self.tracks.copy(deep=False)  # copy-on-write: what is changed below is copied, nothing else
         for column in TRACK_COLUMNS:
             if column not in tracks:
                 tracks[column] = None
         tracks["release_date"] = pd.to_datetime(tracks["release_date"], errors="coerce")
         tracks = tracks.drop_duplicates("track_id", keep="last").reset_index(drop=True)
         return ModelFrames(
-            obs, tracks, self.track_artists.copy(), self.artists.copy(), self.audio_features.copy(),
-            self.prior_best.copy(), one_per_key=True,
+            obs, tracks, self.track_artists.copy(deep=False), self.artists.copy(deep=False),
+            self.audio_features.copy(deep=False), self.prior_best.copy(deep=False), one_per_key=True,
         )  # fmt: skip
 
 

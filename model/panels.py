@@ -80,9 +80,75 @@ def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start
     days = (rows["observed_on"] - start).dt.days.to_numpy()
     inside = (days >= 0) & (days < n_days)
     values[row_of[inside], days[inside]] = rows["value"].to_numpy()[inside]
-    seen = np.where(~np.isnan(values), np.arange(n_days)[None, :], -1)
-    last_seen = np.maximum.accumulate(seen, axis=1) if n_days else seen
+    return panel_of(ids, start, values)
+
+
+def panel_of(ids: pd.Index, start: pd.Timestamp, values: np.ndarray) -> Panel:
+    """The panel of `values` (entity x day from `start`, NaN: not observed) for the entities `ids`."""
+    n_days = values.shape[1]
+    seen = np.where(~np.isnan(values), np.arange(n_days, dtype=np.int32)[None, :], np.int32(-1))
+    last_seen = np.maximum.accumulate(seen, axis=1, out=seen) if n_days else seen  # int32: day indices
     return Panel(ids, start, values, last_seen)
+
+
+def panel_window(
+    first_seen: pd.Timestamp | None, last_seen: pd.Timestamp | None, until: pd.Timestamp | None
+) -> tuple[pd.Timestamp, int]:
+    """The panels' first day and number of days: from the first observed day (else `until`, else 2000-01-01)
+    to the last observed day or `until`, whichever is later."""
+    start = first_seen if first_seen is not None else pd.Timestamp(until or "2000-01-01")
+    end = max(last_seen if last_seen is not None else start, pd.Timestamp(until or start))
+    return start, int((end - start).days) + 1
+
+
+class PanelGrid:
+    """Panels filled from observations a chunk at a time, so the long frame of a window is never held (at 1M
+    tracks 14M rows): per (entity type, metric), one column of values per day seen, over every entity of the
+    type (`n_entities`, by row). `panels` then keeps the entities observed and lays the days out from the first
+    observed one. At most one value per (entity, metric, day): a later one overwrites (the caller reads one
+    source). The panels are `panels_for`'s of the same observations (tests/test_observation_frames.py)."""
+
+    def __init__(self, n_entities: dict[str, int], first: pd.Timestamp) -> None:
+        self.n_entities, self.first = n_entities, first
+        self.columns: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+
+    def add(self, entity_type: str, metric: str, rows: np.ndarray, days: np.ndarray, values: np.ndarray) -> None:
+        """Observations of one metric of one entity type: entity rows, days since `first`, values (NaN: none)."""
+        kept = ~np.isnan(values)
+        rows, days, values = rows[kept], days[kept], values[kept]
+        if not len(values):
+            return
+        columns = self.columns.setdefault((entity_type, metric), {})
+        for day in np.unique(days):
+            at = days == day
+            column = columns.get(int(day))
+            if column is None:
+                column = columns[int(day)] = np.full(self.n_entities[entity_type], np.nan)
+            column[rows[at]] = values[at]
+
+    def seen_days(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The first and last day with a value (None: none)."""
+        days = [day for columns in self.columns.values() for day in columns]
+        if not days:
+            return None, None
+        return self.first + pd.Timedelta(days=min(days)), self.first + pd.Timedelta(days=max(days))
+
+    def panels(self, entity_type: str, ids: pd.Index, start: pd.Timestamp, n_days: int) -> dict[str, Panel]:
+        """One panel per metric with values for the type (`ids`: the entity of each row); the grid's columns of
+        the type are dropped as they are laid out."""
+        out: dict[str, Panel] = {}
+        offset = int((start - self.first).days)
+        for metric in sorted(metric for kind, metric in self.columns if kind == entity_type):
+            columns = self.columns.pop((entity_type, metric))
+            observed = np.zeros(self.n_entities[entity_type], dtype=bool)
+            for column in columns.values():
+                observed |= ~np.isnan(column)
+            present = np.flatnonzero(observed)
+            values = np.full((len(present), n_days), np.nan)
+            for day in list(columns):
+                values[:, day - offset] = columns.pop(day)[present]
+            out[metric] = panel_of(ids[present], start, values)
+        return out
 
 
 def _entity_rows(entity_ids: pd.Series) -> tuple[pd.Index, np.ndarray]:

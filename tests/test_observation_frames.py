@@ -10,7 +10,10 @@ for value.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -18,10 +21,12 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from core.columnar import select
+from jobs import observation_frames
+from jobs.features import HISTORY_DAYS, features_on, snapshot_context
 from jobs.load import load_batch
 from jobs.model_inputs import read_model_frames
-from jobs.observation_frames import observation_frame
-from model.features import build_features
+from jobs.observation_frames import observation_frame, observation_panels
+from model.features import FeatureContext, build_features
 from model.frames import ModelFrames
 from tests.factories import DAY, tiny_source
 
@@ -99,3 +104,60 @@ def test_a_second_source_on_the_same_days_is_averaged_as_before(world: Engine) -
         duplicated = frames.observations.duplicated(KEY).sum()
         assert duplicated > 100 and np.isfinite(frames.observations["value"]).all()
         _same_inputs_and_features(conn)
+
+
+def _same_context(conn: Connection, *, block_bytes: int) -> None:
+    """The refresh's context (`snapshot_context`: the window read straight into panels, in COPY chunks of
+    `block_bytes`) against `FeatureContext.build` of the frames: the same panels, days and feature rows."""
+    day = DAY
+    with patch_blocks(block_bytes):
+        new = snapshot_context(conn=conn, day=day, hit_metric=METRIC)
+    frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=METRIC)
+    old = FeatureContext.build(frames, until=pd.Timestamp(day))
+    assert (new.start, new.n_days) == (old.start, old.n_days)
+    for kind in ("track_panels", "artist_panels"):
+        got, expected = getattr(new, kind), getattr(old, kind)
+        assert list(got) == list(expected) and len(expected) > 0
+        for metric, panel in expected.items():
+            pd.testing.assert_index_equal(got[metric].ids, panel.ids)
+            np.testing.assert_array_equal(got[metric].values, panel.values)
+            np.testing.assert_array_equal(got[metric].last_seen, panel.last_seen)
+    built = [features_on(ctx, day, hit_metric=METRIC, hit_threshold=60.0) for ctx in (new, old)]
+    assert len(built[0].rows) > 50
+    pd.testing.assert_frame_equal(built[0].rows, built[1].rows, check_exact=True)
+    pd.testing.assert_series_equal(built[0].is_hit, built[1].is_hit)
+
+
+@contextmanager
+def patch_blocks(block_bytes: int) -> Iterator[None]:
+    """Read the observation stream in blocks of `block_bytes` (many chunks on a tiny world)."""
+    original = observation_frames.copy_out_fixed_chunks
+    observation_frames.copy_out_fixed_chunks = partial(original, block_bytes=block_bytes)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        observation_frames.copy_out_fixed_chunks = original  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("block_bytes", [1, 4096, 32 * 2**20])
+def test_the_refresh_reads_the_window_into_the_panels_the_frame_gives(world: Engine, block_bytes: int) -> None:
+    with world.begin() as conn:  # a NaN value is not an observation (the frame drops it): some entities have none
+        conn.execute(text("UPDATE observations SET value = 'NaN' WHERE entity % 7 = 0 OR (entity % 5 = 0"
+                          " AND observed_on = :day)"), {"day": DAY - timedelta(days=3)})  # fmt: skip
+        assert observation_panels(conn=conn, first=FIRST, last=DAY) is not None
+        _same_context(conn, block_bytes=block_bytes)
+
+
+def test_with_a_second_source_the_refresh_averages_from_the_frame(world: Engine) -> None:
+    with world.begin() as conn:
+        conn.execute(text("INSERT INTO observation_sources (name) VALUES ('second')"))
+        conn.execute(
+            text(
+                "INSERT INTO observations (entity, metric, source, observed_on, value)"
+                " SELECT entity, metric, (SELECT source FROM observation_sources WHERE name = 'second'),"
+                "        observed_on, value + 5 FROM observations WHERE entity % 3 = 0 AND observed_on >= :day"
+            ),
+            {"day": DAY - timedelta(days=8)},
+        )
+        assert observation_panels(conn=conn, first=FIRST, last=DAY) is None
+        _same_context(conn, block_bytes=4096)
