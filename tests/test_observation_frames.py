@@ -88,17 +88,22 @@ def test_one_source_gives_the_rows_and_features_of_the_view(world: Engine) -> No
         _same_inputs_and_features(conn)
 
 
+def _add_second_source(conn: Connection, value: str) -> None:
+    """A second stored source for every third entity over the last 8 days, its value `value` (SQL on `value`)."""
+    conn.execute(text("INSERT INTO observation_sources (name) VALUES ('second')"))
+    conn.execute(
+        text(
+            "INSERT INTO observations (entity, metric, source, observed_on, value)"
+            " SELECT entity, metric, (SELECT source FROM observation_sources WHERE name = 'second'),"
+            f"        observed_on, {value} FROM observations WHERE entity % 3 = 0 AND observed_on >= :day"
+        ),
+        {"day": DAY - timedelta(days=8)},
+    )
+
+
 def test_a_second_source_on_the_same_days_is_averaged_as_before(world: Engine) -> None:
     with world.begin() as conn:
-        conn.execute(text("INSERT INTO observation_sources (name) VALUES ('second')"))
-        conn.execute(
-            text(
-                "INSERT INTO observations (entity, metric, source, observed_on, value)"
-                " SELECT entity, metric, (SELECT source FROM observation_sources WHERE name = 'second'),"
-                "        observed_on, value * 1.5 + 3 FROM observations WHERE entity % 3 = 0 AND observed_on >= :day"
-            ),
-            {"day": DAY - timedelta(days=8)},
-        )
+        _add_second_source(conn, "value * 1.5 + 3")
         frames = read_model_frames(conn=conn, first=FIRST, last=DAY, hit_metric=METRIC)
         assert not frames.one_per_key
         duplicated = frames.observations.duplicated(KEY).sum()
@@ -150,14 +155,6 @@ def test_the_refresh_reads_the_window_into_the_panels_the_frame_gives(world: Eng
 
 def test_with_a_second_source_the_refresh_averages_from_the_frame(world: Engine) -> None:
     with world.begin() as conn:
-        conn.execute(text("INSERT INTO observation_sources (name) VALUES ('second')"))
-        conn.execute(
-            text(
-                "INSERT INTO observations (entity, metric, source, observed_on, value)"
-                " SELECT entity, metric, (SELECT source FROM observation_sources WHERE name = 'second'),"
-                "        observed_on, value + 5 FROM observations WHERE entity % 3 = 0 AND observed_on >= :day"
-            ),
-            {"day": DAY - timedelta(days=8)},
-        )
+        _add_second_source(conn, "value + 5")
         assert observation_panels(conn=conn, first=FIRST, last=DAY) is None
         _same_context(conn, block_bytes=4096)
