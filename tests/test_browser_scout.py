@@ -36,6 +36,19 @@ def ready(name: str) -> str:
     return f"#{first} tbody tr" if name == "morning" else f"#{first} .ag-header-cell-text"
 
 
+def wait_for_every_list(page: Any, list_ids: list[str], timeout_ms: int = 15_000) -> None:
+    """Until each of `list_ids` holds a drawn grid or table (dash-ag-grid's chunk loads on demand, so a grid
+    lower on the page may be drawn after the first one), or the timeout: the caller's assertion then names
+    what is missing."""
+    try:
+        page.wait_for_function(
+            "ids => ids.every(id => document.querySelector(`#${id} .ag-root-wrapper, #${id} .short-table`))",
+            arg=list_ids, timeout=timeout_ms,
+        )  # fmt: skip
+    except Exception:  # noqa: BLE001 (Playwright's TimeoutError): the assertion after it reports
+        pass
+
+
 def one(seeded: dict[str, Any], sql: str, **params: object) -> Any:  # noqa: F811
     with seeded["engine"].connect() as conn:
         return conn.execute(text(sql), params).one()
@@ -131,6 +144,7 @@ def test_every_grid_has_an_export(browser: Any, server: str, seeded: dict[str, A
     page = signed_in_page(browser, server, "ana")
     page.goto(f"{server}{paths(seeded)[name]}")
     page.wait_for_selector(ready(name))
+    wait_for_every_list(page, GRIDS_OF[name])
     settle(page)
     shown = page.evaluate(
         """() => [...document.querySelectorAll('.ag-root-wrapper')].map(el => el.closest('[id]').id)
