@@ -64,8 +64,9 @@ def similar_tracks(
     """The similar tracks of the audio tracks `ids` with sound features `raw` (n x features, as the stage
     standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt."""
     today = space_of(raw)
+    z = in_space(raw, *today)
     reusable = reusable or {}
-    key = neighbours_key(ids, in_space(raw, *today), neighbours)
+    key = neighbours_key(ids, z, neighbours)
     if key in reusable:
         return _reused(key, today, reusable[key], len(ids), neighbours)
     found = base() if base is not None else None
@@ -76,19 +77,20 @@ def similar_tracks(
             return _reused(stored_key, stored, reusable[stored_key], len(ids), neighbours)
     reason = "no graph to extend" if found is None else None
     if found is not None:
-        extended = _extended(ids, raw, neighbours, today, found)
+        extended = _extended(ids, raw, neighbours, today, found, stored)
         if isinstance(extended, Similar):
             return extended
         reason = extended
-    index, distance = nearest_tracks(in_space(raw, *today), neighbours)
+    index, distance = nearest_tracks(z, neighbours)
     summary = _summary(key, today, len(ids), index.shape[1], built="rebuilt", reason=reason)
     logger.info("similar tracks rebuilt for %d tracks (%s)", len(ids), reason)
     return Similar(_frame(ids, index, distance), summary, None)
 
 
-def _extended(ids: np.ndarray, raw: np.ndarray, neighbours: int, today: Space, found: SimilarBase) -> Similar | str:
-    """The base graph extended by today's new tracks, or why it cannot be."""
-    space = _stored_space(found)
+def _extended(
+    ids: np.ndarray, raw: np.ndarray, neighbours: int, today: Space, found: SimilarBase, space: Space | None
+) -> Similar | str:
+    """The base graph extended by today's new tracks, or why it cannot be (`space`: the graph's, if it stored one)."""
     graph = found.graph()
     if graph is None:
         return f"publication {found.publication_id}'s lists are not {neighbours} a track"
