@@ -137,6 +137,10 @@ def _entities(conn: Connection, frame: pd.DataFrame, cache: EntityCodes) -> np.n
     """The int4 entity of every row: each distinct (type, id) pair is coded once."""
     type_of_row, types = _factorized(frame, "entity_type")
     id_of_row, ids = _factorized(frame, "entity_id")
+    if (blank := np.flatnonzero(ids == "")).size:  # the dictionary's stage would read it as NULL: refuse it plainly
+        raise DataQualityError(
+            f"{int((id_of_row == blank[0]).sum())} observation(s) have an empty entity_id: nothing was loaded"
+        )
     type_of_id = np.zeros(len(ids), dtype=type_of_row.dtype)
     type_of_id[id_of_row] = type_of_row
     if (type_of_id[id_of_row] == type_of_row).all():  # each id of one kind (as sources name them): id = pair

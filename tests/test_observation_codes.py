@@ -134,6 +134,8 @@ def test_an_id_named_by_an_artist_and_a_track_gets_a_code_for_each(conn: Connect
 def test_an_observation_without_an_entity_id_is_refused(conn: Connection) -> None:
     with pytest.raises(DataQualityError, match="1 observation.*entity_id"):
         coded_rows(conn=conn, frame=_frame(["a", None]))
+    with pytest.raises(DataQualityError, match="2 observation.*empty entity_id"):  # not a NOT NULL violation
+        coded_rows(conn=conn, frame=_frame(["a", "", ""]))
 
 
 def _frame(ids: list[str | None]) -> pd.DataFrame:
