@@ -124,8 +124,7 @@ def _frames(discovered: Discovered) -> dict[str, pd.DataFrame]:
     sound, seg = discovered.sound, discovered.segments
     return {
         "segments": seg.segments, "drivers": seg.drivers, "underperformers": seg.underperformers,
-        "ideas": seg.ideas, "micro": sound.micro, "tracks": sound.tracks, "similar": sound.similar,
-        "evolution": sound.evolution,
+        "ideas": seg.ideas, "micro": sound.micro, "tracks": sound.tracks, "evolution": sound.evolution,
     }  # fmt: skip
 
 

@@ -25,17 +25,15 @@ def _catalogue(n: int = 10_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def _base(publication: int, ids: np.ndarray, result: Similar, *, space: bool = True) -> SimilarBase:
     """A publication holding `result` (what read_similar_base would give back)."""
-    frame = result.frame
-    positions = {track: i for i, track in enumerate(ids)}
-    lists = frame["similar_track_id"].map(positions).to_numpy(dtype=np.int64).reshape(len(ids), K)
+    lists = result.index.astype(np.int64)
     summary: dict[str, Any] = dict(result.summary)
     if not space:  # published before the summary held its space
         summary.pop("space")
     return SimilarBase(publication, summary, lambda: (ids, lists))
 
 
-def _lists(result: Similar) -> np.ndarray:
-    return result.frame["similar_track_id"].to_numpy().reshape(-1, K)
+def _lists(result: Similar, ids: np.ndarray) -> np.ndarray:
+    return ids[result.index]
 
 
 def test_new_tracks_extend_yesterdays_graph_exactly_in_its_space() -> None:
@@ -48,13 +46,13 @@ def test_new_tracks_extend_yesterdays_graph_exactly_in_its_space() -> None:
     # Exactly the neighbours in yesterday's space (its mean and spread), new tracks and old alike.
     space = space_of(raw[:9_980])
     exact, _ = nearest_tracks(in_space(raw, *space), K)
-    assert (_lists(today) == ids[exact]).all()
+    assert (_lists(today, ids) == ids[exact]).all()
     assert today.summary["space"]["spread"] == [float(v) for v in space[1]]
     # A day later, extended again from today's (its stored space, not its tracks' own standardisation).
     more_ids, more_raw = _catalogue(10_015)
     after = similar_tracks(more_ids, more_raw, K, base=lambda: _base(2, ids, today))
     assert after.summary["built"] == "extended" and after.summary["added"] == 15
-    assert (_lists(after) == more_ids[nearest_tracks(in_space(more_raw, *space), K)[0]]).all()
+    assert (_lists(after, more_ids) == more_ids[nearest_tracks(in_space(more_raw, *space), K)[0]]).all()
 
 
 def test_a_graph_published_without_its_space_is_extended_in_its_tracks_standardisation() -> None:
@@ -71,7 +69,7 @@ def test_unchanged_tracks_reuse_the_publication_in_the_graphs_space() -> None:
     again = similar_tracks(
         ids, raw, K, reusable={today.summary["key"]: 2}, base=lambda: _base(2, ids, today)
     )  # the next day's run, same tracks: yesterday's space is not today's standardisation, yet it is reused
-    assert again.reused_from == 2 and again.frame.empty and again.summary["built"] == "reused"
+    assert again.reused_from == 2 and not again.index.size and again.summary["built"] == "reused"
 
 
 def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
@@ -81,7 +79,7 @@ def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
     changed[3, 0] += 0.01  # one old track's sound
     rebuilt = similar_tracks(ids, changed, K, base=lambda: _base(1, ids[:9_980], yesterday))
     assert rebuilt.summary["built"] == "rebuilt" and "sound" in rebuilt.summary["reason"]
-    assert (_lists(rebuilt) == ids[nearest_tracks(in_space(changed, *space_of(changed)), K)[0]]).all()
+    assert (_lists(rebuilt, ids) == ids[nearest_tracks(in_space(changed, *space_of(changed)), K)[0]]).all()
     moved = np.asfortranarray(np.vstack([raw[:9_980], raw[9_980:] * 3.0]))  # new tracks widen the spreads
     assert (
         "space moved" in similar_tracks(ids, moved, K, base=lambda: _base(1, ids[:9_980], yesterday)).summary["reason"]
