@@ -41,8 +41,15 @@ def test_segments_from_the_reachable_lists_equal_those_from_every_list() -> None
     graph = pd.DataFrame(rows, columns=["artist_id", "similar_artist_id", "match"])
     seeds = ["a1", "a7", "a99"]
     for hops, per_hop in [(1, 5), (2, 4), (3, 3)]:
-        every, reachable = adjacency(graph, per_hop), reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
+        asked: list[list[str]] = []
+
+        def lists(artists: list[str], _asked: list[list[str]] = asked) -> pd.DataFrame:
+            _asked.append(artists)
+            return graph[graph["artist_id"].isin(artists)]
+
+        every, reachable = adjacency(graph, per_hop), reachable_adjacency(lists, seeds, hops=hops, per_hop=per_hop)
         assert all(reachable[a] == every[a] for a in reachable) and len(reachable) < len(every)
+        assert sum(map(len, asked)) == len(reachable) and len(asked) <= hops  # only the lists it builds are read
         for seed in seeds:
             pd.testing.assert_frame_equal(
                 market_segment(reachable, seed, hops=hops, per_hop=per_hop),
