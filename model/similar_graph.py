@@ -27,13 +27,16 @@ BLOCK = 32_768  # rows of the new x all distances at a time (460 new tracks: 60 
 # A new point is among the k nearest of about k old points (as many lists gain a point as the new lists have
 # entries); far more entries than that means the base graph is not of these points' neighbourhoods.
 MAX_ENTRANTS = 64
+# Rows re-measured and re-sorted at a time: a block's temporaries are block x k x features float64 (two of 5.9 MB
+# at k=10 and 9 features), where one pass over every old row held about five n x k copies (~300 MB at 1M).
+PAIR_BLOCK = 8_192
 
 
 class GraphTooChanged(ValueError):
     """The base graph is no base for these points: rebuild it."""
 
 
-def pair_distances(z: np.ndarray, rows: np.ndarray, index: np.ndarray, *, block: int = 65_536) -> np.ndarray:
+def pair_distances(z: np.ndarray, rows: np.ndarray, index: np.ndarray, *, block: int = PAIR_BLOCK) -> np.ndarray:
     """Euclidean distance of each `rows[i]` to each of `index[i]` (n x k), in blocks of rows."""
     out = np.empty(index.shape, dtype=np.float64)
     for start in range(0, len(rows), block):
@@ -62,8 +65,9 @@ def extend_neighbours(
     z = np.ascontiguousarray(z, dtype=np.float64)
     index = np.full((n, k), -1, dtype=np.int64)
     distance = np.full((n, k), np.inf)
-    index[base_rows] = base_rows[base_index]
-    index[base_rows], distance[base_rows] = _sorted(index[base_rows], pair_distances(z, base_rows, index[base_rows]), k)
+    for start in range(0, len(base_rows), PAIR_BLOCK):  # old rows: their base lists re-measured and re-sorted
+        rows, lists = base_rows[start : start + PAIR_BLOCK], base_rows[base_index[start : start + PAIR_BLOCK]]
+        index[rows], distance[rows] = _sorted(lists, pair_distances(z, rows, lists), k)
     is_new = np.ones(n, dtype=bool)
     is_new[base_rows] = False
     new = np.flatnonzero(is_new)
