@@ -23,7 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 SLACK = 1e-3  # relative and absolute widening of a k-th distance when picking float32 candidates
-BLOCK = 32_768  # rows of the new x all distances at a time (460 new tracks: 60 MB of float32)
+# Cells (new x rows) of the new x all distances at a time: 8 MB of float32 a temporary, the block's rows at least
+# `MIN_BLOCK`. A fixed 32,768 rows held ~400 MB for 460 new tracks (the first block's candidates are every column,
+# as int64 and argsorted), the stage's peak at 10x the 100k world.
+BLOCK_CELLS = 2**21
+MIN_BLOCK = 1_024
 # A new point is among the k nearest of about k old points (as many lists gain a point as the new lists have
 # entries); far more entries than that means the base graph is not of these points' neighbourhoods.
 MAX_ENTRANTS = 64
@@ -89,7 +93,7 @@ def extend_neighbours(
 def _candidates(
     z: np.ndarray, new: np.ndarray, old_kth: np.ndarray, wanted: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One pass over the new x all distances (float32 |a|^2 - 2ab + |b|^2, `BLOCK` rows at a time; the caller
+    """One pass over the new x all distances (float32 |a|^2 - 2ab + |b|^2, `BLOCK_CELLS` at a time; the caller
     re-measures in float64): each new row's `wanted` + 1 nearest rows (itself usually among them), and the
     (old row, new row) pairs closer than the old row's k-th `old_kth` (widened by `SLACK` for the rounding)."""
     flat = np.ascontiguousarray(z, dtype=np.float32)
@@ -100,10 +104,11 @@ def _candidates(
     best_index = np.zeros((len(new), 0), dtype=np.int64)
     best_squared = np.zeros((len(new), 0), dtype=np.float32)
     owners, entrants = [], []
-    for first in range(0, len(z), BLOCK):
-        block = flat[first : first + BLOCK]
+    step = max(MIN_BLOCK, BLOCK_CELLS // max(1, len(new)))  # rows of `z` a block
+    for first in range(0, len(z), step):
+        block = flat[first : first + step]
         squared = query_squares[:, None] - 2.0 * (queries @ block.T) + np.einsum("ij,ij->i", block, block)[None, :]
-        hit_new, hit_old = np.nonzero(squared <= reach[None, first : first + BLOCK])
+        hit_new, hit_old = np.nonzero(squared <= reach[None, first : first + step])
         owners.append(hit_old + first)
         entrants.append(new[hit_new])
         if best_index.shape[1] < width:  # the first blocks: every column a candidate
