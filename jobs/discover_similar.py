@@ -73,11 +73,12 @@ def similar_tracks(
     *,
     reusable: Mapping[str, int] | None = None,
     base: Callable[[], SimilarBase | None] | None = None,
+    standardised: tuple[Space, np.ndarray] | None = None,
 ) -> Similar:
     """The similar tracks of the audio tracks `ids` with sound features `raw` (n x features, as the stage
-    standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt."""
-    today = space_of(raw)
-    z = in_space(raw, *today)
+    standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt.
+    `standardised` is (`space_of(raw)`, `raw` in it) when the caller has them (the stage's micro-genres do)."""
+    today, z = standardised if standardised is not None else _standardised(raw)
     reusable = reusable or {}
     key = neighbours_key(ids, z, neighbours)
     if key in reusable:
@@ -98,6 +99,11 @@ def similar_tracks(
     summary = _summary(key, today, len(ids), index.shape[1], built="rebuilt", reason=reason)
     logger.info("similar tracks rebuilt for %d tracks (%s)", len(ids), reason)
     return _found(index, distance, summary)
+
+
+def _standardised(raw: np.ndarray) -> tuple[Space, np.ndarray]:
+    today = space_of(raw)
+    return today, in_space(raw, *today)
 
 
 def _extended(
@@ -158,4 +164,4 @@ def _reused(key: str, space: Space, publication: int, n: int, neighbours: int) -
 
 def _found(index: np.ndarray, distance: np.ndarray, summary: dict[str, Any]) -> Similar:
     """The computed lists, narrowed as published: int32 rows, distances rounded to 4 places then float32."""
-    return Similar(index.astype(np.int32), np.round(distance, 4).astype(np.float32), summary, None)
+    return Similar(index.astype(np.int32, copy=False), np.round(distance, 4).astype(np.float32), summary, None)

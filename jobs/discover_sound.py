@@ -20,9 +20,10 @@ from model.popularity import fit_popularity, genre_evolution
 from model.sound import (
     SOUND_FEATURES,
     describe_clusters,
+    in_space,
     map_2d,
     micro_genres,
-    standardise,
+    space_of,
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def discover_sound(
         return SoundResult(pd.DataFrame(), pd.DataFrame(), None, by_genre, {"n_audio_tracks": len(audio)},
                            missing)  # fmt: skip
     raw = audio[SOUND_FEATURES].to_numpy(dtype=float)
-    z = standardise(raw)
+    space = space_of(raw)
+    z = in_space(raw, *space)  # `standardise(raw)`, its space kept for similar tracks (computed once)
     found = micro_genres(z, k_range, seed=seed)
     coords = map_2d(z, seed=seed)
     audio = audio.assign(micro_genre=found.labels, pca_x=coords[:, 0], pca_y=coords[:, 1], is_outlier=found.is_outlier)
@@ -93,7 +95,8 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
-    similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base)
+    similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base,
+                             standardised=(space, z))  # fmt: skip
     summary = {
         "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
         "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),

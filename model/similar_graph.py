@@ -58,7 +58,7 @@ def _sorted(index: np.ndarray, distance: np.ndarray, k: int) -> tuple[np.ndarray
 def extend_neighbours(
     z: np.ndarray, base_rows: np.ndarray, base_index: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(index n x k, distance n x k) of each row of `z`'s k nearest other rows, nearest first.
+    """(index n x k int32, distance n x k) of each row of `z`'s k nearest other rows, nearest first.
 
     `base_rows` are the rows of `z` the base graph is over (distinct), `base_index[i]` the k nearest of
     `base_rows[i]` among them, as positions in `base_rows`; every other row is new. Old rows keep their base
@@ -67,7 +67,7 @@ def extend_neighbours(
     if base_index.shape != (len(base_rows), k) or k <= 0 or k >= n:
         raise ValueError(f"base graph {base_index.shape} is not {len(base_rows)} x k={k} for {n} points")
     z = np.ascontiguousarray(z, dtype=np.float64)
-    index = np.full((n, k), -1, dtype=np.int64)
+    index = np.full((n, k), -1, dtype=np.int32)  # what is published (int4[k]); n < 2**31
     distance = np.full((n, k), np.inf)
     for start in range(0, len(base_rows), PAIR_BLOCK):  # old rows: their base lists re-measured and re-sorted
         rows, lists = base_rows[start : start + PAIR_BLOCK], base_rows[base_index[start : start + PAIR_BLOCK]]

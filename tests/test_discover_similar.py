@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from jobs.discover_extract import SimilarBase
 from jobs.discover_similar import Similar, similar_tracks
-from model.sound import in_space, nearest_tracks, space_of
+from jobs.discover_sound import discover_sound
+from model.sound import SOUND_FEATURES, in_space, nearest_tracks, space_of, standardise
 
 K = 10
 
@@ -88,3 +90,24 @@ def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
     assert "new tracks" in similar_tracks(ids, raw, K, base=lambda: _base(1, ids[:9_000], small)).summary["reason"]
     gone = similar_tracks(ids[1:], raw[1:], K, base=lambda: _base(1, ids[:9_980], yesterday))
     assert "gone" in gone.summary["reason"]
+
+
+def test_the_stage_hands_its_standardisation_over_and_gets_the_same_lists() -> None:
+    """`discover_sound` standardises the sound once and hands (space, z-scores) to `similar_tracks`: the lists
+    and key are those of the tracks' own standardisation, as when `similar_tracks` computed it itself."""
+    rng = np.random.default_rng(7)
+    n = 300
+    tracks = pd.DataFrame({
+        "track_id": [f"t{i:03d}" for i in range(n)], "name": "x", "artist_id": "a", "artist_name": "A",
+        "genre": rng.choice(["pop", "rock"], n), "release_date": pd.Timestamp("2020-01-01").date(),
+        "duration_ms": 200_000.0, "has_audio": True, "popularity": rng.uniform(0, 100, n),
+        **{feature: rng.normal(size=n) * (i + 1) + i for i, feature in enumerate(SOUND_FEATURES)},
+    })  # fmt: skip
+    tracks.loc[5, "energy"] = np.nan  # a missing feature: the column mean
+    sound = discover_sound(tracks, hit_metric="spotify_popularity", hit_threshold=70.0, k_range=(2, 4), neighbours=K)
+    raw = tracks[SOUND_FEATURES].to_numpy(dtype=float)
+    alone = similar_tracks(tracks["track_id"].to_numpy(), raw, K)
+    assert sound.similar is not None and sound.summary["similar"] == alone.summary
+    np.testing.assert_array_equal(sound.similar.index, alone.index)
+    np.testing.assert_array_equal(sound.similar.index, nearest_tracks(standardise(raw), K)[0])
+    np.testing.assert_array_equal(sound.similar.distance, alone.distance)
