@@ -22,20 +22,20 @@ from sqlalchemy import Connection, text
 from core.columnar import copy_out_fixed, copy_out_frame
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
-from jobs.sources.base import AUDIO_FEATURE_COLUMNS
+from model.sound import SOUND_FEATURES
 
+# The sound features the stage uses (key, mode and time_signature are not), read as float64 by Arrow already.
 TRACK_TYPES = {
     "track_id": pa.string(), "name": pa.string(), "artist_id": pa.string(), "artist_name": pa.string(),
     "genre": pa.string(), "release_date": pa.date32(), "duration_ms": pa.float64(), "explicit": pa.bool_(),
-    "has_audio": pa.bool_(), **{column: pa.float64() for column in AUDIO_FEATURE_COLUMNS[1:]},
-    "popularity": pa.float64(),
+    "has_audio": pa.bool_(), **{column: pa.float64() for column in SOUND_FEATURES}, "popularity": pa.float64(),
 }  # fmt: skip
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
-    """One row per track released by `day` (or undated): catalogue, sound and `popularity` = peak of the metric
-    (the lowest for chart positions). Tracks without audio features have NaN there."""
-    audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
+    """One row per track released by `day` (or undated): catalogue, sound (`SOUND_FEATURES`) and `popularity` =
+    peak of the metric (the lowest for chart positions). Tracks without audio features have NaN there."""
+    audio = ", ".join(f"af.{c}" for c in SOUND_FEATURES)
     peak = HitDefinition(hit_metric).best
     frame = copy_out_frame(
         conn,
@@ -57,8 +57,6 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         """,
         TRACK_TYPES, {"day": day, "metric": hit_metric},
     )  # fmt: skip
-    numeric = [*AUDIO_FEATURE_COLUMNS[1:], "popularity", "duration_ms"]
-    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     return frame.astype({"has_audio": bool, "explicit": "boolean"})
 
 

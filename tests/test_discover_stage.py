@@ -7,13 +7,15 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
 from jobs import lock, pipeline
 from jobs.cli import main
-from jobs.discover_extract import read_similar, read_similar_bases
+from jobs.discover_extract import read_similar, read_similar_bases, read_tracks
+from model.sound import SOUND_FEATURES
 from tests.factories import DAY, config, tiny_source
 
 DISCOVER_TABLES = [
@@ -143,3 +145,21 @@ def test_lists_read_for_some_artists_are_those_of_every_list(clean_db: Engine) -
     pd.testing.assert_frame_equal(part.sort_values(key).reset_index(drop=True), expected, check_dtype=False)
     first = every.drop_duplicates("artist_id").set_index("artist_id")["source"]
     pd.testing.assert_series_equal(bases.sort_index(), first.sort_index(), check_names=False, check_dtype=False)
+
+
+def test_read_tracks_gives_float_sound_and_nan_where_a_track_has_none(clean_db: Engine) -> None:
+    """`read_tracks` reads the sound the stage uses as float64 straight from Arrow (no per-column conversion
+    after), a track without audio features NaN there, and no unused feature (key, mode, time_signature)."""
+    _backfill(clean_db)
+    with clean_db.begin() as conn:
+        gone = conn.execute(text("DELETE FROM track_audio_features WHERE track_id = (SELECT min(track_id)"
+                                 " FROM track_audio_features) RETURNING track_id")).scalar_one()  # fmt: skip
+    with clean_db.connect() as conn:
+        tracks = read_tracks(conn=conn, day=DAY, hit_metric="spotify_popularity")
+    numeric = [*SOUND_FEATURES, "duration_ms", "popularity"]
+    assert all(tracks[c].dtype == np.float64 for c in numeric), tracks.dtypes
+    assert tracks["has_audio"].dtype == bool and tracks["explicit"].dtype == "boolean"
+    assert not {"key", "mode", "time_signature"} & set(tracks.columns)
+    row = tracks.set_index("track_id").loc[gone]
+    assert not row["has_audio"] and row[SOUND_FEATURES].isna().all()
+    assert tracks.loc[tracks["has_audio"], SOUND_FEATURES].notna().all().all()
