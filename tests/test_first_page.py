@@ -8,6 +8,7 @@ container and the router draws the page as before. In Chromium: tests/test_brows
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -88,3 +89,13 @@ def test_a_hostile_referer_gives_a_page_or_the_404_never_an_error(
     content = json.dumps(find_props(layout, "_pages_content"))
     assert content != "{}" and "Traceback" not in content  # a page (or the 404) was drawn, no error
     assert "dangerously_allow_html" not in content  # what the address says is text for React, never markup
+
+
+def test_the_early_requests_script_is_the_first_script_after_dashs_config(seeded: Engine) -> None:  # noqa: F811
+    """dashboard/app.py: the page's layout and dependencies are asked before React and every bundle is evaluated
+    (dashboard/assets/earlyRequests.js reads Dash's config, so it comes right after it)."""
+    page = signed_in_client("bo").get("/").get_data(as_text=True)
+    scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', page)
+    assert scripts[0].startswith("/assets/earlyRequests.js?m=")
+    assert page.index('id="_dash-config"') < page.index(scripts[0]) < page.index("react@")
+    assert sum("earlyRequests" in src for src in scripts) == 1
