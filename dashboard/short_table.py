@@ -27,7 +27,7 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import formats, grid_export, ids
-from dashboard.short_rows import ShortRows, image, link
+from dashboard.short_rows import ShortRows, link, spark
 
 SORT, PAGE = ids.short_table("sort", None)["type"], ids.short_table("page", None)["type"]  # what a click sends
 
@@ -102,7 +102,7 @@ def sorted_rows(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> 
 
 
 def sparkline(values: Any) -> object:
-    """The last days' values as a small SVG image (green when up, red when down): assets' `Spark`, in Python."""
+    """The last days' values as a small SVG line (green when up, red when down): assets' `Spark`, in Python."""
     if not isinstance(values, list) or len(values) < 2 or not all(isinstance(v, int | float) for v in values):
         return ""
     w, h = 84, 22
@@ -112,13 +112,8 @@ def sparkline(values: Any) -> object:
     points = " ".join(
         f"{i / last * (w - 2) + 1:.1f},{h - 2 - (v - lo) / span * (h - 4):.1f}" for i, v in enumerate(values)
     )
-    colour = "#198754" if values[-1] >= values[0] else "#dc3545"
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
-        f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/></svg>'
-    )
     alt = f"last {len(values)} days: {lo:g} to {hi:g}"
-    return image("data:image/svg+xml," + quote(svg), width=w, height=h, alt=alt)
+    return spark(points, up=values[-1] >= values[0], alt=alt, width=w, height=h)
 
 
 def cell(column: dict[str, Any], row: dict[str, Any]) -> object:

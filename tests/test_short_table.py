@@ -59,7 +59,14 @@ def test_cells_use_the_grids_number_format_links_and_sparklines() -> None:
     name, points, pct, spark, popularity, genre = drawn[0]
     assert name == {"text": "Ana", "href": "/artist/a:1"}
     assert (points, pct, popularity, genre) == ("+3.0", "+21.2%", "1,234", "Pop")  # as the grid's `Num` shows them
-    assert spark["src"].startswith("data:image/svg+xml,") and spark["alt"] == "last 3 days: 1 to 3"
+    assert spark == {
+        "points": "1.0,20.0 42.0,2.0 83.0,11.0",
+        "up": True,
+        "alt": "last 3 days: 1 to 3",
+        "width": 84,
+        "height": 22,
+    }  # an inline SVG line (dashboard/short_rows.py), not an image
+    assert short_table.sparkline([3, 1])["up"] is False
     assert drawn[1][1] == ""  # a missing change is blank, not "nan"
     assert short_table.cell(tables.RISER_COLUMNS[0], rows()[2]) == {"text": "=HYPERLINK(1)", "href": "/artist/a%2F3"}
 

@@ -2,7 +2,8 @@
 // component draws every <tr> and <td> from the cells the server already formatted, where a Dash component per
 // row, cell, link and sparkline made dash-renderer track ~400 more components on Morning (most of a warm load).
 // A cell is text, {text, href} (a link inside the app, followed without a page load as dcc.Link does) or
-// {src, alt, width, height} (a sparkline as an SVG data URI). Anything else is drawn as text: React escapes it.
+// {points, up, alt, width, height} (a sparkline: an inline SVG polyline, green when up, red when down; points
+// only of digits, commas, dots and spaces). Anything else is drawn as text: React escapes it.
 (function () {
   var h = window.React.createElement;
 
@@ -32,9 +33,12 @@
       return h("a", { href: cell.href, title: text(cell.text), onClick: function (e) { follow(e, cell.href); } },
         text(cell.text));
     }
-    if (typeof cell.src === "string" && cell.src.indexOf("data:image/svg+xml,") === 0) {
-      return h("img", { src: cell.src, alt: text(cell.alt), width: cell.width, height: cell.height,
-        className: "sparkline" });
+    if (typeof cell.points === "string" && /^[0-9., ]*$/.test(cell.points)) {
+      var width = Number(cell.width) || 0, height = Number(cell.height) || 0;
+      return h("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
+        "aria-label": text(cell.alt), className: "sparkline" },
+        h("polyline", { points: cell.points, fill: "none", stroke: cell.up ? "#198754" : "#dc3545",
+          strokeWidth: 1.6 }));
     }
     return text(cell.text);
   }
