@@ -3,7 +3,8 @@ built once, each checkout's `dashboard.wsgi:server` served by its own gunicorn (
 database, and warm loads alternated between them (A B, B A, ...) in one Chromium, each in its own signed-in
 context. Load timing is `bench_morning.load_once`; a list is drawn when its first row shows (an ag-grid row
 or a table row, whichever the checkout draws). Each load also counts the CPU seconds it cost the browser (every
-Chromium process) and that checkout's gunicorn (master and workers): steadier than wall time on a loaded
+Chromium process) and that checkout's gunicorn (master and workers), and Chromium's own main-thread figures of
+the page (CDP `Performance.getMetrics`: TaskDuration, ScriptDuration): steadier than wall time on a loaded
 machine, though blind to what runs in parallel. Prints the medians; writes nothing (on a shared machine the
 ratio is the figure, the absolute times move with the load).
 
@@ -97,7 +98,7 @@ def alternate(bases: list[str], rounds: int, servers: list[int] | None = None) -
         browser = playwright.chromium.launch(
             executable_path=str(bench_morning.CHROMIUM), args=bench_morning.CHROMIUM_ARGS
         )
-        pages = []
+        pages, sessions = [], []
         for base in bases:
             page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
             page.goto(f"{base}/login")
@@ -106,7 +107,10 @@ def alternate(bases: list[str], rounds: int, servers: list[int] | None = None) -
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/")
             page.goto("about:blank")
+            metrics = page.context.new_cdp_session(page)
+            metrics.send("Performance.enable")
             pages.append(page)
+            sessions.append(metrics)
         for turn in range(rounds + 1):
             for k in range(len(bases)) if turn % 2 == 0 else reversed(range(len(bases))):
                 server = tree(servers[k]) if servers else []
@@ -115,6 +119,9 @@ def alternate(bases: list[str], rounds: int, servers: list[int] | None = None) -
                 pages[k].wait_for_timeout(200)  # the page's last paint and the server's last response
                 load["browser_cpu_s"] = round(spent(before[0], cpu_seconds(browsers())), 3)
                 load["server_cpu_s"] = round(spent(before[1], cpu_seconds(server)), 3)
+                shown = {m["name"]: m["value"] for m in sessions[k].send("Performance.getMetrics")["metrics"]}
+                load["main_thread_s"] = round(shown["TaskDuration"], 3)  # this page's renderer main thread
+                load["script_s"] = round(shown["ScriptDuration"], 3)
                 pages[k].goto("about:blank")
                 if turn:
                     results[k].append(load)
@@ -175,11 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"checkout": str(root), "warm_median_s": round(median, 3),
                           "browser_cpu_median_s": round(median_of(loads, "browser_cpu_s"), 3),
                           "server_cpu_median_s": round(median_of(loads, "server_cpu_s"), 3),
+                          "main_thread_median_s": round(median_of(loads, "main_thread_s"), 3),
+                          "script_median_s": round(median_of(loads, "script_s"), 3),
                           "callbacks": loads[0]["callbacks"], "seconds": seconds}))  # fmt: skip
     cpu = [median_of(loads, "browser_cpu_s") + median_of(loads, "server_cpu_s") for loads in results]
+    thread = [median_of(loads, "main_thread_s") for loads in results]
     print(
-        f"B / A warm median: {medians[1] / medians[0]:.2f}x, CPU (browser + server) {cpu[1] / cpu[0]:.2f}x"
-        f"  (load average {os.getloadavg()[0]:.1f})"
+        f"B / A warm median: {medians[1] / medians[0]:.2f}x, CPU (browser + server) {cpu[1] / cpu[0]:.2f}x,"
+        f" main thread {thread[1] / thread[0]:.2f}x  (load average {os.getloadavg()[0]:.1f})"
     )
     return 0
 
