@@ -25,14 +25,21 @@ from dashboard.request_checks import install_request_checks
 from dashboard.security import install_security_headers
 
 HERE = Path(__file__).resolve().parent
-# Sends the page's layout and dependencies requests while the browser still evaluates the bundles: linked right
-# after React (an external script), not among the other assets, which run after the component bundles.
+# Sends the page's layout and dependencies requests while the browser still evaluates the bundles: the first
+# script of the page, right after Dash's config (which it reads) and before React and every bundle, so the server
+# builds the page while the browser evaluates them all (not among the other assets, which run after the bundles).
 EARLY_REQUESTS = "earlyRequests.js"
 
 
 def early_requests_script() -> str:
     """Its URL, versioned by modification time as Dash versions assets (dashboard/asset_cache.py caches it)."""
     return f"/assets/{EARLY_REQUESTS}?m={(HERE / 'assets' / EARLY_REQUESTS).stat().st_mtime}"
+
+
+def with_early_requests(index_string: str) -> str:
+    """Dash's page template with the early-requests script between the config and the scripts."""
+    tag = f'<script src="{early_requests_script()}"></script>'
+    return index_string.replace("{%config%}", "{%config%}\n            " + tag, 1)
 
 
 def shell() -> html.Div:
@@ -57,13 +64,13 @@ def create_app() -> Dash:
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
         assets_ignore=rf"^{EARLY_REQUESTS}$",
-        external_scripts=[early_requests_script()],
         serve_locally=True,  # no CDN: Bootstrap is vendored under assets/, plotly.js ships with dash
         suppress_callback_exceptions=True,  # page layouts are functions of the URL, validated per page
         title="Hitscope",
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    app.index_string = with_early_requests(app.index_string)
     app.layout = shell
     app.clientside_callback(
         "function(n, open) { return n ? !open : open; }",

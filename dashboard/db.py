@@ -6,9 +6,13 @@ gunicorn forks its workers after importing the app, so nothing here touches the 
 callback (or layout) says what it shows then with `@when_unavailable(fallback)`, the one place that catches it.
 
 A callback's reads run in one REPEATABLE READ transaction (one snapshot: even a publication pruned while the
-callback runs stays visible to it). Every connection of the web engine has a statement timeout and a lock
-timeout (`WEB_STATEMENT_TIMEOUT_MS`, `WEB_LOCK_TIMEOUT_MS`): a slow query or a lock held elsewhere (a migration,
-an operator's `LOCK TABLE`) gives `DataUnavailable` in seconds instead of pinning a gunicorn worker.
+callback runs stays visible to it). A `reading()` inside another one (a page's layout reading its parts, each
+written as its own reader) joins it: the same connection and snapshot, not a pool checkout, pre-ping, BEGIN,
+SET and ROLLBACK more per part (Morning's first layout: 3 transactions -> 1); what cannot change inside one
+snapshot is read once in it (`per_snapshot`: the newest publication). Every connection of the web engine has
+a statement timeout and a lock timeout (`WEB_STATEMENT_TIMEOUT_MS`, `WEB_LOCK_TIMEOUT_MS`): a slow query or a
+lock held elsewhere (a migration, an operator's `LOCK TABLE`) gives `DataUnavailable` in seconds instead of
+pinning a gunicorn worker.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, text
@@ -39,17 +44,60 @@ def get_web_engine() -> Engine:
     return web_engine(get_settings())
 
 
+# The open `reading()` of this context: its connection and what `per_snapshot` functions read in it.
+_OPEN_READ: ContextVar[tuple[Connection, dict[object, object]] | None] = ContextVar("open_read", default=None)
+
+
 @contextmanager
 def reading() -> Iterator[Connection]:
-    """A connection for a callback's reads; database errors surface as `DataUnavailable`."""
+    """A connection for a callback's reads (the enclosing `reading()`'s, if any); database errors surface as
+    `DataUnavailable`."""
     try:
+        joined = _OPEN_READ.get()
+        if joined is not None:
+            yield joined[0]
+            return
         with get_web_engine().connect() as conn:
             conn.execution_options(isolation_level="REPEATABLE READ")
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            yield conn
+            token = _OPEN_READ.set((conn, {}))
+            try:
+                yield conn
+            finally:
+                _OPEN_READ.reset(token)
     except DBAPIError as error:
         logger.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
         raise DataUnavailable(str(error.orig or error)) from error
+
+
+def per_snapshot(function: Callable[..., R]) -> Callable[..., R]:
+    """Decorate a read `function(*, conn)` whose answer cannot change inside a read-only REPEATABLE READ snapshot:
+    called with the open `reading()`'s connection, it runs once per snapshot; with any other, every time."""
+
+    @functools.wraps(function)
+    def once(*, conn: Connection) -> R:
+        joined = _OPEN_READ.get()
+        if joined is None or joined[0] is not conn:
+            return function(conn=conn)
+        if function not in joined[1]:
+            joined[1][function] = function(conn=conn)
+        return cast(R, joined[1][function])
+
+    return once
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Every `reading()` inside joins one (a layout built from parts that each read). When it cannot be opened,
+    each part tries on its own and shows its own "unavailable", as without it; after a failed statement the
+    snapshot's later reads fail too (the transaction is aborted), so those parts say "unavailable" as well."""
+    stack = ExitStack()
+    try:
+        stack.enter_context(reading())
+    except DataUnavailable:
+        pass
+    with stack:
+        yield
 
 
 @contextmanager

@@ -163,12 +163,11 @@ PAGES_STORE = "_pages_store"
 PAGES_DUMMY = "_pages_dummy"
 
 # The parts of a server-drawn table (dashboard/short_table.py), one set per table name.
-SHORT_TABLE_PARTS = ("sort", "page", "rows", "view", "body", "export", "download")
+SHORT_TABLE_PARTS = ("table", "rows", "view", "body", "export", "download")
 
 
-def short_table(part: str, table: object, **keys: object) -> dict[str, object]:
-    """A part's pattern-matching id (`part` one of SHORT_TABLE_PARTS); callbacks pass `dash.MATCH` as `table`,
-    `dash.ALL` for the sort header's `field` or the pager's `to`."""
+def short_table(part: str, table: object) -> dict[str, object]:
+    """A part's pattern-matching id (`part` one of SHORT_TABLE_PARTS); callbacks pass `dash.MATCH` as `table`."""
     if part not in SHORT_TABLE_PARTS:
         raise ValueError(f"no short-table part {part!r}")
-    return {"type": f"short-table-{part}", "table": table, **keys}
+    return {"type": f"short-table-{part}", "table": table}

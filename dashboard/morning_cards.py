@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from core.settings import get_settings
-from dashboard import calibration, formats, glossary, ids, queries, run_view
+from dashboard import calibration, formats, glossary, ids, queries, run_view, static_html
 from dashboard.components import age_text, demo_badge
 
 STATUS_COLOURS = {"succeeded": "success", "failed": "danger", "running": "primary"}
@@ -51,22 +51,18 @@ def freshness_card(publication: queries.Publication, succeeded: queries.RunInfo 
     return dbc.Alert(lines, color="warning" if stale else "light", className="mb-3 border")
 
 
-def _stat(label: str, value: object) -> dbc.Col:
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody([html.Div(label, className="text-muted small"), html.Div(value, className="fs-4")]),
-            className="h-100",
-        ),
-        xs=6,
-        md=True,
-        className="mb-2",
-    )
+def _stat(label: str, value: object) -> html.Div:
+    """A number's card, in Bootstrap's own classes (a column of 6 on a phone, equal columns from md up): plain
+    html, so the headline numbers fold into one component (dashboard/static_html.py)."""
+    body = html.Div([html.Div(label, className="text-muted small"), html.Div(value, className="fs-4")],
+                    className="card-body")  # fmt: skip
+    return html.Div(html.Div(body, className="card h-100"), className="col-6 col-md mb-2")
 
 
-def headline_cards(counts: dict[str, Any], publication: queries.Publication, genre: str | None) -> list[object]:
-    """The headline numbers of the genre chosen (or all), and which metrics the source observed."""
+def headline_cards(counts: dict[str, Any], publication: queries.Publication, genre: str | None) -> object:
+    """The headline numbers of the genre chosen (or all), and which metrics the source observed: one component."""
     scope = formats.genre(genre) if genre else "All genres"
-    cards = dbc.Row(
+    cards = html.Div(
         [
             _stat(f"Artists ranked · {scope}", formats.count(counts.get("n_artists", 0))),
             _stat("Rising this week", formats.count(counts.get("n_rising", 0))),
@@ -74,7 +70,7 @@ def headline_cards(counts: dict[str, Any], publication: queries.Publication, gen
             _stat(f"Emerging (≥ {formats.pct(calibration.LIST_FLOOR, 0)})", formats.count(counts.get("n_emerging", 0))),
             _stat("Artists with a spike", formats.count(counts.get("n_alerted", 0))),
         ],
-        className="g-2",
+        className="row g-2",
     )
     summary = publication.summary or {}
     metrics = [glossary.label(m) for m in summary.get("metrics") or []]
@@ -88,7 +84,7 @@ def headline_cards(counts: dict[str, Any], publication: queries.Publication, gen
                 className="small",
             )
         )
-    return children
+    return static_html.fold(html.Div(children))
 
 
 def last_run_card(run: queries.RunInfo | None, outcome: dict[str, object] | None = None) -> dbc.Card:

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from core.columnar import read_frame as _frame  # the pages' modules import it from here
+from dashboard.db import per_snapshot
 
 ARTIST_ORDERS = {  # order key -> (column, label)
     "level": ("popularity", "Popularity"),
@@ -59,6 +60,7 @@ def genre_filter(genre: str | None, column: str = "genre") -> str:
     return "" if genre is None else f" AND {column} = :genre"
 
 
+@per_snapshot  # read once per snapshot (dashboard/db.py): a page's parts each ask for it
 def current_publication(*, conn: Connection) -> Publication | None:
     """The newest publication (a publication and all its rows were committed together)."""
     row = conn.execute(

@@ -4,17 +4,18 @@ these (Morning, when the watchlist is empty) never loads the grid's 870 KB chunk
 The columns are the grids' own column definitions (dashboard/tables.py: field, header, number format, link,
 sparkline, default sort); the cells are formatted with dashboard/formats.py, the same format the grids' renderers
 use. A table is sortable (click a header; again to reverse), paged (`page_size` rows, Previous / Next), and
-exported to CSV on the server in the order shown (dashboard/grid_export.py). The body's rows are one component
-(dashboard/short_rows.py), not a Dash component per cell: dash-renderer's work grows with the components.
+exported to CSV on the server in the order shown (dashboard/grid_export.py). The table (header, rows, pager) is one
+component (dashboard/short_rows.py), not a Dash component per cell: dash-renderer's work grows with the components.
 
     register("morning-risers", tables.RISER_COLUMNS, file_name="hitscope-risers.csv", page_size=20)   # import time
     short_table.table("morning-risers", rows, element_id=ids.MORNING_RISERS)   # in a layout: the first view
     Output(ids.short_table("rows", "morning-risers"), "data")   # a callback that changes the rows redraws it
     tables.export_header(title, ids.short_table("export", "morning-risers"))   # its Export CSV button
 
-Rows live in a `dcc.Store` next to the table; one callback (MATCH on the table name) redraws the body when
-the rows, the sort or the page change. Rows sent back by a browser are only drawn as text (React escapes it),
-whatever their shape. Tested in tests/test_short_table.py and tests/test_browser_scout.py.
+Rows live in a `dcc.Store` next to the table; one callback (MATCH on the table name) redraws the table when
+the rows change or the table reports a click (a header: sort by it; Previous / Next: turn the page). Rows sent
+back by a browser are only drawn as text (React escapes it), whatever their shape. Tested in
+tests/test_short_table.py and tests/test_browser_scout.py.
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ from typing import Any
 from urllib.parse import quote
 
 import dash
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard import formats, grid_export, ids
-from dashboard.short_rows import ShortRows, image, link
-
-SORT, PAGE = ids.short_table("sort", None)["type"], ids.short_table("page", None)["type"]  # what a click sends
+from dashboard.short_rows import ShortTable, header_cell, link, pager, spark
 
 NUMBER_FORMATS = {
     "pct": formats.pct,
@@ -102,7 +101,7 @@ def sorted_rows(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> 
 
 
 def sparkline(values: Any) -> object:
-    """The last days' values as a small SVG image (green when up, red when down): assets' `Spark`, in Python."""
+    """The last days' values as a small SVG line (green when up, red when down): assets' `Spark`, in Python."""
     if not isinstance(values, list) or len(values) < 2 or not all(isinstance(v, int | float) for v in values):
         return ""
     w, h = 84, 22
@@ -112,13 +111,8 @@ def sparkline(values: Any) -> object:
     points = " ".join(
         f"{i / last * (w - 2) + 1:.1f},{h - 2 - (v - lo) / span * (h - 4):.1f}" for i, v in enumerate(values)
     )
-    colour = "#198754" if values[-1] >= values[0] else "#dc3545"
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
-        f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/></svg>'
-    )
     alt = f"last {len(values)} days: {lo:g} to {hi:g}"
-    return image("data:image/svg+xml," + quote(svg), width=w, height=h, alt=alt)
+    return spark(points, up=values[-1] >= values[0], alt=alt, width=w, height=h)
 
 
 def cell(column: dict[str, Any], row: dict[str, Any]) -> object:
@@ -149,83 +143,53 @@ def _cell_class(column: dict[str, Any]) -> str:
     return "text-nowrap" if column.get("cellDataType") == "text" else ""
 
 
-def _header(name: str, column: dict[str, Any], view: dict[str, Any]) -> html.Th:
-    label = column.get("headerName") or column["field"].replace("_", " ").capitalize()
-    align = "text-end" if _is_number(column) else ""
+def _header(spec: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+    label = spec.get("headerName") or spec["field"].replace("_", " ").capitalize()
     # Long wrapped text keeps the grid's minimum width: on a phone the table scrolls sideways instead of
     # squeezing a sentence into a word a line.
-    style = {"minWidth": f"{column['minWidth']}px"} if column.get("wrapText") and column.get("minWidth") else None
-    if column.get("sortable") is False:
-        return html.Th(label, scope="col", className=align, style=style)
-    active = view.get("field") == column["field"]
-    arrow = (" ▼" if view.get("desc") else " ▲") if active else ""
-    button = html.Button(
-        [label, html.Span(arrow, **{"aria-hidden": "true"})],
-        id=ids.short_table("sort", name, field=column["field"]),
-        className="btn btn-link btn-sm p-0 text-reset fw-semibold text-decoration-none short-table-sort",
-        title=f"Sort by {label}",
-    )
-    sort = ("descending" if view.get("desc") else "ascending") if active else "none"
-    return html.Th(button, scope="col", className=align, style=style, **{"aria-sort": sort})
+    min_width = spec["minWidth"] if spec.get("wrapText") and spec.get("minWidth") else None
+    sort = None
+    if spec.get("sortable") is not False:
+        active = view.get("field") == spec["field"]
+        sort = ("descending" if view.get("desc") else "ascending") if active else "none"
+    align = "text-end" if _is_number(spec) else ""
+    return header_cell(label, spec["field"], sort=sort, class_name=align, min_width=min_width)
 
 
-def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> list[object]:
-    """The table (one page of the rows, in the view's order) and, when there is more than a page, the pager."""
+def body(name: str, rows: list[dict[str, Any]], view: dict[str, Any]) -> ShortTable:
+    """The table: one page of the rows in the view's order, and the pager when there is more than a page."""
     spec = SPECS[name]
-    if not rows:
-        return [html.Div("Nothing to show.", className="text-muted small py-2")]
     ordered = sorted_rows(name, rows, view)
-    pages = (len(ordered) + spec.page_size - 1) // spec.page_size
+    pages = max(1, (len(ordered) + spec.page_size - 1) // spec.page_size)
     page = min(max(int(view.get("page") or 0), 0), pages - 1)
     shown = ordered[page * spec.page_size : (page + 1) * spec.page_size]
-    head = html.Thead(html.Tr([_header(name, c, view) for c in spec.columns]))
-    lines = ShortRows(rows=[[cell(c, row) for c in spec.columns] for row in shown],
-                      classes=[_cell_class(c) for c in spec.columns])  # fmt: skip
-    out: list[object] = [
-        html.Div(
-            html.Table([head, lines], className="table table-sm table-hover align-middle mb-1 small"),
-            className="table-responsive short-table",
-        )
-    ]
-    if pages > 1:
-        first, last = page * spec.page_size + 1, page * spec.page_size + len(shown)
-        out.append(
-            html.Div(
-                [
-                    html.Span(f"{first} to {last} of {len(ordered)}", className="me-2"),
-                    html.Button(
-                        "‹ Previous",
-                        id=ids.short_table("page", name, to="previous"),
-                        disabled=page == 0,
-                        className="btn btn-outline-secondary btn-sm me-1",
-                    ),
-                    html.Button(
-                        "Next ›",
-                        id=ids.short_table("page", name, to="next"),
-                        disabled=page >= pages - 1,
-                        className="btn btn-outline-secondary btn-sm",
-                    ),
-                ],  # fmt: skip
-                className="d-flex align-items-center justify-content-end small",
-            )
-        )
-    return out
+    first, last = page * spec.page_size + 1, page * spec.page_size + len(shown)
+    return ShortTable(
+        id=ids.short_table("table", name),
+        head=[_header(c, view) for c in spec.columns] if shown else [],
+        rows=[[cell(c, row) for c in spec.columns] for row in shown],
+        classes=[_cell_class(c) for c in spec.columns],
+        pager=pager(f"{first} to {last} of {len(ordered)}", previous=page > 0, next=page < pages - 1)
+        if pages > 1
+        else None,
+        empty="Nothing to show.",
+    )
 
 
-def next_view(name: str, view: dict[str, Any], trigger: dict[str, Any] | None) -> dict[str, Any]:
-    """The view after a click: a header sorts by it (again: reversed; numbers start highest first), Previous /
-    Next turn the page, new rows go back to page 0."""
+def next_view(name: str, view: dict[str, Any], clicked: dict[str, Any] | None) -> dict[str, Any]:
+    """The view after a click (the table's `clicked`): a header sorts by it (again: reversed; numbers start highest
+    first), Previous / Next turn the page; new rows (no click) go back to page 0."""
     view = {**default_view(name), **(view if isinstance(view, dict) else {})}
-    trigger = trigger if isinstance(trigger, dict) else {}
-    if trigger.get("type") == SORT:
-        field = trigger.get("field")
-        column = next((c for c in SPECS[name].columns if c["field"] == field), None)
-        if column is None or column.get("sortable") is False:
+    clicked = clicked if isinstance(clicked, dict) else {}
+    if "sort" in clicked:
+        field = clicked["sort"]
+        spec = next((c for c in SPECS[name].columns if c["field"] == field), None)
+        if spec is None or spec.get("sortable") is False:
             return view
-        desc = not view["desc"] if view["field"] == field else _is_number(column)
+        desc = not view["desc"] if view["field"] == field else _is_number(spec)
         return {"field": field, "desc": desc, "page": 0}
-    if trigger.get("type") == PAGE:
-        step = 1 if trigger.get("to") == "next" else -1
+    if clicked.get("page") in ("previous", "next"):
+        step = 1 if clicked["page"] == "next" else -1
         return {**view, "page": max(0, int(view.get("page") or 0) + step)}
     return {**view, "page": 0}
 
@@ -234,18 +198,17 @@ def next_view(name: str, view: dict[str, Any], trigger: dict[str, Any] | None) -
     Output(ids.short_table("body", MATCH), "children"),
     Output(ids.short_table("view", MATCH), "data"),
     Input(ids.short_table("rows", MATCH), "data"),
-    Input(ids.short_table("sort", MATCH, field=ALL), "n_clicks"),
-    Input(ids.short_table("page", MATCH, to=ALL), "n_clicks"),
+    Input(ids.short_table("table", MATCH), "clicked"),
     State(ids.short_table("view", MATCH), "data"),
     prevent_initial_call=True,  # the layout holds the first view
 )
-def redraw(rows: Any, _sorts: Any, _pages: Any, view: Any) -> tuple[object, object]:
+def redraw(rows: Any, clicked: Any, view: Any) -> tuple[object, object]:
     """New rows, a header clicked, or a page turned: the table again."""
     name = _table_name(ctx.outputs_list[0]["id"])
     if name is None:
         return dash.no_update, dash.no_update
-    clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0].get("value") else None
-    new = next_view(name, view, clicked if isinstance(clicked, dict) else None)
+    by_click = ctx.triggered_id == ids.short_table("table", name)
+    new = next_view(name, view, clicked if by_click else None)
     return body(name, rows if isinstance(rows, list) else [], new), new
 
 

@@ -170,6 +170,10 @@ def test_morning_lists_sort_and_turn_pages(browser: Any, server: str) -> None:  
         return page.locator(f"{table} tbody tr td:nth-child({index})").all_inner_texts()
 
     page.wait_for_selector(f"{table} tbody tr")
+    # Sparklines are inline SVG lines, not SVG images (an image document each: dashboard/short_rows.py).
+    lines = page.locator(f"{table} tbody td svg.sparkline polyline")
+    assert lines.count() > 0 and page.locator(f"{table} tbody img").count() == 0
+    assert lines.first.get_attribute("stroke") in ("#198754", "#dc3545")
     shown = [float(text.rstrip("%")) for text in column(2)]
     assert shown == sorted(shown, reverse=True) and len(shown) == 20
     first_page = column(1)

@@ -8,11 +8,12 @@ container and the router draws the page as before. In Chromium: tests/test_brows
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from dashboard import ids
 from tests.test_dashboard_pages import seeded, signed_in_client  # noqa: F401  (fixture)
@@ -88,3 +89,43 @@ def test_a_hostile_referer_gives_a_page_or_the_404_never_an_error(
     content = json.dumps(find_props(layout, "_pages_content"))
     assert content != "{}" and "Traceback" not in content  # a page (or the 404) was drawn, no error
     assert "dangerously_allow_html" not in content  # what the address says is text for React, never markup
+
+
+def test_the_early_requests_script_is_the_first_script_after_dashs_config(seeded: Engine) -> None:  # noqa: F811
+    """dashboard/app.py: the page's layout and dependencies are asked before React and every bundle is evaluated
+    (dashboard/assets/earlyRequests.js reads Dash's config, so it comes right after it)."""
+    page = signed_in_client("bo").get("/").get_data(as_text=True)
+    scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', page)
+    assert scripts[0].startswith("/assets/earlyRequests.js?m=")
+    assert page.index('id="_dash-config"') < page.index(scripts[0]) < page.index("react@")
+    assert sum("earlyRequests" in src for src in scripts) == 1
+
+
+def test_morning_is_read_in_one_snapshot_and_a_new_publication_shows_at_once(seeded: Engine) -> None:  # noqa: F811
+    """dashboard/db.py: Morning's parts (freshness, last run, lists, watchlist) join one read-only transaction
+    and read the newest publication once in it; nothing outlives the request (the next layout sees a newer one)."""
+    from dashboard.db import get_web_engine
+    from tests.dashboard_support import newer_publication
+
+    client = signed_in_client("bo")
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(get_web_engine(), "before_cursor_execute", note)
+    try:
+        for _ in range(2):  # the lists' queries, then (warm: dashboard/publication_cache.py) none of them
+            sent.clear()
+            first_layout(client, "http://localhost/")
+            assert sum(s == "SET TRANSACTION READ ONLY" for s in sent) == 1, sent
+            assert sum(s.startswith("SELECT publication_id, run_id, snapshot_date") for s in sent) == 1, sent
+        # Warm: the session's check, then one transaction: publication, two last runs, the run's outcome, a
+        # training in progress (nothing is scored here), the active model, the watchlist (3 transactions before).
+        assert len(sent) == 9, sent
+        with newer_publication(seeded) as pid:
+            layout = first_layout(client, "http://localhost/")
+            assert f"run #{pid}" not in json.dumps(layout)  # (the copy keeps the run's number)
+            assert "No track scores in this publication" in json.dumps(layout)  # the newer, empty one is shown
+    finally:
+        event.remove(get_web_engine(), "before_cursor_execute", note)

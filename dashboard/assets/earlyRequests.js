@@ -3,7 +3,7 @@
 // server builds the page (its queries) while the browser is still busy with the scripts. dash-renderer's own
 // first GET of each then gets that answer; every later request, and any when the early one failed, goes out as
 // usual. Same URL, credentials and headers as the renderer's (dashboard/first_page.py routes the layout from
-// the Referer, which is this page either way). Loaded by Dash before the renderer, as every file in assets/.
+// the Referer, which is this page either way). The page's first script, right after Dash's config (dashboard/app.py).
 (function () {
   var config = document.getElementById("_dash-config");
   var prefix;

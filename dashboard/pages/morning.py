@@ -40,7 +40,7 @@ from dashboard.components import (
     page_header,
     unavailable_alert,
 )
-from dashboard.db import reading, when_unavailable
+from dashboard.db import one_snapshot, reading, when_unavailable
 from dashboard.morning_cards import freshness_card, headline_cards, last_run_card
 
 dash.register_page(__name__, path="/", name="Morning", title="Hitscope · Morning", order=0, nav=True)
@@ -75,10 +75,12 @@ def _card(title: object, body: object, *, export_id: object) -> dbc.Card:
 def layout(**query: str) -> html.Div:
     """The page with its first view already in it: the data the callbacks below would send is read here, so the
     browser draws everything from the one page-content response (no callback round trip after it). The
-    callbacks run only when a filter changes or the minute's tick comes."""
+    callbacks run only when a filter changes or the minute's tick comes. Its parts read in one snapshot."""
     filters = parse_filters(query)
-    freshness, last_run = render_morning(None)
-    lists = dict(zip(LIST_OUTPUTS, first_lists(filters["genre"], filters["window"], filters["basis"]), strict=True))
+    with one_snapshot():
+        freshness, last_run = render_morning(None)
+        lists = dict(zip(LIST_OUTPUTS, first_lists(filters["genre"], filters["window"], filters["basis"]), strict=True))
+        watchlist = watch_ui.morning_card()
     return html.Div(
         [
             urlstate.location(ids.MORNING_URL, url_values(filters), DEFAULTS),
@@ -89,7 +91,7 @@ def layout(**query: str) -> html.Div:
             html.Div(lists["headlines"], id=ids.MORNING_HEADLINES, className="mb-3"),
             dbc.Row([emerging_column(lists), risers_column(filters, lists)], className="g-3"),
             alerts_card(lists),
-            watch_ui.morning_card(),
+            watchlist,
             html.Div(last_run, id=ids.MORNING_LAST_RUN, className="mt-3"),
         ]
     )
