@@ -53,6 +53,7 @@ END
 $$;
 SELECT pg_temp.partition_by_publication(t)
 FROM unnest(ARRAY['agg_similar_tracks', 'agg_discover_tracks', 'agg_track_scores', 'agg_artist_leaderboard']) t;
+DROP FUNCTION pg_temp.partition_by_publication(text);  -- the session (a pooled connection) may migrate again
 DROP FUNCTION check_published_rows();
 
 CREATE FUNCTION refuse_deleting_published_models() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -92,6 +93,7 @@ END
 $$;
 SELECT pg_temp.unpartition(t)
 FROM unnest(ARRAY['agg_similar_tracks', 'agg_discover_tracks', 'agg_track_scores', 'agg_artist_leaderboard']) t;
+DROP FUNCTION pg_temp.unpartition(text);
 -- Rows of partitions whose publication was deleted but not yet retired have no publication: gone, as 0026 kept.
 DELETE FROM agg_similar_tracks s WHERE NOT EXISTS (SELECT 1 FROM publications p WHERE p.publication_id = s.publication_id);
 DELETE FROM agg_discover_tracks s WHERE NOT EXISTS (SELECT 1 FROM publications p WHERE p.publication_id = s.publication_id);
