@@ -5,8 +5,9 @@ refresh (untimed, its day already loaded: a daily run follows the previous day's
 window it advances), then one timed refresh of the day. Both run as the product runs them: `python -m jobs
 refresh --date D` in a child process (`bench.child_run`), so the peak RSS is that refresh's own process (its
 `ru_maxrss`), not this bench's (whose world and imports are ~800 MiB before any refresh). Reported: the run's
-seconds and each stage's (from `job_runs`), rows/s, the child's peak RSS and its wall time with the interpreter's
-start, and the growth ratio from each size to the next. The active model is the training benchmark's (or a
+seconds and each stage's (from `job_runs`, with the process's peak RSS at the stage's end: the stage that
+raises it set the peak), rows/s, the child's peak RSS and its wall time with the interpreter's start, and the
+growth ratio from each size to the next. The active model is the training benchmark's (or a
 quick one). Before the refreshes the bench runs ANALYZE, as autovacuum would have in a running install; what
 the aggregate + publish stage costs without it (right after a backfill's load) is measured apart at 10k and
 100k, rolled back and capped. The score stage reads 17 days here, not the 35 it reads in a running install.
@@ -164,8 +165,8 @@ def run(options: Options) -> Report:
     for label in labels:
         result = measure(label, SIZES[label], model)
         results.append(result)
-        stage_text = ", ".join(f"{n} {s['seconds']:.1f}s ({s['rows_per_second'] or 0:,}/s)"
-                               for n, s in result["stages"].items())  # fmt: skip
+        stage_text = ", ".join(f"{n} {s['seconds']:.1f}s ({s['rows_per_second'] or 0:,}/s, peak so far"
+                               f" {s.get('peak_rss_mib', '?')} MiB)" for n, s in result["stages"].items())  # fmt: skip
         print(f"  {label}: {result['tracks']:,} tracks ({result['tracked_today']:,} tracked today), "
               f"refresh {result['wall_seconds']:.1f}s [{stage_text}], peak RSS "
               f"{result['peak_rss_bytes'] / 2**20:,.0f} MiB (the refresh's own process;"

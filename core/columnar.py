@@ -273,4 +273,5 @@ def copy_out_frame(
             false_values=["f"],
         ),  # fmt: skip
     )
-    return table.to_pandas()
+    del data  # parsed: the CSV text goes before the frame is built, and each Arrow column as it is converted
+    return table.to_pandas(self_destruct=True)

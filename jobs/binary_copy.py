@@ -82,15 +82,24 @@ def copy_payload(columns: Sequence[Column]) -> memoryview:
 
 
 def copy_columns(
-    conn: Connection, table: str, names: Sequence[str], columns: Sequence[Column], *, chunk_rows: int = CHUNK_ROWS
+    conn: Connection,
+    table: str,
+    names: Sequence[str],
+    columns: Sequence[Column],
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    freeze: bool = False,
 ) -> None:
     """COPY equal-length columns (`names` in their order) into `table`: the `copy_payload` stream, built and
-    sent `chunk_rows` rows at a time in one reused buffer (psycopg hands each chunk to libpq before returning)."""
+    sent `chunk_rows` rows at a time in one reused buffer (psycopg hands each chunk to libpq before returning).
+    `freeze`: COPY ... FREEZE, for a table created in the current subtransaction (PostgreSQL refuses it
+    otherwise, and the transaction is then lost: the caller must know)."""
     n_rows, template = _layout(columns)
     buffer = np.empty(min(n_rows, chunk_rows) * template.itemsize, dtype=np.uint8).view(template.dtype)
     _stamp(buffer, template)  # the constant part once: each chunk then writes only the values
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN (FORMAT binary)') as copy:
+    options = "FORMAT binary, FREEZE" if freeze else "FORMAT binary"
+    with cursor.copy(f'COPY "{table}" ({", ".join(names)}) FROM STDIN ({options})') as copy:
         copy.write(COPY_HEADER)
         for start in range(0, n_rows, chunk_rows):
             rows = buffer[: min(chunk_rows, n_rows - start)]

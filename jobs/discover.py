@@ -26,6 +26,7 @@ from jobs.discover_extract import (
     read_credits,
     read_similar,
     read_similar_base,
+    read_similar_bases,
     read_similar_sources,
     read_tracks,
     read_watched_artists,
@@ -69,7 +70,7 @@ def run_discover(
     """Read, then compute with one thread (BLAS/OpenMP too): the worker shares its machine with the web tier."""
     tracks = read_tracks(conn=conn, day=snapshot_date, hit_metric=hit_metric)
     artists = read_artists(conn=conn, day=snapshot_date)
-    credits, similar = read_credits(conn=conn), read_similar(conn=conn, day=snapshot_date)
+    credits, bases = read_credits(conn=conn), read_similar_bases(conn=conn, day=snapshot_date)
     watched, reusable = read_watched_artists(conn=conn), read_similar_sources(conn=conn)
     with threadpool_limits(limits=1):
         sound = discover_sound(
@@ -78,8 +79,8 @@ def run_discover(
             base=lambda: read_similar_base(conn=conn, k=config.neighbours),
         )  # fmt: skip
         segments = discover_segments(
-            tracks, credits, artists, similar, watched, hops=config.hops, per_hop=config.per_hop,
-            n_seeds=config.seeds, seed=config.seed,
+            tracks, credits, artists, bases, lambda wanted: read_similar(conn=conn, day=snapshot_date, artists=wanted),
+            watched, hops=config.hops, per_hop=config.per_hop, n_seeds=config.seeds, seed=config.seed,
         )  # fmt: skip
     summary = {
         **sound.summary, "segments": segments.summary, "missing": [*sound.missing, *segments.missing],
@@ -124,8 +125,7 @@ def _frames(discovered: Discovered) -> dict[str, pd.DataFrame]:
     sound, seg = discovered.sound, discovered.segments
     return {
         "segments": seg.segments, "drivers": seg.drivers, "underperformers": seg.underperformers,
-        "ideas": seg.ideas, "micro": sound.micro, "tracks": sound.tracks, "similar": sound.similar,
-        "evolution": sound.evolution,
+        "ideas": seg.ideas, "micro": sound.micro, "tracks": sound.tracks, "evolution": sound.evolution,
     }  # fmt: skip
 
 

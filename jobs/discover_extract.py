@@ -1,15 +1,15 @@
 """Read what the discover stage needs from PostgreSQL (the stage's only SQL; see `jobs.discover`).
 
 Tracks released by the day with their main artist, genre, audio features and peak hit metric so far; every
-credited artist of every track; artists with their latest level; the newest similar-artist list of each artist,
-its names resolved to catalogue ids; the watched artists; which kept publication's similar tracks a run
-with unchanged sound inputs can reuse; and the newest publication's graph, which a run with new tracks extends
-(`jobs.discover_similar`).
+credited artist of every track; artists with their latest level; which artists have a similar-artist list, and
+the newest lists of the artists a segment reaches, their names resolved to catalogue ids; the watched artists;
+which kept publication's similar tracks a run with unchanged sound inputs can reuse; and the newest
+publication's graph, which a run with new tracks extends (`jobs.discover_similar`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,20 +22,20 @@ from sqlalchemy import Connection, text
 from core.columnar import copy_out_fixed, copy_out_frame
 from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
-from jobs.sources.base import AUDIO_FEATURE_COLUMNS
+from model.sound import SOUND_FEATURES
 
+# The sound features the stage uses (key, mode and time_signature are not), read as float64 by Arrow already.
 TRACK_TYPES = {
     "track_id": pa.string(), "name": pa.string(), "artist_id": pa.string(), "artist_name": pa.string(),
     "genre": pa.string(), "release_date": pa.date32(), "duration_ms": pa.float64(), "explicit": pa.bool_(),
-    "has_audio": pa.bool_(), **{column: pa.float64() for column in AUDIO_FEATURE_COLUMNS[1:]},
-    "popularity": pa.float64(),
+    "has_audio": pa.bool_(), **{column: pa.float64() for column in SOUND_FEATURES}, "popularity": pa.float64(),
 }  # fmt: skip
 
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
-    """One row per track released by `day` (or undated): catalogue, sound and `popularity` = peak of the metric
-    (the lowest for chart positions). Tracks without audio features have NaN there."""
-    audio = ", ".join(f"af.{c}" for c in AUDIO_FEATURE_COLUMNS[1:])
+    """One row per track released by `day` (or undated): catalogue, sound (`SOUND_FEATURES`) and `popularity` =
+    peak of the metric (the lowest for chart positions). Tracks without audio features have NaN there."""
+    audio = ", ".join(f"af.{c}" for c in SOUND_FEATURES)
     peak = HitDefinition(hit_metric).best
     frame = copy_out_frame(
         conn,
@@ -57,8 +57,6 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         """,
         TRACK_TYPES, {"day": day, "metric": hit_metric},
     )  # fmt: skip
-    numeric = [*AUDIO_FEATURE_COLUMNS[1:], "popularity", "duration_ms"]
-    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
     return frame.astype({"has_audio": bool, "explicit": "boolean"})
 
 
@@ -87,28 +85,48 @@ def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
     return frame.astype({"popularity": float})
 
 
-def read_similar(*, conn: Connection, day: date) -> pd.DataFrame:
-    """(artist_id, similar_artist_id, match, source): each artist's newest list on or before `day`; a Last.fm name
-    is resolved to the catalogue artist of that name (case-insensitive), unresolved names are dropped."""
-    frame = copy_out_frame(
-        conn,
-        """
-        WITH newest AS (
-            SELECT s.*, max(observed_on) OVER (PARTITION BY artist_id) AS newest_on
-            FROM similar_artists s WHERE observed_on <= :day
-        ), names AS (
-            SELECT DISTINCT ON (lower(name)) lower(name) AS key, artist_id FROM artists ORDER BY lower(name), artist_id
-        )
-        SELECT n.artist_id, coalesce(n.similar_artist_id, names.artist_id) AS similar_artist_id,
-               coalesce(n.match, 0) AS match, n.source
-        FROM newest n LEFT JOIN names ON names.key = lower(n.similar_name)
-        WHERE n.observed_on = n.newest_on AND coalesce(n.similar_artist_id, names.artist_id) IS NOT NULL
-        ORDER BY n.artist_id, n.match DESC
-        """,
-        {"artist_id": pa.string(), "similar_artist_id": pa.string(), "match": pa.float64(), "source": pa.string()},
-        {"day": day},
+# Each artist's newest list on or before :day, a Last.fm name resolved to the catalogue artist of that name
+# (case-insensitive), unresolved names dropped; {only} narrows it to some artists (the primary key's prefix).
+_NEWEST_LISTS = """
+    WITH newest AS (
+        SELECT s.*, max(observed_on) OVER (PARTITION BY artist_id) AS newest_on
+        FROM similar_artists s WHERE observed_on <= :day {only}
+    ), names AS (
+        SELECT DISTINCT ON (lower(name)) lower(name) AS key, artist_id FROM artists ORDER BY lower(name), artist_id
+    )
+    SELECT {columns}
+    FROM newest n LEFT JOIN names ON names.key = lower(n.similar_name)
+    WHERE n.observed_on = n.newest_on AND coalesce(n.similar_artist_id, names.artist_id) IS NOT NULL
+    ORDER BY n.artist_id, n.match DESC
+"""
+SIMILAR_TYPES = {
+    "artist_id": pa.string(), "similar_artist_id": pa.string(), "match": pa.float64(), "source": pa.string(),
+}  # fmt: skip
+
+
+def read_similar(*, conn: Connection, day: date, artists: Iterable[str]) -> pd.DataFrame:
+    """(artist_id, similar_artist_id, match, source) of `artists`' newest lists on or before `day`, strongest
+    first. Only the artists a segment reaches are read (`model.segments.reachable_adjacency`: a few hundred),
+    not every list (4.2M rows at 1M tracks, the stage's largest read)."""
+    wanted = sorted(set(artists))
+    if not wanted:
+        return pa.table({name: pa.array([], type=kind) for name, kind in SIMILAR_TYPES.items()}).to_pandas()
+    sql = _NEWEST_LISTS.format(
+        only="AND artist_id = ANY(CAST(:artists AS text[]))",
+        columns="n.artist_id, coalesce(n.similar_artist_id, names.artist_id) AS similar_artist_id,"
+        " coalesce(n.match, 0) AS match, n.source",
     )  # fmt: skip
-    return frame.astype({"match": float})
+    return copy_out_frame(conn, sql, SIMILAR_TYPES, {"day": day, "artists": wanted}).astype({"match": float})
+
+
+def read_similar_bases(*, conn: Connection, day: date) -> pd.Series:
+    """artist_id -> the source of its newest list's strongest entry, for every artist with a list on or before
+    `day` (what `read_similar` gives for it): which artists have lists, and what each segment is based on."""
+    sql = "SELECT DISTINCT ON (artist_id) artist_id, source FROM (" + _NEWEST_LISTS.format(
+        only="", columns="n.artist_id, n.source, n.match"
+    ) + ") lists ORDER BY artist_id, match DESC"  # fmt: skip
+    frame = copy_out_frame(conn, sql, {"artist_id": pa.string(), "source": pa.string()}, {"day": day})
+    return frame.set_index("artist_id")["source"]
 
 
 def read_watched_artists(*, conn: Connection) -> list[str]:

@@ -9,6 +9,7 @@ Collaborations are tracks with several credited artists, plus 'feat.' credits in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,8 @@ def discover_segments(
     tracks: pd.DataFrame,
     credits: pd.DataFrame,
     artists: pd.DataFrame,
-    similar: pd.DataFrame,
+    bases: pd.Series,
+    lists: Callable[[list[str]], pd.DataFrame],
     watched: list[str],
     *,
     hops: int,
@@ -74,6 +76,8 @@ def discover_segments(
     n_seeds: int,
     seed: int = 0,
 ) -> SegmentResult:
+    """`bases` maps each artist with a similar-artist list to its list's source (`read_similar_bases`);
+    `lists(artists)` gives those artists' lists (`read_similar`), asked only for what the seeds reach."""
     level = artist_levels(artists, tracks)
     names = artists.set_index("artist_id")["name"]
     known = set(artists["artist_id"].tolist())
@@ -81,17 +85,22 @@ def discover_segments(
         dict.fromkeys([*level.sort_values(ascending=False).head(n_seeds).index, *(w for w in watched if w in known)])
     )
     missing: list[str] = []
-    listed = set(similar["artist_id"].unique().tolist())
-    graph = similar[["artist_id", "similar_artist_id", "match"]]
-    basis_of = similar.drop_duplicates("artist_id").set_index("artist_id")["source"].to_dict()
+    listed = set(bases.index.tolist())
+    basis_of = bases.to_dict()
     profiles = tracks[tracks["has_audio"]].groupby("artist_id")[SOUND_FEATURES].mean()
-    if similar.empty:
+    if bases.empty:
         missing.append("No similar-artist lists (Last.fm or the demo network): segments come from sound and genre.")
+    sound: pd.DataFrame | None = None  # the unlisted artists' lists, from sound and genre
     if len(profiles) > 1 and len(listed) < len(known):
         sound = sound_graph(profiles, artists.set_index("artist_id")["genre"], per_hop=per_hop)
-        graph = pd.concat([graph, sound[~sound["artist_id"].isin(listed)]], ignore_index=True)
+        sound = sound[~sound["artist_id"].isin(listed)]
     elif not len(listed):
         missing.append("No similar artists and no audio features: this source has no market segments.")
+
+    def graph(wanted: list[str]) -> pd.DataFrame:
+        found = lists([a for a in wanted if a in listed])[["artist_id", "similar_artist_id", "match"]]
+        return found if sound is None else pd.concat([found, sound[sound["artist_id"].isin(wanted)]], ignore_index=True)
+
     links = reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
     full = credits_with_features(credits, tracks, artists)
     partners = partner_map(full)

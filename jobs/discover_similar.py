@@ -45,9 +45,22 @@ MAX_NEW_SHARE = 0.02
 
 @dataclass
 class Similar:
-    frame: pd.DataFrame  # SIMILAR_COLUMNS, k rows a track in the tracks' order; empty when reused
+    """Each track's k neighbours as (tracks x k) matrices, row i the i-th track, nearest first: `index` their
+    rows (int32), `distance` rounded to 4 places (float32, as published); both 0 columns when reused (the
+    publish copies `reused_from`'s rows). No long frame of string ids: at 1M tracks that was 7.75M rows."""
+
+    index: np.ndarray
+    distance: np.ndarray
     summary: dict[str, Any]  # the discover summary's `similar`
     reused_from: int | None
+
+    def frame(self, ids: np.ndarray) -> pd.DataFrame:
+        """The long form (SIMILAR_COLUMNS: k rows a track, in the tracks' order) for the tracks `ids`."""
+        n, k = self.index.shape
+        return pd.DataFrame({
+            "track_id": np.repeat(ids, k), "rank": np.tile(np.arange(1, k + 1), n),
+            "similar_track_id": np.asarray(ids)[self.index.ravel()], "distance": self.distance.ravel(),
+        })  # fmt: skip
 
 
 Space = tuple[np.ndarray, np.ndarray]
@@ -60,11 +73,12 @@ def similar_tracks(
     *,
     reusable: Mapping[str, int] | None = None,
     base: Callable[[], SimilarBase | None] | None = None,
+    standardised: tuple[Space, np.ndarray] | None = None,
 ) -> Similar:
     """The similar tracks of the audio tracks `ids` with sound features `raw` (n x features, as the stage
-    standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt."""
-    today = space_of(raw)
-    z = in_space(raw, *today)
+    standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt.
+    `standardised` is (`space_of(raw)`, `raw` in it) when the caller has them (the stage's micro-genres do)."""
+    today, z = standardised if standardised is not None else _standardised(raw)
     reusable = reusable or {}
     key = neighbours_key(ids, z, neighbours)
     if key in reusable:
@@ -84,7 +98,12 @@ def similar_tracks(
     index, distance = nearest_tracks(z, neighbours)
     summary = _summary(key, today, len(ids), index.shape[1], built="rebuilt", reason=reason)
     logger.info("similar tracks rebuilt for %d tracks (%s)", len(ids), reason)
-    return Similar(_frame(ids, index, distance), summary, None)
+    return _found(index, distance, summary)
+
+
+def _standardised(raw: np.ndarray) -> tuple[Space, np.ndarray]:
+    today = space_of(raw)
+    return today, in_space(raw, *today)
 
 
 def _extended(
@@ -116,7 +135,7 @@ def _extended(
     summary = _summary(neighbours_key(ids, z, neighbours), space, len(ids), neighbours, built="extended",
                        extended_from=found.publication_id, added=added, drift=round(drift, 6))  # fmt: skip
     logger.info("similar tracks: publication %d's graph extended by %d tracks", found.publication_id, added)
-    return Similar(_frame(ids, index, distance), summary, None)
+    return _found(index, distance, summary)
 
 
 def _drift(space: Space, today: Space) -> float:
@@ -140,16 +159,9 @@ def _summary(key: str, space: Space, n: int, k: int, **built: Any) -> dict[str, 
 
 def _reused(key: str, space: Space, publication: int, n: int, neighbours: int) -> Similar:
     summary = _summary(key, space, n, min(neighbours, n - 1), built="reused", reused_from=publication)
-    return Similar(pd.DataFrame(columns=SIMILAR_COLUMNS), summary, publication)
+    return Similar(np.zeros((n, 0), dtype=np.int32), np.zeros((n, 0), dtype=np.float32), summary, publication)
 
 
-def _frame(ids: np.ndarray, index: np.ndarray, distance: np.ndarray) -> pd.DataFrame:
-    """(track_id, rank, similar_track_id, distance): each track's neighbours, nearest first."""
-    return pd.DataFrame(
-        {
-            "track_id": np.repeat(ids, index.shape[1]),
-            "rank": np.tile(np.arange(1, index.shape[1] + 1), len(ids)),
-            "similar_track_id": ids[index.ravel()],
-            "distance": np.round(distance.ravel(), 4),
-        }
-    )
+def _found(index: np.ndarray, distance: np.ndarray, summary: dict[str, Any]) -> Similar:
+    """The computed lists, narrowed as published: int32 rows, distances rounded to 4 places then float32."""
+    return Similar(index.astype(np.int32, copy=False), np.round(distance, 4).astype(np.float32), summary, None)

@@ -15,14 +15,15 @@ import pandas as pd
 
 from core.hit_definition import HitDefinition
 from jobs.discover_extract import SimilarBase
-from jobs.discover_similar import similar_tracks
+from jobs.discover_similar import Similar, similar_tracks
 from model.popularity import fit_popularity, genre_evolution
 from model.sound import (
     SOUND_FEATURES,
     describe_clusters,
+    in_space,
     map_2d,
     micro_genres,
-    standardise,
+    space_of,
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,12 @@ TRACK_COLUMNS = [
 class SoundResult:
     tracks: pd.DataFrame
     micro: pd.DataFrame
-    similar: pd.DataFrame
+    similar: Similar | None  # each track's neighbours (rows of `tracks`); None without audio
     evolution: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
-    # The publication whose similar tracks are this run's (same `neighbours_key`): `similar` is then empty and
-    # the publish copies that publication's rows (jobs.discover); None: `similar` holds them.
+    # The publication whose similar tracks are this run's (same `neighbours_key`): `similar`'s lists are then
+    # empty and the publish copies that publication's rows (jobs.similar_tracks); None: `similar` holds them.
     similar_from: int | None = None
 
 
@@ -75,10 +76,11 @@ def discover_sound(
     audio = tracks[tracks["has_audio"]].reset_index(drop=True)
     if len(audio) < MIN_AUDIO_TRACKS:
         missing = [NO_AUDIO if audio.empty else f"Only {len(audio)} tracks have audio features: no micro-genres."]
-        return SoundResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), by_genre, {"n_audio_tracks": len(audio)},
+        return SoundResult(pd.DataFrame(), pd.DataFrame(), None, by_genre, {"n_audio_tracks": len(audio)},
                            missing)  # fmt: skip
     raw = audio[SOUND_FEATURES].to_numpy(dtype=float)
-    z = standardise(raw)
+    space = space_of(raw)
+    z = in_space(raw, *space)  # `standardise(raw)`, its space kept for similar tracks (computed once)
     found = micro_genres(z, k_range, seed=seed)
     coords = map_2d(z, seed=seed)
     audio = audio.assign(micro_genre=found.labels, pca_x=coords[:, 0], pca_y=coords[:, 1], is_outlier=found.is_outlier)
@@ -93,7 +95,8 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
-    similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base)
+    similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base,
+                             standardised=(space, z))  # fmt: skip
     summary = {
         "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
         "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),
@@ -103,7 +106,7 @@ def discover_sound(
     missing = [] if fit else ["Too few dated tracks with a popularity for the popularity regression."]
     logger.info("micro-genres: k=%s silhouette %.3f over %d tracks", found.k, found.silhouette, len(audio))
     evolution = pd.concat([by_genre, by_micro.assign(kind="micro_genre")], ignore_index=True)
-    return SoundResult(audio[TRACK_COLUMNS], micro, similar.frame, evolution, summary, missing, similar.reused_from)
+    return SoundResult(audio[TRACK_COLUMNS], micro, similar, evolution, summary, missing, similar.reused_from)
 
 
 def _timing(tracks: pd.DataFrame) -> dict[str, pd.Series]:

@@ -137,9 +137,18 @@ def _entities(conn: Connection, frame: pd.DataFrame, cache: EntityCodes) -> np.n
     """The int4 entity of every row: each distinct (type, id) pair is coded once."""
     type_of_row, types = _factorized(frame, "entity_type")
     id_of_row, ids = _factorized(frame, "entity_id")
-    pair_of_row, pairs = pd.factorize(id_of_row.astype(np.int64) * len(types) + type_of_row)
-    pair_type, pair_id = pairs % len(types), pairs // len(types)
-    entity_of_pair = np.empty(len(pairs), dtype=np.int32)
+    if (blank := np.flatnonzero(ids == "")).size:  # the dictionary's stage would read it as NULL: refuse it plainly
+        raise DataQualityError(
+            f"{int((id_of_row == blank[0]).sum())} observation(s) have an empty entity_id: nothing was loaded"
+        )
+    type_of_id = np.zeros(len(ids), dtype=type_of_row.dtype)
+    type_of_id[id_of_row] = type_of_row
+    if (type_of_id[id_of_row] == type_of_row).all():  # each id of one kind (as sources name them): id = pair
+        pair_of_row, pair_type, pair_id = id_of_row, type_of_id, np.arange(len(ids))
+    else:  # an id shared by an artist and a track: one pair each, by a second hash pass
+        pair_of_row, pairs = pd.factorize(id_of_row.astype(np.int64) * len(types) + type_of_row)
+        pair_type, pair_id = pairs % len(types), pairs // len(types)
+    entity_of_pair = np.empty(len(pair_id), dtype=np.int32)
     for index, entity_type in enumerate(types):
         mask = pair_type == index
         entity_of_pair[mask] = cache.codes(conn, str(entity_type), ids[pair_id[mask]])

@@ -8,7 +8,13 @@ A frame's text ids become codes first, and a key repeated in the frame keeps its
 (`jobs.observation_codes`). Then per month:
 - a month no run has written yet is created bare (`jobs.partitions.create_bare`): its rows are binary-COPYed
   into a plain heap, and `finish` builds the primary key once, sorted, and ATTACHes the month. A later batch
-  of the same transaction COPYs its new days in too, and merges days already there by an anti-join;
+  of the same transaction COPYs its new days in too, and merges days already there by an anti-join. The
+  COPY is a COPY FREEZE when it runs in the subtransaction that created the month (always, unless a caller
+  wraps batches in savepoints): the rows are written frozen and their pages all-visible, so neither the key
+  and BRIN builds nor the first reads after commit check or set each row's commit status, and no vacuum
+  rewrites the month later. PostgreSQL's documented caveat: a REPEATABLE READ snapshot older than the
+  commit sees these rows (the month's table did not exist for it before); runs hold the run lock, and the
+  dashboard reads observations only for an entity's history, which follows the newest load anyway;
 - an existing month takes, per (metric, source, day): when no row of that day exists yet, a binary COPY
   straight into the month's partition (a concurrent writer that got there first is caught by a savepoint,
   and those rows take the merge instead); otherwise a COPY into a temp stage merged with INSERT ... SELECT
@@ -57,6 +63,7 @@ class ObservationWriter:
         # Months created bare in this transaction (keyed and attached by finish), with the group_keys of the
         # days written into each: only this transaction writes them, so no query (a scan: no index yet) is needed.
         self.bare: dict[str, np.ndarray] = {}
+        self.created_in: dict[str, object] = {}  # the savepoint (None: none) each bare month was created in
 
     def coded(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame as narrow columns in key order, one row per key (observed_on as PostgreSQL days)."""
@@ -73,9 +80,9 @@ class ObservationWriter:
         """The binary COPY stream of `coded` rows, with this writer's run id (whole, for the benchmark)."""
         return copy_payload(self.columns(rows))
 
-    def copy(self, table: str, rows: Rows) -> None:
+    def copy(self, table: str, rows: Rows, *, freeze: bool = False) -> None:
         """COPY `coded` rows into `table`, streamed in chunks (`jobs.binary_copy.copy_columns`)."""
-        copy_columns(self.conn, table, NARROW, self.columns(rows))
+        copy_columns(self.conn, table, NARROW, self.columns(rows), freeze=freeze)
 
     def write(self, frame: pd.DataFrame) -> int:
         """Insert the frame's observations (a key repeated in the frame keeps its last row); return the rows
@@ -92,6 +99,7 @@ class ObservationWriter:
             for month in names:
                 if name := create_bare(conn=self.conn, month=month.item()):
                     self.bare[name] = np.empty(0, dtype=np.int64)
+                    self.created_in[name] = self.conn.get_nested_transaction()
         ensure_partitions(conn=self.conn, first=months.min().item(), last=months.max().item())
         if not self.fast_path:
             return self._merge(rows)
@@ -105,7 +113,7 @@ class ObservationWriter:
         """Build the key of each month created bare and ATTACH it (before the transaction commits)."""
         for name in self.bare:
             attach_bare(conn=self.conn, name=name)
-        self.bare = {}
+        self.bare, self.created_in = {}, {}
 
     def _days_present(self, rows: Rows) -> np.ndarray:
         """Per row: whether `observations` already has a row of its (metric, source, day)."""
@@ -138,8 +146,9 @@ class ObservationWriter:
         keys = group_keys(rows)
         present = np.isin(keys, self.bare[name])
         self.bare[name] = np.union1d(self.bare[name], keys)
-        if not present.all():
-            self.copy(name, _subset(rows, ~present))
+        if not present.all():  # FREEZE only where PostgreSQL allows it: the subtransaction that created the month
+            freeze = self.conn.get_nested_transaction() is self.created_in[name]
+            self.copy(name, _subset(rows, ~present), freeze=freeze)
             self.fast_rows += int((~present).sum())
         merged = self._merge(_subset(rows, present), into=name) if present.any() else 0
         return int((~present).sum()) + merged

@@ -35,6 +35,16 @@ class StageResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def peak_rss_mib() -> int | None:
+    """This process's peak resident memory so far, in MiB (Linux's VmHWM, which, unlike `ru_maxrss`, starts at
+    this program's exec); None where /proc is not there."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -143,7 +153,10 @@ class RunRecorder:
         self._write_progress(0, None, "steps")
         yield result
         seconds = round(time.perf_counter() - started, 3)
-        self.stages.append({"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out})
+        record = {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
+        if (peak := peak_rss_mib()) is not None:
+            record["peak_rss_mib"] = peak  # the process's peak so far: the stage that raises it set the run's peak
+        self.stages.append(record)
         for key, value in result.counts.items():
             self.row_counts[key] = self.row_counts.get(key, 0) + int(value)
         logger.info(

@@ -1,11 +1,12 @@
 """Similar tracks published compactly: one binary COPY row per track (migration 0026).
 
-The discover stage finds each audio track's k nearest tracks (`jobs.discover_sound`: a long frame of
-track_id, rank, similar_track_id, distance, k rows a track, in the order of its tracks frame). Published as
+The discover stage finds each audio track's k nearest tracks (`jobs.discover_similar.Similar`: tracks x k
+matrices of their rows and distances, in the order of its tracks frame; a long frame of string ids before,
+7.75M rows at 1M tracks, which this module turned back into numbers). Published as
 text that was 10 rows a track with a text primary key (777,490 rows at 77,749 tracks). Here each track of
 `agg_discover_tracks` gets a `track_no` (its row in the tracks frame) and `agg_similar_tracks` one row per
 track: its `track_no`, then int4[k] of its neighbours' numbers and float4[k] of their distances, nearest first,
-built as numpy matrices and sent in chunks by `jobs.binary_copy.copy_columns` (no per-row Python). The Track
+sent as those matrices in chunks by `jobs.binary_copy.copy_columns` (no per-row Python). The Track
 page unnests the arrays (`dashboard.discover_queries.similar_tracks`).
 
     builders = publish_builders(discovered)   # the discover stage's builders, with these two tables
@@ -20,13 +21,12 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Connection, text
 
 from jobs.aggregate import AggregateParams, Builder
 from jobs.binary_copy import copy_columns
 from jobs.discover import Discovered, discover_builders
+from jobs.discover_similar import Similar
 
 logger = logging.getLogger(__name__)
 
@@ -34,33 +34,24 @@ COLUMNS = ["publication_id", "track_no", "similar_nos", "distances"]
 CHUNK_TRACKS = 65_536  # tracks per chunk of the one COPY (~230 bytes a track at k=10): ~15 MB held at once
 
 
-def neighbour_matrices(tracks: pd.DataFrame, similar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(track numbers, distances) of each track's neighbours, (tracks x k), rank 1 first: row i is the i-th
-    track of `tracks`. `similar` must hold exactly k rows per track, in the tracks' order, ranks 1..k (what
-    the discover stage gives); anything else is a `ValueError`, not a silently different publication."""
+def neighbour_matrices(tracks: pd.DataFrame, similar: Similar) -> tuple[np.ndarray, np.ndarray]:
+    """(track numbers int32, distances float32), (tracks x k), nearest first: row i is the i-th track of `tracks`,
+    a number a row of it. `similar` must hold one list a track of k distinct other tracks (what the discover
+    stage gives); anything else is a `ValueError`, not a silently different publication."""
+    numbers, distances = similar.index, similar.distance
     n_tracks = len(tracks)
-    if n_tracks == 0 or len(similar) % n_tracks:
-        raise ValueError(f"{len(similar)} similar rows for {n_tracks} tracks: not k per track")
-    k = len(similar) // n_tracks
-    ids = pa.array(tracks["track_id"])
-    if pc.count_distinct(ids).as_py() != n_tracks:
+    if n_tracks == 0 or numbers.ndim != 2 or numbers.shape[0] != n_tracks or distances.shape != numbers.shape:
+        raise ValueError(f"similar lists {numbers.shape} for {n_tracks} tracks: not k per track")
+    if not tracks["track_id"].is_unique:
         raise ValueError("duplicate track ids in the discover tracks")
-    owners, numbers = (  # each row's track and neighbour as row numbers of `tracks` (Arrow's hash lookup, in C++)
-        pc.index_in(pa.array(similar[column]), value_set=ids).to_numpy(zero_copy_only=False)
-        for column in ("track_id", "similar_track_id")
-    )
-    ranks = similar["rank"].to_numpy()
-    if (
-        np.isnan(numbers.astype(np.float64)).any()
-        or not np.array_equal(owners, np.repeat(np.arange(n_tracks), k))
-        or not np.array_equal(ranks, np.tile(np.arange(1, k + 1), n_tracks))
-    ):
-        raise ValueError("similar tracks are not k ranked rows per discover track, in the tracks' order")
-    distances = similar["distance"].to_numpy(dtype=np.float64).astype(np.float32)
-    return numbers.astype(np.int32).reshape(n_tracks, k), distances.reshape(n_tracks, k)
+    if numbers.size and (numbers.min() < 0 or numbers.max() >= n_tracks):
+        raise ValueError("similar tracks name a track that is not among the discover tracks")
+    if (numbers == np.arange(n_tracks)[:, None]).any():
+        raise ValueError("a track is among its own similar tracks")
+    return numbers.astype(np.int32, copy=False), distances.astype(np.float32, copy=False)
 
 
-def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.DataFrame, similar: pd.DataFrame) -> int:
+def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.DataFrame, similar: Similar) -> int:
     """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
     numbers, distances = neighbour_matrices(tracks, similar)
     k, n_tracks = numbers.shape[1], len(numbers)
@@ -88,7 +79,9 @@ def publish_builders(discovered: Discovered) -> dict[str, Builder]:
     def build(conn: Connection, params: AggregateParams) -> int:
         if source is not None:
             return reuse_similar_tracks(conn, params, source, sound.tracks, int(discovered.summary["similar"]["rows"]))
-        return build_similar_tracks(conn, params, sound.tracks, sound.similar) if not sound.similar.empty else 0
+        if sound.similar is None or not sound.similar.index.size:
+            return 0
+        return build_similar_tracks(conn, params, sound.tracks, sound.similar)
 
     return {**builders, "agg_similar_tracks": build}
 

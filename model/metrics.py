@@ -18,29 +18,36 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 EPS = 1e-6
 
 
-def _lists(y: np.ndarray, p: np.ndarray, k: int, groups: np.ndarray | None) -> pd.DataFrame:
-    """Per group: hits in its top k_g, k_g = min(k, candidates), and positives (for the oracle)."""
-    frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})
-    frame["g"] = 0 if groups is None else np.asarray(groups)
-    frame = frame.sort_values(["g", "p"], ascending=[True, False], kind="mergesort")
-    frame["rank"] = frame.groupby("g", sort=False).cumcount()
-    per = frame.groupby("g", sort=False).agg(n=("y", "size"), positives=("y", "sum"))
-    per["k"] = np.minimum(k, per["n"])
-    top = frame[frame["rank"] < frame["g"].map(per["k"])]
-    per["hits"] = top.groupby("g", sort=False)["y"].sum().reindex(per.index).fillna(0.0)
-    return per
+def _lists(y: np.ndarray, p: np.ndarray, k: int, groups: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Per group (a day's list): (hits in its top k_g, k_g = min(k, candidates), positives, for the oracle).
+    The order is by score, highest first, tied scores in their given order; in numpy (one stable sort and
+    segment sums): the pandas groupby it replaces cost 50 ms a call, and training calls it hundreds of times."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    group = np.zeros(len(y), dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups), sort=True)[0]
+    keep = group >= 0  # a missing group is no list (as groupby left it out)
+    y, p, group = y[keep], p[keep], group[keep]
+    order = np.lexsort((-p, group))  # stable: by group, then score descending, ties in their given order
+    group, y = group[order], y[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.empty(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(group)])
+    k_g = np.minimum(k, sizes)
+    rank = np.arange(len(group)) - np.repeat(starts, sizes)
+    if not len(starts):
+        return np.empty(0), k_g, np.empty(0)
+    hits = np.add.reduceat(np.where(rank < np.repeat(k_g, sizes), y, 0.0), starts)
+    return hits, k_g, np.add.reduceat(y, starts)
 
 
 def precision_at_k(y: np.ndarray, p: np.ndarray, k: int, groups: np.ndarray | None = None) -> float:
     """Mean over groups of (hits among the k_g highest scores) / k_g, with k_g = min(k, the group's size)."""
-    per = _lists(y, p, k, groups)
-    return float((per["hits"] / per["k"]).mean()) if len(per) else float("nan")
+    hits, k_g, _ = _lists(y, p, k, groups)
+    return float((hits / k_g).mean()) if len(k_g) else float("nan")
 
 
 def oracle_at_k(y: np.ndarray, k: int, groups: np.ndarray | None = None) -> float:
     """The ceiling of precision@k on the same lists: min(positives, k_g) / k_g, averaged over groups."""
-    per = _lists(y, np.zeros(len(y)), k, groups)
-    return float((np.minimum(per["positives"], per["k"]) / per["k"]).mean()) if len(per) else float("nan")
+    _, k_g, positives = _lists(y, np.zeros(len(y)), k, groups)
+    return float((np.minimum(positives, k_g) / k_g).mean()) if len(k_g) else float("nan")
 
 
 def log_loss(y: np.ndarray, p: np.ndarray) -> float:

@@ -1,12 +1,14 @@
 """Popularity regression beside the hit classifier, validated forward; and genre evolution among hits (pure).
 
 The regressor (LightGBM, one thread) learns each track's peak popularity from what is known at release: its
-sound, genre, release month, duration and explicitness. Validation is forward in time: train on the oldest
-releases, test on the newest `TEST_SHARE`, and compare RMSE/MAE with two baselines fitted on the same training
-part (the mean, and the mean of the track's genre). The published predictions are out-of-fold: the dated tracks
-are cut into `OOF_FOLDS` blocks by release date and each block is predicted by a fit on the other blocks, so no
-track's prediction comes from a fit that saw it, and its residual is an honest second underperformance signal;
-tracks without a popularity or a date (never trained on) are predicted by a fit on every dated track.
+sound, genre, release month, duration and explicitness. The published predictions are out-of-fold: the
+dated tracks are cut into `OOF_FOLDS` blocks by release date and each block is predicted by a fit on the other
+blocks, so no track's prediction comes from a fit that saw it, and its residual is an honest second
+underperformance signal; tracks without a popularity or a date (never trained on) are predicted by a fit on
+every dated track. Validation is forward in time: the newest block's fit trained on every older release, so its
+predictions of that block (the newest ~1/`OOF_FOLDS` of the releases) are the test, against two baselines fitted
+on the same training part (the mean, and the mean of the track's genre). Six fits in all (the forward fit was a
+seventh until it was seen to be the newest block's fit but for one row: 0.6 s of 4.6 s at 100k tracks).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-TEST_SHARE = 0.2
 MIN_TRACKS = 100
 PARAMS = {
     "objective": "regression", "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
@@ -49,14 +50,14 @@ def fit_popularity(frame: pd.DataFrame, features: list[str], *, seed: int = 0) -
     x_all = _design(frame, features)
     x = x_all.loc[known.index]
     y = known["popularity"].to_numpy(dtype=float)
-    cut = int(len(known) * (1 - TEST_SHARE))
-    params = {**PARAMS, "seed": seed}
-    forward = lgb.train(params, lgb.Dataset(x.iloc[:cut], label=y[:cut]), ROUNDS)
+    blocks = np.array_split(np.arange(len(known)), OOF_FOLDS)  # by release date, the newest last
+    cut = int(blocks[-1][0])  # the forward test: the newest block, predicted by a fit on every older release
+    predictions = _out_of_fold(x_all, x, y, blocks, {**PARAMS, "seed": seed})
     truth, train_genre = y[cut:], known["genre"].iloc[:cut]
     genre_mean = pd.Series(y[:cut], index=train_genre.to_numpy()).groupby(level=0).mean()
     by_genre = known["genre"].iloc[cut:].map(genre_mean).fillna(float(y[:cut].mean())).to_numpy(dtype=float)
     metrics = {
-        "model": _errors(truth, np.asarray(forward.predict(x.iloc[cut:]))),
+        "model": _errors(truth, predictions[x_all.index.get_indexer(x.index[cut:])]),
         "baselines": {
             "train mean": _errors(truth, np.full(len(truth), y[:cut].mean())),
             "genre mean": _errors(truth, by_genre),
@@ -67,21 +68,23 @@ def fit_popularity(frame: pd.DataFrame, features: list[str], *, seed: int = 0) -
         "features": features,
     }
     metrics["predictions"] = f"out-of-fold ({OOF_FOLDS} blocks by release date)"
-    return PopularityFit(_out_of_fold(x_all, x, y, params), metrics)
+    return PopularityFit(predictions, metrics)
 
 
-def _out_of_fold(x_all: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+def _out_of_fold(
+    x_all: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, blocks: list[np.ndarray], params: dict[str, Any]
+) -> np.ndarray:
     """Per row of `x_all`: dated rows (`x`, in release order) from a fit on the other blocks; the rest from all."""
     out = pd.Series(np.nan, index=x_all.index)
-    blocks = np.array_split(np.arange(len(x)), OOF_FOLDS)
+    values = x.to_numpy(dtype=float)
     for block in blocks:
         rest = np.setdiff1d(np.arange(len(x)), block)
-        fit = lgb.train(params, lgb.Dataset(x.iloc[rest], label=y[rest]), ROUNDS)
-        out.loc[x.index[block]] = fit.predict(x.iloc[block])
+        fit = lgb.train(params, lgb.Dataset(values[rest], label=y[rest]), ROUNDS)
+        out.loc[x.index[block]] = fit.predict(values[block])
     unseen = x_all.index.difference(x.index)
     if len(unseen):
-        full = lgb.train(params, lgb.Dataset(x, label=y), ROUNDS)
-        out.loc[unseen] = full.predict(x_all.loc[unseen])
+        full = lgb.train(params, lgb.Dataset(values, label=y), ROUNDS)
+        out.loc[unseen] = full.predict(x_all.loc[unseen].to_numpy(dtype=float))
     return out.to_numpy(dtype=float)
 
 

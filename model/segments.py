@@ -10,7 +10,7 @@ genre, so every source with audio features still has segments.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -34,15 +34,16 @@ def adjacency(graph: pd.DataFrame, per_hop: int) -> dict[str, list[tuple[str, fl
 
 
 def reachable_adjacency(
-    graph: pd.DataFrame, seeds: list[str], *, hops: int, per_hop: int
+    lists: Callable[[list[str]], pd.DataFrame], seeds: list[str], *, hops: int, per_hop: int
 ) -> dict[str, list[tuple[str, float]]]:
     """`adjacency` for just the artists a `market_segment` of `seeds` reads: the seeds and whatever they reach
-    in fewer than `hops` hops (each artist's entry equals the whole graph's). At 30 seeds and 2 hops that is a few
-    hundred of the catalogue's artists, so the per-artist lists are built for those only."""
+    in fewer than `hops` hops (each artist's entry equals the whole graph's). `lists(artists)` gives those
+    artists' rows of the graph (artist_id, similar_artist_id, match), so at 30 seeds and 2 hops a few hundred
+    of the catalogue's lists are read and built, not all of them."""
     links: dict[str, list[tuple[str, float]]] = {}
     wanted = set(seeds)
     for _ in range(hops):
-        found = adjacency(graph[graph["artist_id"].isin(list(wanted))], per_hop)
+        found = adjacency(lists(sorted(wanted)), per_hop)
         links.update(found)
         wanted = {similar for pairs in found.values() for similar, _ in pairs[:per_hop]} - links.keys() - wanted
         if not wanted:

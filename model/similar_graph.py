@@ -23,17 +23,24 @@ from __future__ import annotations
 import numpy as np
 
 SLACK = 1e-3  # relative and absolute widening of a k-th distance when picking float32 candidates
-BLOCK = 32_768  # rows of the new x all distances at a time (460 new tracks: 60 MB of float32)
+# Cells (new x rows) of the new x all distances at a time: 8 MB of float32 a temporary, the block's rows at least
+# `MIN_BLOCK`. A fixed 32,768 rows held ~400 MB for 460 new tracks (the first block's candidates are every column,
+# as int64 and argsorted), the stage's peak at 10x the 100k world.
+BLOCK_CELLS = 2**21
+MIN_BLOCK = 1_024
 # A new point is among the k nearest of about k old points (as many lists gain a point as the new lists have
 # entries); far more entries than that means the base graph is not of these points' neighbourhoods.
 MAX_ENTRANTS = 64
+# Rows re-measured and re-sorted at a time: a block's temporaries are block x k x features float64 (two of 5.9 MB
+# at k=10 and 9 features), where one pass over every old row held about five n x k copies (~300 MB at 1M).
+PAIR_BLOCK = 8_192
 
 
 class GraphTooChanged(ValueError):
     """The base graph is no base for these points: rebuild it."""
 
 
-def pair_distances(z: np.ndarray, rows: np.ndarray, index: np.ndarray, *, block: int = 65_536) -> np.ndarray:
+def pair_distances(z: np.ndarray, rows: np.ndarray, index: np.ndarray, *, block: int = PAIR_BLOCK) -> np.ndarray:
     """Euclidean distance of each `rows[i]` to each of `index[i]` (n x k), in blocks of rows."""
     out = np.empty(index.shape, dtype=np.float64)
     for start in range(0, len(rows), block):
@@ -51,7 +58,7 @@ def _sorted(index: np.ndarray, distance: np.ndarray, k: int) -> tuple[np.ndarray
 def extend_neighbours(
     z: np.ndarray, base_rows: np.ndarray, base_index: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(index n x k, distance n x k) of each row of `z`'s k nearest other rows, nearest first.
+    """(index n x k int32, distance n x k) of each row of `z`'s k nearest other rows, nearest first.
 
     `base_rows` are the rows of `z` the base graph is over (distinct), `base_index[i]` the k nearest of
     `base_rows[i]` among them, as positions in `base_rows`; every other row is new. Old rows keep their base
@@ -60,10 +67,11 @@ def extend_neighbours(
     if base_index.shape != (len(base_rows), k) or k <= 0 or k >= n:
         raise ValueError(f"base graph {base_index.shape} is not {len(base_rows)} x k={k} for {n} points")
     z = np.ascontiguousarray(z, dtype=np.float64)
-    index = np.full((n, k), -1, dtype=np.int64)
+    index = np.full((n, k), -1, dtype=np.int32)  # what is published (int4[k]); n < 2**31
     distance = np.full((n, k), np.inf)
-    index[base_rows] = base_rows[base_index]
-    index[base_rows], distance[base_rows] = _sorted(index[base_rows], pair_distances(z, base_rows, index[base_rows]), k)
+    for start in range(0, len(base_rows), PAIR_BLOCK):  # old rows: their base lists re-measured and re-sorted
+        rows, lists = base_rows[start : start + PAIR_BLOCK], base_rows[base_index[start : start + PAIR_BLOCK]]
+        index[rows], distance[rows] = _sorted(lists, pair_distances(z, rows, lists), k)
     is_new = np.ones(n, dtype=bool)
     is_new[base_rows] = False
     new = np.flatnonzero(is_new)
@@ -85,7 +93,7 @@ def extend_neighbours(
 def _candidates(
     z: np.ndarray, new: np.ndarray, old_kth: np.ndarray, wanted: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One pass over the new x all distances (float32 |a|^2 - 2ab + |b|^2, `BLOCK` rows at a time; the caller
+    """One pass over the new x all distances (float32 |a|^2 - 2ab + |b|^2, `BLOCK_CELLS` at a time; the caller
     re-measures in float64): each new row's `wanted` + 1 nearest rows (itself usually among them), and the
     (old row, new row) pairs closer than the old row's k-th `old_kth` (widened by `SLACK` for the rounding)."""
     flat = np.ascontiguousarray(z, dtype=np.float32)
@@ -96,10 +104,11 @@ def _candidates(
     best_index = np.zeros((len(new), 0), dtype=np.int64)
     best_squared = np.zeros((len(new), 0), dtype=np.float32)
     owners, entrants = [], []
-    for first in range(0, len(z), BLOCK):
-        block = flat[first : first + BLOCK]
+    step = max(MIN_BLOCK, BLOCK_CELLS // max(1, len(new)))  # rows of `z` a block
+    for first in range(0, len(z), step):
+        block = flat[first : first + step]
         squared = query_squares[:, None] - 2.0 * (queries @ block.T) + np.einsum("ij,ij->i", block, block)[None, :]
-        hit_new, hit_old = np.nonzero(squared <= reach[None, first : first + BLOCK])
+        hit_new, hit_old = np.nonzero(squared <= reach[None, first : first + step])
         owners.append(hit_old + first)
         entrants.append(new[hit_new])
         if best_index.shape[1] < width:  # the first blocks: every column a candidate

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from model.popularity import fit_popularity, genre_evolution
+from model.popularity import OOF_FOLDS, PARAMS, ROUNDS, _design, fit_popularity, genre_evolution
 from model.segments import adjacency, collaboration_ideas, market_segment, partner_map, reachable_adjacency
 from model.sound import micro_genres, nearest_tracks, standardise
 
@@ -41,8 +42,15 @@ def test_segments_from_the_reachable_lists_equal_those_from_every_list() -> None
     graph = pd.DataFrame(rows, columns=["artist_id", "similar_artist_id", "match"])
     seeds = ["a1", "a7", "a99"]
     for hops, per_hop in [(1, 5), (2, 4), (3, 3)]:
-        every, reachable = adjacency(graph, per_hop), reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
+        asked: list[list[str]] = []
+
+        def lists(artists: list[str], _asked: list[list[str]] = asked) -> pd.DataFrame:
+            _asked.append(artists)
+            return graph[graph["artist_id"].isin(artists)]
+
+        every, reachable = adjacency(graph, per_hop), reachable_adjacency(lists, seeds, hops=hops, per_hop=per_hop)
         assert all(reachable[a] == every[a] for a in reachable) and len(reachable) < len(every)
+        assert sum(map(len, asked)) == len(reachable) and len(asked) <= hops  # only the lists it builds are read
         for seed in seeds:
             pd.testing.assert_frame_equal(
                 market_segment(reachable, seed, hops=hops, per_hop=per_hop),
@@ -126,3 +134,29 @@ def test_published_predicted_popularity_never_comes_from_a_fit_that_saw_the_trac
     assert before is not None and after is not None
     assert after.predictions[150] == before.predictions[150]  # its prediction did not see its own label
     assert after.metrics["predictions"].startswith("out-of-fold") and not np.isnan(after.predictions).any()
+
+
+def test_the_forward_test_is_the_newest_blocks_fit_on_every_older_release() -> None:
+    """The regression's published metrics are a fit on the oldest releases predicting the newest block (the
+    out-of-fold fit of that block, not a seventh fit): what a separate fit on those rows gives, and the baselines
+    are fitted on the same training rows."""
+    rng = np.random.default_rng(3)
+    n = 503
+    frame = pd.DataFrame({
+        "track_id": [f"t{i}" for i in range(n)], "energy": rng.uniform(0, 1, n), "genre": rng.choice(["a", "b"], n),
+        "release_date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.permutation(n), unit="D"),
+    })  # fmt: skip
+    frame["popularity"] = 20 + 40 * frame["energy"] + rng.normal(0, 5, n)
+    fit = fit_popularity(frame, ["energy"], seed=1)
+    assert fit is not None
+    known = frame.sort_values(["release_date", "track_id"])
+    cut = n - len(np.array_split(np.arange(n), OOF_FOLDS)[-1])
+    assert (fit.metrics["n_train"], fit.metrics["n_test"]) == (cut, n - cut)
+    assert fit.metrics["test_from"] == str(known["release_date"].iloc[cut])
+    x = _design(known, ["energy"]).to_numpy(dtype=float)
+    y = known["popularity"].to_numpy(dtype=float)
+    forward = lgb.train({**PARAMS, "seed": 1}, lgb.Dataset(x[:cut], label=y[:cut]), ROUNDS).predict(x[cut:])
+    rmse = round(float(np.sqrt(np.mean((y[cut:] - forward) ** 2))), 3)
+    assert fit.metrics["model"]["rmse"] == rmse
+    assert fit.metrics["baselines"]["train mean"]["mae"] == round(float(np.mean(np.abs(y[cut:] - y[:cut].mean()))), 3)
+    np.testing.assert_array_equal(fit.predictions[known.index[cut:]], forward)  # the newest block's predictions

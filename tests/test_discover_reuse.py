@@ -64,8 +64,9 @@ def _recomputed(engine: Engine) -> pd.DataFrame:
         tracks, hit_metric=config().hit_metric, hit_threshold=config().hit_threshold,
         k_range=(settings.k_min, settings.k_max), neighbours=settings.neighbours, seed=settings.seed,
     )  # fmt: skip
-    assert sound.similar_from is None and not sound.similar.empty
-    frame = sound.similar[COLUMNS].sort_values(["track_id", "rank"]).reset_index(drop=True)
+    assert sound.similar_from is None and sound.similar is not None and sound.similar.index.size
+    frame = sound.similar.frame(sound.tracks["track_id"].to_numpy())[COLUMNS]
+    frame = frame.sort_values(["track_id", "rank"]).reset_index(drop=True)
     return frame.astype({"track_id": object, "similar_track_id": object, "rank": int}).assign(
         distance=frame["distance"].astype("float32").astype(float)
     )

@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from jobs.discover_extract import SimilarBase
 from jobs.discover_similar import Similar, similar_tracks
-from model.sound import in_space, nearest_tracks, space_of
+from jobs.discover_sound import discover_sound
+from model.sound import SOUND_FEATURES, in_space, nearest_tracks, space_of, standardise
 
 K = 10
 
@@ -25,17 +27,15 @@ def _catalogue(n: int = 10_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def _base(publication: int, ids: np.ndarray, result: Similar, *, space: bool = True) -> SimilarBase:
     """A publication holding `result` (what read_similar_base would give back)."""
-    frame = result.frame
-    positions = {track: i for i, track in enumerate(ids)}
-    lists = frame["similar_track_id"].map(positions).to_numpy(dtype=np.int64).reshape(len(ids), K)
+    lists = result.index.astype(np.int64)
     summary: dict[str, Any] = dict(result.summary)
     if not space:  # published before the summary held its space
         summary.pop("space")
     return SimilarBase(publication, summary, lambda: (ids, lists))
 
 
-def _lists(result: Similar) -> np.ndarray:
-    return result.frame["similar_track_id"].to_numpy().reshape(-1, K)
+def _lists(result: Similar, ids: np.ndarray) -> np.ndarray:
+    return ids[result.index]
 
 
 def test_new_tracks_extend_yesterdays_graph_exactly_in_its_space() -> None:
@@ -48,13 +48,13 @@ def test_new_tracks_extend_yesterdays_graph_exactly_in_its_space() -> None:
     # Exactly the neighbours in yesterday's space (its mean and spread), new tracks and old alike.
     space = space_of(raw[:9_980])
     exact, _ = nearest_tracks(in_space(raw, *space), K)
-    assert (_lists(today) == ids[exact]).all()
+    assert (_lists(today, ids) == ids[exact]).all()
     assert today.summary["space"]["spread"] == [float(v) for v in space[1]]
     # A day later, extended again from today's (its stored space, not its tracks' own standardisation).
     more_ids, more_raw = _catalogue(10_015)
     after = similar_tracks(more_ids, more_raw, K, base=lambda: _base(2, ids, today))
     assert after.summary["built"] == "extended" and after.summary["added"] == 15
-    assert (_lists(after) == more_ids[nearest_tracks(in_space(more_raw, *space), K)[0]]).all()
+    assert (_lists(after, more_ids) == more_ids[nearest_tracks(in_space(more_raw, *space), K)[0]]).all()
 
 
 def test_a_graph_published_without_its_space_is_extended_in_its_tracks_standardisation() -> None:
@@ -71,7 +71,7 @@ def test_unchanged_tracks_reuse_the_publication_in_the_graphs_space() -> None:
     again = similar_tracks(
         ids, raw, K, reusable={today.summary["key"]: 2}, base=lambda: _base(2, ids, today)
     )  # the next day's run, same tracks: yesterday's space is not today's standardisation, yet it is reused
-    assert again.reused_from == 2 and again.frame.empty and again.summary["built"] == "reused"
+    assert again.reused_from == 2 and not again.index.size and again.summary["built"] == "reused"
 
 
 def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
@@ -81,7 +81,7 @@ def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
     changed[3, 0] += 0.01  # one old track's sound
     rebuilt = similar_tracks(ids, changed, K, base=lambda: _base(1, ids[:9_980], yesterday))
     assert rebuilt.summary["built"] == "rebuilt" and "sound" in rebuilt.summary["reason"]
-    assert (_lists(rebuilt) == ids[nearest_tracks(in_space(changed, *space_of(changed)), K)[0]]).all()
+    assert (_lists(rebuilt, ids) == ids[nearest_tracks(in_space(changed, *space_of(changed)), K)[0]]).all()
     moved = np.asfortranarray(np.vstack([raw[:9_980], raw[9_980:] * 3.0]))  # new tracks widen the spreads
     assert (
         "space moved" in similar_tracks(ids, moved, K, base=lambda: _base(1, ids[:9_980], yesterday)).summary["reason"]
@@ -90,3 +90,24 @@ def test_changed_sound_moved_space_or_too_many_new_tracks_rebuild() -> None:
     assert "new tracks" in similar_tracks(ids, raw, K, base=lambda: _base(1, ids[:9_000], small)).summary["reason"]
     gone = similar_tracks(ids[1:], raw[1:], K, base=lambda: _base(1, ids[:9_980], yesterday))
     assert "gone" in gone.summary["reason"]
+
+
+def test_the_stage_hands_its_standardisation_over_and_gets_the_same_lists() -> None:
+    """`discover_sound` standardises the sound once and hands (space, z-scores) to `similar_tracks`: the lists
+    and key are those of the tracks' own standardisation, as when `similar_tracks` computed it itself."""
+    rng = np.random.default_rng(7)
+    n = 300
+    tracks = pd.DataFrame({
+        "track_id": [f"t{i:03d}" for i in range(n)], "name": "x", "artist_id": "a", "artist_name": "A",
+        "genre": rng.choice(["pop", "rock"], n), "release_date": pd.Timestamp("2020-01-01").date(),
+        "duration_ms": 200_000.0, "has_audio": True, "popularity": rng.uniform(0, 100, n),
+        **{feature: rng.normal(size=n) * (i + 1) + i for i, feature in enumerate(SOUND_FEATURES)},
+    })  # fmt: skip
+    tracks.loc[5, "energy"] = np.nan  # a missing feature: the column mean
+    sound = discover_sound(tracks, hit_metric="spotify_popularity", hit_threshold=70.0, k_range=(2, 4), neighbours=K)
+    raw = tracks[SOUND_FEATURES].to_numpy(dtype=float)
+    alone = similar_tracks(tracks["track_id"].to_numpy(), raw, K)
+    assert sound.similar is not None and sound.summary["similar"] == alone.summary
+    np.testing.assert_array_equal(sound.similar.index, alone.index)
+    np.testing.assert_array_equal(sound.similar.index, nearest_tracks(standardise(raw), K)[0])
+    np.testing.assert_array_equal(sound.similar.distance, alone.distance)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
 from jobs import lock, pipeline
 from jobs.cli import main
+from jobs.discover_extract import read_similar, read_similar_bases, read_tracks
+from model.sound import SOUND_FEATURES
 from tests.factories import DAY, config, tiny_source
 
 DISCOVER_TABLES = [
@@ -97,3 +101,65 @@ def test_tidytuesday_import_then_discover_reports_micro_genres_and_silhouette(
     assert sum(n for _, n, _ in clusters) == mapped > 2000
     assert all(top for _, _, top in clusters)  # each cluster names its top genres (TidyTuesday's playlist genres)
     assert summary["regression"]["model"]["rmse"] > 0
+
+
+# The stage's one read of every similar-artist list before it read only those its segments reach.
+EVERY_LIST = """
+    WITH newest AS (
+        SELECT s.*, max(observed_on) OVER (PARTITION BY artist_id) AS newest_on
+        FROM similar_artists s WHERE observed_on <= :day
+    ), names AS (
+        SELECT DISTINCT ON (lower(name)) lower(name) AS key, artist_id FROM artists ORDER BY lower(name), artist_id
+    )
+    SELECT n.artist_id, coalesce(n.similar_artist_id, names.artist_id) AS similar_artist_id,
+           coalesce(n.match, 0) AS match, n.source
+    FROM newest n LEFT JOIN names ON names.key = lower(n.similar_name)
+    WHERE n.observed_on = n.newest_on AND coalesce(n.similar_artist_id, names.artist_id) IS NOT NULL
+    ORDER BY n.artist_id, n.match DESC
+"""
+
+
+def test_lists_read_for_some_artists_are_those_of_every_list(clean_db: Engine) -> None:
+    """The stage reads only the similar-artist lists its segments reach (`read_similar` for some artists) and,
+    for every artist, only which source its list has (`read_similar_bases`): both are what the one read of every
+    list gave (`EVERY_LIST`), row for row, a Last.fm name resolved to the catalogue artist of that name."""
+    _backfill(clean_db)
+    with clean_db.begin() as conn:  # a Last.fm list naming a catalogue artist, and one naming nobody
+        conn.execute(text("""
+            INSERT INTO similar_artists (artist_id, similar_name, match, observed_on, source)
+            SELECT a.artist_id, upper(b.name), 0.5, :day, 'lastfm' FROM artists a, artists b
+            WHERE a.artist_id = (SELECT min(artist_id) FROM artists)
+              AND b.artist_id = (SELECT max(artist_id) FROM artists)
+            UNION ALL SELECT max(artist_id), 'Nobody Of That Name', 0.9, :day, 'lastfm' FROM artists
+        """), {"day": DAY})  # fmt: skip
+    with clean_db.connect() as conn:
+        every = pd.DataFrame(conn.execute(text(EVERY_LIST), {"day": DAY}).all(), columns=list(read_similar(
+            conn=conn, day=DAY, artists=[]).columns)).astype({"match": float})  # fmt: skip
+        artists = conn.execute(text("SELECT artist_id FROM artists ORDER BY artist_id")).scalars().all()
+        some = [*artists[::7], artists[0], artists[-1], "no-such-artist"]
+        part = read_similar(conn=conn, day=DAY, artists=some)
+        bases = read_similar_bases(conn=conn, day=DAY)
+    assert "lastfm" in set(every["source"]) and len(every) > len(part) > 0
+    key = ["artist_id", "similar_artist_id", "match", "source"]
+    expected = every[every["artist_id"].isin(some)].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(part.sort_values(key).reset_index(drop=True), expected, check_dtype=False)
+    first = every.drop_duplicates("artist_id").set_index("artist_id")["source"]
+    pd.testing.assert_series_equal(bases.sort_index(), first.sort_index(), check_names=False, check_dtype=False)
+
+
+def test_read_tracks_gives_float_sound_and_nan_where_a_track_has_none(clean_db: Engine) -> None:
+    """`read_tracks` reads the sound the stage uses as float64 straight from Arrow (no per-column conversion
+    after), a track without audio features NaN there, and no unused feature (key, mode, time_signature)."""
+    _backfill(clean_db)
+    with clean_db.begin() as conn:
+        gone = conn.execute(text("DELETE FROM track_audio_features WHERE track_id = (SELECT min(track_id)"
+                                 " FROM track_audio_features) RETURNING track_id")).scalar_one()  # fmt: skip
+    with clean_db.connect() as conn:
+        tracks = read_tracks(conn=conn, day=DAY, hit_metric="spotify_popularity")
+    numeric = [*SOUND_FEATURES, "duration_ms", "popularity"]
+    assert all(tracks[c].dtype == np.float64 for c in numeric), tracks.dtypes
+    assert tracks["has_audio"].dtype == bool and tracks["explicit"].dtype == "boolean"
+    assert not {"key", "mode", "time_signature"} & set(tracks.columns)
+    row = tracks.set_index("track_id").loc[gone]
+    assert not row["has_audio"] and row[SOUND_FEATURES].isna().all()
+    assert tracks.loc[tracks["has_audio"], SOUND_FEATURES].notna().all().all()

@@ -8,6 +8,7 @@ interval and its verdict, quantile reliability bins and ECE, log-loss, the whole
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.metrics import (
@@ -36,6 +37,35 @@ def test_precision_at_k_divides_by_k_capped_at_the_candidates_of_each_list() -> 
     assert oracle_at_k(y, 1, days) == pytest.approx(1.0)
     # A list shorter than k is divided by its own size, not by k: 1 hit of 2 candidates at k = 50 is 0.5.
     assert precision_at_k(np.array([1, 0]), np.array([0.2, 0.1]), 50) == pytest.approx(0.5)
+
+
+def _pandas_lists(y: np.ndarray, p: np.ndarray, k: int, groups: np.ndarray) -> pd.DataFrame:
+    """The groupby form model.metrics used before its numpy one: the oracle for it."""
+    frame = pd.DataFrame({"y": y.astype(float), "p": p.astype(float), "g": groups})
+    frame = frame.sort_values(["g", "p"], ascending=[True, False], kind="mergesort")
+    frame["rank"] = frame.groupby("g", sort=False).cumcount()
+    per = frame.groupby("g", sort=False).agg(n=("y", "size"), positives=("y", "sum"))
+    per["k"] = np.minimum(k, per["n"])
+    top = frame[frame["rank"] < frame["g"].map(per["k"])]
+    per["hits"] = top.groupby("g", sort=False)["y"].sum().reindex(per.index).fillna(0.0)
+    return per
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_precision_at_k_and_its_oracle_equal_the_groupby_form_on_random_lists_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    y = (rng.random(n) < 0.15).astype(int)
+    p = np.round(rng.random(n), 1)  # coarse scores: many ties, where the given order decides the top k
+    days = np.datetime64("2026-01-01") + rng.integers(0, 9, n).astype("timedelta64[D]")
+    for k in (1, 3, 10, 50):
+        per = _pandas_lists(y, p, k, days)
+        assert precision_at_k(y, p, k, days) == pytest.approx((per["hits"] / per["k"]).mean(), abs=1e-12)
+        oracle = _pandas_lists(y, np.zeros(n), k, days)
+        assert oracle_at_k(y, k, days) == pytest.approx(
+            (np.minimum(oracle["positives"], oracle["k"]) / oracle["k"]).mean()
+        )
+    assert np.isnan(precision_at_k(np.array([]), np.array([]), 3)) and np.isnan(oracle_at_k(np.array([]), 3))
 
 
 def test_average_precision_by_hand_with_ties() -> None:

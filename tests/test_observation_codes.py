@@ -116,9 +116,26 @@ def test_each_id_is_asked_of_the_dictionary_once_per_writer(conn: Connection, mo
     assert first["entity"][1] == second["entity"][0] and first["entity"][0] == first["entity"][2]
 
 
+def test_an_id_named_by_an_artist_and_a_track_gets_a_code_for_each(conn: Connection) -> None:
+    """Ids are coded per (type, id): the same text as an artist and as a track is two entities (the shortcut
+    that codes ids alone when each names one kind must not merge them)."""
+    frame = pd.concat([_frame(["x", "y", "x"]), _frame(["x", "z"]).assign(entity_type="track")], ignore_index=True)
+    entity = coded_rows(conn=conn, frame=frame)["entity"]
+    assert entity[0] == entity[2] and len({entity[0], entity[1], entity[3], entity[4]}) == 4
+    stored = conn.execute(text("SELECT entity_type, entity_id, entity FROM observation_entities")).tuples().all()
+    assert {(kind, entity_id): code for kind, entity_id, code in stored} == {
+        ("artist", "x"): entity[0],
+        ("artist", "y"): entity[1],
+        ("track", "x"): entity[3],
+        ("track", "z"): entity[4],
+    }
+
+
 def test_an_observation_without_an_entity_id_is_refused(conn: Connection) -> None:
     with pytest.raises(DataQualityError, match="1 observation.*entity_id"):
         coded_rows(conn=conn, frame=_frame(["a", None]))
+    with pytest.raises(DataQualityError, match="2 observation.*empty entity_id"):  # not a NOT NULL violation
+        coded_rows(conn=conn, frame=_frame(["a", "", ""]))
 
 
 def _frame(ids: list[str | None]) -> pd.DataFrame:

@@ -245,3 +245,37 @@ def test_a_new_month_is_loaded_bare_then_keyed_and_attached_like_any_month(clean
         ).one()
     assert kept == 10.0 and checks == 1  # the primary key only: the CHECK used by the ATTACH is gone
     assert indexes == 2  # the key built after the COPY was adopted, not built a second time by the ATTACH
+
+
+def test_a_new_month_is_copied_frozen_in_the_transaction_that_creates_it(clean_db: Engine) -> None:
+    """A bare month's rows are COPY FREEZE'd: already visible to a REPEATABLE READ snapshot taken before the
+    load committed (PostgreSQL's documented effect of FREEZE; without it that snapshot sees none), so no reader
+    or vacuum has to set or rewrite their commit status later. A month the SQL function made is COPYed plainly."""
+    with clean_db.begin() as conn:
+        ensure_partitions(conn=conn, first=date(2033, 2, 1), last=date(2033, 2, 1))
+    with clean_db.connect() as old:
+        old.execution_options(isolation_level="REPEATABLE READ")
+        with old.begin():
+            old.execute(text("SELECT 1")).scalar()  # the snapshot is taken
+            with clean_db.begin() as conn:
+                load_batch(conn=conn, batch=SourceBatch("demo", observations=observations(
+                    [date(2033, 1, 5), date(2033, 2, 5)])), run_id=1)  # fmt: skip
+            counted = {
+                month: old.execute(text(f'SELECT count(*) FROM "observations_y2033m{month}"')).scalar_one()
+                for month in ("01", "02")
+            }
+    assert counted == {"01": 5, "02": 0}  # the bare January frozen; February (keyed, attached) is not
+
+
+def test_a_bare_month_written_from_another_savepoint_is_copied_without_freeze(clean_db: Engine) -> None:
+    """PostgreSQL allows FREEZE only in the subtransaction that created the table, and refuses the COPY (losing
+    the transaction) otherwise: a batch written under another savepoint than the month's creation COPYs plainly."""
+    with clean_db.begin() as conn:
+        writer = ObservationWriter(conn, run_id=1)
+        with conn.begin_nested():
+            writer.write(observations([date(2034, 3, 1)]))
+        with conn.begin_nested():
+            assert writer.write(observations([date(2034, 3, 2)])) == 5
+        writer.finish()
+    with clean_db.connect() as conn:
+        assert conn.execute(text('SELECT count(*) FROM "observations_y2034m03"')).scalar_one() == 10

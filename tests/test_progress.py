@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 from sqlalchemy import Engine, text
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, text
 from jobs.lock import exclusive_run
 from jobs.pipeline import backfill
 from jobs.progress import Progress, estimate_rows, optuna_trials
-from jobs.runs import RunRecorder
+from jobs.runs import RunRecorder, start_run
 from jobs.sources.base import DailySource, SourceBatch
 from tests.factories import DAY, config, tiny_source
 
@@ -136,3 +137,25 @@ def test_backfill_on_the_command_line_with_and_without_a_terminal(clean_db: Engi
     start = (DAY - timedelta(days=3)).isoformat()
     drawn = _cli(database_url, "backfill", "--days", "3", "--end", start, terminal=True)
     assert "extract + load" in drawn and "3/3" in drawn and " days" in drawn and "\r" in drawn
+
+
+def test_each_stage_records_the_peak_memory_so_far_so_the_stage_that_set_the_peak_shows(clean_db: Engine) -> None:
+    """`peak_rss_mib` is the process's VmHWM at the stage's end: a stage holding 200 MB raises it by that much."""
+    recorder = RunRecorder(clean_db, _started_run(clean_db))
+    with recorder.stage("small"):
+        pass
+    with recorder.stage("big"):
+        held = np.ones(200 * 2**20 // 8)  # 200 MB, written (so resident)
+    del held
+    with recorder.stage("after"):
+        pass
+    small, big, after = (stage["peak_rss_mib"] for stage in recorder.stages)
+    assert big - small >= 190 and after == big  # a peak never goes down
+    with clean_db.connect() as conn:
+        stored = conn.execute(text("SELECT stages FROM job_runs")).scalar_one()
+    assert [stage["peak_rss_mib"] for stage in stored] == [small, big, after]
+
+
+def _started_run(engine: Engine) -> int:
+    with engine.begin() as conn:
+        return start_run(conn=conn, kind="refresh", trigger="cli", source="demo", snapshot_date=DAY, requested_by="t")

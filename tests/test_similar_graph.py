@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from model import similar_graph
 from model.similar_graph import GraphTooChanged, extend_neighbours
 from model.sound import nearest_tracks
 
@@ -28,6 +29,21 @@ def test_an_extended_graph_equals_the_brute_force_one(n_new: int) -> None:
     exact_index, exact_distance = nearest_tracks(z, 10)
     assert (index == exact_index).all()
     np.testing.assert_allclose(distance, exact_distance, rtol=1e-9, atol=1e-12)
+
+
+def test_the_block_sizes_do_not_change_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old rows are re-measured and re-sorted `PAIR_BLOCK` rows at a time, and the new x all distances taken
+    `BLOCK_CELLS` at a time (for memory): any block sizes, the last block short, give the same arrays bit for bit."""
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(2_000, 9))
+    new = np.sort(rng.choice(len(z), size=30, replace=False))
+    whole = _extended(z, new, 10)
+    monkeypatch.setattr(similar_graph, "PAIR_BLOCK", 97)
+    monkeypatch.setattr(similar_graph, "MIN_BLOCK", 1)
+    monkeypatch.setattr(similar_graph, "BLOCK_CELLS", 30 * 53)  # 53 rows of `z` a block, the first one too
+    blocked = _extended(z, new, 10)
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    np.testing.assert_array_equal(blocked[1], whole[1])
 
 
 def test_a_new_point_next_to_old_ones_enters_their_lists() -> None:

@@ -1,5 +1,6 @@
-"""Similar tracks published one row per track (jobs/similar_tracks.py, migration 0026): the long frame of the
-discover stage becomes (tracks x k) matrices, refused when it is not k ranked rows per track; the array kinds of
+"""Similar tracks published one row per track (jobs/similar_tracks.py, migration 0026): the discover stage's
+(tracks x k) lists are what its long frame of string ids published before, and are refused when they are not k
+other tracks per track; the array kinds of
 the binary COPY round-trip; and after a real run the Track page reads back exactly the neighbours, ranks and
 distances the discover stage found (what the old one-row-per-rank table gave)."""
 
@@ -16,43 +17,61 @@ from jobs import lock, pipeline
 from jobs import similar_tracks as similar_tracks_module
 from jobs.binary_copy import copy_in, copy_payload
 from jobs.discover import Discovered
+from jobs.discover_similar import Similar
+from jobs.discover_similar import similar_tracks as stage_similar_tracks
 from jobs.similar_tracks import neighbour_matrices
+from model.sound import in_space, nearest_tracks, space_of
 from tests.factories import DAY, config, tiny_source
 
 
-def _long(ids: list[str], index: np.ndarray, distance: np.ndarray) -> pd.DataFrame:
-    """The discover stage's frame (jobs/discover_sound.py) for neighbour rows `index`."""
-    k = index.shape[1]
-    return pd.DataFrame({
-        "track_id": np.repeat(ids, k), "rank": np.tile(np.arange(1, k + 1), len(ids)),
-        "similar_track_id": np.asarray(ids)[index.ravel()], "distance": distance.ravel(),
-    })  # fmt: skip
+def _similar(index: np.ndarray, distance: np.ndarray) -> Similar:
+    return Similar(index.astype(np.int32), distance.astype(np.float32), {}, None)
 
 
-def test_neighbour_matrices_are_the_long_frame_one_row_per_track() -> None:
-    ids = ["t0", "t1", "t2", "t3"]
+def test_neighbour_matrices_are_the_stage_lists_one_row_per_track() -> None:
     index = np.array([[1, 2], [0, 3], [3, 0], [2, 1]])
     distance = np.array([[0.1, 0.25], [0.1, 0.5], [0.125, 0.25], [0.125, 0.75]])
-    numbers, distances = neighbour_matrices(pd.DataFrame({"track_id": ids}), _long(ids, index, distance))
+    numbers, distances = neighbour_matrices(pd.DataFrame({"track_id": ["t0", "t1", "t2", "t3"]}),
+                                            _similar(index, distance))  # fmt: skip
     assert numbers.dtype == np.int32 and distances.dtype == np.float32
     np.testing.assert_array_equal(numbers, index)
     np.testing.assert_array_equal(distances, distance.astype(np.float32))
 
 
-@pytest.mark.parametrize("damage", ["swap_ranks", "unknown_neighbour", "missing_row", "other_order"])
-def test_neighbour_matrices_refuse_a_frame_that_is_not_k_ranked_rows_per_track(damage: str) -> None:
+@pytest.mark.parametrize("damage", ["unknown_neighbour", "negative", "missing_row", "itself", "duplicate_id"])
+def test_neighbour_matrices_refuse_lists_that_are_not_k_other_tracks_per_track(damage: str) -> None:
     ids = ["t0", "t1", "t2"]
-    frame = _long(ids, np.array([[1, 2], [0, 2], [0, 1]]), np.full((3, 2), 0.5))
-    if damage == "swap_ranks":
-        frame.loc[[0, 1], "rank"] = [2, 1]
-    elif damage == "unknown_neighbour":
-        frame.loc[3, "similar_track_id"] = "elsewhere"
+    index, distance = np.array([[1, 2], [0, 2], [0, 1]]), np.full((3, 2), 0.5)
+    if damage == "unknown_neighbour":
+        index[1, 1] = 3
+    elif damage == "negative":
+        index[1, 1] = -1
     elif damage == "missing_row":
-        frame = frame.drop(index=5)
+        index, distance = index[:2], distance[:2]
+    elif damage == "itself":
+        index[2, 0] = 2
     else:
-        frame = frame.iloc[[2, 3, 0, 1, 4, 5]].reset_index(drop=True)
+        ids[2] = "t0"
     with pytest.raises(ValueError):
-        neighbour_matrices(pd.DataFrame({"track_id": ids}), frame)
+        neighbour_matrices(pd.DataFrame({"track_id": ids}), _similar(index, distance))
+
+
+def test_the_stage_lists_are_what_the_long_frame_published() -> None:
+    """Same published rows as the long frame of string ids the stage gave before (its distances rounded to 4
+    places in float64, then float4), on a real neighbour search."""
+    z = np.random.default_rng(2).normal(size=(500, 9))
+    index, distance = nearest_tracks(in_space(z, *space_of(z)), 10)
+    ids = np.array([f"t{i:03d}" for i in range(500)], dtype=object)
+    similar = stage_similar_tracks(ids, in_space(z, *space_of(z)), 10)
+    np.testing.assert_array_equal(similar.index, index)
+    np.testing.assert_array_equal(similar.distance, np.round(distance, 4).astype(np.float32))
+    old = pd.DataFrame({  # the old `discover_similar._frame`
+        "track_id": np.repeat(ids, 10), "rank": np.tile(np.arange(1, 11), 500),
+        "similar_track_id": ids[index.ravel()], "distance": np.round(distance.ravel(), 4),
+    })  # fmt: skip
+    long = similar.frame(ids)
+    pd.testing.assert_frame_equal(long.drop(columns="distance"), old.drop(columns="distance"))
+    np.testing.assert_array_equal(long["distance"].to_numpy(), old["distance"].to_numpy().astype(np.float32))
 
 
 def test_array_kinds_round_trip_through_binary_copy(conn: Connection) -> None:
@@ -87,7 +106,9 @@ def test_track_page_reads_the_neighbours_the_discover_stage_found(
     with lock.exclusive_run(clean_db):
         outcome = pipeline.backfill(clean_db, tiny_source(n_artists=120), end_date=DAY, days=8, trigger="cli",
                                     requested_by="test", config=config())  # fmt: skip
-    similar, tracks = found[-1].sound.similar, found[-1].sound.tracks
+    tracks = found[-1].sound.tracks
+    assert found[-1].sound.similar is not None
+    similar = found[-1].sound.similar.frame(tracks["track_id"].to_numpy())
     assert len(similar) > 0
     with clean_db.connect() as conn:
         published = pd.DataFrame(
