@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from bench.harness import Options, Report, median, throwaway_engine, verdict
 from dashboard.discover_queries import PlaylistRequest, playlist
+from jobs.publication_partitions import ensure_partitions
 
 TARGET_P50_MS = 50.0
 GENRES = ["pop", "rap", "rock", "latin", "r&b", "edm", "country", "indie"]
@@ -63,6 +64,7 @@ def seed_tracks(engine: Any, n_tracks: int) -> int:
             ),  # fmt: skip
             {"r": run_id},
         ).scalar_one()
+        ensure_partitions(conn=conn, publication_id=pid)  # the publication's partitions, which the COPY fills
         buffer = io.StringIO()
         frame.insert(0, "publication_id", pid)
         frame.to_csv(buffer, index=False, header=False)

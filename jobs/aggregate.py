@@ -5,12 +5,14 @@ so the whole set becomes visible at once when `publish` commits. The SQL builder
 inside PostgreSQL (INSERT ... SELECT); the score stage's frames are COPYed into `agg_track_scores` and
 `agg_feature_importance` here too (`build_aggregates`), and `headline_counts` gives the publication summary's
 headline-card figures. The discover stage brings its own builders (`jobs.discover.discover_builders`).
+A builder writes into `params.table(name)`: for a table with a partition per publication
+(`jobs.publication_partitions`) that is the bare table `build_aggregates` attaches after the builder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,10 @@ from sqlalchemy import Connection, text
 
 from core.hit_definition import HitDefinition
 from jobs.alerts import write_alerts
+from jobs.errors import DataQualityError
 from jobs.load import copy_frame
 from jobs.parallel_select import insert_selected, selected
+from jobs.publication_partitions import attach, create_bare, ensure_partitions, partitioned_tables
 
 if TYPE_CHECKING:
     from jobs.score import Scored
@@ -36,6 +40,12 @@ class AggregateParams:
     # The oldest day whose observations changed since the last publication (None: none did). The alert window
     # kept for that publication is advanced by a day only when this is the new day; by default it is rebuilt.
     observations_from: date | None = date.min
+    # Where a builder writes a table's rows when not into the table itself: the bare partition being built.
+    targets: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self, name: str) -> str:
+        """The table a builder writes `name`'s rows into (see `build_aggregates`)."""
+        return self.targets.get(name, name)
 
 
 # Each artist's latest value of each metric in the week ending on the day, 7 days and 28 days before it (the
@@ -113,8 +123,8 @@ def build_artist_leaderboard(conn: Connection, params: AggregateParams) -> int:
     in parallel; a CREATE TABLE AS may, so the three weeks' scan and aggregate run on the parallel workers
     (`jobs.parallel_select`)."""
     values = {"pid": params.publication_id, "day": params.snapshot_date}
-    return insert_selected(conn, "agg_artist_leaderboard", LEADERBOARD_COLUMNS, ARTIST_LEADERBOARD_SELECT, values,
-                           order_by="artist_id")  # fmt: skip
+    return insert_selected(conn, params.table("agg_artist_leaderboard"), LEADERBOARD_COLUMNS,
+                           ARTIST_LEADERBOARD_SELECT, values, order_by="artist_id")  # fmt: skip
 
 
 # Each released track's genre (its own, else its main artist's) and its peak hit metric up to the day: the
@@ -201,9 +211,21 @@ IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contributio
 
 
 def build_track_scores(conn: Connection, params: AggregateParams, scores: pd.DataFrame) -> int:
-    """COPY the score stage's per-track frame into `agg_track_scores` for this publication."""
+    """COPY the score stage's per-track frame into `agg_track_scores` for this publication; refuses rows of a
+    model version that does not exist, and locks those it refers to against deletion until the commit (what
+    the foreign key did before migration 0027; deleting a version published scores refer to is refused by a
+    trigger on `model_versions`)."""
     frame = scores.assign(publication_id=params.publication_id)
-    copy_frame(conn=conn, table="agg_track_scores", frame=frame, columns=SCORE_COLUMNS)
+    table = params.table("agg_track_scores")
+    copy_frame(conn=conn, table=table, frame=frame, columns=SCORE_COLUMNS)
+    missing = conn.execute(text(
+        f"SELECT v.model_version_id FROM (SELECT DISTINCT model_version_id FROM {table}) v"
+        " LEFT JOIN (SELECT model_version_id FROM model_versions WHERE model_version_id IN"
+        f"  (SELECT model_version_id FROM {table}) FOR KEY SHARE) m USING (model_version_id)"
+        " WHERE v.model_version_id IS NOT NULL AND m.model_version_id IS NULL"
+    )).scalars().all()  # fmt: skip
+    if missing:
+        raise DataQualityError(f"agg_track_scores: scores of model versions that do not exist: {missing}")
     return len(frame)
 
 
@@ -217,12 +239,25 @@ def build_feature_importance(conn: Connection, params: AggregateParams, importan
 def build_aggregates(
     conn: Connection, params: AggregateParams, scored: Scored | None, extra: Mapping[str, Builder]
 ) -> dict[str, int]:
-    """Every table of one publication: the SQL builders, the scores (when a model scored), then `extra`."""
-    counts = {name: build(conn, params) for name, build in BUILDERS.items()}
+    """Every table of one publication: the SQL builders, the scores (when a model scored), then `extra`, in
+    that order. A table with a partition per publication is written into a bare table, which is attached
+    right after its builder (its indexes built then), so a later builder reads it through the table; those no
+    builder wrote get an empty partition."""
+    builders = dict(BUILDERS)
     if scored is not None:
-        counts["agg_track_scores"] = build_track_scores(conn, params, scored.scores)
-        counts["agg_feature_importance"] = build_feature_importance(conn, params, scored.importance)
-    counts.update({name: build(conn, params) for name, build in extra.items()})
+        builders["agg_track_scores"] = lambda c, p: build_track_scores(c, p, scored.scores)
+        builders["agg_feature_importance"] = lambda c, p: build_feature_importance(c, p, scored.importance)
+    builders.update(extra)
+    partitioned, pid = partitioned_tables(conn=conn), params.publication_id
+    counts = {}
+    for name, build in builders.items():
+        if name not in partitioned:
+            counts[name] = build(conn, params)
+            continue
+        bare = create_bare(conn=conn, table=name, publication_id=pid)
+        counts[name] = build(conn, replace(params, targets={name: bare}))
+        attach(conn=conn, table=name, publication_id=pid)
+    ensure_partitions(conn=conn, publication_id=pid)
     return counts
 
 

@@ -148,7 +148,7 @@ def discover_builders(discovered: Discovered) -> dict[str, Builder]:
                     frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
             frame["publication_id"] = params.publication_id
             wanted = ["publication_id", *(columns or [c for c in frame.columns if c != "publication_id"])]
-            copy_frame(conn=conn, table=table, frame=frame, columns=wanted)
+            copy_frame(conn=conn, table=params.table(table), frame=frame, columns=wanted)
             return len(frame)
 
         return build

@@ -34,6 +34,7 @@ from jobs.discover import DiscoverConfig, Discovered, run_discover
 from jobs.extract import extract_and_load
 from jobs.feature_table import stored_features
 from jobs.model_store import active_model
+from jobs.publication_partitions import retire_partitions
 from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, explain, model_input_for, score_prepared, score_rows
@@ -249,23 +250,22 @@ def _aggregate_and_publish(
         return int(latest[0])
     hit = served_hit(config, scored)
     discovered = _discover(engine, snapshot_date, recorder, config, hit)
-    with recorder.stage("aggregate_publish") as stage, engine.begin() as conn:
-        summary = {
-            "key": key,
-            "warnings": recorder.warnings,
-            "unavailable_metrics": sorted(recorder.unavailable_metrics),
-            **headline_counts(conn, snapshot_date),
-        }
-        observations_from = loaded.observations_from
-        if loaded_since_publication(conn=conn, run_id=recorder.run_id):
-            observations_from = date.min  # days another run loaded are not in what the last publication kept
-        params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
-        publication_id, counts = publish(
-            conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
-            summary=summary, keep=config.keep_publications, scored=scored, builders=publish_builders(discovered),
-        )  # fmt: skip
-        stage.rows_out = sum(counts.values())
-        stage.counts = {f"published_{table}": count for table, count in counts.items()}
+    with recorder.stage("aggregate_publish") as stage:
+        with engine.begin() as conn:
+            summary = {
+                "key": key, "warnings": recorder.warnings, "unavailable_metrics": sorted(recorder.unavailable_metrics),
+                **headline_counts(conn, snapshot_date),
+            }  # fmt: skip
+            observations_from = loaded.observations_from
+            if loaded_since_publication(conn=conn, run_id=recorder.run_id):
+                observations_from = date.min  # days another run loaded are not in what the last publication kept
+            params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
+            publication_id, counts = publish(
+                conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
+                summary=summary, keep=config.keep_publications, scored=scored, builders=publish_builders(discovered),
+            )  # fmt: skip
+        retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
+        stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
     return publication_id
 
 

@@ -2,10 +2,12 @@
 
 A new `publications` row and every aggregate row that belongs to it are written in one transaction; the
 dashboard reads the newest publication, so a reader sees the previous run or this one, never a mix, and is
-never blocked (PostgreSQL readers do not wait for writers). Publications beyond the newest
-`KEEP_PUBLICATIONS` are deleted in the same transaction, their rows with them (ON DELETE CASCADE). Each table
-written is ANALYZEd in that transaction too (but those read only by primary key), so the dashboard's first
-queries on it are planned on fresh statistics.
+never blocked (PostgreSQL readers do not wait for writers; the big tables' partitions are attached under SHARE
+UPDATE EXCLUSIVE, see `jobs.publication_partitions`). Publications beyond the newest `KEEP_PUBLICATIONS` are
+deleted in the same transaction, the small tables' rows with them (ON DELETE CASCADE); the big tables' partitions
+of those publications are dropped after the commit (`jobs.publication_partitions.retire_partitions`, which the
+pipeline calls). Each table written is ANALYZEd in that transaction too (a partitioned table's new partition; not
+those read only by primary key), so the dashboard's first queries on it are planned on fresh statistics.
 
 The date rule (`publication_day`), which every run that publishes goes through: a new publication is never
 dated before the current one, nor before 1900 or after tomorrow. Data older than the current publication
@@ -26,6 +28,7 @@ from sqlalchemy import Connection, text
 
 from jobs.aggregate import AggregateParams, Builder, build_aggregates
 from jobs.errors import DataQualityError
+from jobs.publication_partitions import partition_name, partitioned_tables
 from jobs.sources.layouts.bounds import FIRST_DAY, last_day
 
 if TYPE_CHECKING:
@@ -84,7 +87,7 @@ def publish(
         text("UPDATE publications SET summary = CAST(:summary AS jsonb) WHERE publication_id = :pid"),
         {"summary": json.dumps({**summary, "rows": counts}, default=str), "pid": publication_id},
     )
-    analyze_published(conn, counts)
+    analyze_published(conn, counts, publication_id)
     pruned = conn.execute(
         text(
             "DELETE FROM publications WHERE publication_id NOT IN"
@@ -96,16 +99,25 @@ def publish(
     return publication_id, counts
 
 
-def analyze_published(conn: Connection, counts: dict[str, int]) -> None:
+def analyze_published(conn: Connection, counts: dict[str, int], publication_id: int) -> None:
     """ANALYZE each published table that got rows, in the publication's transaction: the planner's statistics
     commit with the rows, so the first dashboard read of a new publication is planned on them (a publication
-    adds a new `publication_id` value that stale statistics have never seen). Not the tables read only by
-    their whole primary key (`KEY_READ_TABLES`), whose plan (the unique index) no statistic changes; and only
-    the scalar columns: the JSON and array payloads (contributions, feature values, curves) are shown, never
+    adds a new `publication_id` value that stale statistics have never seen). Of a table with a partition per
+    publication, only the publication's partition: a read of one publication is pruned to it and planned on its
+    statistics (an ANALYZE of the parent would sample and analyze every partition); the parent's own statistics,
+    used only above the partition (a join's estimates), are taken once, while it has none. Not the tables read
+    only by their whole primary key (`KEY_READ_TABLES`), whose plan (the unique index) no statistic changes; and
+    only the scalar columns: the JSON and array payloads (contributions, feature values, curves) are shown, never
     filtered, joined or sorted on, and detoasting their sample was a third of the scores' ANALYZE."""
     tables = [t for t, rows in counts.items() if rows and t not in KEY_READ_TABLES and re.fullmatch(r"agg_[a-z_]+", t)]
     if not tables:
         return
+    partitioned = partitioned_tables(conn=conn)
+    unanalyzed = set(conn.execute(
+        text("SELECT t FROM unnest(CAST(:tables AS text[])) t WHERE NOT EXISTS (SELECT 1 FROM pg_stats s"
+             " WHERE s.schemaname = current_schema() AND s.tablename = t AND s.inherited)"),
+        {"tables": sorted(partitioned & set(tables))},
+    ).scalars())  # fmt: skip
     columns = conn.execute(
         text(
             "SELECT c.relname, array_agg(quote_ident(a.attname) ORDER BY a.attnum) FROM pg_attribute a"
@@ -117,7 +129,8 @@ def analyze_published(conn: Connection, counts: dict[str, int]) -> None:
         {"tables": tables},
     ).all()
     for table, names in columns:  # builder names are table names, from code; the columns are quoted
-        conn.execute(text(f'ANALYZE "{table}" ({", ".join(names)})'))
+        analyzed = partition_name(table, publication_id) if table in partitioned - unanalyzed else table
+        conn.execute(text(f'ANALYZE "{analyzed}" ({", ".join(names)})'))
 
 
 def latest_publication_date(*, conn: Connection) -> date | None:

@@ -55,7 +55,7 @@ def build_similar_tracks(conn: Connection, params: AggregateParams, tracks: pd.D
     """COPY one row per track into `agg_similar_tracks` for the publication; returns the rows (tracks)."""
     numbers, distances = neighbour_matrices(tracks, similar)
     k, n_tracks = numbers.shape[1], len(numbers)
-    copy_columns(conn, "agg_similar_tracks", COLUMNS, [
+    copy_columns(conn, params.table("agg_similar_tracks"), COLUMNS, [
         ("int8", np.full(n_tracks, params.publication_id, dtype=np.int64)),
         ("int4", np.arange(n_tracks, dtype=np.int32)),
         (f"int4[{k}]", numbers),
@@ -89,7 +89,7 @@ def publish_builders(discovered: Discovered) -> dict[str, Builder]:
 # The reused publication's rows renumbered to this publication's tracks (through the track ids), for a source
 # whose numbering differs (one converted by migration 0026 numbered its tracks by id).
 _REMAPPED = """
-    INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)
+    INSERT INTO {table} (publication_id, track_no, similar_nos, distances)
     SELECT :pid, nt.track_no,
            ARRAY(SELECT nn.track_no FROM unnest(s.similar_nos) WITH ORDINALITY AS u (no, i)
                  JOIN agg_discover_tracks so ON so.publication_id = :source AND so.track_no = u.no
@@ -107,10 +107,11 @@ def reuse_similar_tracks(
     conn: Connection, params: AggregateParams, source: int, tracks: pd.DataFrame, expected: int
 ) -> int:
     """Copy publication `source`'s similar tracks (computed from identical sound inputs: the same tracks in the
-    same order) into this one, inside PostgreSQL, after its `agg_discover_tracks` (the builders' order). As is
+    same order) into this one (`params.table`), inside PostgreSQL, after its `agg_discover_tracks` is attached
+    (the builders' order). As is
     when both number their tracks alike, else renumbered through the track ids. Refuses (the publication rolls
     back) unless every track got its row and `expected` neighbours in all (the discover summary's count)."""
-    values = {"pid": params.publication_id, "source": source}
+    values, table = {"pid": params.publication_id, "source": source}, params.table("agg_similar_tracks")
     same = conn.execute(
         text("SELECT count(*) FROM agg_discover_tracks a JOIN agg_discover_tracks b ON b.publication_id = :source"
              " AND b.track_no = a.track_no AND b.track_id = a.track_id WHERE a.publication_id = :pid"),
@@ -118,14 +119,14 @@ def reuse_similar_tracks(
     ).scalar_one()  # fmt: skip
     if same == len(tracks):
         sql = (
-            "INSERT INTO agg_similar_tracks (publication_id, track_no, similar_nos, distances)"
+            f"INSERT INTO {table} (publication_id, track_no, similar_nos, distances)"
             " SELECT :pid, track_no, similar_nos, distances FROM agg_similar_tracks WHERE publication_id = :source"
         )
     else:
-        sql = _REMAPPED
+        sql = _REMAPPED.format(table=table)
     conn.execute(text(sql), values)
     rows, neighbours = conn.execute(
-        text("SELECT count(*), coalesce(sum(cardinality(similar_nos)), 0) FROM agg_similar_tracks"
+        text(f"SELECT count(*), coalesce(sum(cardinality(similar_nos)), 0) FROM {table}"
              " WHERE publication_id = :pid AND cardinality(similar_nos) = cardinality(distances)"),
         values,
     ).one()  # fmt: skip

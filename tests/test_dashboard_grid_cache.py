@@ -41,6 +41,7 @@ from dashboard import (
     tables,
 )
 from tests.dashboard_support import SNAPSHOT, newer_publication, seeded_dashboard
+from tests.publication_support import copied_publication, scans
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_BLOCK = {"startRow": 0, "endRow": 20, "sortModel": [], "filterModel": {}}
@@ -240,3 +241,30 @@ def test_the_bench_refuses_to_time_an_answer_with_nothing_to_show(answer: dict, 
     else:
         with pytest.raises(RuntimeError, match="nothing to show"):
             dashboard_targets.check_answer("g", answer)
+
+
+def test_every_published_read_scans_one_publications_partitions(seeded: Engine) -> None:
+    """With two publications, each grid callback (reading the newest) and each ordered read of the older one
+    runs scans of that publication's partitions only (the others pruned at planning, or never executed)."""
+    with seeded.connect() as conn:
+        older = int(conn.execute(text("SELECT max(publication_id) FROM publications")).scalar_one())
+    with copied_publication(seeded) as newer:
+        publication_cache.clear()
+        with statements() as newest_reads:
+            for call in callbacks(seeded).values():
+                call()
+        with statements() as older_reads, seeded.connect() as conn:
+            for read in ordered_reads(older).values():
+                read(conn)
+        checked = 0
+        with seeded.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for pid, sent in ((newer, newest_reads), (older, older_reads)):
+                for statement, params in sent:
+                    if not re.match(r"\s*(SELECT|WITH)\b", statement) or not re.search(r"\bagg_\w+", statement):
+                        continue
+                    cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {statement}", params)
+                    ran = {name for name, run in scans([row[0] for row in cursor.fetchall()]).items() if run}
+                    assert {name.rsplit("_p", 1)[1] for name in ran} <= {str(pid)}, (statement, ran)
+                    checked += bool(ran)
+    assert checked >= 10, checked

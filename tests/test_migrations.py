@@ -1,9 +1,12 @@
-"""Migrations: apply to an empty database, re-apply as a no-op, down and up again, and race safely."""
+"""Migrations: apply to an empty database, re-apply as a no-op, down and up again, and race safely; the ones
+that convert stored rows (0013's observations, 0027's publications) keep them."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -11,9 +14,11 @@ from sqlalchemy import Engine, inspect, text
 
 from core import migrations
 from core.db import get_engine
+from jobs import lock, pipeline
 from jobs.load import load_batch
 from jobs.sources.base import SourceBatch
 from tests import pg
+from tests.factories import DAY, config, table_digest, tiny_source
 
 
 @pytest.fixture
@@ -97,3 +102,63 @@ def test_0013_moves_existing_observations_and_hashes_the_catalogue(empty_engine:
         artists = pd.DataFrame({"artist_id": ["a1"], "name": ["One"], "genre": ["pop"], "source": ["demo"]})
         counts = load_batch(conn=conn, batch=SourceBatch("demo", artists=artists), run_id=None)
     assert counts["artists"] == 0
+
+
+BIG_TABLES = ("agg_similar_tracks", "agg_discover_tracks", "agg_track_scores", "agg_artist_leaderboard")
+
+
+def _relkinds(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text("SELECT relkind FROM pg_class WHERE relname = ANY(:t)"),
+                                {"t": list(BIG_TABLES)}).scalars())  # fmt: skip
+
+
+def test_0027_partitions_existing_publications_in_place(empty_engine: Engine) -> None:
+    """Publications stored in the plain tables of 0026 read back the same after 0027, each in a partition of its
+    own with every index of its table; down again, the plain tables hold the same rows; and the next refresh
+    publishes into a new partition and retires the pruned publication's."""
+    migrations.upgrade(empty_engine)
+    with lock.exclusive_run(empty_engine):
+        for day in (DAY - timedelta(days=1), DAY):
+            pipeline.backfill(empty_engine, tiny_source(30), end_date=day, days=4, trigger="cli", requested_by="test",
+                              config=config())  # fmt: skip
+    with empty_engine.begin() as conn:
+        version = conn.execute(text("INSERT INTO model_versions (is_active, promoted, metrics) VALUES (false, false,"
+                                    " '{}') RETURNING model_version_id")).scalar_one()  # fmt: skip
+        conn.execute(  # the runs had no model: scores as a run with one writes them
+            text("INSERT INTO agg_track_scores (publication_id, track_id, name, genre, is_hit, probability,"
+                 " model_version_id) SELECT publication_id, track_id, name, genre, is_hit, 0.5, :v"
+                 " FROM agg_discover_tracks"),
+            {"v": version},
+        )  # fmt: skip
+        pids = conn.execute(text("SELECT array_agg(publication_id ORDER BY 1) FROM publications")).scalar_one()
+    assert len(pids) == 2
+    digests = {table: table_digest(empty_engine, table) for table in BIG_TABLES}
+    assert all(rows for rows, _ in digests.values()), digests
+    assert migrations.downgrade(empty_engine, to_version="0026") == ["0027"]
+    assert _relkinds(empty_engine) == {"r"}
+    assert {table: table_digest(empty_engine, table) for table in BIG_TABLES} == digests
+    assert migrations.upgrade(empty_engine) == ["0027"]  # the conversion of existing publications
+    assert _relkinds(empty_engine) == {"p"}
+    assert {table: table_digest(empty_engine, table) for table in BIG_TABLES} == digests
+    with empty_engine.connect() as conn:
+        indexes = text("SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(:t) AND indisvalid")
+        for table in BIG_TABLES:
+            for pid in pids:
+                rows = conn.execute(text(f"SELECT count(*) FROM {table}_p{pid}")).scalar_one()
+                mine = conn.execute(text(f"SELECT count(*) FROM {table} WHERE publication_id = {pid}")).scalar_one()
+                assert rows == mine > 0, (table, pid)
+                assert conn.execute(indexes, {"t": f"{table}_p{pid}"}).scalar_one() == conn.execute(
+                    indexes, {"t": table}).scalar_one() > 0  # fmt: skip
+    with lock.exclusive_run(empty_engine):
+        outcome = pipeline.refresh(empty_engine, tiny_source(30), snapshot_date=DAY + timedelta(days=1),
+                                   trigger="cli", requested_by="test",
+                                   config=replace(config(), keep_publications=2))  # fmt: skip
+    with empty_engine.connect() as conn:
+        kept = conn.execute(text("SELECT array_agg(publication_id ORDER BY 1) FROM publications")).scalar_one()
+        partitions = conn.execute(text(
+            "SELECT array_agg(CAST(substring(c.relname FROM '_p([0-9]+)$') AS bigint)) FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'agg_discover_tracks'::regclass"
+        )).scalar_one()  # fmt: skip
+    assert kept == [pids[1], outcome.publication_id]
+    assert sorted(partitions) == kept

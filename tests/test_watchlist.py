@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from dashboard import ids
+from jobs.publication_partitions import ensure_partitions
 from tests.conftest import reset_database, start_clean
 from tests.dashboard_support import dash_app, dashboard_database, signed_in
 
@@ -44,6 +45,7 @@ def two_publications(engine: Engine, database_url: str) -> Iterator[Engine]:
                      " (:run, DATE '2026-06-28' + :n, 'demo', true) RETURNING publication_id"),
                 {"run": run, "n": number},
             ).scalar_one()  # fmt: skip
+            ensure_partitions(conn=conn, publication_id=pid)
             conn.execute(
                 text(
                     "INSERT INTO agg_track_scores (publication_id, track_id, name, artist_id, artist_name, genre,"
