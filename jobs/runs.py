@@ -38,9 +38,14 @@ class StageResult:
 def peak_rss_mib() -> int | None:
     """This process's peak resident memory so far, in MiB (Linux's VmHWM, which, unlike `ru_maxrss`, starts at
     this program's exec); None where /proc is not there."""
+    return status_mib("VmHWM")
+
+
+def status_mib(field: str) -> int | None:
+    """A memory field of /proc/self/status (VmHWM, VmRSS, ...) in MiB; None where /proc is not there."""
     try:
         with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:"))
+            return next(int(line.split()[1]) // 1024 for line in status if line.startswith(f"{field}:"))
     except (OSError, StopIteration):
         return None
 

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 from jobs.lock import exclusive_run
 from jobs.pipeline import backfill
 from jobs.progress import Progress, estimate_rows, optuna_trials
-from jobs.runs import RunRecorder, start_run
+from jobs.runs import RunRecorder, start_run, status_mib
 from jobs.sources.base import DailySource, SourceBatch
 from tests.factories import DAY, config, tiny_source
 
@@ -146,7 +146,8 @@ def test_each_stage_records_the_peak_memory_so_far_so_the_stage_that_set_the_pea
     with recorder.stage("small"):
         pass
     with recorder.stage("big"):
-        resident = _resident_mib()
+        resident = status_mib("VmRSS")
+        assert resident is not None
         held = np.ones(200 * 2**20 // 8)  # 200 MB, written (so resident)
     del held
     with recorder.stage("after"):
@@ -156,11 +157,6 @@ def test_each_stage_records_the_peak_memory_so_far_so_the_stage_that_set_the_pea
     with clean_db.connect() as conn:
         stored = conn.execute(text("SELECT stages FROM job_runs")).scalar_one()
     assert [stage["peak_rss_mib"] for stage in stored] == [small, big, after]
-
-
-def _resident_mib() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def _started_run(engine: Engine) -> int:
