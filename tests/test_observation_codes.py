@@ -102,13 +102,13 @@ def test_text_columns_are_coded_alike_on_arrow_and_on_object_storage(conn: Conne
 
 def test_each_id_is_asked_of_the_dictionary_once_per_writer(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[list[str]] = []
-    real = observation_codes.entity_codes
+    real = observation_codes.dictionary_codes
 
-    def spy(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
-        asked.append(sorted(ids))
-        return real(conn=conn, entity_type=entity_type, ids=ids)
+    def spy(*, conn: Connection, ids: dict[str, np.ndarray], **options: object) -> dict[str, np.ndarray]:
+        asked.extend(sorted(values) for values in ids.values())
+        return real(conn=conn, ids=ids, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(observation_codes, "entity_codes", spy)
+    monkeypatch.setattr(observation_codes, "dictionary_codes", spy)
     cache = EntityCodes()
     first = coded_rows(conn=conn, frame=_frame(["a", "b", "a"]), cache=cache)
     second = coded_rows(conn=conn, frame=_frame(["b", "c"]), cache=cache)
