@@ -14,8 +14,6 @@ Used by `jobs.observation_load.ObservationWriter`.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -25,9 +23,11 @@ from sqlalchemy import Connection, text
 from jobs.binary_copy import pg_days
 from jobs.copy_frames import copy_frame
 from jobs.errors import DataQualityError
+from jobs.pending_sql import Pending
 
 CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
 STAGE = "_staged_entities"
+WHAT = "entity dictionary ids"  # in the error of a row count that does not match (cannot happen under the lock)
 Rows = dict[str, np.ndarray]
 
 
@@ -64,21 +64,55 @@ def dictionary_codes(
             raise ValueError(f"entity_type must be 'artist' or 'track', not {entity_type!r}")
     types = list(ids)
     total = sum(len(values) for values in ids.values())
+    in_order = {"entity_type": np.repeat(types, [len(ids[t]) for t in types]),
+                "entity_id": np.concatenate([np.asarray(ids[t], dtype=object) for t in types])}  # fmt: skip
+    if not _any_of(conn, types):  # none of these types coded yet (a first backfill): no stage, no lookups
+        conn.execute(text("LOCK TABLE observation_entities IN SHARE ROW EXCLUSIVE MODE"))
+        if not _any_of(conn, types):  # still none under the lock: every id is new, COPYed in with its code
+            first = _reserve(conn, total)
+            frame = pd.DataFrame({"entity": np.arange(first, first + total), **in_order})
+            (pending or Pending()).start(conn, lambda _: _copy_new(conn, frame), expected=total, what=WHAT)
+            return _split(np.arange(first, first + total, dtype=np.int32), ids)
     conn.execute(
         text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer, entity_type text, entity_id text) ON COMMIT DROP")
     )
     conn.execute(text(f"TRUNCATE {STAGE}"))
-    stage = pd.DataFrame({"i": np.arange(total), "entity_type": np.repeat(types, [len(ids[t]) for t in types]),
-                          "entity_id": np.concatenate([np.asarray(ids[t], dtype=object) for t in types])})  # fmt: skip
-    copy_frame(conn=conn, table=STAGE, frame=stage, columns=["i", "entity_type", "entity_id"])
+    copy_frame(conn=conn, table=STAGE, frame=pd.DataFrame({"i": np.arange(total), **in_order}),
+               columns=["i", "entity_type", "entity_id"])  # fmt: skip
     codes = _staged_codes(conn, total)
     if (codes < 0).any():
         conn.execute(text("LOCK TABLE observation_entities IN SHARE ROW EXCLUSIVE MODE"))
         codes = _staged_codes(conn, total)
         new = np.flatnonzero(codes < 0)
         codes[new] = _add(conn, len(new), every=len(new) == total, pending=pending or Pending())
-    bounds = np.cumsum([0, *(len(ids[t]) for t in types)])
-    return {t: codes[bounds[k] : bounds[k + 1]] for k, t in enumerate(types)}
+    return _split(codes, ids)
+
+
+def _split(codes: np.ndarray, ids: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Codes in `ids`' order (type after type) cut back into one array per type."""
+    bounds = np.cumsum([0, *(len(values) for values in ids.values())])
+    return {t: codes[bounds[k] : bounds[k + 1]] for k, t in enumerate(ids)}
+
+
+def _any_of(conn: Connection, types: list[str]) -> bool:
+    """Whether the dictionary has any entity of these types (one probe of its unique index)."""
+    query = "SELECT EXISTS (SELECT 1 FROM observation_entities WHERE entity_type = ANY(CAST(:types AS text[])))"
+    return bool(conn.execute(text(query), {"types": types}).scalar_one())
+
+
+def _copy_new(conn: Connection, frame: pd.DataFrame) -> int:
+    """COPY ids with their reserved codes straight into the dictionary (`frame`: entity, entity_type, entity_id)."""
+    copy_frame(conn=conn, table="observation_entities", frame=frame, columns=["entity", "entity_type", "entity_id"])
+    return len(frame)
+
+
+def _reserve(conn: Connection, n_new: int) -> int:
+    """The first of `n_new` codes reserved from the dictionary's identity (the caller holds its lock)."""
+    last = conn.execute(
+        text("SELECT setval(CAST(:seq AS regclass), nextval(CAST(:seq AS regclass)) + :n - 1)"),
+        {"seq": "observation_entities_entity_seq", "n": n_new},
+    ).scalar_one()
+    return int(last) - n_new + 1
 
 
 def _staged_codes(conn: Connection, n_ids: int) -> np.ndarray:
@@ -102,68 +136,18 @@ def _add(conn: Connection, n_new: int, *, every: bool, pending: Pending) -> np.n
     return the codes, in that order. `every`: no staged id is known, so a staged id's code is the first plus its
     position (no ranking, no anti-join). The caller holds the dictionary's lock, so the reserved range is this
     transaction's alone and the ids missing are exactly the ones its lookup under the lock found missing."""
-    last = conn.execute(
-        text("SELECT setval(CAST(:seq AS regclass), nextval(CAST(:seq AS regclass)) + :n - 1)"),
-        {"seq": "observation_entities_entity_seq", "n": n_new},
-    ).scalar_one()
-    first = last - n_new + 1
+    first = _reserve(conn, n_new)
     code = "s.i" if every else "row_number() OVER (ORDER BY s.i) - 1"
     missing = "" if every else (
         " WHERE NOT EXISTS (SELECT 1 FROM observation_entities e"
         "  WHERE e.entity_type = s.entity_type AND e.entity_id = s.entity_id)"
     )  # fmt: skip
-    pending.start(
-        conn,
+    insert = (
         "INSERT INTO observation_entities (entity, entity_type, entity_id)"
-        f" SELECT CAST(%(first)s + {code} AS integer), s.entity_type, s.entity_id FROM {STAGE} s{missing}",
-        {"first": first},
-        expected=n_new,
+        f" SELECT CAST(%(first)s + {code} AS integer), s.entity_type, s.entity_id FROM {STAGE} s{missing}"
     )
-    return np.arange(first, last + 1, dtype=np.int32)
-
-
-class Pending:
-    """At most one statement of the caller's transaction running on its connection in a worker thread, while
-    the caller goes on with numpy work; `wait` joins it and raises its error (or a row count other than the one
-    expected: refused rather than publish misaligned codes). Not `deferred`, `start` runs the statement in the
-    caller's thread and returns when it is done."""
-
-    def __init__(self, *, deferred: bool = False) -> None:
-        self.deferred = deferred
-        self.thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    def start(self, conn: Connection, sql: str, params: dict[str, object], *, expected: int) -> None:
-        self.wait()
-        driver = conn.connection.driver_connection  # the transaction's psycopg connection (thread-safe)
-
-        def run() -> None:
-            try:
-                count = driver.execute(sql, params).rowcount  # type: ignore[union-attr]
-                if count != expected:  # cannot happen under the dictionary's lock
-                    raise RuntimeError(f"entity dictionary: {count} ids added, {expected} expected")
-            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread by wait()
-                self.error = error
-
-        if not self.deferred:
-            run()
-            self.wait()
-            return
-        self.thread = threading.Thread(target=run, name="entity-dictionary-insert", daemon=True)
-        self.thread.start()
-
-    def join(self) -> None:
-        """Wait for the statement, keeping its error for `wait` (for a caller already raising its own)."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-
-    def wait(self) -> None:
-        """Wait for the statement; raise its error, if any."""
-        self.join()
-        error, self.error = self.error, None
-        if error is not None:
-            raise error
+    pending.start(conn, lambda driver: driver.execute(insert, {"first": first}).rowcount, expected=n_new, what=WHAT)
+    return np.arange(first, first + n_new, dtype=np.int32)
 
 
 def _factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:

@@ -89,6 +89,19 @@ def test_new_ids_are_stored_as_given_with_codes_in_the_order_asked(conn: Connect
     assert again.tolist() == codes[1:][::-1].tolist()
 
 
+def test_ids_copied_into_an_empty_dictionary_are_stored_as_given_and_found_again(conn: Connection) -> None:
+    """The first ids of a type skip the stage (the dictionary has none of that type: one COPY straight in): every
+    character survives, codes follow the order asked, and a later lookup through the stage finds the same codes."""
+    codes = entity_codes(conn=conn, entity_type="artist", ids=np.array(AWKWARD_IDS, dtype=object))
+    assert codes.tolist() == list(range(codes[0], codes[0] + len(AWKWARD_IDS)))
+    rows = conn.execute(text("SELECT entity_id, entity FROM observation_entities WHERE entity_type = 'artist'"))
+    assert dict(rows.all()) == {i: int(c) for i, c in zip(AWKWARD_IDS, codes, strict=True)}  # type: ignore[arg-type]
+    again = entity_codes(conn=conn, entity_type="artist", ids=np.array([*AWKWARD_IDS[::-1], "new"], dtype=object))
+    assert again[:-1].tolist() == codes[::-1].tolist() and again[-1] > codes.max()
+    tracks = entity_codes(conn=conn, entity_type="track", ids=np.array(AWKWARD_IDS[:2], dtype=object))
+    assert tracks.min() > again[-1]  # a type with no ids yet takes the COPY too, with codes after every other
+
+
 def test_text_columns_are_coded_alike_on_arrow_and_on_object_storage(conn: Connection) -> None:
     arrow = _frame(["b", "a", "b", *AWKWARD_IDS])
     plain = arrow.astype({"entity_id": object, "metric": object, "source": object, "entity_type": object})
