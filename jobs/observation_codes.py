@@ -14,6 +14,8 @@ Used by `jobs.observation_load.ObservationWriter`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,12 +23,13 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, text
 
 from jobs.binary_copy import pg_days
-from jobs.copy_frames import copy_frame
+from jobs.copy_frames import copy_csv, copy_frame, csv_payload
 from jobs.errors import DataQualityError
 from jobs.pending_sql import Pending
 
 CODE_TABLES = {"metric": "observation_metrics", "source": "observation_sources"}
 STAGE = "_staged_entities"
+NEW_COLUMNS = ["entity", "entity_type", "entity_id"]
 WHAT = "entity dictionary ids"  # in the error of a row count that does not match (cannot happen under the lock)
 Rows = dict[str, np.ndarray]
 SMALL_OFFSETS = 2**31 - 1  # a text column within this many bytes fits Arrow's 32-bit string offsets
@@ -72,7 +75,9 @@ def dictionary_codes(
         if not _any_of(conn, types):  # still none under the lock: every id is new, COPYed in with its code
             first = _reserve(conn, total)
             frame = pd.DataFrame({"entity": np.arange(first, first + total), **in_order})
-            (pending or Pending()).start(conn, lambda _: _copy_new(conn, frame), expected=total, what=WHAT)
+            payload = csv_payload(frame, NEW_COLUMNS)  # built here: the worker thread only sends it
+            (pending or Pending()).start(conn, lambda driver: _copy_new(driver, payload, total), expected=total,
+                                         what=WHAT)  # fmt: skip
             return _split(np.arange(first, first + total, dtype=np.int32), ids)
     conn.execute(
         text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer, entity_type text, entity_id text) ON COMMIT DROP")
@@ -101,10 +106,10 @@ def _any_of(conn: Connection, types: list[str]) -> bool:
     return bool(conn.execute(text(query), {"types": types}).scalar_one())
 
 
-def _copy_new(conn: Connection, frame: pd.DataFrame) -> int:
-    """COPY ids with their reserved codes straight into the dictionary (`frame`: entity, entity_type, entity_id)."""
-    copy_frame(conn=conn, table="observation_entities", frame=frame, columns=["entity", "entity_type", "entity_id"])
-    return len(frame)
+def _copy_new(driver: Any, payload: memoryview, n_ids: int) -> int:
+    """COPY new ids with their reserved codes straight into the dictionary (a `csv_payload` of NEW_COLUMNS)."""
+    copy_csv(driver, "observation_entities", NEW_COLUMNS, payload)
+    return n_ids
 
 
 def _reserve(conn: Connection, n_new: int) -> int:
