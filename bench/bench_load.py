@@ -164,9 +164,13 @@ def profile_merge(engine: Engine, frame: pd.DataFrame) -> dict[str, float]:
                    default=0.0)  # fmt: skip
 
     codes, load = "jobs/observation_codes.py", "jobs/observation_load.py"
+    # The dictionary's insert of new ids runs in a worker thread (jobs.pending_sql), which cProfile does not
+    # see: what this thread spends waiting for it is `entity_insert_wait`.
+    waited = cumulative("wait", "jobs/pending_sql.py")
     parts = {
-        "entity_codes": cumulative("entity_codes", codes),
-        "coded_other": cumulative("coded_rows", codes) - cumulative("entity_codes", codes),
+        "entity_codes": cumulative("dictionary_codes", codes),
+        "entity_insert_wait": waited,
+        "coded_other": cumulative("coded_rows", codes) - cumulative("dictionary_codes", codes),
         "last_per_key": cumulative("last_per_key", codes),
         "partitions": cumulative("create_bare", "jobs/partitions.py")
         + cumulative("ensure_partitions", "jobs/partitions.py"),

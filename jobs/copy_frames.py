@@ -16,6 +16,8 @@ nor dates (e.g. timestamps, Python objects) is formatted by pandas, as before.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,6 +49,11 @@ def _text_column(values: pd.Series) -> pa.Array:
 
 def copy_frame(*, conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
     """COPY `frame[columns]` into `table` (CSV text: Arrow writes it in C++, no per-row Python)."""
+    copy_csv(conn.connection.driver_connection, table, columns, csv_payload(frame, columns))
+
+
+def csv_payload(frame: pd.DataFrame, columns: list[str]) -> memoryview:
+    """`frame[columns]` as the CSV text `copy_frame` sends."""
     arrays = []
     for column in columns:
         values = frame[column]
@@ -55,6 +62,10 @@ def copy_frame(*, conn: Connection, table: str, frame: pd.DataFrame, columns: li
         arrays.append(_text_column(values))
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(pa.Table.from_arrays(arrays, names=columns), sink, _WRITE_OPTIONS)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(memoryview(sink.getvalue()))
+    return memoryview(sink.getvalue())
+
+
+def copy_csv(driver: Any, table: str, columns: list[str], payload: memoryview) -> None:
+    """COPY a `csv_payload` into `table` on a psycopg connection (`driver`: a worker thread may send it)."""
+    with driver.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(payload)

@@ -50,7 +50,18 @@ def group_keys(rows: Rows) -> np.ndarray:
 
 
 def _subset(rows: Rows, mask: np.ndarray) -> Rows:
-    return {name: values[mask] for name, values in rows.items()}
+    """The rows where `mask` holds (the rows themselves, not a copy, when it holds for all)."""
+    return rows if mask.all() else {name: values[mask] for name, values in rows.items()}
+
+
+def row_months(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the month, as datetime64[M], of each PostgreSQL day; the distinct months). When all days share a month,
+    as a daily batch's do, that is one constant array: no per-row date arithmetic, no unique."""
+    first, last = (PG_EPOCH_DAY + days[[days.argmin(), days.argmax()]].astype("timedelta64[D]")).astype("datetime64[M]")
+    if first == last:
+        return np.full(len(days), first), np.array([first])
+    months = (PG_EPOCH_DAY + days.astype("timedelta64[D]")).astype("datetime64[M]")
+    return months, np.unique(months)
 
 
 class ObservationWriter:
@@ -90,22 +101,30 @@ class ObservationWriter:
         if frame.empty:
             return 0
         # In primary-key order: a new month's key is then built from sorted input, and an existing month's
-        # index is walked once, leaf by leaf, instead of at random.
-        rows = last_per_key(coded_rows(conn=self.conn, frame=frame, cache=self.entities))
+        # index is walked once, leaf by leaf, instead of at random. The dictionary's INSERT of new ids runs
+        # meanwhile (`coded_rows(wait=False)`): no statement until it is waited for.
+        rows = coded_rows(conn=self.conn, frame=frame, cache=self.entities, wait=False)
+        try:
+            rows = last_per_key(rows)
+            months, distinct = row_months(rows["observed_on"])
+            names = {month: partition_name(month.item()) for month in distinct}
+        except BaseException:
+            self.entities.pending.join()  # this error is the caller's to see
+            raise
+        self.entities.pending.wait()
         self.kept_rows += len(rows["entity"])
-        months = (PG_EPOCH_DAY + rows["observed_on"].astype("timedelta64[D]")).astype("datetime64[M]")
-        names = {month: partition_name(month.item()) for month in np.unique(months)}
         if self.fast_path:
             for month in names:
                 if name := create_bare(conn=self.conn, month=month.item()):
                     self.bare[name] = np.empty(0, dtype=np.int64)
                     self.created_in[name] = self.conn.get_nested_transaction()
-        ensure_partitions(conn=self.conn, first=months.min().item(), last=months.max().item())
+        ensure_partitions(conn=self.conn, first=distinct[0].item(), last=distinct[-1].item())
         if not self.fast_path:
             return self._merge(rows)
-        in_bare = np.isin(months, [month for month, name in names.items() if name in self.bare])
+        bare = [month for month, name in names.items() if name in self.bare]
+        in_bare = np.full(len(months), True) if len(bare) == len(names) else np.isin(months, bare)
         inserted = self._attached(_subset(rows, ~in_bare), months[~in_bare]) if not in_bare.all() else 0
-        for month in np.unique(months[in_bare]):
+        for month in bare:
             inserted += self._into_bare(names[month], _subset(rows, months == month))
         return inserted
 
@@ -144,8 +163,11 @@ class ObservationWriter:
     def _into_bare(self, name: str, rows: Rows) -> int:
         """Rows of a month created bare in this transaction: only this transaction can see it."""
         keys = group_keys(rows)
-        present = np.isin(keys, self.bare[name])
-        self.bare[name] = np.union1d(self.bare[name], keys)
+        distinct = np.unique(keys)  # a few (metric, source, day) groups: compared as such, not row by row
+        present = (
+            np.isin(keys, self.bare[name]) if np.isin(distinct, self.bare[name]).any() else np.zeros(len(keys), bool)
+        )
+        self.bare[name] = np.union1d(self.bare[name], distinct)
         if not present.all():  # FREEZE only where PostgreSQL allows it: the subtransaction that created the month
             freeze = self.conn.get_nested_transaction() is self.created_in[name]
             self.copy(name, _subset(rows, ~present), freeze=freeze)

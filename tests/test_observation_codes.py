@@ -89,6 +89,19 @@ def test_new_ids_are_stored_as_given_with_codes_in_the_order_asked(conn: Connect
     assert again.tolist() == codes[1:][::-1].tolist()
 
 
+def test_ids_copied_into_an_empty_dictionary_are_stored_as_given_and_found_again(conn: Connection) -> None:
+    """The first ids of a type skip the stage (the dictionary has none of that type: one COPY straight in): every
+    character survives, codes follow the order asked, and a later lookup through the stage finds the same codes."""
+    codes = entity_codes(conn=conn, entity_type="artist", ids=np.array(AWKWARD_IDS, dtype=object))
+    assert codes.tolist() == list(range(codes[0], codes[0] + len(AWKWARD_IDS)))
+    rows = conn.execute(text("SELECT entity_id, entity FROM observation_entities WHERE entity_type = 'artist'"))
+    assert dict(rows.all()) == {i: int(c) for i, c in zip(AWKWARD_IDS, codes, strict=True)}  # type: ignore[arg-type]
+    again = entity_codes(conn=conn, entity_type="artist", ids=np.array([*AWKWARD_IDS[::-1], "new"], dtype=object))
+    assert again[:-1].tolist() == codes[::-1].tolist() and again[-1] > codes.max()
+    tracks = entity_codes(conn=conn, entity_type="track", ids=np.array(AWKWARD_IDS[:2], dtype=object))
+    assert tracks.min() > again[-1]  # a type with no ids yet takes the COPY too, with codes after every other
+
+
 def test_text_columns_are_coded_alike_on_arrow_and_on_object_storage(conn: Connection) -> None:
     arrow = _frame(["b", "a", "b", *AWKWARD_IDS])
     plain = arrow.astype({"entity_id": object, "metric": object, "source": object, "entity_type": object})
@@ -102,13 +115,13 @@ def test_text_columns_are_coded_alike_on_arrow_and_on_object_storage(conn: Conne
 
 def test_each_id_is_asked_of_the_dictionary_once_per_writer(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[list[str]] = []
-    real = observation_codes.entity_codes
+    real = observation_codes.dictionary_codes
 
-    def spy(*, conn: Connection, entity_type: str, ids: np.ndarray) -> np.ndarray:
-        asked.append(sorted(ids))
-        return real(conn=conn, entity_type=entity_type, ids=ids)
+    def spy(*, conn: Connection, ids: dict[str, np.ndarray], **options: object) -> dict[str, np.ndarray]:
+        asked.extend(sorted(values) for values in ids.values())
+        return real(conn=conn, ids=ids, **options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(observation_codes, "entity_codes", spy)
+    monkeypatch.setattr(observation_codes, "dictionary_codes", spy)
     cache = EntityCodes()
     first = coded_rows(conn=conn, frame=_frame(["a", "b", "a"]), cache=cache)
     second = coded_rows(conn=conn, frame=_frame(["b", "c"]), cache=cache)
