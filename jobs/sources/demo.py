@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from jobs.sources.base import SourceBatch
+from jobs.sources.demo_catalogue import CATALOGUE_CHUNK_ARTISTS, TrackDraws, catalogue_batches
 from jobs.sources.demo_names import artist_names, track_name_words, track_names_of
-from jobs.sources.demo_network import featured_frame, featured_index, genre_sound, similar_frame, similar_index
+from jobs.sources.demo_network import genre_sound
 
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
@@ -29,9 +30,6 @@ SEASON_STRENGTH = {"pop": 9, "hip hop": 4, "rock": 5, "latin": 11, "edm": 9, "r&
 TRACKED_DAYS = 365  # tracks are observed for a year after release
 CATALOGUE_YEARS = 5
 SOURCE = "demo"
-# Artists per catalogue batch (with their tracks, links, audio features and similar artists): at 1M tracks the
-# catalogue as one batch built ~560 MB of frames at once (a 1.76 GiB extract).
-CATALOGUE_CHUNK_ARTISTS = 25_000
 
 
 def season_effect(genre_idx: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -61,17 +59,6 @@ class Catalogue:
     track_viral_day: np.ndarray  # age in days of a late viral spike, or -1
     track_precision: np.ndarray  # 0 day, 1 month, 2 year
     track_release_month: np.ndarray
-
-
-@dataclass(frozen=True)
-class TrackDraws:
-    """The catalogue frames' random draws for every track, made once per catalogue: each generator's stream fixes
-    every track's values, so a batch of tracks indexes them instead of drawing the whole catalogue again."""
-
-    words: np.ndarray  # (tracks x 2) word numbers of the track's name (`demo_names`)
-    duration: np.ndarray
-    explicit: np.ndarray
-    audio: dict[str, np.ndarray]  # the audio features, each genre's sound included
 
 
 class DemoMarket:
@@ -292,30 +279,8 @@ class DemoSource:
     def catalogue_batches(
         self, released_by: date, *, chunk_artists: int = CATALOGUE_CHUNK_ARTISTS
     ) -> Iterator[SourceBatch]:
-        """The catalogue as of `released_by`, a batch per `chunk_artists` artists: their tracks (an artist's
-        tracks are consecutive), the tracks' artists and audio features, and their similar artists. The first
-        batch also holds every artist and genre, so the featured and similar artists of every batch exist."""
-        market, c = self.market, self.market.catalogue
-        draws = market.track_draws()
-        artists = market.artists_frame()
-        ids, names = artists["artist_id"].to_numpy(), artists["name"].to_numpy()
-        for first in range(0, max(market.n_artists, 1), chunk_artists):
-            owners = slice(first, min(first + chunk_artists, market.n_artists))
-            rows = slice(*np.searchsorted(c.track_artist, [owners.start, owners.stop]))  # sorted: np.repeat
-            tracks = market.tracks_frame(released_by, rows, draws)
-            similar = similar_index(market.seed, c.artist_genre, owners)
-            guest = featured_index(market.seed, c.track_artist, similar[0], similar[1], market.n_artists, rows)
-            links = featured_frame(tracks, guest[tracks["track_id"].str.slice(6).astype(int).to_numpy() - rows.start],
-                                   ids)  # fmt: skip
-            head = {"artists": artists, "artist_genres": artists[["artist_id", "genre"]]} if first == 0 else {}
-            yield SourceBatch(
-                source=SOURCE,
-                tracks=tracks,
-                track_artists=pd.concat([market.track_artists_frame(tracks), links], ignore_index=True),
-                audio_features=market.audio_features_frame(tracks, draws),
-                similar_artists=similar_frame(similar, ids, names, market.start),
-                **head,
-            )
+        """The catalogue as of `released_by`, a batch per `chunk_artists` artists (`demo_catalogue`)."""
+        return catalogue_batches(self.market, released_by, chunk_artists=chunk_artists, source=SOURCE)
 
     def extract(self, snapshot_date: date) -> SourceBatch:
         batch = self.catalogue_batch(snapshot_date)
