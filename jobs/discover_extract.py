@@ -20,7 +20,6 @@ import pyarrow as pa
 from sqlalchemy import Connection, text
 
 from core.columnar import copy_out_fixed, copy_out_frame
-from core.columnar import select as _frame
 from core.hit_definition import HitDefinition
 from model.sound import SOUND_FEATURES
 
@@ -61,13 +60,15 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
 
 
 def read_credits(*, conn: Connection) -> pd.DataFrame:
-    """(track_id, artist_id) for every credited artist."""
-    return _frame(conn, "SELECT track_id, artist_id FROM track_artists ORDER BY track_id, position")
+    """(track_id, artist_id) for every credited artist (a CSV COPY into Arrow: at 1M tracks the 890k row tuples
+    of a cursor read peaked ~290 MB above the frame)."""
+    return copy_out_frame(conn, "SELECT track_id, artist_id FROM track_artists ORDER BY track_id, position",
+                          {"track_id": pa.string(), "artist_id": pa.string()})  # fmt: skip
 
 
 def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
     """(artist_id, name, genre, popularity): popularity is the latest Spotify popularity within a week of `day`."""
-    frame = _frame(
+    frame = copy_out_frame(
         conn,
         """
         SELECT a.artist_id, a.name, coalesce(a.genre, 'unknown') AS genre, p.value AS popularity
@@ -80,7 +81,8 @@ def read_artists(*, conn: Connection, day: date) -> pd.DataFrame:
         ) p ON p.entity_id = a.artist_id
         ORDER BY a.artist_id
         """,
-        day=day,
+        {"artist_id": pa.string(), "name": pa.string(), "genre": pa.string(), "popularity": pa.float64()},
+        {"day": day},
     )
     return frame.astype({"popularity": float})
 

@@ -3,6 +3,8 @@
 `extract_and_load` calls `Source.extract_range` (jobs/sources/base.py) and loads each batch in its own
 transaction (`jobs.load.load_batch`, with the run's id), together with the checkpoint the batch carries
 (`SourceBatch.checkpoint`), so a crash loses no loaded day and a checkpoint never runs ahead of its rows.
+The catalogue's stored hashes are read once for all the batches (`jobs.load_hashes.KnownHashes`), so a source
+may send a big catalogue as several batches (the demo does) without re-reading them per batch.
 Sources never touch storage: this is where what they return is stored. A batch's warnings and unavailable
 metrics go to the run (`RunRecorder.warn`, `RunRecorder.metric_unavailable`).
 """
@@ -15,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from jobs.load import load_batch
+from jobs.load_hashes import KnownHashes
 from jobs.runs import RunRecorder
 from jobs.sources.base import Source, SourceBatch
 from jobs.sources_store import save_checkpoint
@@ -27,6 +30,7 @@ def extract_and_load(
     the first and last day the batches observed (None: no observation)."""
     loaded: dict[str, int] = {}
     observed: tuple[date, date] | None = None
+    known = KnownHashes()  # the catalogue's stored hashes, read once for all the batches
     with recorder.stage("extract") as stage, recorder.progress("extract + load", total=len(dates), unit="days") as bar:
         for batch in source.extract_range(dates[0], dates[-1]):
             for warning in batch.warnings:
@@ -34,7 +38,7 @@ def extract_and_load(
             for metric in batch.unavailable_metrics:
                 recorder.metric_unavailable(source.name, metric)
             with engine.begin() as conn:
-                counts = load_batch(conn=conn, batch=batch, run_id=recorder.run_id)
+                counts = load_batch(conn=conn, batch=batch, run_id=recorder.run_id, known=known)
                 if batch.checkpoint is not None:
                     save_checkpoint(conn=conn, checkpoint=batch.checkpoint, run_id=recorder.run_id)
             stage.rows_in += len(batch.observations) + len(batch.tracks) + len(batch.artists)

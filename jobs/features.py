@@ -37,14 +37,21 @@ def snapshot_frames(*, conn: Connection, day: date, hit_metric: str) -> ModelFra
     return read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=hit_metric)
 
 
-def snapshot_context(*, conn: Connection, day: date, hit_metric: str) -> FeatureContext:
+def snapshot_context(*, conn: Connection, day: date, hit_metric: str, observed_audio: bool = False) -> FeatureContext:
     """The feature context of the `HISTORY_DAYS` up to `day`: the observations read straight into panels
-    (`jobs.observation_frames.observation_panels`; its frame holds none), else (several sources) from the frame."""
+    (`jobs.observation_frames.observation_panels`; its frame holds none), else (several sources) from the frame.
+    `observed_audio`: the audio features of the tracks the panels observe only (all history rows need: not the
+    first-sight rows of an unobserved track, `jobs.lookup`)."""
     first, until = day - timedelta(days=HISTORY_DAYS), pd.Timestamp(day)
     panels = observation_panels(conn=conn, first=first, last=day, until=until)
     if panels is None:
         return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=until)
-    frames = read_model_frames(conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False).normalised()
+    audio_of = None
+    if observed_audio:
+        audio_of = [str(track_id) for track_id in pd.Index([]).append([p.ids for p in panels.track.values()]).unique()]
+    frames = read_model_frames(
+        conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False, audio_of=audio_of
+    ).normalised()
     return FeatureContext.with_panels(frames, panels.start, panels.n_days, panels.track, panels.artist)
 
 
@@ -61,7 +68,7 @@ def features_on(
 
 def snapshot_features(*, conn: Connection, day: date, hit_metric: str, hit_threshold: float) -> SnapshotFeatures:
     """The feature rows of every track to score on `day`, whether each is a hit on the day, and their names."""
-    ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric)
+    ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric, observed_audio=True)
     features = features_on(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold)
     features.names = score_names(conn=conn, track_ids=features.rows["track_id"])
     return features

@@ -14,8 +14,10 @@ Catalogue rows are written only when new or changed, checked twice. Before stagi
 hashes stored (migration 0024, read as one packed value): a row delivered before, unchanged, is not even sent, so a
 daily run re-sends only the few catalogue rows that are new. Then the merge drops staged rows whose stored
 `content_md5` matches before the INSERT (the last staged version of a key wins; a NULL `image_url` keeps the
-stored one, so a source without artwork never erases Spotify's). Only a table's first batch in a load is
-filtered by hash: a later batch's row must still override an earlier batch's version of its key.
+stored one, so a source without artwork never erases Spotify's). The stored hashes are read once per table for
+all the batches of a load (`jobs.load_hashes.KnownHashes`, which an extract shares across its batches'
+transactions); a row whose key an earlier batch of the load sent is always sent, so a later batch still
+overrides an earlier batch's version of its key.
 Observations go to the narrow, month-partitioned `observations` table (`jobs.observation_load`: a binary
 COPY straight into the partition when the day is new for its metric and source, else a staged merge with
 ON CONFLICT DO NOTHING, so the first value written for a key wins and loading a batch twice changes no row).
@@ -31,6 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from jobs.copy_frames import copy_frame
+from jobs.load_hashes import SOURCE_HASH, KnownHashes
 from jobs.observation_load import ObservationWriter
 from jobs.sources.base import (
     ARTIST_COLUMNS,
@@ -75,22 +78,12 @@ TARGETS = (
     Target("similar_artists", "similar_artists", SIMILAR_ARTIST_COLUMNS, ["artist_id", "similar_name", "observed_on"],
            source_hashed=True),
 )  # fmt: skip
-SOURCE_HASH = "source_hash"
 
 
 def row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One int64 per row of `frame[columns]` (pandas' seeded 64-bit hash, the same in every process): equal rows
     hash equally, and a changed row matches a stored hash of another row with odds of about n / 2**64."""
     return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy().view(np.int64)
-
-
-def stored_hashes(*, conn: Connection, table: str) -> np.ndarray:
-    """The `source_hash` of every row of `table` that has one: one bytea of big-endian int8s, parsed by numpy
-    (a COPY out would hand Python one message per row: 1 s for the 700k rows of a 100k-track catalogue)."""
-    packed = conn.execute(
-        text(f"SELECT string_agg(int8send({SOURCE_HASH}), ''::bytea) FROM {table} WHERE {SOURCE_HASH} IS NOT NULL")
-    ).scalar_one()
-    return np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
 
 
 def create_stage(*, conn: Connection, target: Target) -> None:
@@ -180,11 +173,14 @@ def merge_frame(
 class StagedLoad:
     """Batches staged in temp tables of this transaction, then merged into the real tables at once."""
 
-    def __init__(self, conn: Connection, *, run_id: int | None, fast_path: bool = True) -> None:
+    def __init__(
+        self, conn: Connection, *, run_id: int | None, fast_path: bool = True, known: KnownHashes | None = None
+    ) -> None:
+        """`known`: the hashes of a load of several transactions (an extract's batches); default: this one's."""
         self.conn, self.run_id = conn, run_id
         self.staged_rows = self.observations_inserted = 0
         self.staged: list[Target] = []  # a stage is made for the first batch with rows for its table
-        self.seen: set[str] = set()  # tables a batch had rows for: a later batch's rows are not filtered by hash
+        self.known = known if known is not None else KnownHashes()
         self.observations = ObservationWriter(conn, run_id=run_id, fast_path=fast_path)
 
     def add(self, batch: SourceBatch) -> None:
@@ -204,13 +200,13 @@ class StagedLoad:
             frame = frame.assign(**dict.fromkeys(missing))
             columns = target.columns
             if target.source_hashed:
-                frame = frame.assign(**{SOURCE_HASH: row_hashes(frame, target.columns)})
+                hashes = row_hashes(frame, target.columns)
+                send = self.known.to_send(conn=self.conn, table=target.table, hashes=hashes,
+                                          keys=row_hashes(frame, target.key))  # fmt: skip
+                if not send.any():
+                    continue
+                frame = frame[send].assign(**{SOURCE_HASH: hashes[send]})
                 columns = [*columns, SOURCE_HASH]
-                if target.table not in self.seen:
-                    self.seen.add(target.table)
-                    frame = frame[~frame[SOURCE_HASH].isin(stored_hashes(conn=self.conn, table=target.table))]
-                    if frame.empty:
-                        continue
             if target not in self.staged:
                 create_stage(conn=self.conn, target=target)
                 self.staged.append(target)
@@ -246,9 +242,17 @@ class StagedLoad:
         return int(result.rowcount or 0)
 
 
-def load_batch(*, conn: Connection, batch: SourceBatch, run_id: int | None, fast_path: bool = True) -> dict[str, int]:
+def load_batch(
+    *,
+    conn: Connection,
+    batch: SourceBatch,
+    run_id: int | None,
+    fast_path: bool = True,
+    known: KnownHashes | None = None,
+) -> dict[str, int]:
     """Write one source batch; return the number of rows inserted or changed per table. `fast_path=False`
-    sends every observation through the staged merge (the tests and the benchmark compare the two)."""
-    staged = StagedLoad(conn, run_id=run_id, fast_path=fast_path)
+    sends every observation through the staged merge (the tests and the benchmark compare the two). `known`:
+    the stored hashes of the load this batch is one of (`jobs.extract`), read once for all its batches."""
+    staged = StagedLoad(conn, run_id=run_id, fast_path=fast_path, known=known)
     staged.add(batch)
     return staged.merge()

@@ -9,6 +9,7 @@ such as "the artist's earlier hits" do not depend on how long a window was read.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
@@ -35,10 +36,17 @@ NAME_TYPES = {"track_id": TEXT, "name": TEXT, "artist_id": TEXT, "artist_name": 
 
 
 def read_model_frames(
-    *, conn: Connection, first: date, last: date, hit_metric: str, observations: bool = True
+    *,
+    conn: Connection,
+    first: date,
+    last: date,
+    hit_metric: str,
+    observations: bool = True,
+    audio_of: Sequence[str] | None = None,
 ) -> ModelFrames:
     """`observations=False`: everything but the observations (an empty frame), for a reader that takes them
-    as panels (`jobs.features.snapshot_context`)."""
+    as panels (`jobs.features.snapshot_context`). `audio_of`: read the audio features of these tracks only
+    (the ones a refresh scores: at 1M tracks the whole table's read peaked at ~250 MB)."""
     frame = observation_frame(conn=conn, first=first, last=last) if observations else _no_observations()
     tracks = copy_out_frame(
         conn,
@@ -49,7 +57,8 @@ def read_model_frames(
     )
     track_artists = copy_out_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
     artists = copy_out_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
-    audio = copy_out_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features", AUDIO_TYPES)
+    only, ids = ("", {}) if audio_of is None else (" WHERE track_id = ANY(CAST(:ids AS text[]))", {"ids": audio_of})
+    audio = copy_out_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features{only}", AUDIO_TYPES, ids)
     prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
         "read %d observations (%s..%s), %d tracks, %d artists", len(frame), first, last, len(tracks), len(artists)
@@ -76,21 +85,24 @@ def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date 
     return row[0], row[1]
 
 
-def track_names(*, conn: Connection) -> pd.DataFrame:
-    """Track and main-artist names for the scored table."""
+def track_names(*, conn: Connection, track_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Track and main-artist names for the scored table (of `track_ids` only, when given)."""
+    only, ids = ("", {}) if track_ids is None else (" WHERE t.track_id = ANY(CAST(:ids AS text[]))", {"ids": track_ids})
     return copy_out_frame(
         conn,
         "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"
         " LEFT JOIN track_artists ta ON ta.track_id = t.track_id AND ta.position = 0"
-        " LEFT JOIN artists a ON a.artist_id = ta.artist_id",
+        f" LEFT JOIN artists a ON a.artist_id = ta.artist_id{only}",
         NAME_TYPES,
+        ids,
     )
 
 
 def score_names(*, conn: Connection, track_ids: pd.Series) -> pd.DataFrame:
     """`name` (the track id when the catalogue has none) and `artist_name` of the main artist, aligned with
     `track_ids`: what the published scores call each track."""
-    names = track_names(conn=conn).drop_duplicates("track_id").set_index("track_id")
+    wanted = [str(track_id) for track_id in pd.unique(track_ids.dropna())]
+    names = track_names(conn=conn, track_ids=wanted).drop_duplicates("track_id").set_index("track_id")
     return pd.DataFrame(
         {"name": track_ids.map(names["name"]).fillna(track_ids), "artist_name": track_ids.map(names["artist_name"])}
     ).reset_index(drop=True)

@@ -100,8 +100,12 @@ def main_artists(track_artists: pd.DataFrame) -> pd.Series:
 
 def track_genres(frames: ModelFrames, main_artist: pd.Series) -> pd.Series:
     """Each track's genre, else its main artist's, else "unknown" (aligned with `frames.tracks`)."""
-    artist_genre = frames.artists.set_index("artist_id")["genre"] if len(frames.artists) else pd.Series()
-    genre = frames.tracks["genre"].fillna(frames.tracks["track_id"].map(main_artist).map(artist_genre))
+    genre = frames.tracks["genre"]
+    missing = genre.isna().to_numpy()
+    if missing.any():  # only the tracks without a genre look up their main artist's (not the whole catalogue)
+        artist_genre = frames.artists.set_index("artist_id")["genre"] if len(frames.artists) else pd.Series()
+        genre = genre.copy()
+        genre[missing] = frames.tracks["track_id"][missing].map(main_artist).map(artist_genre).to_numpy()
     return genre.fillna("unknown").astype(str)
 
 
@@ -166,8 +170,11 @@ def _prior_success(
         ).reset_index()
 
 
-def _static_features(ctx: FeatureContext) -> pd.DataFrame:
+def _static_features(ctx: FeatureContext, track_ids: pd.Series) -> pd.DataFrame:
+    """Release facts, genre, duration and audio of the tracks `track_ids` (not of the whole catalogue: at 1M
+    tracks that frame and its merge with the audio features were ~200 MB for the ~200k rows kept)."""
     tracks = ctx.frames.tracks
+    tracks = tracks[tracks["track_id"].isin(track_ids)]
     static = pd.DataFrame({"track_id": tracks["track_id"]})
     static["duration_ms"] = pd.to_numeric(tracks["duration_ms"], errors="coerce").astype(float)
     explicit = tracks["explicit"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0})
@@ -179,6 +186,7 @@ def _static_features(ctx: FeatureContext) -> pd.DataFrame:
     audio = ctx.frames.audio_features
     if len(audio):
         audio = audio.drop_duplicates("track_id", keep="last")
+        audio = audio[audio["track_id"].isin(track_ids)]
         values = audio[["track_id", *[c for c in AUDIO_COLUMNS if c in audio]]].copy()
         for column in values.columns[1:]:
             values[column] = pd.to_numeric(values[column], errors="coerce").astype(float)
@@ -193,6 +201,9 @@ def features_at(
     day = int((when - ctx.start).days)
     tracks = ctx.frames.tracks
     rows = tracks[(tracks["release_date"] <= when) | tracks["release_date"].isna()]
+    if mode == "history" and ctx.track_panels:  # a track no panel holds is never seen: drop it before the lookups
+        observed = pd.Index([]).append([panel.ids for panel in ctx.track_panels.values()])
+        rows = rows[rows["track_id"].isin(observed)]
     out = pd.DataFrame(
         {
             "track_id": rows["track_id"].to_numpy(),
@@ -224,7 +235,7 @@ def features_at(
     prior = _prior_success(ctx, day, when, hit_metric, hit_threshold)
     out = out.merge(prior, on=["artist_id", "release_date"], how="left")
     out["days_since_release"] = (when - out["release_date"]).dt.days.astype(float)
-    out = out.merge(_static_features(ctx), on="track_id", how="left")
+    out = out.merge(_static_features(ctx, out["track_id"]), on="track_id", how="left")
     return out
 
 

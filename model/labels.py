@@ -24,8 +24,10 @@ def history_labels(
     panel = ctx.track_panels.get(metric)
     if panel is None or len(rows) == 0:
         return out
-    hits = np.nan_to_num(np.asarray(is_hit(panel.values, metric, threshold), dtype=float))
-    cumulative = np.concatenate([np.zeros((len(panel.ids), 1)), np.cumsum(hits, axis=1)], axis=1)
+    # Hit days counted up to each day (a leading 0 column), as int32: a count is exact in any type, and at 1M
+    # tracks the float copies (hits, their cumsum and its concatenation) were ~190 MB.
+    cumulative = np.zeros((len(panel.ids), panel.n_days + 1), dtype=np.int32)
+    np.cumsum(np.asarray(is_hit(panel.values, metric, threshold), dtype=bool), axis=1, out=cumulative[:, 1:])
     observed_days = np.flatnonzero(~np.isnan(panel.values).all(axis=0))
     last_day = int(observed_days.max()) if len(observed_days) else -1
     codes = panel.ids.get_indexer(pd.Index(rows["track_id"]))

@@ -86,8 +86,9 @@ def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start
 def panel_of(ids: pd.Index, start: pd.Timestamp, values: np.ndarray) -> Panel:
     """The panel of `values` (entity x day from `start`, NaN: not observed) for the entities `ids`."""
     n_days = values.shape[1]
-    seen = np.where(~np.isnan(values), np.arange(n_days, dtype=np.int32)[None, :], np.int32(-1))
-    last_seen = np.maximum.accumulate(seen, axis=1, out=seen) if n_days else seen  # int32: day indices
+    kind = np.int16 if n_days < 2**15 else np.int32  # a day index: int16 for any window under 89 years
+    seen = np.where(~np.isnan(values), np.arange(n_days, dtype=kind)[None, :], kind(-1))
+    last_seen = np.maximum.accumulate(seen, axis=1, out=seen) if n_days else seen
     return Panel(ids, start, values, last_seen)
 
 

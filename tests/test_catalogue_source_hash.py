@@ -4,9 +4,12 @@ migration 0024); every other row still merges exactly as before."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, text
 
+from jobs import load_hashes
 from jobs.load import StagedLoad, load_batch
+from jobs.load_hashes import KnownHashes
 from jobs.sources.base import SourceBatch
 from tests.factories import table_digest
 
@@ -89,3 +92,28 @@ def test_the_same_load_with_and_without_the_hash_filter_stores_the_same(clean_db
         assert load_batch(conn=conn, batch=batch(["One", "Two"], match=0.9), run_id=None)["similar_artists"] == 0
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT match FROM similar_artists")).scalar_one() == 0.5
+
+
+def test_an_extract_reads_the_stored_hashes_once_and_a_later_batch_still_wins(
+    clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches of one extract, each in its own transaction, share the hashes read at the first
+    (`KnownHashes`): a table's hashes are read once, and a batch that delivers again the stored version of a row
+    an earlier batch changed is still written (the last version wins, as when each batch re-read them)."""
+    staged_rows(clean_db, batch(["One", "Two"]))
+    reads: list[str] = []
+    read = load_hashes.stored_hashes
+    monkeypatch.setattr(
+        load_hashes, "stored_hashes", lambda *, conn, table: reads.append(table) or read(conn=conn, table=table)
+    )
+    known = KnownHashes()
+    for names in (["Changed", "Two"], ["One", "Two"], ["One", "Two"]):
+        with clean_db.begin() as conn:
+            load_batch(conn=conn, batch=batch(names), run_id=None, known=known)
+    assert sorted(reads) == ["artist_genres", "artists", "similar_artists"]
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT name FROM artists WHERE artist_id = 'h0'")).scalar_one() == "One"
+    with clean_db.begin() as conn:  # a new load reads them again and sends nothing
+        staged = StagedLoad(conn, run_id=None)
+        staged.add(batch(["One", "Two"]))
+        assert staged.staged_rows == 0

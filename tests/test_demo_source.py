@@ -7,7 +7,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
+from jobs.load import StagedLoad, load_batch
+from jobs.load_hashes import KnownHashes
 from jobs.sources.demo import GENRES, DemoMarket, DemoSource, season_effect
 from jobs.sources.demo_names import _SYLLABLES, artist_names
 from tests.factories import DAY, tiny_source
@@ -70,3 +73,34 @@ def test_artist_names_are_seeded_words_of_syllables() -> None:
     assert all(shape.match(name) for name in names)
     assert 0.45 < sum(" " in name for name in names) / len(names) < 0.55
     assert list(artist_names(seed=5, n=4000)) == list(names) and list(artist_names(seed=6, n=4000)) != list(names)
+
+
+SORT_KEYS = {"artists": ["artist_id"], "artist_genres": ["artist_id"], "tracks": ["track_id"],
+             "track_artists": ["track_id", "artist_id"], "audio_features": ["track_id"],
+             "similar_artists": ["artist_id", "similar_artist_id"]}  # fmt: skip
+
+
+def test_the_catalogue_in_batches_of_artists_is_the_one_batch_split() -> None:
+    """A big catalogue comes as batches of artists (bounded memory); together they are the one batch, row for
+    row and dtype for dtype, and only the first carries the artists (every later batch's links point at them)."""
+    source = tiny_source(n_artists=200)
+    whole = source.catalogue_batch(DAY)
+    parts = list(source.catalogue_batches(DAY, chunk_artists=45))
+    assert len(parts) == 5 and all(part.artists.empty for part in parts[1:])
+    for name, key in SORT_KEYS.items():
+        joined = pd.concat([getattr(part, name) for part in parts if len(getattr(part, name))], ignore_index=True)
+        expected = getattr(whole, name).sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(joined.sort_values(key, kind="stable").reset_index(drop=True), expected)
+
+
+def test_a_catalogue_loaded_whole_is_not_sent_again_in_batches(clean_db: Engine) -> None:
+    """Each batch's rows hash as the one batch's did: re-delivered in batches, nothing is staged or changed."""
+    source = tiny_source(n_artists=200)
+    with clean_db.begin() as conn:
+        load_batch(conn=conn, batch=source.catalogue_batch(DAY), run_id=None)
+    known = KnownHashes()
+    for part in source.catalogue_batches(DAY, chunk_artists=45):
+        with clean_db.begin() as conn:
+            staged = StagedLoad(conn, run_id=None, known=known)
+            staged.add(part)
+            assert staged.staged_rows == 0 and not any(staged.merge().values())

@@ -116,7 +116,7 @@ def _same_context(conn: Connection, *, block_bytes: int) -> None:
     `block_bytes`) against `FeatureContext.build` of the frames: the same panels, days and feature rows."""
     day = DAY
     with patch_blocks(block_bytes):
-        new = snapshot_context(conn=conn, day=day, hit_metric=METRIC)
+        new = snapshot_context(conn=conn, day=day, hit_metric=METRIC, observed_audio=True)  # as a refresh reads it
     frames = read_model_frames(conn=conn, first=day - timedelta(days=HISTORY_DAYS), last=day, hit_metric=METRIC)
     old = FeatureContext.build(frames, until=pd.Timestamp(day))
     assert (new.start, new.n_days) == (old.start, old.n_days)

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from jobs.sources.base import SourceBatch
-from jobs.sources.demo_names import artist_names, track_names
-from jobs.sources.demo_network import genre_sound, network_frames
+from jobs.sources.demo_catalogue import CATALOGUE_CHUNK_ARTISTS, TrackDraws, catalogue_batches
+from jobs.sources.demo_names import artist_names, track_name_words, track_names_of
+from jobs.sources.demo_network import genre_sound
 
 GENRES = ["pop", "hip hop", "rock", "latin", "edm", "r&b", "country", "indie"]
 # Month (1-12) in which each genre's releases do best, and how strongly the season matters for it.
@@ -114,9 +115,10 @@ class DemoMarket:
     def artist_ids(self) -> np.ndarray:
         return np.char.add("demo:a", np.char.zfill(np.arange(self.n_artists).astype(str), 6))
 
-    def track_ids(self) -> np.ndarray:
-        m = self.catalogue.track_artist.size
-        return np.char.add("demo:t", np.char.zfill(np.arange(m).astype(str), 7))
+    def track_ids(self, index: np.ndarray | None = None) -> np.ndarray:
+        """The ids of the tracks at `index` (default: every track)."""
+        index = np.arange(self.catalogue.track_artist.size) if index is None else index
+        return np.char.add("demo:t", np.char.zfill(index.astype(str), 7))
 
     def artists_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -128,50 +130,16 @@ class DemoMarket:
             }
         )
 
-    def tracks_frame(self, released_by: date) -> pd.DataFrame:
-        """Tracks released on or before `released_by`, with their release date and its precision."""
+    def track_draws(self) -> TrackDraws:
+        """The per-track draws of the catalogue frames, for every track (`TrackDraws`)."""
         c = self.catalogue
-        visible = np.flatnonzero(c.track_release_day <= self.day_index(released_by))
-        rng = np.random.default_rng([self.seed, 2])
         m = c.track_artist.size
-        names = track_names(rng, m)
+        rng = np.random.default_rng([self.seed, 2])
+        words = track_name_words(rng, m)
         duration = rng.normal(200_000, 35_000, m).clip(60_000, 480_000).astype(int)
         explicit = rng.random(m) < 0.3
-        release = pd.Timestamp(self.start) + pd.to_timedelta(c.track_release_day, unit="D")
-        precision = np.array(["day", "month", "year"])[c.track_precision]
-        release = np.where(precision == "year", release.to_period("Y").start_time, release)
-        release = np.where(precision == "month", pd.DatetimeIndex(release).to_period("M").start_time, release)
-        frame = pd.DataFrame(
-            {
-                "track_id": self.track_ids(),
-                "name": names,
-                "album_name": names,
-                "release_date": pd.DatetimeIndex(release).date,
-                "release_date_precision": precision,
-                "duration_ms": duration,
-                "explicit": explicit,
-                "isrc": None,
-                "genre": np.array(GENRES)[c.artist_genre[c.track_artist]],
-                "source": SOURCE,
-            }
-        )
-        return frame.iloc[visible].reset_index(drop=True)
-
-    def track_artists_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
-        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
-        return pd.DataFrame(
-            {
-                "track_id": tracks["track_id"].to_numpy(),
-                "artist_id": self.artist_ids()[self.catalogue.track_artist[index]],
-                "position": 0,
-            }
-        )
-
-    def audio_features_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
-        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
         rng = np.random.default_rng([self.seed, 3])
-        m = self.catalogue.track_artist.size
-        quality = self.catalogue.track_quality
+        quality = c.track_quality
         features = {
             "danceability": (0.6 + 0.05 * quality + rng.normal(0, 0.12, m)).clip(0, 1),
             "energy": rng.beta(5, 3, m),
@@ -186,11 +154,54 @@ class DemoMarket:
             "tempo": rng.normal(120, 25, m).clip(60, 200),
             "time_signature": np.where(rng.random(m) < 0.92, 4, 3),
         }
-        sound = genre_sound(np.array(GENRES)[self.catalogue.artist_genre[self.catalogue.track_artist]])
+        sound = genre_sound(np.array(GENRES)[c.artist_genre[c.track_artist]])
         for column, offset in sound.items():  # each genre its own sound (demo_network.GENRE_SOUND)
             features[column] = (features[column] + offset).clip(*((60, 200) if column == "tempo" else (0, 1)))
-        frame = pd.DataFrame({"track_id": self.track_ids(), **features})
-        return frame.iloc[index].reset_index(drop=True)
+        return TrackDraws(words, duration, explicit, features)
+
+    def tracks_frame(
+        self, released_by: date, rows: slice = slice(None), draws: TrackDraws | None = None
+    ) -> pd.DataFrame:
+        """Tracks of `rows` (positions; default all) released on or before `released_by`, with their release
+        date and its precision."""
+        c = self.catalogue
+        draws = draws if draws is not None else self.track_draws()
+        index = np.arange(c.track_artist.size)[rows]
+        index = index[c.track_release_day[index] <= self.day_index(released_by)]
+        names = track_names_of(draws.words[index])
+        release = pd.Timestamp(self.start) + pd.to_timedelta(c.track_release_day[index], unit="D")
+        precision = np.array(["day", "month", "year"])[c.track_precision[index]]
+        release = np.where(precision == "year", release.to_period("Y").start_time, release)
+        release = np.where(precision == "month", pd.DatetimeIndex(release).to_period("M").start_time, release)
+        return pd.DataFrame(
+            {
+                "track_id": self.track_ids(index),
+                "name": names,
+                "album_name": names,
+                "release_date": pd.DatetimeIndex(release).date,
+                "release_date_precision": precision,
+                "duration_ms": draws.duration[index],
+                "explicit": draws.explicit[index],
+                "isrc": None,
+                "genre": np.array(GENRES)[c.artist_genre[c.track_artist[index]]],
+                "source": SOURCE,
+            }
+        )
+
+    def track_artists_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
+        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+        return pd.DataFrame(
+            {
+                "track_id": tracks["track_id"].to_numpy(),
+                "artist_id": self.artist_ids()[self.catalogue.track_artist[index]],
+                "position": 0,
+            }
+        )
+
+    def audio_features_frame(self, tracks: pd.DataFrame, draws: TrackDraws | None = None) -> pd.DataFrame:
+        index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
+        audio = (draws if draws is not None else self.track_draws()).audio
+        return pd.DataFrame({"track_id": self.track_ids(index), **{c: values[index] for c, values in audio.items()}})
 
     # -- daily dynamics ---------------------------------------------------------------------------------
 
@@ -262,30 +273,25 @@ class DemoSource:
         self.market = DemoMarket(seed=seed, n_artists=n_artists, start=start)
 
     def catalogue_batch(self, released_by: date) -> SourceBatch:
-        """Artists, genres and every track released by the date, without observations."""
-        market = self.market
-        tracks = market.tracks_frame(released_by)
-        artists = market.artists_frame()
-        c = market.catalogue
-        featured, similar = network_frames(market.seed, artists, c.artist_genre, c.track_artist, tracks, market.start)
-        return SourceBatch(
-            source=SOURCE,
-            artists=artists,
-            tracks=tracks,
-            track_artists=pd.concat([market.track_artists_frame(tracks), featured], ignore_index=True),
-            artist_genres=artists[["artist_id", "genre"]],
-            audio_features=market.audio_features_frame(tracks),
-            similar_artists=similar,
-        )
+        """Artists, genres and every track released by the date, without observations, as one batch."""
+        return next(self.catalogue_batches(released_by, chunk_artists=max(self.market.n_artists, 1)))
+
+    def catalogue_batches(
+        self, released_by: date, *, chunk_artists: int = CATALOGUE_CHUNK_ARTISTS
+    ) -> Iterator[SourceBatch]:
+        """The catalogue as of `released_by`, a batch per `chunk_artists` artists (`demo_catalogue`)."""
+        return catalogue_batches(self.market, released_by, chunk_artists=chunk_artists, source=SOURCE)
 
     def extract(self, snapshot_date: date) -> SourceBatch:
         batch = self.catalogue_batch(snapshot_date)
         batch.observations = self.market.observations(snapshot_date)
         return batch
 
-    def extract_range(self, first: date, last: date, *, chunk_days: int = 15) -> Iterator[SourceBatch]:
-        """A backfill: the catalogue as of `last` once, then observations in chunks of days."""
-        yield self.catalogue_batch(last)
+    def extract_range(
+        self, first: date, last: date, *, chunk_days: int = 15, chunk_artists: int = CATALOGUE_CHUNK_ARTISTS
+    ) -> Iterator[SourceBatch]:
+        """A backfill: the catalogue as of `last` once (`catalogue_batches`), then observations in chunks of days."""
+        yield from self.catalogue_batches(last, chunk_artists=chunk_artists)
         day = first
         while day <= last:
             days = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= last]

@@ -34,5 +34,13 @@ def artist_names(*, seed: int, n: int) -> np.ndarray:
 
 def track_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """Two words each, drawn from the tracks frame's own generator (its first draw, as it always was)."""
-    words = rng.integers(0, len(_WORDS), (n, 2))
+    return track_names_of(track_name_words(rng, n))
+
+
+def track_name_words(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The (n x 2) word numbers of `n` track names: drawn for every track at once, named a batch at a time."""
+    return rng.integers(0, len(_WORDS), (n, 2))
+
+
+def track_names_of(words: np.ndarray) -> np.ndarray:
     return np.strings.add(np.strings.add(np.array(_WORDS)[words[:, 0]], " "), np.array(_WORDS)[words[:, 1]])
