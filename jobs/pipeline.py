@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.aggregate import AggregateParams, headline_counts
 from jobs.discover import DiscoverConfig, Discovered, run_discover
+from jobs.discover_overlap import deferred_builders
 from jobs.extract import extract_and_load
 from jobs.feature_table import stored_features
 from jobs.model_store import active_model
@@ -39,7 +41,6 @@ from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, explain, model_input_for, score_prepared, score_rows
 from jobs.shown_tracks import ReasonsPolicy
-from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
 from jobs.sources_store import analyze_loaded_tables
 
@@ -249,7 +250,23 @@ def _aggregate_and_publish(
             stage.counts = {"republished": 0}
         return int(latest[0])
     hit = served_hit(config, scored)
-    discovered = _discover(engine, snapshot_date, recorder, config, hit)
+    # discover in a thread while the publish transaction runs its SQL builders (`jobs.discover_overlap`)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discover") as pool:
+        discovered = pool.submit(_discover, engine, snapshot_date, recorder, config, hit)
+        return _publish(engine, source, snapshot_date, recorder, config, loaded, scored, discovered)
+
+
+def _publish(
+    engine: Engine,
+    source: Source,
+    snapshot_date: date,
+    recorder: RunRecorder,
+    config: RunConfig,
+    loaded: Loaded,
+    scored: Scored | None,
+    discovered: Future[Discovered],
+) -> int:
+    key, hit = _publication_key(source, snapshot_date, scored), served_hit(config, scored)
     with recorder.stage("aggregate_publish") as stage:
         with engine.begin() as conn:
             summary = {
@@ -262,7 +279,7 @@ def _aggregate_and_publish(
             params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
             publication_id, counts = publish(
                 conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
-                summary=summary, keep=config.keep_publications, scored=scored, builders=publish_builders(discovered),
+                summary=summary, keep=config.keep_publications, scored=scored, builders=deferred_builders(discovered),
             )  # fmt: skip
         retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
         stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
