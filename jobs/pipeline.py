@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -251,23 +251,8 @@ def _aggregate_and_publish(
         return int(latest[0])
     hit = served_hit(config, scored)
     # discover in a thread while the publish transaction runs its SQL builders (`jobs.discover_overlap`)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discover") as pool:
+    with ThreadPoolExecutor(1, "discover") as pool, recorder.stage("aggregate_publish") as stage:
         discovered = pool.submit(_discover, engine, snapshot_date, recorder, config, hit)
-        return _publish(engine, source, snapshot_date, recorder, config, loaded, scored, discovered)
-
-
-def _publish(
-    engine: Engine,
-    source: Source,
-    snapshot_date: date,
-    recorder: RunRecorder,
-    config: RunConfig,
-    loaded: Loaded,
-    scored: Scored | None,
-    discovered: Future[Discovered],
-) -> int:
-    key, hit = _publication_key(source, snapshot_date, scored), served_hit(config, scored)
-    with recorder.stage("aggregate_publish") as stage:
         with engine.begin() as conn:
             summary = {
                 "key": key, "warnings": recorder.warnings, "unavailable_metrics": sorted(recorder.unavailable_metrics),

@@ -12,18 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from jobs import aggregate, lock, pipeline
+from jobs import aggregate, pipeline
 from jobs.errors import RunFailed
-from tests.factories import DAY, config, tiny_source
-from tests.test_discover_stage import DISCOVER_TABLES
-
-
-def _backfill(engine: Engine) -> pipeline.RunOutcome:
-    with lock.exclusive_run(engine):
-        return pipeline.backfill(
-            engine, tiny_source(n_artists=120), end_date=DAY, days=8, trigger="cli", requested_by="test",
-            config=config(),
-        )  # fmt: skip
+from tests.test_discover_stage import DISCOVER_TABLES, _backfill
 
 
 def test_discover_overlaps_the_sql_builders_and_publishes_with_them(
