@@ -2,11 +2,13 @@
 
 The publish's SQL builders (leaderboard, seasonality, alerts) and the score tables are PostgreSQL work, and the
 discover stage is mostly Python work (LightGBM, numpy, pandas) that does not need them: run one after the other
-they left a core idle for ~4 s of a 100k-track refresh. `jobs.pipeline` starts `_discover` in a thread, opens
-the publish transaction at once, and hands `publish` the discover builders through `deferred_builders`: each
-waits for the stage's result when its turn comes (the discover tables are written last, as before), so the
-publication's rows are the same and still commit together. A failed discover stage raises from its first
-builder, inside the publish transaction, which rolls back; a failed publish waits for the thread to end.
+they left a core idle for ~4 s of a 100k-track refresh. `jobs.pipeline` runs the publish transaction in a worker
+thread (waiting on PostgreSQL, mostly) and the discover stage in the run's own thread (its big frames stay in
+the main allocator arena: computed in a second thread they raised the peak by ~100 MiB at 100k), and hands
+`publish` the discover builders through `deferred_builders`: each waits for the stage's result when its turn
+comes (the discover tables are written last, as before), so the publication's rows are the same and still commit
+together. A failed discover stage raises from the first discover builder, inside the publish transaction, which
+rolls back, and then in the run; a failed publish is raised once the discover stage has ended.
 
     pytest tests/test_discover_overlap.py tests/test_discover_stage.py
 """

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -250,25 +250,38 @@ def _aggregate_and_publish(
             stage.counts = {"republished": 0}
         return int(latest[0])
     hit = served_hit(config, scored)
-    # discover in a thread while the publish transaction runs its SQL builders (`jobs.discover_overlap`)
-    with ThreadPoolExecutor(1, "discover") as pool, recorder.stage("aggregate_publish") as stage:
-        discovered = pool.submit(_discover, engine, snapshot_date, recorder, config, hit)
-        with engine.begin() as conn:
-            summary = {
-                "key": key, "warnings": recorder.warnings, "unavailable_metrics": sorted(recorder.unavailable_metrics),
-                **headline_counts(conn, snapshot_date),
-            }  # fmt: skip
-            observations_from = loaded.observations_from
-            if loaded_since_publication(conn=conn, run_id=recorder.run_id):
-                observations_from = date.min  # days another run loaded are not in what the last publication kept
-            params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
-            publication_id, counts = publish(
-                conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
-                summary=summary, keep=config.keep_publications, scored=scored, builders=deferred_builders(discovered),
-            )  # fmt: skip
-        retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
-        stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
-    return publication_id
+    discovered: Future[Discovered] = Future()
+
+    def publish_stage() -> int:  # one transaction, whose discover builders wait for `discovered`
+        with recorder.stage("aggregate_publish") as stage:
+            with engine.begin() as conn:
+                summary = {
+                    "key": key, "warnings": recorder.warnings,
+                    "unavailable_metrics": sorted(recorder.unavailable_metrics), **headline_counts(conn, snapshot_date),
+                }  # fmt: skip
+                observations_from = loaded.observations_from
+                if loaded_since_publication(conn=conn, run_id=recorder.run_id):
+                    observations_from = date.min  # days another run loaded are not in what the last publication kept
+                params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
+                publication_id, counts = publish(
+                    conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
+                    summary=summary, keep=config.keep_publications, scored=scored,
+                    builders=deferred_builders(discovered),
+                )  # fmt: skip
+            retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
+            stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
+        return publication_id
+
+    # the publish in a thread, its SQL builders beside the discover stage here (`jobs.discover_overlap`)
+    with ThreadPoolExecutor(1, "publish") as pool:
+        published = pool.submit(publish_stage)
+        try:
+            discovered.set_result(_discover(engine, snapshot_date, recorder, config, hit))
+        except BaseException as error:
+            discovered.set_exception(error)  # the publish rolls back at its first discover builder
+            wait([published])
+            raise
+        return published.result()
 
 
 def loaded_since_publication(*, conn: Connection, run_id: int) -> bool:
