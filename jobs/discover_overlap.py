@@ -16,7 +16,7 @@ rolls back, and then in the run; a failed publish is raised once the discover st
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from sqlalchemy import Connection
 
@@ -45,3 +45,20 @@ def deferred_builders(discovered: Future[Discovered]) -> dict[str, Builder]:
         return lambda conn, params: builders()[table](conn, params)
 
     return {table: deferred(table) for table in PUBLISHED_TABLES}
+
+
+def publish_beside_discover(
+    publish_stage: Callable[[Future[Discovered]], int], discover: Callable[[], Discovered]
+) -> int:
+    """`publish_stage(discovered)` in a worker thread while `discover()` runs in this one; the publication id.
+    A discover error is handed to the publish (which rolls back at its first discover builder), then raised."""
+    discovered: Future[Discovered] = Future()
+    with ThreadPoolExecutor(1, "publish") as pool:
+        published = pool.submit(publish_stage, discovered)
+        try:
+            discovered.set_result(discover())
+        except BaseException as error:
+            discovered.set_exception(error)
+            wait([published])
+            raise
+        return published.result()
