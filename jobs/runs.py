@@ -137,6 +137,7 @@ class RunRecorder:
         self._progress_written = 0.0
         self._progress_shape: tuple[int | None, str] = (None, "")
         self._lock = threading.Lock()  # stages may end in two threads (discover beside publish, jobs.pipeline)
+        self._open: list[str] = []  # the stages entered and not ended, the last entered last
 
     def _update(self, sql: str, **params: Any) -> None:
         with self.engine.begin() as conn:
@@ -157,8 +158,13 @@ class RunRecorder:
         started = time.perf_counter()
         result = StageResult()
         self.current_stage = name
+        self._open.append(name)
         self._write_progress(0, None, "steps")
         yield result
+        self._open.remove(name)
+        if self._open and self.current_stage == name:  # one ended beside another: the progress names that one
+            self.current_stage = self._open[-1]
+            self._write_progress(0, None, "steps")
         seconds = round(time.perf_counter() - started, 3)
         record = {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
         if (peak := peak_rss_mib()) is not None:
