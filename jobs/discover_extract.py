@@ -33,7 +33,9 @@ TRACK_TYPES = {
 
 def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame:
     """One row per track released by `day` (or undated): catalogue, sound (`SOUND_FEATURES`) and `popularity` =
-    peak of the metric (the lowest for chart positions). Tracks without audio features have NaN there."""
+    peak of the metric (the lowest for chart positions). Tracks without audio features have NaN there. The peaks
+    are aggregated over the narrow `observations` by integer entity, then named (the `raw_observations` view
+    joins every row to its names first: twice the time at 100k tracks)."""
     audio = ", ".join(f"af.{c}" for c in SOUND_FEATURES)
     peak = HitDefinition(hit_metric).best
     frame = copy_out_frame(
@@ -47,9 +49,13 @@ def read_tracks(*, conn: Connection, day: date, hit_metric: str) -> pd.DataFrame
         LEFT JOIN artists a ON a.artist_id = ta.artist_id
         LEFT JOIN track_audio_features af ON af.track_id = t.track_id
         LEFT JOIN (
-            SELECT entity_id, {peak}(value) AS peak FROM raw_observations
-            WHERE entity_type = 'track' AND metric = :metric AND observed_on <= :day
-            GROUP BY entity_id
+            SELECT e.entity_id, o.peak
+            FROM (
+                SELECT entity, {peak}(value) AS peak FROM observations
+                WHERE metric = (SELECT metric FROM observation_metrics WHERE name = :metric) AND observed_on <= :day
+                GROUP BY entity
+            ) o
+            JOIN observation_entities e ON e.entity = o.entity AND e.entity_type = 'track'
         ) p ON p.entity_id = t.track_id
         WHERE t.release_date IS NULL OR t.release_date <= :day
         ORDER BY t.track_id
@@ -121,12 +127,38 @@ def read_similar(*, conn: Connection, day: date, artists: Iterable[str]) -> pd.D
     return copy_out_frame(conn, sql, SIMILAR_TYPES, {"day": day, "artists": wanted}).astype({"match": float})
 
 
+# Per artist, the day of its newest list and the sources of that list's resolved entries (the name resolution of
+# `_NEWEST_LISTS`): one hash aggregate of the lists, which may run in parallel, instead of a window over every
+# list and a sort of every entry by strength (0.15 s against 0.9 s at 100k tracks, 417k entries). When a list's
+# resolved entries share one source (lo = hi, every list of the demo and of Last.fm) that source is its strongest
+# entry's; the artists of a mixed list take the strongest entry's as before.
+_LIST_SOURCES = """
+    WITH list_days AS (
+        SELECT artist_id, observed_on, min(source) FILTER (WHERE resolved) AS lo,
+               max(source) FILTER (WHERE resolved) AS hi
+        FROM (SELECT artist_id, observed_on, source, similar_artist_id IS NOT NULL
+                     OR lower(similar_name) IN (SELECT lower(name) FROM artists) AS resolved
+              FROM similar_artists WHERE observed_on <= :day) s
+        GROUP BY artist_id, observed_on
+    ), latest AS (
+        SELECT DISTINCT ON (artist_id) artist_id, lo, hi FROM list_days ORDER BY artist_id, observed_on DESC
+    ), mixed AS (
+        SELECT artist_id FROM latest WHERE lo <> hi
+    )
+    SELECT artist_id, lo AS source FROM latest WHERE lo = hi
+    UNION ALL
+    SELECT artist_id, source FROM ({strongest}) strongest
+    ORDER BY artist_id
+"""
+
+
 def read_similar_bases(*, conn: Connection, day: date) -> pd.Series:
     """artist_id -> the source of its newest list's strongest entry, for every artist with a list on or before
     `day` (what `read_similar` gives for it): which artists have lists, and what each segment is based on."""
-    sql = "SELECT DISTINCT ON (artist_id) artist_id, source FROM (" + _NEWEST_LISTS.format(
-        only="", columns="n.artist_id, n.source, n.match"
+    strongest = "SELECT DISTINCT ON (artist_id) artist_id, source FROM (" + _NEWEST_LISTS.format(
+        only="AND artist_id IN (SELECT artist_id FROM mixed)", columns="n.artist_id, n.source, n.match"
     ) + ") lists ORDER BY artist_id, match DESC"  # fmt: skip
+    sql = _LIST_SOURCES.format(strongest=strongest)
     frame = copy_out_frame(conn, sql, {"artist_id": pa.string(), "source": pa.string()}, {"day": day})
     return frame.set_index("artist_id")["source"]
 

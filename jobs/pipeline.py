@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from core.hit_definition import HitDefinition
 from core.settings import Settings
 from jobs.aggregate import AggregateParams, headline_counts
 from jobs.discover import DiscoverConfig, Discovered, run_discover
+from jobs.discover_overlap import deferred_builders, publish_beside_discover
 from jobs.extract import extract_and_load
 from jobs.feature_table import stored_features
 from jobs.model_store import active_model
@@ -39,7 +41,6 @@ from jobs.publish import check_publishable, publication_day, publish
 from jobs.runs import RunRecorder, recorded_run
 from jobs.score import Scored, explain, model_input_for, score_prepared, score_rows
 from jobs.shown_tracks import ReasonsPolicy
-from jobs.similar_tracks import publish_builders
 from jobs.sources.base import Source
 from jobs.sources_store import analyze_loaded_tables
 
@@ -249,24 +250,25 @@ def _aggregate_and_publish(
             stage.counts = {"republished": 0}
         return int(latest[0])
     hit = served_hit(config, scored)
-    discovered = _discover(engine, snapshot_date, recorder, config, hit)
-    with recorder.stage("aggregate_publish") as stage:
-        with engine.begin() as conn:
-            summary = {
-                "key": key, "warnings": recorder.warnings, "unavailable_metrics": sorted(recorder.unavailable_metrics),
-                **headline_counts(conn, snapshot_date),
-            }  # fmt: skip
-            observations_from = loaded.observations_from
-            if loaded_since_publication(conn=conn, run_id=recorder.run_id):
-                observations_from = date.min  # days another run loaded are not in what the last publication kept
-            params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
-            publication_id, counts = publish(
-                conn=conn, run_id=recorder.run_id, source=source.name, is_demo=source.is_demo, params=params,
-                summary=summary, keep=config.keep_publications, scored=scored, builders=publish_builders(discovered),
-            )  # fmt: skip
-        retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
-        stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
-    return publication_id
+
+    # the publish in a worker thread, its SQL builders beside the discover stage here (`jobs.discover_overlap`)
+    def publish_stage(discovered: Future[Discovered]) -> int:
+        with recorder.stage("aggregate_publish") as stage:
+            with engine.begin() as conn:
+                summary = {"key": key, "warnings": recorder.warnings, **headline_counts(conn, snapshot_date),
+                           "unavailable_metrics": sorted(recorder.unavailable_metrics)}  # fmt: skip
+                observations_from = loaded.observations_from
+                if loaded_since_publication(conn=conn, run_id=recorder.run_id):
+                    observations_from = date.min  # days another run loaded are not in what the last publication kept
+                params = AggregateParams(0, snapshot_date, hit, observations_from=observations_from)
+                publication_id, counts = publish(conn=conn, run_id=recorder.run_id, source=source.name,
+                    is_demo=source.is_demo, params=params, summary=summary, keep=config.keep_publications,
+                    scored=scored, builders=deferred_builders(discovered))  # fmt: skip
+            retire_partitions(engine)  # the deleted publications' partitions, after the commit: no reader waits
+            stage.rows_out, stage.counts = sum(counts.values()), {f"published_{t}": n for t, n in counts.items()}
+        return publication_id
+
+    return publish_beside_discover(publish_stage, lambda: _discover(engine, snapshot_date, recorder, config, hit))
 
 
 def loaded_since_publication(*, conn: Connection, run_id: int) -> bool:
@@ -291,10 +293,8 @@ def _discover(
 ) -> Discovered:
     """Segments, micro-genres, similar tracks and the rest (jobs.discover), published with the other tables."""
     with recorder.stage("discover") as stage, engine.connect() as conn:
-        discovered = run_discover(
-            conn=conn, snapshot_date=snapshot_date, hit_metric=hit.metric, hit_threshold=hit.threshold,
-            config=config.discover,
-        )  # fmt: skip
+        discovered = run_discover(conn=conn, snapshot_date=snapshot_date, hit_metric=hit.metric,
+                                  hit_threshold=hit.threshold, config=config.discover)  # fmt: skip
         stage.rows_in = int(discovered.summary.get("n_tracks", 0))
         stage.rows_out = len(discovered.sound.tracks) + len(discovered.segments.segments)
     return discovered

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,6 +136,8 @@ class RunRecorder:
         self.current_stage: str | None = None
         self._progress_written = 0.0
         self._progress_shape: tuple[int | None, str] = (None, "")
+        self._lock = threading.Lock()  # stages may end in two threads (discover beside publish, jobs.pipeline)
+        self._open: list[str] = []  # the stages entered and not ended, the last entered last
 
     def _update(self, sql: str, **params: Any) -> None:
         with self.engine.begin() as conn:
@@ -155,18 +158,27 @@ class RunRecorder:
         started = time.perf_counter()
         result = StageResult()
         self.current_stage = name
+        self._open.append(name)
         self._write_progress(0, None, "steps")
         yield result
+        self._open.remove(name)
+        if self._open and self.current_stage == name:  # one ended beside another: the progress names that one
+            self.current_stage = self._open[-1]
+            self._write_progress(0, None, "steps")
         seconds = round(time.perf_counter() - started, 3)
         record = {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
         if (peak := peak_rss_mib()) is not None:
             record["peak_rss_mib"] = peak  # the process's peak so far: the stage that raises it set the run's peak
+        with self._lock:
+            self._record(record, result)
+
+    def _record(self, record: dict[str, Any], result: StageResult) -> None:
         self.stages.append(record)
         for key, value in result.counts.items():
             self.row_counts[key] = self.row_counts.get(key, 0) + int(value)
         logger.info(
-            "run %s stage %s: %d rows in, %d rows out, %.2fs", self.run_id, name, result.rows_in,
-            result.rows_out, seconds,
+            "run %s stage %s: %d rows in, %d rows out, %.2fs", self.run_id, record["stage"], result.rows_in,
+            result.rows_out, record["seconds"],
         )  # fmt: skip
         self._update(
             "UPDATE job_runs SET heartbeat_at = now(), stages = CAST(:stages AS jsonb),"

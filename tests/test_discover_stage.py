@@ -132,6 +132,24 @@ def test_lists_read_for_some_artists_are_those_of_every_list(clean_db: Engine) -
               AND b.artist_id = (SELECT max(artist_id) FROM artists)
             UNION ALL SELECT max(artist_id), 'Nobody Of That Name', 0.9, :day, 'lastfm' FROM artists
         """), {"day": DAY})  # fmt: skip
+        # a list of two sources whose strongest entry is the later source by name (Last.fm, beside the demo's)
+        conn.execute(text("""
+            INSERT INTO similar_artists (artist_id, similar_name, match, observed_on, source)
+            SELECT s.artist_id, b.name, 2.0, max(s.observed_on), 'lastfm' FROM similar_artists s, artists b
+            WHERE s.artist_id = (SELECT artist_id FROM artists ORDER BY artist_id OFFSET 2 LIMIT 1)
+              AND b.artist_id = (SELECT min(artist_id) FROM artists)
+            GROUP BY s.artist_id, b.name
+        """))  # fmt: skip
+        # an artist whose newest list names nobody in the catalogue, and whose older list did: no list now
+        conn.execute(text("""
+            WITH one AS (SELECT artist_id FROM artists ORDER BY artist_id OFFSET 1 LIMIT 1), older AS (
+                INSERT INTO similar_artists (artist_id, similar_name, match, observed_on, source, similar_artist_id)
+                SELECT s.artist_id, s.similar_name, s.match, s.observed_on - 30, 'lastfm', s.similar_artist_id
+                FROM similar_artists s JOIN one USING (artist_id)
+            )
+            UPDATE similar_artists s SET similar_artist_id = NULL, similar_name = 'ghost ' || s.similar_name
+            FROM one WHERE s.artist_id = one.artist_id
+        """))  # fmt: skip
     with clean_db.connect() as conn:
         every = pd.DataFrame(conn.execute(text(EVERY_LIST), {"day": DAY}).all(), columns=list(read_similar(
             conn=conn, day=DAY, artists=[]).columns)).astype({"match": float})  # fmt: skip
@@ -144,6 +162,7 @@ def test_lists_read_for_some_artists_are_those_of_every_list(clean_db: Engine) -
     expected = every[every["artist_id"].isin(some)].sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(part.sort_values(key).reset_index(drop=True), expected, check_dtype=False)
     first = every.drop_duplicates("artist_id").set_index("artist_id")["source"]
+    assert artists[1] not in first.index and first[artists[2]] == "lastfm"
     pd.testing.assert_series_equal(bases.sort_index(), first.sort_index(), check_names=False, check_dtype=False)
 
 

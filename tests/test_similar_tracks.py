@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 
 from core.columnar import copy_out_fixed
 from dashboard.discover_queries import similar_tracks
-from jobs import lock, pipeline
+from jobs import discover_overlap, lock, pipeline
 from jobs import similar_tracks as similar_tracks_module
 from jobs.binary_copy import copy_in, copy_payload
 from jobs.discover import Discovered
@@ -95,13 +95,13 @@ def test_track_page_reads_the_neighbours_the_discover_stage_found(
     clean_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     found: list[Discovered] = []
-    original = pipeline.publish_builders
+    original = discover_overlap.publish_builders  # the discover builders of the publish (jobs.discover_overlap)
 
     def keep(discovered: Discovered):  # type: ignore[no-untyped-def]
         found.append(discovered)
         return original(discovered)
 
-    monkeypatch.setattr(pipeline, "publish_builders", keep)
+    monkeypatch.setattr(discover_overlap, "publish_builders", keep)
     monkeypatch.setattr(similar_tracks_module, "CHUNK_TRACKS", 97)  # several chunks, the last one short
     with lock.exclusive_run(clean_db):
         outcome = pipeline.backfill(clean_db, tiny_source(n_artists=120), end_date=DAY, days=8, trigger="cli",
