@@ -3,6 +3,7 @@ migration 0024); every other row still merges exactly as before."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
@@ -117,3 +118,16 @@ def test_an_extract_reads_the_stored_hashes_once_and_a_later_batch_still_wins(
         staged = StagedLoad(conn, run_id=None)
         staged.add(batch(["One", "Two"]))
         assert staged.staged_rows == 0
+
+
+def test_hash_membership_matches_isin_in_the_callers_order() -> None:
+    """`_members` searches in sorted order and answers in the caller's: the same as `np.isin` on shuffled
+    hashes with repeats, misses below, between and above the stored ones, and empty sides."""
+    rng = np.random.default_rng(7)
+    stored = np.sort(rng.integers(-(2**62), 2**62, 5_000, dtype=np.int64))
+    values = np.concatenate([rng.choice(stored, 3_000), rng.integers(-(2**63), 2**63 - 1, 2_000, dtype=np.int64),
+                             [np.iinfo(np.int64).min, np.iinfo(np.int64).max]])  # fmt: skip
+    rng.shuffle(values)
+    assert np.array_equal(load_hashes._members(stored, values), np.isin(values, stored))
+    assert not load_hashes._members(np.empty(0, dtype=np.int64), values).any()
+    assert load_hashes._members(stored, np.empty(0, dtype=np.int64)).shape == (0,)
