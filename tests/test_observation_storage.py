@@ -279,3 +279,18 @@ def test_a_bare_month_written_from_another_savepoint_is_copied_without_freeze(cl
         writer.finish()
     with clean_db.connect() as conn:
         assert conn.execute(text('SELECT count(*) FROM "observations_y2034m03"')).scalar_one() == 10
+
+
+def test_the_days_present_probe_leaves_the_planner_settings_as_it_found_them(clean_db: Engine) -> None:
+    """A day added to an existing month is probed per (metric, source, day) with sequential scans off for that
+    one statement (`ObservationWriter._days_present`); the rest of the caller's transaction keeps its setting,
+    and the probe still tells a loaded day from a new one (the loaded day's rows take the merge)."""
+    with clean_db.begin() as conn:
+        load_batch(conn=conn, batch=SourceBatch("demo", observations=observations([date(2026, 8, 1)])), run_id=1)
+    with clean_db.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = on"))
+        writer = ObservationWriter(conn, run_id=2)
+        inserted = writer.write(pd.concat([observations([date(2026, 8, 1)], n=7), observations([date(2026, 8, 2)])]))
+        writer.finish()
+        assert conn.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
+    assert inserted == 2 + 5 and writer.fast_rows == 5 and writer.merged_rows == 2
