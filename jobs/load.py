@@ -148,28 +148,6 @@ def merge_staged(*, conn: Connection, target: Target) -> int:
     return int(result.rowcount or 0)
 
 
-def merge_frame(
-    *,
-    conn: Connection,
-    table: str,
-    frame: pd.DataFrame,
-    columns: list[str],
-    key: list[str],
-    update: list[str] | None = None,
-) -> int:
-    """Stage and merge one frame into any table (the benchmarks' experiment tables use it)."""
-    if frame.empty:
-        return 0
-    target = Target(table, table, columns, key, update)
-    create_stage(conn=conn, target=target)
-    copy_frame(
-        conn=conn, table=f"_staged_{table}", frame=frame.drop_duplicates(subset=key, keep="last"), columns=columns
-    )
-    changed = merge_staged(conn=conn, target=target)
-    conn.execute(text(f"DROP TABLE _staged_{table}"))
-    return changed
-
-
 class StagedLoad:
     """Batches staged in temp tables of this transaction, then merged into the real tables at once."""
 

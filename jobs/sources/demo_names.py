@@ -1,7 +1,7 @@
 """Names for the demo market's artists and tracks, drawn from seeded generators with numpy (no per-name loop).
 
     artist_names(seed=42, n=1_000_000)    # 'Kalomi', 'Zeno Rita', ...: 2-3 syllables, half with a second word
-    track_names(rng, n=5_000_000)         # 'Neon River', ...: two words, from the caller's generator
+    track_names_of(track_name_words(rng, n=5_000_000))   # 'Neon River', ...: two words, the caller's generator
 
 A name depends only on the seed and its position, so every run of the demo names the market the same way.
 (Artist names changed once when the naming was vectorised: the draws are made in a different order.)
@@ -32,13 +32,9 @@ def artist_names(*, seed: int, n: int) -> np.ndarray:
     return np.where(with_second, np.strings.add(np.strings.add(first, " "), second), first).astype(object)
 
 
-def track_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Two words each, drawn from the tracks frame's own generator (its first draw, as it always was)."""
-    return track_names_of(track_name_words(rng, n))
-
-
 def track_name_words(rng: np.random.Generator, n: int) -> np.ndarray:
-    """The (n x 2) word numbers of `n` track names: drawn for every track at once, named a batch at a time."""
+    """The (n x 2) word numbers of `n` track names, drawn from the tracks frame's own generator (its first draw,
+    as it always was): drawn for every track at once, named a batch at a time (`track_names_of`)."""
     return rng.integers(0, len(_WORDS), (n, 2))
 
 
