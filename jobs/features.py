@@ -20,6 +20,7 @@ from jobs.observation_frames import observation_panels
 from model.features import FeatureContext, build_features
 from model.frames import ModelFrames
 from model.labels import history_labels
+from model.panels import observed_ids
 
 HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
 
@@ -48,7 +49,7 @@ def snapshot_context(*, conn: Connection, day: date, hit_metric: str, observed_a
         return FeatureContext.build(snapshot_frames(conn=conn, day=day, hit_metric=hit_metric), until=until)
     audio_of = None
     if observed_audio:
-        audio_of = [str(track_id) for track_id in pd.Index([]).append([p.ids for p in panels.track.values()]).unique()]
+        audio_of = [str(track_id) for track_id in observed_ids(panels.track)]
     frames = read_model_frames(
         conn=conn, first=first, last=day, hit_metric=hit_metric, observations=False, audio_of=audio_of
     ).normalised()

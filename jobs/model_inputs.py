@@ -57,7 +57,7 @@ def read_model_frames(
     )
     track_artists = copy_out_frame(conn, "SELECT track_id, artist_id, position FROM track_artists", LINK_TYPES)
     artists = copy_out_frame(conn, "SELECT artist_id, name, genre FROM artists", ARTIST_TYPES)
-    only, ids = ("", {}) if audio_of is None else (" WHERE track_id = ANY(CAST(:ids AS text[]))", {"ids": audio_of})
+    only, ids = _of_tracks("track_id", audio_of)
     audio = copy_out_frame(conn, f"SELECT {', '.join(AUDIO_TYPES)} FROM track_audio_features{only}", AUDIO_TYPES, ids)
     prior_best = prior_best_frame(conn=conn, metric=hit_metric, before=first, best=HitDefinition(hit_metric).best)
     logger.info(
@@ -65,6 +65,13 @@ def read_model_frames(
     )
     one_source = len(np.unique(frame["source"].cat.codes.to_numpy())) <= 1  # the key is then unique
     return ModelFrames(frame, tracks, track_artists, artists, audio, prior_best, one_per_key=one_source)
+
+
+def _of_tracks(column: str, track_ids: Sequence[str] | None) -> tuple[str, dict[str, Sequence[str]]]:
+    """A WHERE clause keeping the rows whose `column` is one of `track_ids`, and its parameters (none: all)."""
+    if track_ids is None:
+        return "", {}
+    return f" WHERE {column} = ANY(CAST(:ids AS text[]))", {"ids": track_ids}
 
 
 def _no_observations() -> pd.DataFrame:
@@ -87,7 +94,7 @@ def observed_range(*, conn: Connection, metric: str) -> tuple[date | None, date 
 
 def track_names(*, conn: Connection, track_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Track and main-artist names for the scored table (of `track_ids` only, when given)."""
-    only, ids = ("", {}) if track_ids is None else (" WHERE t.track_id = ANY(CAST(:ids AS text[]))", {"ids": track_ids})
+    only, ids = _of_tracks("t.track_id", track_ids)
     return copy_out_frame(
         conn,
         "SELECT t.track_id, t.name, ta.artist_id, a.name AS artist_name FROM tracks t"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from model.frames import AUDIO_COLUMNS, COUNT_METRICS, RANK_METRICS, ModelFrames, is_hit
-from model.panels import Panel, panel_window, panels_for
+from model.panels import Panel, observed_ids, panel_window, panels_for
 
 logger = logging.getLogger(__name__)
 
@@ -202,8 +202,7 @@ def features_at(
     tracks = ctx.frames.tracks
     rows = tracks[(tracks["release_date"] <= when) | tracks["release_date"].isna()]
     if mode == "history" and ctx.track_panels:  # a track no panel holds is never seen: drop it before the lookups
-        observed = pd.Index([]).append([panel.ids for panel in ctx.track_panels.values()])
-        rows = rows[rows["track_id"].isin(observed)]
+        rows = rows[rows["track_id"].isin(observed_ids(ctx.track_panels))]
     out = pd.DataFrame(
         {
             "track_id": rows["track_id"].to_numpy(),

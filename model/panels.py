@@ -72,6 +72,11 @@ class Panel:
         return out
 
 
+def observed_ids(panels: dict[str, Panel]) -> pd.Index:
+    """The ids any of `panels` holds (each once): the entities observed in their window."""
+    return pd.Index([]).append([panel.ids for panel in panels.values()]).unique()
+
+
 def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start: pd.Timestamp, n_days: int) -> Panel:
     """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
     rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
