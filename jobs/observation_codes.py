@@ -238,7 +238,7 @@ def coded_rows(*, conn: Connection, frame: pd.DataFrame, cache: EntityCodes | No
         mapping = name_codes(conn=conn, table=table, code=column, names=names)
         rows[column] = np.array([mapping[str(name)] for name in names], dtype=np.int16)[positions]
     codes = cache.codes(conn, ids, defer=True)
-    try:  # no statement until the INSERT is waited for: numpy only
+    with cache.pending.meanwhile():  # no statement until the INSERT is waited for: numpy only
         entity_of_pair = np.concatenate([codes[entity_type] for entity_type in ids] or [np.empty(0, np.int32)])
         rows = {"entity": entity_of_pair[pair_of_row], **rows}
         positions, days = _factorized(frame, "observed_on")
@@ -247,9 +247,6 @@ def coded_rows(*, conn: Connection, frame: pd.DataFrame, cache: EntityCodes | No
         missing = int(np.isnan(rows["value"]).sum())
         if missing:  # `value` is NOT NULL: refused, as the wide table's constraint refused it
             raise DataQualityError(f"{missing} observation(s) have no value (NULL or NaN): nothing was loaded")
-    except BaseException:
-        cache.pending.join()  # this error is the caller's to see; the transaction is rolled back anyway
-        raise
     if wait:
         cache.pending.wait()
     return rows
@@ -272,14 +269,12 @@ def last_per_key(rows: Rows) -> Rows:
         # the usual case: small metric and source codes and days within 179 years fit one int64 with the entity
         key = (entity << 32) | (metric << 24) | (source << 16) | (day.astype(np.int64) - int(day.min()))
         order = np.argsort(key, kind="stable")  # stable: equal keys stay in frame order
-        key = key[order]
-        last = np.ones(len(order), dtype=bool)
-        last[:-1] = key[1:] != key[:-1]
+        parts = [key[order]]
     else:
         head = (entity << 32) | (metric << 16) | source
         order = np.lexsort((day, head))  # stable, as above
-        head, sorted_day = head[order], day[order]
-        last = np.ones(len(order), dtype=bool)
-        last[:-1] = (head[1:] != head[:-1]) | (sorted_day[1:] != sorted_day[:-1])
+        parts = [head[order], day[order]]
+    last = np.ones(len(order), dtype=bool)  # a row is its key's last when the next row's key differs
+    last[:-1] = np.logical_or.reduce([part[1:] != part[:-1] for part in parts])
     kept = order if last.all() else order[last]
     return {name: values[kept] for name, values in rows.items()}

@@ -104,13 +104,10 @@ class ObservationWriter:
         # index is walked once, leaf by leaf, instead of at random. The dictionary's INSERT of new ids runs
         # meanwhile (`coded_rows(wait=False)`): no statement until it is waited for.
         rows = coded_rows(conn=self.conn, frame=frame, cache=self.entities, wait=False)
-        try:
+        with self.entities.pending.meanwhile():
             rows = last_per_key(rows)
             months, distinct = row_months(rows["observed_on"])
             names = {month: partition_name(month.item()) for month in distinct}
-        except BaseException:
-            self.entities.pending.join()  # this error is the caller's to see
-            raise
         self.entities.pending.wait()
         self.kept_rows += len(rows["entity"])
         if self.fast_path:

@@ -2,20 +2,22 @@
 
     pending = Pending(deferred=True)
     pending.start(conn, lambda driver: driver.execute(sql, params), expected=n)   # returns at once
-    ...numpy work, no statement on `conn`...
+    with pending.meanwhile():
+        ...numpy work, no statement on `conn`...
     pending.wait()                    # joins the thread; raises the work's error, or a row count not `expected`
 
 The work runs on the transaction's own psycopg connection (`conn.connection.driver_connection`, thread-safe: a
 statement the caller sent meanwhile would wait for it), so it commits or rolls back with everything else.
-The caller sends no statement until `wait` (`jobs.observation_codes` reuses its stage), and on its own error
-`join`s before raising, so the rollback never races the work. Not `deferred`, `start` runs the work in the
-caller's thread. Used for the entity dictionary's insert of new ids (`jobs.observation_codes`).
+The caller sends no statement until `wait` (`jobs.observation_codes` reuses its stage); `meanwhile` joins the
+work before the caller's own error leaves it, so the rollback never races the work. Not `deferred`, `start`
+runs the work in the caller's thread. Used for the entity dictionary's insert of new ids (`jobs.observation_codes`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -50,6 +52,16 @@ class Pending:
             return
         self.thread = threading.Thread(target=run, name="pending-sql", daemon=True)
         self.thread.start()
+
+    @contextmanager
+    def meanwhile(self) -> Iterator[None]:
+        """The caller's own work while this work runs (no statement on the connection): on the caller's error,
+        join first (so the rollback never races the work), then raise the caller's error."""
+        try:
+            yield
+        except BaseException:
+            self.join()
+            raise
 
     def join(self) -> None:
         """Wait for the work, keeping its error for `wait` (for a caller already raising its own)."""

@@ -7,6 +7,8 @@ insert fails in that thread raises and leaves nothing behind.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -18,6 +20,25 @@ from jobs import observation_codes
 from jobs.load import load_batch
 from jobs.pending_sql import Pending
 from jobs.sources.base import SourceBatch
+
+
+def test_the_callers_error_leaves_meanwhile_only_once_the_work_has_ended(conn: Connection) -> None:
+    """`meanwhile` joins the work before the caller's own error propagates (so a rollback never races it), and
+    the caller's error is the one raised; the work's error is kept for the next `wait`."""
+    finished = threading.Event()
+
+    def slow(driver: Any) -> int:
+        time.sleep(0.3)
+        finished.set()
+        raise ValueError("work error")
+
+    pending = Pending(deferred=True)
+    pending.start(conn, slow, expected=0)
+    with pytest.raises(KeyError, match="caller error"), pending.meanwhile():
+        raise KeyError("caller error")
+    assert finished.is_set() and pending.thread is None
+    with pytest.raises(ValueError, match="work error"):
+        pending.wait()
 
 
 def test_deferred_work_runs_in_the_transaction_and_its_errors_surface_at_wait(conn: Connection) -> None:
