@@ -52,11 +52,12 @@ class Panel:
             return np.full(len(self.ids), np.nan)
         day = min(day, self.n_days - 1)
         better = np.fmin if metric in RANK_METRICS else np.fmax  # NaN (not observed) never wins over a value
-        covered, best = self._best if self._best is not None and self._best[0] <= day else (-1, None)
+        if self._best is None or self._best[0] > day:  # the first ask, or an earlier day: from the window's start
+            self._best = (0, self.values[:, 0])
+        covered, best = self._best
         if day > covered:  # only the days not covered yet are read
-            ahead = better.reduce(self.values[:, covered + 1 : day + 1], axis=1)
-            best = ahead if best is None else better(best, ahead)
-        self._best = (day, best)
+            best = better(best, better.reduce(self.values[:, covered + 1 : day + 1], axis=1))
+            self._best = (day, best)
         return best
 
     def days_seen(self, day: int, window: int) -> np.ndarray:

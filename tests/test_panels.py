@@ -56,5 +56,6 @@ def test_the_lookups_keep_no_second_entity_by_day_array() -> None:
         panel.best_to_date(day, "spotify_popularity")
         panel.days_seen(day, 28)
     kept = [value for name, value in vars(panel).items() if name not in ("values", "last_seen")]
-    arrays = [a for value in kept for a in (value if isinstance(value, tuple) else (value,)) if isinstance(a, np.ndarray)]
+    parts = [part for value in kept for part in (value if isinstance(value, tuple) else (value,))]
+    arrays = [part for part in parts if isinstance(part, np.ndarray)]
     assert all(a.ndim == 1 for a in arrays), [a.shape for a in arrays]
