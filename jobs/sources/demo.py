@@ -264,13 +264,24 @@ def _metric_frame(entity_type: str, ids: np.ndarray, metric: str, values: np.nda
 
 
 class DemoSource:
-    """The `demo` source as the pipeline sees it: one `SourceBatch` per snapshot date."""
+    """The `demo` source as the pipeline sees it: one `SourceBatch` per snapshot date.
+
+    The market is built when first asked for and let go once `extract_range` has sent its last batch: a run
+    extracts once, and at 1M tracks the simulated market is ~200 MiB the later stages would otherwise carry.
+    Asked again, it is rebuilt from the seed: the same market, value for value."""
 
     name = SOURCE
     is_demo = True
 
     def __init__(self, *, seed: int = 42, n_artists: int = 3000, start: date = date(2023, 1, 1)) -> None:
-        self.market = DemoMarket(seed=seed, n_artists=n_artists, start=start)
+        self.seed, self.n_artists, self.start = seed, n_artists, start
+        self._market: DemoMarket | None = None
+
+    @property
+    def market(self) -> DemoMarket:
+        if self._market is None:
+            self._market = DemoMarket(seed=self.seed, n_artists=self.n_artists, start=self.start)
+        return self._market
 
     def catalogue_batch(self, released_by: date) -> SourceBatch:
         """Artists, genres and every track released by the date, without observations, as one batch."""
@@ -298,3 +309,4 @@ class DemoSource:
             observations = pd.concat([self.market.observations(d) for d in days], ignore_index=True)
             yield SourceBatch(source=SOURCE, observations=observations)
             day = days[-1] + timedelta(days=1)
+        self._market = None  # the run has every batch: free the market before its later stages
