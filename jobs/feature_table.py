@@ -1,8 +1,8 @@
 """The feature table (migration 0018): the features stage's rows for one snapshot, stored so the score stage
 reads them as numpy instead of rebuilding them from observations.
 
-    set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
-    features = read_feature_set(conn=conn, feature_set_id=set_id)      # the same SnapshotFeatures back
+    matrix = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)  # its numbers
+    features = read_feature_set(conn=conn, feature_set_id=matrix.feature_set_id)  # the same SnapshotFeatures back
 
 The numbers of a row (is_hit, the genre's code, every other feature as one bytea of float64 with NaN for
 missing) are fixed-width, so they go both ways as binary COPY of numpy structured arrays (`jobs.binary_copy`,
@@ -55,8 +55,9 @@ def find_feature_set(*, conn: Connection, day: date, hit: HitDefinition) -> int 
 
 def write_feature_set(
     *, conn: Connection, features: SnapshotFeatures, day: date, hit: HitDefinition, run_id: int | None
-) -> int:
-    """Replace the stored set by `features` (rows with `names`) for (`day`, `hit`); return its id."""
+) -> FeatureMatrix:
+    """Replace the stored set by `features` (rows with `names`) for (`day`, `hit`); return the numbers stored
+    (the `read_feature_matrix` of the new set, bit for bit, without reading it back)."""
     if features.names is None:
         raise ValueError("a stored feature set needs the rows' names (snapshot_features gives them)")
     rows, columns = features.rows, float_columns(features.rows)
@@ -70,11 +71,11 @@ def write_feature_set(
              "genres": list(genres), "run": run_id},
         ).scalar_one()
     )  # fmt: skip
-    numbers = _numbers(rows, columns)
-    genre = rows["genre"].cat.codes.to_numpy().astype(np.int16)
+    matrix = FeatureMatrix(set_id, day, columns, list(genres), features.is_hit.to_numpy(dtype=bool),
+                           rows["genre"].cat.codes.to_numpy().astype(np.int16), _numbers(rows, columns))  # fmt: skip
     payload = copy_payload([("int4", np.full(len(rows), set_id)), ("int4", np.arange(len(rows))),
-                            ("bool", features.is_hit.to_numpy(dtype=bool)), ("int2", genre),
-                            (f"float8s[{len(columns)}]", numbers)])  # fmt: skip
+                            ("bool", matrix.is_hit), ("int2", matrix.genre),
+                            (f"float8s[{len(columns)}]", matrix.numbers)])  # fmt: skip
     copy_in(conn, "track_features", ["feature_set_id", "row_number", "is_hit", "genre", "features"], payload)
     names = features.names
     keys = pd.DataFrame({"feature_set_id": set_id, "row_number": np.arange(len(rows)), "track_id": rows["track_id"],
@@ -82,7 +83,7 @@ def write_feature_set(
                          "name": names["name"].to_numpy(), "artist_name": names["artist_name"].to_numpy()})  # fmt: skip
     copy_frame(conn=conn, table="track_feature_keys", frame=keys, columns=KEY_COLUMNS)
     logger.info("feature set %d: %d rows x %d features for %s", set_id, len(rows), len(columns) + 1, day)
-    return set_id
+    return matrix
 
 
 @dataclass
@@ -142,7 +143,7 @@ def feature_rows(*, conn: Connection, matrix: FeatureMatrix) -> SnapshotFeatures
     rows.insert(3, "release_date", keys["release_date"].astype("datetime64[s]"))  # the unit of ModelFrames.normalised
     rows["genre"] = matrix.categorical()["genre"]
     names = keys[["name", "artist_name"]].reset_index(drop=True)
-    return SnapshotFeatures(None, rows, pd.Series(matrix.is_hit, name="is_hit_now"), names)
+    return SnapshotFeatures(rows, pd.Series(matrix.is_hit, name="is_hit_now"), names)
 
 
 def _read_keys(conn: Connection, set_id: int) -> pd.DataFrame:
@@ -180,15 +181,8 @@ def stored_features(*, conn: Connection, day: date, hit: HitDefinition, changed:
     if found is not None:
         return StoredSet(found, None, None)
     features = snapshot_features(conn=conn, day=day, hit_metric=hit.metric, hit_threshold=hit.threshold)
-    set_id = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
-    return StoredSet(set_id, len(features.rows), matrix_of(features, set_id, day))
-
-
-def matrix_of(features: SnapshotFeatures, set_id: int, day: date) -> FeatureMatrix:
-    """The `FeatureMatrix` `write_feature_set` stores for `features` (the same columns, codes and floats)."""
-    rows, columns = features.rows, float_columns(features.rows)
-    return FeatureMatrix(set_id, day, columns, list(rows["genre"].cat.categories), features.is_hit.to_numpy(dtype=bool),
-                         rows["genre"].cat.codes.to_numpy().astype(np.int16), _numbers(rows, columns))  # fmt: skip
+    matrix = write_feature_set(conn=conn, features=features, day=day, hit=hit, run_id=run_id)
+    return StoredSet(matrix.feature_set_id, len(features.rows), matrix)
 
 
 def _numbers(rows: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -27,7 +27,9 @@ HISTORY_DAYS = 35  # 28-day growth plus a week of staleness
 
 @dataclass
 class SnapshotFeatures:
-    context: FeatureContext | None  # None when read back from the feature table (jobs.feature_table)
+    """What is scored, without the context it was built from: at 1M tracks the context's panels and catalogue
+    frames are ~500 MB, freed before the rows are named and stored."""
+
     rows: pd.DataFrame  # one row per scored track, index 0..n-1
     is_hit: pd.Series  # aligned with `rows`: the track is a hit on the day
     names: pd.DataFrame | None = None  # aligned with `rows`: `name` and `artist_name` (`jobs.model_inputs.score_names`)
@@ -64,12 +66,13 @@ def features_on(
     rows = build_features(ctx, [pd.Timestamp(day)], hit_metric=hit_metric, hit_threshold=hit_threshold)
     rows = rows.reset_index(drop=True)
     labels = history_labels(ctx, rows, metric=hit_metric, threshold=hit_threshold, horizon_days=1)
-    return SnapshotFeatures(ctx, rows, labels["is_hit_now"])
+    return SnapshotFeatures(rows, labels["is_hit_now"])
 
 
 def snapshot_features(*, conn: Connection, day: date, hit_metric: str, hit_threshold: float) -> SnapshotFeatures:
     """The feature rows of every track to score on `day`, whether each is a hit on the day, and their names."""
     ctx = snapshot_context(conn=conn, day=day, hit_metric=hit_metric, observed_audio=True)
     features = features_on(ctx, day, hit_metric=hit_metric, hit_threshold=hit_threshold)
+    del ctx  # the rows are built: the panels and catalogue frames go before the names are read and stored
     features.names = score_names(conn=conn, track_ids=features.rows["track_id"])
     return features

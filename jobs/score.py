@@ -149,7 +149,7 @@ def score_rows(
         frames = snapshot_frames(conn=conn, day=snapshot_date, hit_metric=metric)
         done = DaskScorer(dask_scheduler)(frames, booster, pd.Timestamp(snapshot_date), metric=metric,
                                           threshold=threshold)  # fmt: skip
-        features = SnapshotFeatures(None, done.current, pd.Series(done.is_hit))
+        features = SnapshotFeatures(done.current, pd.Series(done.is_hit))
         probability = published_probability(booster, model.params, champion, done.current)
         return Probabilities(model, probability, np.asarray(done.is_hit, dtype=bool), features=features, raw=done.raw)
     features = snapshot_features(conn=conn, day=snapshot_date, hit_metric=metric, hit_threshold=threshold)

@@ -82,7 +82,7 @@ def test_a_stored_set_reads_back_as_the_rows_built_in_memory(world: Engine) -> N
         built = snapshot_features(conn=conn, day=DAY, hit_metric="spotify_popularity", hit_threshold=THRESHOLD)
         model = active_model(conn=conn)
         assert model is not None
-        set_id = write_feature_set(conn=conn, features=built, day=DAY, hit=model.hit, run_id=None)
+        set_id = write_feature_set(conn=conn, features=built, day=DAY, hit=model.hit, run_id=None).feature_set_id
         back = read_feature_set(conn=conn, feature_set_id=set_id)
     assert len(built.rows) > 50 and built.is_hit.any() and built.rows["genre"].notna().all()
     assert built.names is not None and back.names is not None
