@@ -118,6 +118,7 @@ TABLES: dict[str, tuple[str, list[str]]] = {  # table -> (frame, columns)
     "agg_genre_evolution": ("evolution", ["kind", "label", "release_year", "n_hits", "share"]),
 }
 JSON_COLUMNS = ("curve", "top_genres")
+COPY_ROWS = 100_000  # rows per COPY of a discover table
 INT_COLUMNS = ("hop", "rank", "cluster", "n_tracks", "n_hits", "n_outliers", "release_year", "micro_genre")
 
 
@@ -137,18 +138,19 @@ def discover_builders(discovered: Discovered) -> dict[str, Builder]:
     def builder(table: str, name: str, columns: list[str]) -> Builder:
         def build(conn: Connection, params: AggregateParams) -> int:
             frame = frames[name]
-            if frame.empty:
-                return 0
-            frame = frame.copy()
-            for column in JSON_COLUMNS:
-                if column in frame:
-                    frame[column] = frame[column].map(lambda value: json.dumps(value, default=float))
-            for column in INT_COLUMNS:
-                if column in frame:
-                    frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
-            frame["publication_id"] = params.publication_id
             wanted = ["publication_id", *(columns or [c for c in frame.columns if c != "publication_id"])]
-            copy_frame(conn=conn, table=params.table(table), frame=frame, columns=wanted)
+            # A COPY per COPY_ROWS rows: the converted copy and its CSV text of the 1M-track map (776k rows)
+            # were ~400 MB at once.
+            for start in range(0, len(frame), COPY_ROWS):
+                chunk = frame.iloc[start : start + COPY_ROWS].copy()
+                for column in JSON_COLUMNS:
+                    if column in chunk:
+                        chunk[column] = chunk[column].map(lambda value: json.dumps(value, default=float))
+                for column in INT_COLUMNS:
+                    if column in chunk:
+                        chunk[column] = pd.to_numeric(chunk[column]).round().astype("Int64")
+                chunk["publication_id"] = params.publication_id
+                copy_frame(conn=conn, table=params.table(table), frame=chunk, columns=wanted)
             return len(frame)
 
         return build

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from jobs import lock, pipeline
+from jobs import discover, lock, pipeline
 from jobs.cli import main
 from jobs.discover_extract import read_similar, read_similar_bases, read_tracks
 from model.sound import SOUND_FEATURES
@@ -67,6 +67,27 @@ def test_demo_run_publishes_every_discover_table_in_the_same_publication(clean_d
             )
         ).scalar()
         assert bad == 0
+
+
+def test_a_discover_table_copied_in_several_chunks_holds_every_row_once(
+    clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The discover tables are COPYed `COPY_ROWS` rows at a time (the 1M-track map at once was ~400 MB)."""
+    monkeypatch.setattr(discover, "COPY_ROWS", 7)
+    outcome = _backfill(clean_db)
+    with clean_db.connect() as conn:
+        n_tracks = conn.execute(text("SELECT (summary ->> 'n_tracks')::int FROM agg_discover_summary")).scalar()
+        numbers = (
+            conn.execute(
+                text("SELECT track_no FROM agg_discover_tracks WHERE publication_id = :p ORDER BY track_no"),
+                {"p": outcome.publication_id},
+            )
+            .scalars()
+            .all()
+        )
+        ideas = conn.execute(text("SELECT count(*), count(DISTINCT (seed_artist_id, artist_id)) FROM agg_collab_ideas"))
+    assert n_tracks > 7 * 3 and numbers == list(range(n_tracks))  # several chunks, each row once, none lost
+    assert len(set(ideas.one())) == 1
 
 
 @pytest.mark.shared_data
