@@ -157,13 +157,17 @@ class RunRecorder:
     def stage(self, name: str) -> Iterator[StageResult]:
         started = time.perf_counter()
         result = StageResult()
-        self.current_stage = name
-        self._open.append(name)
+        with self._lock:  # the open stages and the one the progress names change together
+            self.current_stage = name
+            self._open.append(name)
         self._write_progress(0, None, "steps")
         yield result
-        self._open.remove(name)
-        if self._open and self.current_stage == name:  # one ended beside another: the progress names that one
-            self.current_stage = self._open[-1]
+        with self._lock:
+            self._open.remove(name)
+            named = self._open[-1] if self._open and self.current_stage == name else None
+            if named is not None:  # one ended beside another: the progress names that one
+                self.current_stage = named
+        if named is not None:
             self._write_progress(0, None, "steps")
         seconds = round(time.perf_counter() - started, 3)
         record = {"stage": name, "seconds": seconds, "rows_in": result.rows_in, "rows_out": result.rows_out}
