@@ -34,7 +34,6 @@ from core.logs import configure_logging
 from core.queue import enqueue_request
 from core.settings import Settings, get_settings
 from jobs.errors import HitscopeError
-from jobs.memory import return_freed_memory
 from jobs.source_registry import SOURCE_NAMES
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.layouts import LAYOUT_NAMES
@@ -115,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
-    return_freed_memory()  # a run's big frames go back to the system as each stage drops them (jobs.memory)
     if args.command == "evaluate":  # works on a file: no database needed
         from jobs.evaluate import evaluate_data
 
