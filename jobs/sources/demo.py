@@ -121,14 +121,8 @@ class DemoMarket:
         return np.char.add("demo:t", np.char.zfill(index.astype(str), 7))
 
     def artists_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "artist_id": self.artist_ids(),
-                "name": artist_names(seed=self.seed, n=self.n_artists),
-                "genre": np.array(GENRES)[self.catalogue.artist_genre],
-                "source": SOURCE,
-            }
-        )
+        names, genres = artist_names(seed=self.seed, n=self.n_artists), np.array(GENRES)[self.catalogue.artist_genre]
+        return pd.DataFrame({"artist_id": self.artist_ids(), "name": names, "genre": genres, "source": SOURCE})
 
     def track_draws(self) -> TrackDraws:
         """The per-track draws of the catalogue frames, for every track (`TrackDraws`)."""
@@ -190,13 +184,8 @@ class DemoMarket:
 
     def track_artists_frame(self, tracks: pd.DataFrame) -> pd.DataFrame:
         index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
-        return pd.DataFrame(
-            {
-                "track_id": tracks["track_id"].to_numpy(),
-                "artist_id": self.artist_ids()[self.catalogue.track_artist[index]],
-                "position": 0,
-            }
-        )
+        artists = self.artist_ids()[self.catalogue.track_artist[index]]
+        return pd.DataFrame({"track_id": tracks["track_id"].to_numpy(), "artist_id": artists, "position": 0})
 
     def audio_features_frame(self, tracks: pd.DataFrame, draws: TrackDraws | None = None) -> pd.DataFrame:
         index = tracks["track_id"].str.slice(6).astype(int).to_numpy()
@@ -223,12 +212,8 @@ class DemoMarket:
         age = age[idx].astype(float)
         artist = c.track_artist[idx]
         release_month = c.track_release_month[idx].astype(float)
-        peak = (
-            0.75 * artist_pop[artist]
-            + 11 * c.track_quality[idx]
-            + season_effect(c.artist_genre[artist], release_month)
-            + 42
-        )
+        season = season_effect(c.artist_genre[artist], release_month)
+        peak = 0.75 * artist_pop[artist] + 11 * c.track_quality[idx] + season + 42
         rise = 1 - np.exp(-age / c.track_rise[idx])
         decay = 0.45 + 0.55 * np.exp(-age / c.track_decay[idx])
         viral_age = c.track_viral_day[idx]
