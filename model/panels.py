@@ -24,7 +24,7 @@ class Panel:
     last_seen: np.ndarray  # index of the last observed day on or before each day, -1 if none
     # The running best of `best_to_date`: (the last day it covers, each entity's best up to that day). One
     # column, advanced as later days are asked (dates come in order): not an (entity x day) array beside
-    # `values`, which at 1M tracks was 223 MB per panel.
+    # `values` (63 MB each in the bench's 1M world: 219,777 observed tracks x 36 days).
     _best: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     @property

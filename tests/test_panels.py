@@ -50,7 +50,7 @@ def test_days_seen_counts_the_observed_days_of_the_window_ending_on_the_day() ->
 
 
 def test_the_lookups_keep_no_second_entity_by_day_array() -> None:
-    """At 1M tracks an (entity x day) float64 array is 223 MB: the lookups may keep a column, never a panel."""
+    """An (entity x day) array is the panel's size again (63 MB in the bench's 1M world): a column, never a panel."""
     panel = random_panel(3)
     for day in range(N_DAYS):
         panel.best_to_date(day, "spotify_popularity")
