@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, text
 
+from core.columnar import packed_bytea
 from jobs.binary_copy import pg_days
 from jobs.copy_frames import copy_csv, copy_frame, csv_payload
 from jobs.errors import DataQualityError
@@ -123,14 +124,13 @@ def _reserve(conn: Connection, n_new: int) -> int:
 
 def _staged_codes(conn: Connection, n_ids: int) -> np.ndarray:
     """The code of each staged id (by its position), -1 where the dictionary has none."""
-    # One bytea of big-endian (position, code) int4 pairs: a single value to fetch, parsed by numpy, no sort.
-    packed = conn.execute(
-        text(
-            f"SELECT string_agg(int4send(s.i) || int4send(e.entity), ''::bytea) FROM {STAGE} s"
-            " JOIN observation_entities e ON e.entity_type = s.entity_type AND e.entity_id = s.entity_id"
-        )
-    ).scalar_one()
-    pairs = np.frombuffer(packed or b"", dtype=">i4").reshape(-1, 2)
+    # Byteas of big-endian (position, code) int4 pairs, one per 2**15 positions: parsed by numpy, no sort.
+    packed = packed_bytea(
+        conn, "int4send(s.i) || int4send(e.entity)",
+        f"{STAGE} s JOIN observation_entities e ON e.entity_type = s.entity_type AND e.entity_id = s.entity_id",
+        "s.i >> 15",
+    )  # fmt: skip
+    pairs = np.frombuffer(packed, dtype=">i4").reshape(-1, 2)
     codes = np.full(n_ids, -1, dtype=np.int32)
     codes[pairs[:, 0]] = pairs[:, 1]
     return codes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
@@ -63,3 +64,17 @@ def test_a_quote_in_a_parameter_is_a_value(conn: Connection) -> None:
     frame = read_frame(conn, "SELECT CAST(:v AS text) AS v, (SELECT count(*) FROM victims) AS n", {"v": hostile})
     assert frame.loc[0, "v"] == hostile and frame.loc[0, "n"] == 1
     assert read_frame(conn, "SELECT name FROM victims")["name"].tolist() == ["kept"]
+
+
+def test_a_packed_read_comes_whole_in_small_values(conn: Connection) -> None:
+    """Every row's piece once, and no value near the whole: libpq would keep a buffer that large (core.columnar)."""
+    from core.columnar import packed_bytea
+
+    conn.execute(text("CREATE TEMP TABLE hashed AS SELECT (random() * 2 ^ 62)::int8 * (CASE WHEN i % 2 = 0 THEN 1"
+                      " ELSE -1 END) AS h FROM generate_series(1, 50000) i"))  # fmt: skip
+    stored = np.sort(np.array(conn.execute(text("SELECT h FROM hashed")).scalars().all(), dtype=np.int64))
+    packed = packed_bytea(conn, "int8send(h)", "hashed WHERE h IS NOT NULL", "h >> 56")
+    np.testing.assert_array_equal(np.sort(np.frombuffer(packed, dtype=">i8").astype(np.int64)), stored)
+    largest = conn.execute(text("SELECT max(n) FROM (SELECT count(*) AS n FROM hashed GROUP BY h >> 56) g")).scalar()
+    assert largest < len(stored) / 50  # the hash's top byte spreads the rows over ~256 values
+    assert packed_bytea(conn, "int8send(h)", "hashed WHERE false", "h >> 56") == b""
