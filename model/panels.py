@@ -1,11 +1,14 @@
 """Daily panels: one metric of one entity type as an (entity x day) array, with as-of lookups.
 
 A panel turns long observations into a dense array once, so "the value as of day d", "its change over 7 days"
-and "its best value up to d" are array lookups for every entity at once (no per-entity Python loops).
+and "its best value up to d" are array lookups for every entity at once (no per-entity Python loops). The array
+is float32 when that holds every value exactly (popularity, chart positions, counts under 2**24), else float64:
+the lookups give float64 either way, value for value (tests/test_panels.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,12 +19,13 @@ from model.frames import RANK_METRICS
 
 @dataclass
 class Panel:
-    """`values[i, k]` is entity `ids[i]`'s value on day `start + k` (NaN when not observed)."""
+    """`values[i, k]` is entity `ids[i]`'s value on day `start + k` (NaN when not observed). Nothing else of
+    the panel's size is kept: an (entity x day) index of each entity's last observed day was a quarter of it
+    again (int16), so `as_of` reads the few days its staleness allows instead."""
 
     ids: pd.Index
     start: pd.Timestamp
     values: np.ndarray
-    last_seen: np.ndarray  # index of the last observed day on or before each day, -1 if none
     # The running best of `best_to_date`: (the last day it covers, each entity's best up to that day). One
     # column, advanced as later days are asked (dates come in order): not an (entity x day) array beside
     # `values` (63 MB each in the bench's 1M world: 219,777 observed tracks x 36 days).
@@ -40,10 +44,10 @@ class Panel:
         if day < 0:
             return out
         day = min(day, self.n_days - 1)
-        last = self.last_seen[:, day]
-        ok = (last >= 0) & (day - last <= staleness_days)
-        rows = np.flatnonzero(ok)
-        out[rows] = self.values[rows, last[rows]]
+        for seen_on in range(max(0, day - staleness_days), day + 1):  # a later observed day overwrites
+            column = self.values[:, seen_on]
+            observed = ~np.isnan(column)
+            out[observed] = column[observed]
         return out
 
     def best_to_date(self, day: int, metric: str) -> np.ndarray:
@@ -53,7 +57,7 @@ class Panel:
         day = min(day, self.n_days - 1)
         better = np.fmin if metric in RANK_METRICS else np.fmax  # NaN (not observed) never wins over a value
         if self._best is None or self._best[0] > day:  # the first ask, or an earlier day: from the window's start
-            self._best = (0, self.values[:, 0])
+            self._best = (0, self.values[:, 0].astype(np.float64))
         covered, best = self._best
         if day > covered:  # only the days not covered yet are read
             best = better(best, better.reduce(self.values[:, covered + 1 : day + 1], axis=1))
@@ -85,20 +89,28 @@ def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start
     """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
     rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
     ids, row_of = _entity_rows(rows["entity_id"])
-    values = np.full((len(ids), n_days), np.nan)
+    observed = rows["value"].to_numpy(dtype=np.float64)
+    values = np.full((len(ids), n_days), np.nan, dtype=value_dtype([observed]))
     days = (rows["observed_on"] - start).dt.days.to_numpy()
     inside = (days >= 0) & (days < n_days)
-    values[row_of[inside], days[inside]] = rows["value"].to_numpy()[inside]
+    values[row_of[inside], days[inside]] = observed[inside]
     return panel_of(ids, start, values)
 
 
+def value_dtype(parts: Iterable[np.ndarray]) -> np.dtype:
+    """float32 when it holds every value of `parts` exactly (NaN stays NaN), else float64."""
+    for part in parts:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not ((part.astype(np.float32) == part) | np.isnan(part)).all():
+                return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
 def panel_of(ids: pd.Index, start: pd.Timestamp, values: np.ndarray) -> Panel:
-    """The panel of `values` (entity x day from `start`, NaN: not observed) for the entities `ids`."""
-    n_days = values.shape[1]
-    kind = np.int16 if n_days < 2**15 else np.int32  # a day index: int16 for any window under 89 years
-    seen = np.where(~np.isnan(values), np.arange(n_days, dtype=kind)[None, :], kind(-1))
-    last_seen = np.maximum.accumulate(seen, axis=1, out=seen) if n_days else seen
-    return Panel(ids, start, values, last_seen)
+    """The panel of `values` (entity x day from `start`, NaN: not observed) for the entities `ids`, stored as
+    float32 when that is exact (`value_dtype`)."""
+    kind = value_dtype([values])
+    return Panel(ids, start, values if values.dtype == kind else values.astype(kind))
 
 
 def panel_window(
@@ -154,7 +166,7 @@ class PanelGrid:
             for column in columns.values():
                 observed |= ~np.isnan(column)
             present = np.flatnonzero(observed)
-            values = np.full((len(present), n_days), np.nan)
+            values = np.full((len(present), n_days), np.nan, dtype=value_dtype(c[present] for c in columns.values()))
             for day in list(columns):
                 values[:, day - offset] = columns.pop(day)[present]
             out[metric] = panel_of(ids[present], start, values)
