@@ -232,6 +232,6 @@ def read_similar_base(*, conn: Connection, k: int) -> SimilarBase | None:
         positions = np.minimum(np.searchsorted(numbers, lists), len(numbers) - 1)  # numbers -> positions
         if not np.array_equal(owners, numbers) or not np.array_equal(numbers[positions], lists):
             return None
-        return tracks["track_id"].to_numpy(dtype=object), positions.astype(np.int64)
+        return tracks["track_id"].to_numpy(dtype=object), positions.astype(np.int32)  # n < 2**31 (int4)
 
     return SimilarBase(publication, dict(row[1]), graph)

@@ -86,7 +86,6 @@ def discover_segments(
     )
     missing: list[str] = []
     listed = set(bases.index.tolist())
-    basis_of = bases.to_dict()
     profiles = tracks[tracks["has_audio"]].groupby("artist_id")[SOUND_FEATURES].mean()
     if bases.empty:
         missing.append("No similar-artist lists (Last.fm or the demo network): segments come from sound and genre.")
@@ -102,8 +101,7 @@ def discover_segments(
         return found if sound is None else pd.concat([found, sound[sound["artist_id"].isin(wanted)]], ignore_index=True)
 
     links = reachable_adjacency(graph, seeds, hops=hops, per_hop=per_hop)
-    full = credits_with_features(credits, tracks, artists)
-    partners = partner_map(full)
+    partners = partner_map(credits_with_features(credits, tracks, artists))  # not kept: 890k rows at 1M tracks
     if not any(partners.values()):
         missing.append("No tracks with several credited artists: no collaboration ideas.")
     frame = _model_frame(tracks)
@@ -117,7 +115,7 @@ def discover_segments(
             continue
         segment = segment.assign(
             seed_artist_id=artist, name=segment["artist_id"].map(names).fillna(segment["artist_id"]),
-            popularity=segment["artist_id"].map(level), basis=basis_of.get(artist, "sound"),
+            popularity=segment["artist_id"].map(level), basis=bases.get(artist, "sound"),
         )  # fmt: skip
         parts["segments"].append(segment)
         members = set(segment["artist_id"])
@@ -135,7 +133,7 @@ def discover_segments(
         drivers=_concat(parts["drivers"]),
         underperformers=_named(_ranked(_concat(parts["under"])), tracks),
         ideas=_ideas_named(_ranked(_concat(parts["ideas"])), names),
-        summary={"seeds": len(seeds), "basis": pd.Series(basis_of).value_counts().to_dict(), "notes": notes},
+        summary={"seeds": len(seeds), "basis": bases.value_counts().to_dict(), "notes": notes},
         missing=missing,
     )
     logger.info("segments for %d seeds: %d segment rows, %d ideas", len(seeds), len(result.segments), len(result.ideas))
@@ -165,7 +163,8 @@ def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
 def _named(under: pd.DataFrame, tracks: pd.DataFrame) -> pd.DataFrame:
     if under.empty:
         return under
-    return under.assign(name=under["track_id"].map(tracks.set_index("track_id")["name"]).fillna(under["track_id"]))
+    shown = tracks.loc[tracks["track_id"].isin(under["track_id"]), ["track_id", "name"]]  # not every track's name
+    return under.assign(name=under["track_id"].map(shown.set_index("track_id")["name"]).fillna(under["track_id"]))
 
 
 def _ideas_named(ideas: pd.DataFrame, names: pd.Series) -> pd.DataFrame:

@@ -73,14 +73,16 @@ def similar_tracks(
     *,
     reusable: Mapping[str, int] | None = None,
     base: Callable[[], SimilarBase | None] | None = None,
-    standardised: tuple[Space, np.ndarray] | None = None,
+    space: Space | None = None,
 ) -> Similar:
     """The similar tracks of the audio tracks `ids` with sound features `raw` (n x features, as the stage
     standardises them): reused, extended from `base()` (the newest publication's graph), or rebuilt.
-    `standardised` is (`space_of(raw)`, `raw` in it) when the caller has them (the stage's micro-genres do)."""
-    today, z = standardised if standardised is not None else _standardised(raw)
+    `space` is `space_of(raw)` when the caller has it (the stage's micro-genres do). The features in today's
+    space are not held while a graph is extended (at 1M tracks 53 MB, beside the extension's own arrays): they
+    are computed again for a rebuild, whose search costs a minute."""
+    today = space if space is not None else space_of(raw)
     reusable = reusable or {}
-    key = neighbours_key(ids, z, neighbours)
+    key = neighbours_key(ids, in_space(raw, *today), neighbours)
     if key in reusable:
         return _reused(key, today, reusable[key], len(ids), neighbours)
     found = base() if base is not None else None
@@ -95,15 +97,10 @@ def similar_tracks(
         if isinstance(extended, Similar):
             return extended
         reason = extended
-    index, distance = nearest_tracks(z, neighbours)
+    index, distance = nearest_tracks(in_space(raw, *today), neighbours)
     summary = _summary(key, today, len(ids), index.shape[1], built="rebuilt", reason=reason)
     logger.info("similar tracks rebuilt for %d tracks (%s)", len(ids), reason)
     return _found(index, distance, summary)
-
-
-def _standardised(raw: np.ndarray) -> tuple[Space, np.ndarray]:
-    today = space_of(raw)
-    return today, in_space(raw, *today)
 
 
 def _extended(
@@ -114,6 +111,7 @@ def _extended(
     if graph is None:
         return f"publication {found.publication_id}'s lists are not {neighbours} a track"
     base_ids, base_index = graph
+    del graph  # the ids go once they are matched and checked (below): not held through the extension
     rows = pd.Index(ids).get_indexer(base_ids)
     if (rows < 0).any():
         return f"tracks of publication {found.publication_id} are gone"
@@ -124,6 +122,7 @@ def _extended(
         space = space_of(np.asfortranarray(raw[rows]))
     if neighbours_key(base_ids, in_space(raw[rows], *space), neighbours) != found.similar.get("key"):
         return f"the sound of publication {found.publication_id}'s tracks changed"
+    del base_ids
     drift = _drift(space, today)
     if drift > DRIFT:
         return f"the sound space moved {drift:.2%} from publication {found.publication_id}'s"

@@ -80,7 +80,7 @@ def discover_sound(
                            missing)  # fmt: skip
     raw = audio[SOUND_FEATURES].to_numpy(dtype=float)
     space = space_of(raw)
-    z = in_space(raw, *space)  # `standardise(raw)`, its space kept for similar tracks (computed once)
+    z = in_space(raw, *space)  # `standardise(raw)`, its space kept for similar tracks
     found = micro_genres(z, k_range, seed=seed)
     coords = map_2d(z, seed=seed)
     audio = audio.assign(micro_genre=found.labels, pca_x=coords[:, 0], pca_y=coords[:, 1], is_outlier=found.is_outlier)
@@ -95,8 +95,9 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
+    del z  # similar tracks measure in their graph's space, or in today's again for a rebuild
     similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base,
-                             standardised=(space, z))  # fmt: skip
+                             space=space)  # fmt: skip
     summary = {
         "n_audio_tracks": len(audio), "k": found.k, "silhouette": round(found.silhouette, 4),
         "silhouettes": {str(k): round(v, 4) for k, v in found.silhouettes.items()}, "k_range": list(k_range),

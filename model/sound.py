@@ -51,8 +51,9 @@ def space_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def in_space(values: np.ndarray, mean: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """`values` in the units of (mean, spread): z-scores, a constant column 0, a missing value the mean (0)."""
-    z = (values - mean) / np.where(spread > 0, spread, 1.0)
-    return np.nan_to_num(z)
+    z = np.subtract(values, mean, order="C")  # row-major whatever the input's layout (pandas gives column-major):
+    z /= np.where(spread > 0, spread, 1.0)  # what the neighbour searches and KMeans read without a copy
+    return np.nan_to_num(z, copy=False)
 
 
 def micro_genres(z: np.ndarray, k_range: tuple[int, int], *, seed: int = 0) -> MicroGenres:
@@ -141,7 +142,7 @@ def neighbours_key(ids: np.ndarray, z: np.ndarray, k: int, *, exact_max: int = E
         method = f"exact sklearn {sklearn.__version__}"
     digest = hashlib.sha256(f"nearest_tracks v1; k={k}; {method}; n={len(z)}\n".encode())
     digest.update("\x1f".join(map(str, ids)).encode())
-    digest.update(np.ascontiguousarray(z, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(z, dtype=np.float64).data)  # the bytes, not a copy of them
     return digest.hexdigest()
 
 
