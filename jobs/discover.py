@@ -34,6 +34,7 @@ from jobs.discover_extract import (
 from jobs.discover_segments import SegmentResult, discover_segments
 from jobs.discover_sound import SoundResult, discover_sound
 from jobs.load import copy_frame
+from jobs.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +73,14 @@ def run_discover(
     artists = read_artists(conn=conn, day=snapshot_date)
     credits, bases = read_credits(conn=conn), read_similar_bases(conn=conn, day=snapshot_date)
     watched, reusable = read_watched_artists(conn=conn), read_similar_sources(conn=conn)
+    release_free_memory()  # what the reads freed (jobs.memory): the sound side's arrays start from what is live
     with threadpool_limits(limits=1):
         sound = discover_sound(
             tracks, hit_metric=hit_metric, hit_threshold=hit_threshold, k_range=(config.k_min, config.k_max),
             neighbours=config.neighbours, seed=config.seed, reusable=reusable,
             base=lambda: read_similar_base(conn=conn, k=config.neighbours),
         )  # fmt: skip
+        release_free_memory()
         segments = discover_segments(
             tracks, credits, artists, bases, lambda wanted: read_similar(conn=conn, day=snapshot_date, artists=wanted),
             watched, hops=config.hops, per_hop=config.per_hop, n_seeds=config.seeds, seed=config.seed,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from jobs.memory import release_free_memory
 from model.segment_model import fit_segment_model
 from model.segments import (
     collaboration_ideas,
@@ -109,6 +110,7 @@ def discover_segments(
     parts: dict[str, list[pd.DataFrame]] = {"segments": [], "drivers": [], "under": [], "ideas": []}
     notes: dict[str, str] = {}
     for artist in seeds:
+        release_free_memory()  # each seed's model frames (jobs.memory): at 1M tracks the heap otherwise kept growing
         segment = market_segment(links, artist, hops=hops, per_hop=per_hop)
         if segment.empty:
             notes[artist] = "no similar artists"

@@ -163,4 +163,5 @@ def _reused(key: str, space: Space, publication: int, n: int, neighbours: int) -
 
 def _found(index: np.ndarray, distance: np.ndarray, summary: dict[str, Any]) -> Similar:
     """The computed lists, narrowed as published: int32 rows, distances rounded to 4 places then float32."""
-    return Similar(index.astype(np.int32, copy=False), np.round(distance, 4).astype(np.float32), summary, None)
+    rounded = np.round(distance, 4, out=distance if distance.flags.writeable else None)  # in place: 59 MB at 1M
+    return Similar(index.astype(np.int32, copy=False), rounded.astype(np.float32), summary, None)

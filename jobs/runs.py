@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from jobs.memory import release_free_memory
 from jobs.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class RunRecorder:
             self._open.append(name)
         self._write_progress(0, None, "steps")
         yield result
+        release_free_memory()  # the stage's freed frames go back to the system, not into the next stage's peak
         with self._lock:
             self._open.remove(name)
             named = self._open[-1] if self._open and self.current_stage == name else None
