@@ -219,8 +219,10 @@ def copy_out_fixed_chunks(
         whole = (len(pending) - len(COPY_TRAILER)) // dtype.itemsize * dtype.itemsize  # the trailer stays behind
         if whole > 0:
             yield _decoded(pending, whole, dtype, kinds)
-            del pending[:whole]
-    if not started or pending != COPY_TRAILER:
+            pending = pending[whole:]  # the part row left, copied: no resize of a buffer a view may still hold
+    if not started:
+        raise ValueError(f"the COPY stream ended after {len(pending)} bytes, before its {len(COPY_HEADER)}-byte header")
+    if pending != COPY_TRAILER:
         raise ValueError("rows of unexpected width: a NULL or a variable-width field")
 
 

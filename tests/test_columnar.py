@@ -78,3 +78,21 @@ def test_a_packed_read_comes_whole_in_small_values(conn: Connection) -> None:
     largest = conn.execute(text("SELECT max(n) FROM (SELECT count(*) AS n FROM hashed GROUP BY h >> 56) g")).scalar()
     assert largest < len(stored) / 50  # the hash's top byte spreads the rows over ~256 values
     assert packed_bytea(conn, "int8send(h)", "hashed WHERE false", "h >> 56") == b""
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        ([], "ended after 0 bytes, before its 19-byte header"),
+        ([b"PGCOPY\n\xff"], "ended after 8 bytes, before its 19-byte header"),
+        ([b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\x00\x01\x00"], "rows of unexpected width"),
+    ],
+)
+def test_a_broken_binary_stream_says_what_broke(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch, stream: list[bytes], message: str
+) -> None:
+    import core.columnar as columnar
+
+    monkeypatch.setattr(columnar, "copy_out_blocks", lambda conn, statement, block_bytes: iter(map(bytearray, stream)))
+    with pytest.raises(ValueError, match=message):
+        list(columnar.copy_out_fixed_chunks(conn, "SELECT 1", ["int4"]))
