@@ -42,7 +42,7 @@ def load_history(engine: Engine, source: DemoSource, days: int, last: date = DAY
 
 def load_scoring_history(engine: Engine, source: DemoSource, days: int = 8) -> int:
     """What a refresh on DAY needs to score: `days` days before DAY (7-day growth now) and `days` days ending
-    one label horizon earlier (the scores whose outcome is known, for `expected_gap`). A running install has
+    one label horizon earlier (the tracks whose outcome is known). A running install has
     all 63 days the score stage reads; this loads 2 x `days` of them, so the read costs less than there."""
     horizon = Settings(APP_ENV="test").HIT_HORIZON_DAYS
     return load_history(engine, source, days) + load_history(engine, source, days, DAY - timedelta(days=horizon))

@@ -38,7 +38,7 @@ def emerging_hits(
     return _frame(
         conn,
         "SELECT s.track_id, s.name, s.artist_id, s.artist_name, s.genre, s.release_date, t.release_date_precision,"
-        " s.days_since_release, s.popularity, s.momentum_7d, s.probability, s.expected_gap"
+        " s.days_since_release, s.popularity, s.momentum_7d, s.probability"
         " FROM agg_track_scores s LEFT JOIN tracks t USING (track_id)"
         f" WHERE s.publication_id = :pid AND NOT s.is_hit{genre_filter(genre, 's.genre')}"
         f"   AND s.probability >= :floor{age}"

@@ -204,7 +204,7 @@ BUILDERS: dict[str, Builder] = {
 
 SCORE_COLUMNS = [
     "publication_id", "track_id", "name", "artist_id", "artist_name", "genre", "release_date",
-    "days_since_release", "popularity", "momentum_7d", "is_hit", "probability", "expected_gap",
+    "days_since_release", "popularity", "momentum_7d", "is_hit", "probability",
     "contributions", "feature_values", "model_version_id",
 ]  # fmt: skip
 IMPORTANCE_COLUMNS = ["publication_id", "feature", "gain", "mean_abs_contribution"]

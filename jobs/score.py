@@ -13,7 +13,6 @@ a page can show (`jobs.shown_tracks`: the emerging lists, watchlisted tracks, tr
 capped); the other rows' `contributions` and `feature_values` are NULL ("not computed").
 Feature importance is the one training stored with the model version (gain, and mean |contribution| on its
 latest training rows), not per-refresh SHAP.
-`expected_gap` is written empty: it was the final model's in-sample fit on its own training rows.
 The frames are written by the aggregate stage (`jobs.aggregate.build_track_scores`, `build_feature_importance`)
 inside the publication's transaction, so they appear in the same publication, atomically.
 """
@@ -215,7 +214,6 @@ def explain(*, conn: Connection, scoring: Probabilities, reasons: ReasonsPolicy 
             "momentum_7d": current.get(f"track_{metric}_7d"),
             "is_hit": scoring.is_hit,
             "probability": probability,
-            "expected_gap": np.nan,  # removed: it was the final model's in-sample fit, not an expectation
             "contributions": contribution_json,
             "feature_values": value_json,
             "model_version_id": model.model_version_id,

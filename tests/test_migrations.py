@@ -133,14 +133,15 @@ def test_0027_partitions_existing_publications_in_place(empty_engine: Engine) ->
         )  # fmt: skip
         pids = conn.execute(text("SELECT array_agg(publication_id ORDER BY 1) FROM publications")).scalar_one()
     assert len(pids) == 2
-    digests = {table: table_digest(empty_engine, table) for table in BIG_TABLES}
+    gone = ("expected_gap",)  # 0028 drops it (empty on every row), its down adds it back empty
+    digests = {table: table_digest(empty_engine, table, gone) for table in BIG_TABLES}
     assert all(rows for rows, _ in digests.values()), digests
-    assert migrations.downgrade(empty_engine, to_version="0026") == ["0027"]
+    assert migrations.downgrade(empty_engine, to_version="0026") == ["0028", "0027"]
     assert _relkinds(empty_engine) == {"r"}
-    assert {table: table_digest(empty_engine, table) for table in BIG_TABLES} == digests
-    assert migrations.upgrade(empty_engine) == ["0027"]  # the conversion of existing publications
+    assert {table: table_digest(empty_engine, table, gone) for table in BIG_TABLES} == digests
+    assert migrations.upgrade(empty_engine) == ["0027", "0028"]  # the conversion of existing publications
     assert _relkinds(empty_engine) == {"p"}
-    assert {table: table_digest(empty_engine, table) for table in BIG_TABLES} == digests
+    assert {table: table_digest(empty_engine, table, gone) for table in BIG_TABLES} == digests
     with empty_engine.connect() as conn:
         indexes = text("SELECT count(*) FROM pg_index WHERE indrelid = to_regclass(:t) AND indisvalid")
         for table in BIG_TABLES:
