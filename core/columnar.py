@@ -59,15 +59,15 @@ def select(conn: Connection, sql: str, **params: Any) -> pd.DataFrame:
 # libpq grows a connection's input buffer to the largest message it has received and keeps it for the
 # connection's life (and the pool keeps connections): one packed value of a 1M catalogue's 4.2M hashes (64 MB
 # of hex) stayed resident through the rest of the run. So a packed read comes as one value per group of rows.
-PACK_GROUPS = 256
 
 
 def packed_bytea(
     conn: Connection, piece: str, source: str, group: str, params: Mapping[str, Any] | None = None
 ) -> bytes:
     """The concatenation of `piece` (a bytea expression) over the rows of `source` (FROM ... WHERE ...), in no
-    particular order: `string_agg` per value of `group` (an expression of at most `PACK_GROUPS` values spread
-    evenly over the rows, e.g. a hash's top byte), so no single message is the whole result."""
+    particular order: `string_agg` per value of `group`, an expression that splits the rows into small groups
+    (a hash's top byte: 256 about equal groups; a position shifted right: a fixed number of rows each), so no
+    single message is the whole result."""
     values = conn.execute(
         text(f"SELECT string_agg({piece}, ''::bytea) FROM {source} GROUP BY {group}"), dict(params or {})
     ).scalars()

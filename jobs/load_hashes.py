@@ -24,10 +24,11 @@ MAX_RUNS = 16  # sorted runs of sent keys kept per table before they are merged 
 
 
 def stored_hashes(*, conn: Connection, table: str) -> np.ndarray:
-    """The `source_hash` of every row of `table` that has one: one bytea of big-endian int8s, parsed by numpy
-    (a COPY out would hand Python one message per row: 1 s for the 700k rows of a 100k-track catalogue)."""
+    """The `source_hash` of every row of `table` that has one: byteas of big-endian int8s (`packed_bytea`, one
+    per top byte of the hash), parsed by numpy (a COPY out would hand Python one message per row: 1 s for the
+    700k rows of a 100k-track catalogue)."""
     packed = packed_bytea(conn, f"int8send({SOURCE_HASH})", f"{table} WHERE {SOURCE_HASH} IS NOT NULL",
-                          f"{SOURCE_HASH} >> 56")  # the hash's top byte: PACK_GROUPS groups  # fmt: skip
+                          f"{SOURCE_HASH} >> 56")  # the hash's top byte: 256 groups  # fmt: skip
     return np.frombuffer(packed, dtype=">i8").astype(np.int64)
 
 
