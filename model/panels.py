@@ -89,12 +89,12 @@ def build_panel(observations: pd.DataFrame, entity_type: str, metric: str, start
     """The (entity x day) panel of one metric from normalised observations (see `ModelFrames.normalised`)."""
     rows = observations[(observations["entity_type"] == entity_type) & (observations["metric"] == metric)]
     ids, row_of = _entity_rows(rows["entity_id"])
-    observed = rows["value"].to_numpy(dtype=np.float64)
-    values = np.full((len(ids), n_days), np.nan, dtype=value_dtype([observed]))
     days = (rows["observed_on"] - start).dt.days.to_numpy()
     inside = (days >= 0) & (days < n_days)
-    values[row_of[inside], days[inside]] = observed[inside]
-    return panel_of(ids, start, values)
+    stored = rows["value"].to_numpy(dtype=np.float64)[inside]
+    values = np.full((len(ids), n_days), np.nan, dtype=value_dtype([stored]))  # narrow from the start, if exact
+    values[row_of[inside], days[inside]] = stored
+    return Panel(ids, start, values)
 
 
 def value_dtype(parts: Iterable[np.ndarray]) -> np.dtype:
@@ -108,7 +108,7 @@ def value_dtype(parts: Iterable[np.ndarray]) -> np.dtype:
 
 def panel_of(ids: pd.Index, start: pd.Timestamp, values: np.ndarray) -> Panel:
     """The panel of `values` (entity x day from `start`, NaN: not observed) for the entities `ids`, stored as
-    float32 when that is exact (`value_dtype`)."""
+    float32 when that is exact (`value_dtype`; the builders below choose it before they fill the array)."""
     kind = value_dtype([values])
     return Panel(ids, start, values if values.dtype == kind else values.astype(kind))
 
@@ -169,7 +169,7 @@ class PanelGrid:
             values = np.full((len(present), n_days), np.nan, dtype=value_dtype(c[present] for c in columns.values()))
             for day in list(columns):
                 values[:, day - offset] = columns.pop(day)[present]
-            out[metric] = panel_of(ids[present], start, values)
+            out[metric] = Panel(ids[present], start, values)  # its dtype chosen above, not checked again
         return out
 
 
