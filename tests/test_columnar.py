@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
 from core.columnar import read_frame
 
@@ -73,7 +73,12 @@ def test_a_packed_read_comes_whole_in_small_values(conn: Connection) -> None:
     conn.execute(text("CREATE TEMP TABLE hashed AS SELECT (random() * 2 ^ 62)::int8 * (CASE WHEN i % 2 = 0 THEN 1"
                       " ELSE -1 END) AS h FROM generate_series(1, 50000) i"))  # fmt: skip
     stored = np.sort(np.array(conn.execute(text("SELECT h FROM hashed")).scalars().all(), dtype=np.int64))
+    values: list[int] = []  # how many values (messages) the read came in
+    record = lambda conn, cursor, *args: values.append(cursor.rowcount)  # noqa: E731
+    event.listen(conn, "after_cursor_execute", record)
     packed = packed_bytea(conn, "int8send(h)", "hashed WHERE h IS NOT NULL", "h >> 56")
+    event.remove(conn, "after_cursor_execute", record)
+    assert values and values[-1] >= 100, values  # one value per top byte here (128), not one for the whole table
     np.testing.assert_array_equal(np.sort(np.frombuffer(packed, dtype=">i8").astype(np.int64)), stored)
     largest = conn.execute(text("SELECT max(n) FROM (SELECT count(*) AS n FROM hashed GROUP BY h >> 56) g")).scalar()
     assert largest < len(stored) / 50  # the hash's top byte spreads the rows over ~256 values
