@@ -162,3 +162,17 @@ def test_each_stage_records_the_peak_memory_so_far_so_the_stage_that_set_the_pea
 def _started_run(engine: Engine) -> int:
     with engine.begin() as conn:
         return start_run(conn=conn, kind="refresh", trigger="cli", source="demo", snapshot_date=DAY, requested_by="t")
+
+
+def test_the_peak_read_never_goes_down_in_a_process_and_starts_anew_in_a_forked_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """VmHWM comes from approximate counters: a later reading a MiB lower (seen in CI) is not a lower peak."""
+    from jobs import runs
+
+    readings = iter([734, 733, 500])
+    monkeypatch.setattr(runs, "status_mib", lambda field: next(readings))
+    monkeypatch.setattr(runs, "_peak_read", (os.getpid(), 0))
+    assert [runs.peak_rss_mib(), runs.peak_rss_mib()] == [734, 734]
+    monkeypatch.setattr(runs.os, "getpid", lambda: -1)  # as in a child forked after those readings
+    assert runs.peak_rss_mib() == 500
