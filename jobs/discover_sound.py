@@ -83,6 +83,8 @@ def discover_sound(
     z = in_space(raw, *space)  # `standardise(raw)`, its space kept for similar tracks
     found = micro_genres(z, k_range, seed=seed)
     coords = map_2d(z, seed=seed)
+    del z  # (53 MB at 1M) not held through the regression: similar tracks measure in their graph's space, or
+    # in today's again for a rebuild
     audio = audio.assign(micro_genre=found.labels, pca_x=coords[:, 0], pca_y=coords[:, 1], is_outlier=found.is_outlier)
     micro = describe_clusters(found.centroids, SOUND_FEATURES, found.labels, audio["genre"])
     stats = audio.groupby("micro_genre").agg(
@@ -95,7 +97,6 @@ def discover_sound(
     by_micro = genre_evolution(audio.assign(micro_label=audio["micro_genre"].map(labels)), "micro_label")
     fit = fit_popularity(audio.assign(**_timing(audio)), [*SOUND_FEATURES, "release_month", "duration_min"], seed=seed)
     audio["predicted_popularity"] = fit.predictions if fit else np.nan
-    del z  # similar tracks measure in their graph's space, or in today's again for a rebuild
     similar = similar_tracks(audio["track_id"].to_numpy(), raw, neighbours, reusable=reusable, base=base,
                              space=space)  # fmt: skip
     summary = {

@@ -43,21 +43,24 @@ def _errors(truth: np.ndarray, guess: np.ndarray) -> dict[str, float]:
 
 
 def fit_popularity(frame: pd.DataFrame, features: list[str], *, seed: int = 0) -> PopularityFit | None:
-    """`frame` holds `features`, `genre`, `release_date` and `popularity`; None when too few dated tracks."""
-    known = frame.dropna(subset=["popularity", "release_date"]).sort_values(["release_date", "track_id"])
+    """`frame` holds `features`, `genre`, `release_date` and `popularity`; None when too few dated tracks.
+    The fits read rows of one (rows x features) float64 array (`_design`), not copies of the frame: at 1M
+    tracks the sorted copy of every column, the design frame, its dated rows and their array were ~250 MB."""
+    facts = frame[["release_date", "track_id", "genre", "popularity"]].reset_index(drop=True)
+    known = facts.dropna(subset=["popularity", "release_date"]).sort_values(["release_date", "track_id"])
     if len(known) < MIN_TRACKS:
         return None
     x_all = _design(frame, features)
-    x = x_all.loc[known.index]
+    rows = known.index.to_numpy()  # the dated rows of `x_all`, in release order
     y = known["popularity"].to_numpy(dtype=float)
     blocks = np.array_split(np.arange(len(known)), OOF_FOLDS)  # by release date, the newest last
     cut = int(blocks[-1][0])  # the forward test: the newest block, predicted by a fit on every older release
-    predictions = _out_of_fold(x_all, x, y, blocks, {**PARAMS, "seed": seed})
+    predictions = _out_of_fold(x_all, rows, y, blocks, {**PARAMS, "seed": seed})
     truth, train_genre = y[cut:], known["genre"].iloc[:cut]
     genre_mean = pd.Series(y[:cut], index=train_genre.to_numpy()).groupby(level=0).mean()
     by_genre = known["genre"].iloc[cut:].map(genre_mean).fillna(float(y[:cut].mean())).to_numpy(dtype=float)
     metrics = {
-        "model": _errors(truth, predictions[x_all.index.get_indexer(x.index[cut:])]),
+        "model": _errors(truth, predictions[rows[cut:]]),
         "baselines": {
             "train mean": _errors(truth, np.full(len(truth), y[:cut].mean())),
             "genre mean": _errors(truth, by_genre),
@@ -72,25 +75,28 @@ def fit_popularity(frame: pd.DataFrame, features: list[str], *, seed: int = 0) -
 
 
 def _out_of_fold(
-    x_all: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, blocks: list[np.ndarray], params: dict[str, Any]
+    x_all: np.ndarray, rows: np.ndarray, y: np.ndarray, blocks: list[np.ndarray], params: dict[str, Any]
 ) -> np.ndarray:
-    """Per row of `x_all`: dated rows (`x`, in release order) from a fit on the other blocks; the rest from all."""
-    out = pd.Series(np.nan, index=x_all.index)
-    values = x.to_numpy(dtype=float)
+    """Per row of `x_all`: the dated `rows` (in release order, labels `y`) from a fit on the other blocks; the
+    rest from a fit on all of them."""
+    out = np.full(len(x_all), np.nan)
     for block in blocks:
-        rest = np.setdiff1d(np.arange(len(x)), block)
-        fit = lgb.train(params, lgb.Dataset(values[rest], label=y[rest]), ROUNDS)
-        out.loc[x.index[block]] = fit.predict(values[block])
-    unseen = x_all.index.difference(x.index)
+        rest = np.setdiff1d(np.arange(len(rows)), block)
+        fit = lgb.train(params, lgb.Dataset(x_all[rows[rest]], label=y[rest]), ROUNDS)
+        out[rows[block]] = fit.predict(x_all[rows[block]])
+    unseen = np.setdiff1d(np.arange(len(x_all)), rows)
     if len(unseen):
-        full = lgb.train(params, lgb.Dataset(values, label=y), ROUNDS)
-        out.loc[unseen] = full.predict(x_all.loc[unseen].to_numpy(dtype=float))
-    return out.to_numpy(dtype=float)
+        full = lgb.train(params, lgb.Dataset(x_all[rows], label=y), ROUNDS)
+        out[unseen] = full.predict(x_all[unseen])
+    return out
 
 
-def _design(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    x = frame[features].astype(float)
-    x["genre_code"] = frame["genre"].astype("category").cat.codes.astype(float)
+def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """(rows x features + 1) float64: `features`, then the genre's category code."""
+    x = np.empty((len(frame), len(features) + 1))
+    for column, name in enumerate(features):
+        x[:, column] = frame[name].to_numpy(dtype=float, na_value=np.nan)
+    x[:, -1] = frame["genre"].astype("category").cat.codes
     return x
 
 

@@ -153,7 +153,7 @@ def test_the_forward_test_is_the_newest_blocks_fit_on_every_older_release() -> N
     cut = n - len(np.array_split(np.arange(n), OOF_FOLDS)[-1])
     assert (fit.metrics["n_train"], fit.metrics["n_test"]) == (cut, n - cut)
     assert fit.metrics["test_from"] == str(known["release_date"].iloc[cut])
-    x = _design(known, ["energy"]).to_numpy(dtype=float)
+    x = _design(known, ["energy"])
     y = known["popularity"].to_numpy(dtype=float)
     forward = lgb.train({**PARAMS, "seed": 1}, lgb.Dataset(x[:cut], label=y[:cut]), ROUNDS).predict(x[cut:])
     rmse = round(float(np.sqrt(np.mean((y[cut:] - forward) ** 2))), 3)
