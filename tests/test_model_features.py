@@ -99,3 +99,36 @@ def test_snapshot_mode_drops_metrics_measured_at_the_snapshot() -> None:
     ).set_index("track_id")  # fmt: skip
     assert not [c for c in out.columns if c.startswith(("track_spotify", "artist_spotify"))]
     assert out.loc["t2", "artist_prior_hits"] == 1 and out.loc["t1", "artist_prior_releases"] == 0
+
+
+def test_each_track_keeps_its_own_facts_whatever_the_catalogue_order() -> None:
+    """The features follow each track by its row in the catalogue (no merges): shuffling the catalogue, the
+    credits and the audio rows changes no track's prior success, release facts or audio; a track without a
+    main artist or without a release date has no prior success, and a track without audio has NaN there."""
+    catalogue, links = tracks(
+        ("t1", "a1", "2025-01-01"), ("t2", "a1", "2025-02-01"), ("t3", "a2", "2025-01-15"),
+        ("t4", "a2", "2025-02-10"), ("t5", "a1", "2025-02-20"), ("t6", "a3", "2025-02-05"),
+    )  # fmt: skip
+    catalogue.loc[catalogue["track_id"] == "t6", "release_date"] = None  # undated
+    links = links[links["track_id"] != "t5"]  # no credit: no main artist
+    catalogue["duration_ms"] = [180_000 + 1_000 * i for i in range(len(catalogue))]
+    audio = pd.DataFrame({"track_id": ["t1", "t2", "t4", "t5", "t6"], "energy": [0.1, 0.2, 0.4, 0.5, 0.6]})
+    rows = [obs(f"t{i}", "spotify_popularity", day, 90 - 10 * i)
+            for i in range(1, 7) for day in ("2025-02-25", "2025-03-01")]  # fmt: skip
+    rows += [obs("a1", "spotify_popularity", "2025-03-01", 50, "artist")]
+
+    def features(order: np.ndarray) -> pd.DataFrame:
+        frames = ModelFrames(pd.DataFrame(rows), catalogue.iloc[order].reset_index(drop=True),
+                             links.iloc[order[order < len(links)]], audio_features=audio.iloc[::-1])  # fmt: skip
+        out = build_features(frames, ["2025-03-01"], hit_metric="spotify_popularity", hit_threshold=70)
+        return out.sort_values("track_id").set_index("track_id")
+
+    straight = features(np.arange(len(catalogue)))
+    assert straight.loc["t2", "artist_prior_releases"] == 1 and straight.loc["t2", "artist_prior_hits"] == 1
+    assert straight.loc["t4", "artist_prior_releases"] == 1 and straight.loc["t4", "artist_prior_hits"] == 0
+    assert straight.loc["t4", "artist_prior_peak_mean"] == 60  # t3's peak
+    assert straight[["artist_prior_releases", "artist_prior_hit_rate"]].loc[["t5", "t6"]].isna().all().all()
+    assert straight.loc["t5", "duration_ms"] == 184_000 and straight.loc["t4", "release_month"] == 2
+    assert straight.loc["t4", "energy"] == 0.4 and np.isnan(straight.loc["t3", "energy"])
+    shuffled = features(np.random.default_rng(1).permutation(len(catalogue)))
+    pd.testing.assert_frame_equal(shuffled, straight)
