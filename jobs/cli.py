@@ -34,6 +34,7 @@ from core.logs import configure_logging
 from core.queue import enqueue_request
 from core.settings import Settings, get_settings
 from jobs.errors import HitscopeError
+from jobs.memory import use_system_arrow_pool
 from jobs.source_registry import SOURCE_NAMES
 from jobs.sources.column_map import ColumnMap
 from jobs.sources.layouts import LAYOUT_NAMES
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_system_arrow_pool()  # before any frame is read (jobs.memory)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
     if args.command == "evaluate":  # works on a file: no database needed

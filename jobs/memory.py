@@ -1,5 +1,7 @@
-"""Free heap memory goes back to the operating system between a run's phases: `release_free_memory()`.
+"""Free heap memory goes back to the operating system between a run's phases: `release_free_memory()`; Arrow
+allocates from that same heap: `use_system_arrow_pool()`.
 
+    use_system_arrow_pool()    # at a jobs process's start (jobs.cli): Arrow's buffers from malloc, not mimalloc
     release_free_memory()      # glibc's malloc_trim(0); elsewhere nothing
 
 glibc keeps what a process frees in its heap for reuse and returns only a free top of the heap. A refresh builds
@@ -11,6 +13,13 @@ features stage on, most of it free. `malloc_trim(0)` also returns every whole fr
 that world, one run each: peak 1,353 -> 1,256 MiB, the same wall time (90-95 s), +1 s of system CPU. (Fixed
 mmap and trim thresholds, which return each big block when freed, were tried before and reverted: 35 MiB for
 16 s of system CPU a run; one malloc arena for all threads, `M_ARENA_MAX=1`, changed nothing measurable.)
+
+pandas 3 keeps every text column in Arrow buffers, and pyarrow allocates them from its bundled mimalloc, which
+kept what was freed resident: in /proc/PID/smaps of the 1M refresh, one 1 GiB mimalloc arena held 300-435 MiB
+from the features stage on. From the C library's malloc they are returned by the trims above (a 2 MB buffer is
+mmap'd and unmapped on its own). The 1M refresh alternated (2026-12-02 18:58-19:12, `docs/bench.md`): peak
+1,258 / 1,259 MiB with mimalloc, 1,119-1,129 with Arrow's jemalloc, 1,087 / 1,087 with malloc, the same wall
+time (84-88 s). An operator's `ARROW_DEFAULT_MEMORY_POOL` (Arrow's own setting) is left as it says.
 """
 
 from __future__ import annotations
@@ -18,7 +27,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 from collections.abc import Callable
+
+import pyarrow as pa
 
 
 @functools.cache
@@ -37,3 +49,11 @@ def release_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+def use_system_arrow_pool() -> str:
+    """Make the C library's malloc Arrow's default memory pool (see the module docstring), unless the
+    environment's `ARROW_DEFAULT_MEMORY_POOL` chose one; the pool's name."""
+    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        pa.set_memory_pool(pa.system_memory_pool())
+    return str(pa.default_memory_pool().backend_name)
