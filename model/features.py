@@ -163,8 +163,6 @@ def _prior_success(
     earlier = per_day.groupby(level="artist").cumsum() - per_day
     group_of = np.full(len(tracks), -1)
     group_of[released] = groups.ngroup().to_numpy()
-    group = group_of[rows]
-    found = group >= 0
     with np.errstate(divide="ignore", invalid="ignore"):
         columns = {
             "artist_prior_releases": earlier["n"].to_numpy(),
@@ -172,7 +170,7 @@ def _prior_success(
             "artist_prior_hit_rate": np.where(earlier["n"] > 0, earlier["hits"] / earlier["n"], np.nan),
             "artist_prior_peak_mean": np.where(earlier["peak_n"] > 0, earlier["peak_sum"] / earlier["peak_n"], np.nan),
         }  # fmt: skip
-    return {name: np.where(found, values[np.where(found, group, 0)], np.nan) for name, values in columns.items()}
+    return {name: _spread(values, group_of[rows]) for name, values in columns.items()}
 
 
 def _static_features(ctx: FeatureContext, rows: np.ndarray) -> dict[str, np.ndarray | pd.Categorical]:
@@ -194,11 +192,17 @@ def _static_features(ctx: FeatureContext, rows: np.ndarray) -> dict[str, np.ndar
         audio = audio.drop_duplicates("track_id", keep="last")
         audio = audio[audio["track_id"].isin(tracks["track_id"])]
         at = pd.Index(audio["track_id"]).get_indexer(tracks["track_id"])
-        has = at >= 0
         for column in [c for c in AUDIO_COLUMNS if c in audio]:
-            values = pd.to_numeric(audio[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            static[column] = np.where(has, values[np.where(has, at, 0)] if len(values) else np.nan, np.nan)
+            static[column] = _spread(pd.to_numeric(audio[column], errors="coerce").to_numpy(float, na_value=np.nan), at)
     return static
+
+
+def _spread(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """`values[at]` as float64, NaN where `at` is -1 (nothing there; `values` may be empty)."""
+    out = np.full(len(at), np.nan)
+    found = at >= 0
+    out[found] = values[at[found]]
+    return out
 
 
 def features_at(

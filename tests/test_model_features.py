@@ -132,3 +132,6 @@ def test_each_track_keeps_its_own_facts_whatever_the_catalogue_order() -> None:
     assert straight.loc["t4", "energy"] == 0.4 and np.isnan(straight.loc["t3", "energy"])
     shuffled = features(np.random.default_rng(1).permutation(len(catalogue)))
     pd.testing.assert_frame_equal(shuffled, straight)
+    frames = ModelFrames(pd.DataFrame(rows), catalogue, links, audio_features=audio)
+    early = build_features(frames, ["2024-12-01"], hit_metric="spotify_popularity", hit_threshold=70, mode="snapshot")
+    assert list(early["track_id"]) == ["t6"] and early["artist_prior_releases"].isna().all()  # nothing released yet
