@@ -68,11 +68,11 @@ class Discovered:
 def run_discover(
     *, conn: Connection, snapshot_date: date, hit_metric: str, hit_threshold: float, config: DiscoverConfig
 ) -> Discovered:
-    """Read, then compute with one thread (BLAS/OpenMP too): the worker shares its machine with the web tier."""
+    """Read, then compute with one thread (BLAS/OpenMP too): the worker shares its machine with the web tier.
+    Each half reads what only it needs just before it: the credits (890k rows at 1M tracks) are not held
+    through the sound side, where the stage's memory peaks."""
     tracks = read_tracks(conn=conn, day=snapshot_date, hit_metric=hit_metric)
-    artists = read_artists(conn=conn, day=snapshot_date)
-    credits, bases = read_credits(conn=conn), read_similar_bases(conn=conn, day=snapshot_date)
-    watched, reusable = read_watched_artists(conn=conn), read_similar_sources(conn=conn)
+    reusable = read_similar_sources(conn=conn)
     release_free_memory()  # what the reads freed (jobs.memory): the sound side's arrays start from what is live
     with threadpool_limits(limits=1):
         sound = discover_sound(
@@ -81,6 +81,9 @@ def run_discover(
             base=lambda: read_similar_base(conn=conn, k=config.neighbours),
         )  # fmt: skip
         release_free_memory()
+        artists = read_artists(conn=conn, day=snapshot_date)
+        credits, bases = read_credits(conn=conn), read_similar_bases(conn=conn, day=snapshot_date)
+        watched = read_watched_artists(conn=conn)
         segments = discover_segments(
             tracks, credits, artists, bases, lambda wanted: read_similar(conn=conn, day=snapshot_date, artists=wanted),
             watched, hops=config.hops, per_hop=config.per_hop, n_seeds=config.seeds, seed=config.seed,

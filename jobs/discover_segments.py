@@ -50,7 +50,8 @@ def artist_levels(artists: pd.DataFrame, tracks: pd.DataFrame) -> pd.Series:
 
 
 def credits_with_features(credits: pd.DataFrame, tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
-    """Credited artists plus 'feat.' guests named in titles (matched to a catalogue artist of that exact name)."""
+    """Credited artists plus 'feat.' guests named in titles (matched to a catalogue artist of that exact name);
+    a guest also credited appears twice (`partner_map` counts a pair once)."""
     ids = artists.assign(key=artists["name"].str.lower()).drop_duplicates("key", keep=False).set_index("key")
     titled = tracks.loc[tracks["name"].str.contains(r"feat|ft\.", case=False, regex=True, na=False)]
     artist_of = ids["artist_id"].to_dict()
@@ -61,7 +62,7 @@ def credits_with_features(credits: pd.DataFrame, tracks: pd.DataFrame, artists: 
         if name.lower() in artist_of
     ]
     extra = pd.DataFrame(guests, columns=["track_id", "artist_id"])
-    return pd.concat([credits, extra], ignore_index=True).drop_duplicates()
+    return pd.concat([credits, extra], ignore_index=True)
 
 
 def discover_segments(

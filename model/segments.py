@@ -137,11 +137,20 @@ def collaboration_ideas(
 
 
 def partner_map(credits: pd.DataFrame) -> dict[str, set[str]]:
-    """artist -> the other artists credited on any of its tracks, from (track_id, artist_id) rows."""
-    multi = credits.loc[credits.duplicated("track_id", keep=False), ["track_id", "artist_id"]].astype(str)
-    pairs = multi.merge(multi, on="track_id", suffixes=("", "_other"))
-    pairs = pairs[pairs["artist_id"] != pairs["artist_id_other"]].sort_values("artist_id", kind="stable")
-    grouped = _grouped(pairs["artist_id"].tolist(), pairs["artist_id_other"].tolist())
+    """artist -> the other artists credited on any of its tracks, from (track_id, artist_id) rows (repeats
+    count once). Paired as integer codes: at 1M tracks the 890k text rows' drop_duplicates and self-merge held
+    ~200 MiB."""
+    track, _ = pd.factorize(credits["track_id"])
+    artist, names = pd.factorize(credits["artist_id"])
+    known = (track >= 0) & (artist >= 0)
+    pair = np.unique((track[known].astype(np.int64) << 32) | artist[known])  # by track, each artist once
+    track, artist = pair >> 32, pair & 0xFFFFFFFF
+    shared = np.bincount(track)[track] > 1
+    rows = pd.DataFrame({"track": track[shared], "artist": artist[shared]})
+    pairs = rows.merge(rows, on="track", suffixes=("", "_other"))
+    pairs = pairs[pairs["artist"] != pairs["artist_other"]].sort_values("artist", kind="stable")
+    names = np.asarray(names, dtype=object)
+    grouped = _grouped(names[pairs["artist"].to_numpy()].tolist(), names[pairs["artist_other"].to_numpy()].tolist())
     return {artist: set(others) for artist, others in grouped.items()}
 
 

@@ -72,6 +72,22 @@ def test_collaborators_exclude_the_seed_and_its_existing_partners() -> None:
     assert list(ideas["artist_id"]) == ["V", "X"]  # 0.5*0.8 + 0.45 beats 0.5*0.9 + 0.25
 
 
+def test_partners_are_every_other_artist_of_each_shared_track_repeats_counted_once() -> None:
+    rng = np.random.default_rng(4)
+    credits = pd.DataFrame({"track_id": [f"t{i}" for i in rng.integers(0, 300, 900)],
+                            "artist_id": [f"a{i}" for i in rng.integers(0, 120, 900)]})  # fmt: skip
+    credits = pd.concat([credits, credits.iloc[:50], pd.DataFrame({"track_id": ["solo", "solo"], "artist_id": "s"})])
+    by_track: dict[str, set[str]] = {}
+    for track, artist in zip(credits["track_id"], credits["artist_id"], strict=True):
+        by_track.setdefault(track, set()).add(artist)
+    expected: dict[str, set[str]] = {}
+    for artists in by_track.values():
+        for artist in artists:
+            if artists - {artist}:
+                expected.setdefault(artist, set()).update(artists - {artist})
+    assert partner_map(credits) == expected and "s" not in expected and len(expected) > 100
+
+
 def test_kmeans_finds_separable_blobs_and_picks_their_number() -> None:
     rng = np.random.default_rng(1)
     centres = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8]])
