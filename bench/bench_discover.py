@@ -32,7 +32,7 @@ PARTS = {
         "reachable_adjacency",
         "adjacency",
         "partner_map",
-        "credits_with_features",
+        "featured_credits",
     ],  # fmt: skip
 }
 

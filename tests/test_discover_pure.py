@@ -86,6 +86,7 @@ def test_partners_are_every_other_artist_of_each_shared_track_repeats_counted_on
             if artists - {artist}:
                 expected.setdefault(artist, set()).update(artists - {artist})
     assert partner_map(credits) == expected and "s" not in expected and len(expected) > 100
+    assert partner_map(credits.iloc[:600], credits.iloc[600:]) == expected  # credits and 'feat.' guests, apart
 
 
 def test_kmeans_finds_separable_blobs_and_picks_their_number() -> None:
