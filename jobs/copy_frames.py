@@ -16,6 +16,7 @@ nor dates (e.g. timestamps, Python objects) is formatted by pandas, as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -55,10 +56,10 @@ def copy_frame(
 ) -> None:
     """COPY `frame[columns]` into `table` (CSV text: Arrow writes it in C++, no per-row Python), one COPY
     written `chunk_rows` rows at a time, so no more than a chunk's text is held."""
-    driver: Any = conn.connection.driver_connection
-    with driver.cursor().copy(_copy_sql(table, columns)) as copy:
-        for start in range(0, len(frame), chunk_rows):
-            copy.write(csv_payload(frame.iloc[start : start + chunk_rows], columns))
+    chunks = (
+        csv_payload(frame.iloc[start : start + chunk_rows], columns) for start in range(0, len(frame), chunk_rows)
+    )
+    copy_csv(conn.connection.driver_connection, table, columns, chunks)
 
 
 def csv_payload(frame: pd.DataFrame, columns: list[str]) -> memoryview:
@@ -74,11 +75,9 @@ def csv_payload(frame: pd.DataFrame, columns: list[str]) -> memoryview:
     return memoryview(sink.getvalue())
 
 
-def copy_csv(driver: Any, table: str, columns: list[str], payload: memoryview) -> None:
-    """COPY a `csv_payload` into `table` on a psycopg connection (`driver`: a worker thread may send it)."""
-    with driver.cursor().copy(_copy_sql(table, columns)) as copy:
-        copy.write(payload)
-
-
-def _copy_sql(table: str, columns: list[str]) -> str:
-    return f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+def copy_csv(driver: Any, table: str, columns: list[str], payloads: Iterable[memoryview]) -> None:
+    """COPY `csv_payload`s, one after another, into `table` on a psycopg connection (`driver`: a worker thread
+    may send them), each made only when the previous one is sent."""
+    with driver.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for payload in payloads:
+            copy.write(payload)

@@ -17,7 +17,7 @@ mmap and trim thresholds, which return each big block when freed, were tried bef
 pandas 3 keeps every text column in Arrow buffers, and pyarrow allocates them from its bundled mimalloc, which
 kept what was freed resident: in /proc/PID/smaps of the 1M refresh, one 1 GiB mimalloc arena held 300-435 MiB
 from the features stage on. From the C library's malloc they are returned by the trims above (a 2 MB buffer is
-mmap'd and unmapped on its own). The 1M refresh alternated (2026-12-02 18:58-19:12, `docs/bench.md`): peak
+mmap'd and unmapped on its own). The 1M refresh alternated (`docs/bench.md`, "The 1M peak, fifth pass"): peak
 1,258 / 1,259 MiB with mimalloc, 1,119-1,129 with Arrow's jemalloc, 1,087 / 1,087 with malloc, the same wall
 time (84-88 s). An operator's `ARROW_DEFAULT_MEMORY_POOL` (Arrow's own setting) is left as it says.
 """

@@ -109,7 +109,7 @@ def _any_of(conn: Connection, types: list[str]) -> bool:
 
 def _copy_new(driver: Any, payload: memoryview, n_ids: int) -> int:
     """COPY new ids with their reserved codes straight into the dictionary (a `csv_payload` of NEW_COLUMNS)."""
-    copy_csv(driver, "observation_entities", NEW_COLUMNS, payload)
+    copy_csv(driver, "observation_entities", NEW_COLUMNS, [payload])
     return n_ids
 
 

@@ -143,7 +143,7 @@ def partner_map(*credits: pd.DataFrame) -> dict[str, set[str]]:
     (repeats count once). Paired as integer codes of the frames' columns read as one (Arrow chunks, not a
     concatenated copy): at 1M tracks the 890k text rows' concat, drop_duplicates and self-merge held ~250 MiB."""
     track, _ = _codes([frame["track_id"] for frame in credits])
-    artist, names = _codes([frame["artist_id"] for frame in credits])
+    artist, distinct = _codes([frame["artist_id"] for frame in credits])
     known = (track >= 0) & (artist >= 0)
     pair = np.unique((track[known].astype(np.int64) << 32) | artist[known])  # by track, each artist once
     track, artist = pair >> 32, pair & 0xFFFFFFFF
@@ -151,18 +151,19 @@ def partner_map(*credits: pd.DataFrame) -> dict[str, set[str]]:
     rows = pd.DataFrame({"track": track[shared], "artist": artist[shared]})
     pairs = rows.merge(rows, on="track", suffixes=("", "_other"))
     pairs = pairs[pairs["artist"] != pairs["artist_other"]].sort_values("artist", kind="stable")
+    names = np.asarray(distinct.to_pylist(), dtype=object)  # the artists' only: the tracks' stay codes
     grouped = _grouped(names[pairs["artist"].to_numpy()].tolist(), names[pairs["artist_other"].to_numpy()].tolist())
     return {artist: set(others) for artist, others in grouped.items()}
 
 
-def _codes(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+def _codes(columns: list[pd.Series]) -> tuple[np.ndarray, pa.Array]:
     """The values of `columns` read as one: an int64 code per value (-1 for a missing one) and the distinct
-    values as Python strings (`names[code]`)."""
+    values (`names[code]`), left in Arrow."""
     values = pa.chunked_array([pa.array(column, type=pa.string(), from_pandas=True) for column in columns],
                               type=pa.string())  # fmt: skip
     names = pc.unique(values).drop_null()
     codes = pc.fill_null(pc.index_in(values, value_set=names), -1).to_numpy().astype(np.int64)
-    return codes, np.asarray(names.to_pylist(), dtype=object)
+    return codes, names
 
 
 _FEAT = re.compile(r"[(\[]\s*(?:feat\.?|ft\.?|featuring|with)\s+([^)\]]+)[)\]]|\s(?:feat\.|ft\.)\s+(.+)$", re.I)
